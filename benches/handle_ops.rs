@@ -1,0 +1,48 @@
+//! One `handleOps` of a session-key user operation in revm, warm: the devnet already holds the
+//! account with its session; each iteration runs the same signed op on a copy of that state.
+
+use std::hint::black_box;
+
+use alloy_primitives::{Address, U256};
+use alloy_signer_local::PrivateKeySigner;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use mandate::demo::SessionWorld;
+
+fn world() -> SessionWorld {
+    let mut world = SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random())
+        .expect("devnet starts");
+    world.devnet.set_balance(world.account, U256::from(10u128.pow(18)));
+    let op = world.create_account_op().expect("signs");
+    assert!(world.devnet.handle_op(op).expect("runs").receipt().is_some());
+    world.fund_tokens(U256::from(1_000u64)).expect("mints");
+    world
+}
+
+fn handle_ops(c: &mut Criterion) {
+    let mut world = world();
+    let single = world.use_session(&[world.mint_call()]).expect("signs");
+    let batch = world
+        .use_session(&[
+            world.mint_call(),
+            world.transfer_call(Address::repeat_byte(7), U256::from(1)),
+        ])
+        .expect("signs");
+    let mut group = c.benchmark_group("handle_ops");
+    for (name, op) in [("use_single_mint", single), ("use_batch_mint_transfer", batch)] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || (world.devnet.clone(), op.clone()),
+                |(mut devnet, op)| {
+                    let outcome = devnet.handle_op(op).expect("runs");
+                    assert!(outcome.receipt().is_some());
+                    black_box(outcome)
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, handle_ops);
+criterion_main!(benches);

@@ -1,0 +1,223 @@
+//! Solidity types and interfaces, as `sol!` bindings.
+//!
+//! Struct field order, function signatures, errors and events are those of the deployed
+//! Smart Sessions module, the ERC-4337 v0.7 EntryPoint and ERC-7579.
+
+#![allow(missing_docs)]
+
+use alloy_sol_types::sol;
+
+sol! {
+    /// A policy contract and the data it is initialised with.
+    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    struct PolicyData {
+        address policy;
+        bytes initData;
+    }
+
+    /// A permitted action (target + selector) and the policies that check it.
+    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    struct ActionData {
+        bytes4 actionTargetSelector;
+        address actionTarget;
+        PolicyData[] actionPolicies;
+    }
+
+    /// ERC-7739 typed-data contents allowed under one app domain separator.
+    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    struct ERC7739Context {
+        bytes32 appDomainSeparator;
+        string[] contentNames;
+    }
+
+    /// ERC-1271 permissions of a session.
+    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    struct ERC7739Data {
+        ERC7739Context[] allowedERC7739Content;
+        PolicyData[] erc1271Policies;
+    }
+
+    /// A session: who may sign (validator + init data + salt) and what they may do.
+    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    struct Session {
+        address sessionValidator;
+        bytes sessionValidatorInitData;
+        bytes32 salt;
+        PolicyData[] userOpPolicies;
+        ERC7739Data erc7739Policies;
+        ActionData[] actions;
+        bool permitERC4337Paymaster;
+    }
+
+    /// A session digest on one chain.
+    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    struct ChainDigest {
+        uint64 chainId;
+        bytes32 sessionDigest;
+    }
+
+    /// The data of an ENABLE-mode signature.
+    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    struct EnableSession {
+        uint8 chainDigestIndex;
+        ChainDigest[] hashesAndChainIds;
+        Session sessionToEnable;
+        bytes permissionEnableSig;
+    }
+
+    /// ERC-4337 v0.7 user operation, as the EntryPoint takes it.
+    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    struct PackedUserOperation {
+        address sender;
+        uint256 nonce;
+        bytes initCode;
+        bytes callData;
+        bytes32 accountGasLimits;
+        uint256 preVerificationGas;
+        bytes32 gasFees;
+        bytes paymasterAndData;
+        bytes signature;
+    }
+
+    /// One call of an ERC-7579 batch execution.
+    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    struct Execution {
+        address target;
+        uint256 value;
+        bytes callData;
+    }
+
+    /// A module and its install data, for account initialisation.
+    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    struct ModuleInit {
+        address module;
+        bytes initData;
+    }
+
+    /// The Smart Sessions validator.
+    #[derive(Debug, PartialEq, Eq)]
+    interface ISmartSession {
+        function validateUserOp(PackedUserOperation userOp, bytes32 userOpHash) external returns (uint256);
+        function isValidSignatureWithSender(address sender, bytes32 hash, bytes signature) external view returns (bytes4);
+        function onInstall(bytes data) external;
+        function onUninstall(bytes data) external;
+        function isInitialized(address account) external view returns (bool);
+        function isModuleType(uint256 typeId) external view returns (bool);
+        function enableSessions(Session[] sessions) external returns (bytes32[] permissionIds);
+        function removeSession(bytes32 permissionId) external;
+        function setPermit4337Paymaster(bytes32 permissionId, bool enabled) external;
+        function isPermissionEnabled(bytes32 permissionId, address account) external view returns (bool);
+        function getPermissionId(Session session) external pure returns (bytes32);
+        function getPermissionIDs(address account) external view returns (bytes32[]);
+        function getNonce(bytes32 permissionId, address account) external view returns (uint256);
+
+        error AssociatedArray_OutOfBounds(uint256 index);
+        error ChainIdMismatch(uint64 providedChainId);
+        error HashIndexOutOfBounds(uint256 index);
+        error HashMismatch(bytes32 providedHash, bytes32 computedHash);
+        error InvalidData();
+        error InvalidActionId();
+        error NoExecutionsInBatch();
+        error InvalidTarget();
+        error InvalidEnableSignature(address account, bytes32 hash);
+        error InvalidISessionValidator(address sessionValidator);
+        error InvalidSelfCall();
+        error InvalidSession(bytes32 permissionId);
+        error InvalidSessionKeySignature(bytes32 permissionId, address sessionValidator, address account, bytes32 userOpHash);
+        error SmartSessionModuleAlreadyInstalled(address account);
+        error InvalidPermissionId(bytes32 permissionId);
+        error InvalidCallTarget();
+        error InvalidMode();
+        error InvalidUserOpSender(address sender);
+        error NoPoliciesSet(bytes32 permissionId);
+        error PartlyEnabledActions();
+        error PartlyEnabledPolicies();
+        error PolicyViolation(bytes32 permissionId, address policy);
+        error SignerNotFound(bytes32 permissionId, address account);
+        error UnsupportedCallType(bytes1 callType);
+        error UnsupportedExecutionType();
+        error UnsupportedPolicy(address policy);
+        error UnsupportedSmartSessionMode(uint8 mode);
+        error ForbiddenValidationData();
+        error PaymasterValidationNotEnabled(bytes32 permissionId);
+        error PolicyCheckReverted(bytes32 reason);
+        error DecodingError();
+
+        event NonceIterated(bytes32 permissionId, address account, uint256 newValue);
+        event SessionValidatorEnabled(bytes32 permissionId, address sessionValidator, address smartAccount);
+        event SessionValidatorDisabled(bytes32 permissionId, address sessionValidator, address smartAccount);
+        event PolicyEnabled(bytes32 permissionId, uint8 policyType, address policy, address smartAccount);
+        event PolicyDisabled(bytes32 permissionId, uint8 policyType, address policy, address smartAccount);
+        event ActionIdDisabled(bytes32 permissionId, bytes32 actionId, address smartAccount);
+        event SessionCreated(bytes32 permissionId, address account);
+        event SessionRemoved(bytes32 permissionId, address smartAccount);
+        event PermissionIdPermit4337Paymaster(bytes32 permissionId, address smartAccount, bool enabled);
+    }
+
+    /// The ERC-4337 v0.7 EntryPoint (the parts Mandate calls or decodes).
+    #[derive(Debug, PartialEq, Eq)]
+    interface IEntryPoint {
+        function handleOps(PackedUserOperation[] ops, address beneficiary) external;
+        function getNonce(address sender, uint192 key) external view returns (uint256 nonce);
+        function getUserOpHash(PackedUserOperation userOp) external view returns (bytes32);
+        function depositTo(address account) external payable;
+        function balanceOf(address account) external view returns (uint256);
+
+        error FailedOp(uint256 opIndex, string reason);
+        error FailedOpWithRevert(uint256 opIndex, string reason, bytes inner);
+        error PostOpReverted(bytes returnData);
+        error SignatureValidationFailed(address aggregator);
+
+        event UserOperationEvent(bytes32 indexed userOpHash, address indexed sender, address indexed paymaster, uint256 nonce, bool success, uint256 actualGasCost, uint256 actualGasUsed);
+        event AccountDeployed(bytes32 indexed userOpHash, address indexed sender, address factory, address paymaster);
+        event UserOperationRevertReason(bytes32 indexed userOpHash, address indexed sender, uint256 nonce, bytes revertReason);
+        event PostOpRevertReason(bytes32 indexed userOpHash, address indexed sender, uint256 nonce, bytes revertReason);
+        event UserOperationPrefundTooLow(bytes32 indexed userOpHash, address indexed sender, uint256 nonce);
+        event BeforeExecution();
+        event Deposited(address indexed account, uint256 totalDeposit);
+    }
+
+    /// An ERC-7579 account (Mandate's, and the standard's common surface).
+    #[derive(Debug, PartialEq, Eq)]
+    interface IERC7579Account {
+        function execute(bytes32 mode, bytes executionCalldata) external payable;
+        function installModule(uint256 moduleTypeId, address module, bytes initData) external payable;
+        function uninstallModule(uint256 moduleTypeId, address module, bytes deInitData) external payable;
+        function isModuleInstalled(uint256 moduleTypeId, address module, bytes additionalContext) external view returns (bool);
+        function isValidSignature(bytes32 hash, bytes signature) external view returns (bytes4);
+        function accountId() external view returns (string);
+
+        event ModuleInstalled(uint256 moduleTypeId, address module);
+        event ModuleUninstalled(uint256 moduleTypeId, address module);
+    }
+
+    /// Mandate's account factory.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IMandateAccountFactory {
+        function createAccount(ModuleInit[] validators, bytes32 salt) external returns (address account);
+        function getAddress(ModuleInit[] validators, bytes32 salt) external view returns (address account);
+    }
+
+    /// ERC-20, as far as Mandate uses it.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IERC20 {
+        function transfer(address to, uint256 amount) external returns (bool);
+        function approve(address spender, uint256 amount) external returns (bool);
+        function transferFrom(address from, address to, uint256 amount) external returns (bool);
+        function balanceOf(address owner) external view returns (uint256);
+        function mint(address to, uint256 amount) external;
+
+        event Transfer(address indexed from, address indexed to, uint256 value);
+        event Approval(address indexed owner, address indexed spender, uint256 value);
+    }
+
+    /// ERC-721 with the seeds' `safeMint(address)`.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IERC721 {
+        function safeMint(address to) external returns (uint256 tokenId);
+        function ownerOf(uint256 tokenId) external view returns (address);
+        function balanceOf(address owner) external view returns (uint256);
+
+        event Transfer(address indexed from, address indexed to, uint256 indexed tokenId);
+    }
+}

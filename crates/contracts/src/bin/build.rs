@@ -1,0 +1,343 @@
+//! `mandate-build-contracts`: compiles `contracts/` with foundry-compilers and the solcjs
+//! wrapper, and writes the embedded artifact file of `mandate-contracts`.
+//!
+//! ```text
+//! mandate-build-contracts            # rebuild crates/contracts/artifacts.json
+//! mandate-build-contracts --check    # fail if the committed file is not what the sources give
+//! ```
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Instant,
+};
+
+use clap::Parser;
+use foundry_compilers::{
+    ConfigurableArtifacts, ProjectBuilder, ProjectPathsConfig,
+    artifacts::{
+        BytecodeHash, EvmVersion, Optimizer, Remapping, Settings, SettingsMetadata,
+        output_selection::OutputSelection,
+    },
+    compilers::solc::{Solc, SolcCompiler, SolcLanguage, SolcSettings},
+};
+use mandate_contracts::{ArtifactFile, CompiledContract, CompilerInfo};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// Contracts from npm packages (not under `src`) that are part of the artifact file.
+const PACKAGE_CONTRACTS: &[&str] = &["EntryPoint"];
+
+#[derive(Parser)]
+#[command(about = "Compile Mandate's contracts and write the embedded artifacts")]
+struct Args {
+    /// The repository root (where foundry.toml is); found from the current directory by default.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Compare with the committed artifacts instead of writing them.
+    #[arg(long)]
+    check: bool,
+}
+
+/// The part of `foundry.toml` the build reads.
+#[derive(Deserialize)]
+struct FoundryToml {
+    profile: BTreeMap<String, Profile>,
+}
+
+#[derive(Deserialize)]
+struct Profile {
+    src: String,
+    #[serde(default)]
+    libs: Vec<String>,
+    #[serde(default)]
+    remappings: Vec<String>,
+    solc: String,
+    #[serde(default)]
+    optimizer: bool,
+    #[serde(default = "default_runs")]
+    optimizer_runs: usize,
+    #[serde(default)]
+    via_ir: bool,
+    evm_version: String,
+    #[serde(default)]
+    bytecode_hash: Option<String>,
+    #[serde(default = "default_true")]
+    cbor_metadata: bool,
+}
+
+const fn default_runs() -> usize {
+    200
+}
+
+const fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, thiserror::Error)]
+enum BuildError {
+    #[error("no foundry.toml found in {0} or any parent directory")]
+    NoRoot(PathBuf),
+    #[error("reading {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("foundry.toml: {0}")]
+    Config(String),
+    #[error(
+        "the solc wrapper {path} did not answer `--version` ({source}); run `npm ci` in contracts/"
+    )]
+    Solc { path: PathBuf, source: Box<foundry_compilers::error::SolcError> },
+    #[error("foundry.toml pins solc {pinned} but the wrapper runs {found}")]
+    SolcVersion { pinned: String, found: String },
+    #[error("compiling: {0}")]
+    Compile(Box<foundry_compilers::error::SolcError>),
+    #[error("the compiler reported errors:\n{0}")]
+    Diagnostics(String),
+    #[error("{0}")]
+    Artifact(#[from] mandate_contracts::ArtifactError),
+    #[error(
+        "{path} is stale: {detail}\nrun `cargo run -p mandate-contracts --features build --bin mandate-build-contracts` and commit the result"
+    )]
+    Stale { path: PathBuf, detail: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io { path: path.to_path_buf(), source }
+}
+
+fn find_root(start: &Path) -> Result<PathBuf, BuildError> {
+    start
+        .ancestors()
+        .find(|dir| dir.join("foundry.toml").is_file())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| BuildError::NoRoot(start.to_path_buf()))
+}
+
+fn read_profile(root: &Path) -> Result<Profile, BuildError> {
+    let path = root.join("foundry.toml");
+    let text = fs::read_to_string(&path).map_err(io_err(&path))?;
+    let mut parsed: FoundryToml =
+        toml::from_str(&text).map_err(|e| BuildError::Config(e.to_string()))?;
+    parsed
+        .profile
+        .remove("default")
+        .ok_or_else(|| BuildError::Config("no [profile.default]".into()))
+}
+
+fn settings(profile: &Profile) -> Result<SolcSettings, BuildError> {
+    let evm_version: EvmVersion = profile
+        .evm_version
+        .parse()
+        .map_err(|e: String| BuildError::Config(format!("evm_version: {e}")))?;
+    let bytecode_hash = match profile.bytecode_hash.as_deref() {
+        None | Some("ipfs") => BytecodeHash::Ipfs,
+        Some("none") => BytecodeHash::None,
+        Some("bzzr1") => BytecodeHash::Bzzr1,
+        Some(other) => return Err(BuildError::Config(format!("bytecode_hash: unknown {other:?}"))),
+    };
+    let mut settings = Settings::new(OutputSelection::complete_output_selection());
+    settings.optimizer = Optimizer {
+        enabled: Some(profile.optimizer),
+        runs: Some(profile.optimizer_runs),
+        details: None,
+    };
+    settings.evm_version = Some(evm_version);
+    settings.via_ir = Some(profile.via_ir);
+    settings.metadata = Some(SettingsMetadata::new(bytecode_hash, profile.cbor_metadata));
+    Ok(SolcSettings { settings, ..Default::default() })
+}
+
+fn remappings(profile: &Profile) -> Result<Vec<Remapping>, BuildError> {
+    profile
+        .remappings
+        .iter()
+        .map(|r| r.parse().map_err(|e| BuildError::Config(format!("remapping {r:?}: {e}"))))
+        .collect()
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
+
+fn build(root: &Path) -> Result<ArtifactFile, BuildError> {
+    let profile = read_profile(root)?;
+    let wrapper = root.join("contracts/bin/solc");
+    let solc = Solc::new(&wrapper)
+        .map_err(|source| BuildError::Solc { path: wrapper.clone(), source: Box::new(source) })?;
+    let found = format!("{}.{}.{}", solc.version.major, solc.version.minor, solc.version.patch);
+    if found != profile.solc {
+        return Err(BuildError::SolcVersion { pinned: profile.solc, found });
+    }
+    let version = solc.version.to_string();
+
+    let paths = ProjectPathsConfig::builder()
+        .root(root)
+        .sources(root.join(&profile.src))
+        .libs(profile.libs.iter().map(|l| root.join(l)))
+        .remappings(remappings(&profile)?)
+        .build::<SolcLanguage>()
+        .map_err(|e| BuildError::Config(e.to_string()))?;
+    let settings = settings(&profile)?;
+    let project = ProjectBuilder::<SolcCompiler, ConfigurableArtifacts>::new(Default::default())
+        .paths(paths)
+        .settings(settings.clone())
+        .ephemeral()
+        .no_artifacts()
+        .single_solc_jobs()
+        .build(SolcCompiler::Specific(solc))
+        .map_err(|e| BuildError::Compile(Box::new(e)))?;
+
+    let output = project.compile().map_err(|e| BuildError::Compile(Box::new(e)))?;
+    if output.has_compiler_errors() {
+        return Err(BuildError::Diagnostics(output.to_string()));
+    }
+    let sources_dir = root.join(&profile.src);
+    let output = output.into_output();
+
+    // Every source file the compiler saw, hashed with the settings: tells whether the
+    // committed artifacts can still be what these inputs give.
+    let mut hasher = Sha256::new();
+    hasher.update(version.as_bytes());
+    hasher.update(serde_json::to_vec(&settings.settings).unwrap_or_default());
+    let mut source_paths: Vec<&PathBuf> = output.sources.sources().map(|(path, _)| path).collect();
+    source_paths.sort();
+    source_paths.dedup();
+    for path in source_paths {
+        let abs = if path.is_absolute() { path.clone() } else { root.join(path) };
+        let content = fs::read(&abs).map_err(io_err(&abs))?;
+        hasher.update(relative(root, &abs).as_bytes());
+        hasher.update([0]);
+        hasher.update(&content);
+        hasher.update([0]);
+    }
+    let input_hash = format!("0x{}", hex::encode(hasher.finalize()));
+
+    let mut contracts = BTreeMap::new();
+    for (file, name, contract) in output.contracts.contracts_with_files() {
+        let abs = if file.is_absolute() { file.clone() } else { root.join(file) };
+        let ours = abs.starts_with(&sources_dir);
+        if !ours && !PACKAGE_CONTRACTS.contains(&name.as_str()) {
+            continue;
+        }
+        let (Some(abi), Some(evm)) = (&contract.abi, &contract.evm) else { continue };
+        let bytecode = evm.bytecode.as_ref().and_then(|b| b.object.as_bytes()).cloned();
+        let deployed = evm
+            .deployed_bytecode
+            .as_ref()
+            .and_then(|d| d.bytecode.as_ref())
+            .and_then(|b| b.object.as_bytes())
+            .cloned();
+        let (Some(bytecode), Some(deployed)) = (bytecode, deployed) else { continue };
+        if bytecode.is_empty() || is_library(&deployed) {
+            // interfaces, abstract contracts and libraries are not deployed on their own
+            continue;
+        }
+        contracts.insert(
+            name.clone(),
+            CompiledContract {
+                source: relative(root, &abs),
+                abi: abi.clone(),
+                bytecode: bytecode.0.into(),
+                deployed_bytecode: deployed.0.into(),
+            },
+        );
+    }
+    Ok(ArtifactFile {
+        compiler: CompilerInfo {
+            version,
+            optimizer: profile.optimizer,
+            optimizer_runs: profile.optimizer_runs,
+            via_ir: profile.via_ir,
+            evm_version: profile.evm_version,
+            bytecode_hash: profile.bytecode_hash.unwrap_or_else(|| "ipfs".into()),
+        },
+        input_hash,
+        contracts,
+    })
+}
+
+/// A library's runtime code starts with its call guard: `PUSH20 <own address> ADDRESS EQ`,
+/// with the address left zero at compile time.
+fn is_library(runtime: &[u8]) -> bool {
+    runtime.len() >= 23
+        && runtime[0] == 0x73
+        && runtime[1..21].iter().all(|b| *b == 0)
+        && runtime[21..23] == [0x30, 0x14]
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a reader never sees
+/// half a file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    let tmp = path.with_extension("json.tmp");
+    let mut file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    file.write_all(bytes).map_err(io_err(&tmp))?;
+    file.sync_all().map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+fn first_difference(committed: &ArtifactFile, fresh: &ArtifactFile) -> String {
+    if committed.compiler != fresh.compiler {
+        return "the compiler settings differ".into();
+    }
+    for (name, contract) in &fresh.contracts {
+        match committed.contracts.get(name) {
+            None => return format!("{name} is missing"),
+            Some(old) if old != contract => return format!("{name} differs"),
+            Some(_) => {}
+        }
+    }
+    if let Some(name) = committed.contracts.keys().find(|n| !fresh.contracts.contains_key(*n)) {
+        return format!("{name} is no longer built");
+    }
+    "the input hash differs".into()
+}
+
+fn run(args: Args) -> Result<(), BuildError> {
+    let cwd = std::env::current_dir().map_err(io_err(Path::new(".")))?;
+    let root = match args.root {
+        Some(root) => root,
+        None => find_root(&cwd)?,
+    };
+    let started = Instant::now();
+    let fresh = build(&root)?;
+    let elapsed = started.elapsed();
+    let target = root.join(mandate_contracts::ARTIFACT_PATH);
+    let json = fresh.to_json()?;
+    if args.check {
+        let committed_text = fs::read_to_string(&target).map_err(io_err(&target))?;
+        let committed = ArtifactFile::from_json(&committed_text)?;
+        if committed != fresh || committed_text != json {
+            return Err(BuildError::Stale {
+                path: target,
+                detail: first_difference(&committed, &fresh),
+            });
+        }
+        println!(
+            "artifacts are fresh ({} contracts, compiled in {elapsed:.2?})",
+            fresh.contracts.len()
+        );
+    } else {
+        write_atomic(&target, json.as_bytes())?;
+        println!(
+            "wrote {} ({} contracts, compiled in {elapsed:.2?})",
+            target.display(),
+            fresh.contracts.len()
+        );
+    }
+    for (name, contract) in &fresh.contracts {
+        println!("  {name:<28} runtime {:>6} bytes", contract.deployed_bytecode.len());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("mandate-build-contracts: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

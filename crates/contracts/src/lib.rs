@@ -1,0 +1,172 @@
+//! Mandate's compiled contracts, embedded.
+//!
+//! The Solidity sources live in `contracts/` at the repository root; `mandate-build-contracts`
+//! (feature `build`) compiles them with foundry-compilers and writes `artifacts.json`, which
+//! this crate embeds. No user of the crate needs node or solc.
+//!
+//! ```
+//! let smart_session = mandate_contracts::artifacts().get("SmartSession")?;
+//! assert!(!smart_session.deployed_bytecode.is_empty());
+//! assert!(smart_session.deployed_bytecode.len() <= 24_576);
+//! # Ok::<(), mandate_contracts::ArtifactError>(())
+//! ```
+
+use std::{collections::BTreeMap, sync::OnceLock};
+
+use alloy_json_abi::JsonAbi;
+use alloy_primitives::Bytes;
+use serde::{Deserialize, Serialize};
+
+/// Where the artifact file sits, relative to the repository root.
+pub const ARTIFACT_PATH: &str = "crates/contracts/artifacts.json";
+
+const EMBEDDED: &str = include_str!("../artifacts.json");
+
+/// Names of the contracts Mandate deploys.
+pub mod names {
+    /// ERC-4337 v0.7 EntryPoint, compiled from `@account-abstraction/contracts@0.7.0`.
+    pub const ENTRY_POINT: &str = "EntryPoint";
+    /// The Smart Sessions validator.
+    pub const SMART_SESSION: &str = "SmartSession";
+    /// The policy that allows everything.
+    pub const SUDO_POLICY: &str = "SudoPolicy";
+    /// ECDSA session-key validator (`ISessionValidator`).
+    pub const ECDSA_SESSION_VALIDATOR: &str = "EcdsaSessionValidator";
+    /// The account owner's ECDSA validator.
+    pub const K1_VALIDATOR: &str = "K1Validator";
+    /// The ERC-7579 account implementation.
+    pub const ACCOUNT: &str = "MandateAccount";
+    /// The account factory.
+    pub const ACCOUNT_FACTORY: &str = "MandateAccountFactory";
+    /// Test ERC-20.
+    pub const TEST_ERC20: &str = "TestERC20";
+    /// Test ERC-721 with `safeMint(address)`.
+    pub const TEST_ERC721: &str = "TestERC721";
+}
+
+/// Errors reading artifacts.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// No contract of that name was compiled.
+    #[error("no compiled contract named {0:?} (known: {1})")]
+    Missing(String, String),
+    /// The artifact file is not valid JSON of the expected shape.
+    #[error("artifact file is malformed: {0}")]
+    Malformed(#[from] serde_json::Error),
+}
+
+/// The compiler and settings that produced the artifacts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompilerInfo {
+    /// Full solc version, e.g. `0.8.28+commit.7893614a.Emscripten.clang`.
+    pub version: String,
+    /// Whether the optimizer ran.
+    pub optimizer: bool,
+    /// Optimizer runs.
+    pub optimizer_runs: usize,
+    /// Whether the IR pipeline was used.
+    pub via_ir: bool,
+    /// Target EVM version.
+    pub evm_version: String,
+    /// Metadata hash appended to the bytecode.
+    pub bytecode_hash: String,
+}
+
+/// One compiled contract.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompiledContract {
+    /// Source file, relative to the repository root.
+    pub source: String,
+    /// The contract's ABI.
+    pub abi: JsonAbi,
+    /// Creation bytecode.
+    pub bytecode: Bytes,
+    /// Runtime bytecode.
+    pub deployed_bytecode: Bytes,
+}
+
+/// The artifact file: every compiled contract and how it was compiled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactFile {
+    /// Compiler and settings.
+    pub compiler: CompilerInfo,
+    /// SHA-256 over the compiler version, settings and every source file compiled.
+    pub input_hash: String,
+    /// Contracts by name.
+    pub contracts: BTreeMap<String, CompiledContract>,
+}
+
+impl ArtifactFile {
+    /// Parses an artifact file.
+    pub fn from_json(text: &str) -> Result<Self, ArtifactError> {
+        Ok(serde_json::from_str(text)?)
+    }
+
+    /// Serialises the file as it is committed (pretty, newline-terminated).
+    pub fn to_json(&self) -> Result<String, ArtifactError> {
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// The contract called `name`.
+    pub fn get(&self, name: &str) -> Result<&CompiledContract, ArtifactError> {
+        self.contracts.get(name).ok_or_else(|| {
+            let known = self.contracts.keys().cloned().collect::<Vec<_>>().join(", ");
+            ArtifactError::Missing(name.to_string(), known)
+        })
+    }
+}
+
+/// The embedded artifacts, parsed once.
+///
+/// # Panics
+///
+/// Never for a published crate: the embedded file is checked by this crate's tests and by CI.
+pub fn artifacts() -> &'static ArtifactFile {
+    static PARSED: OnceLock<ArtifactFile> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        #[allow(clippy::expect_used)]
+        ArtifactFile::from_json(EMBEDDED).expect("embedded artifacts.json is well-formed")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_artifacts_hold_every_deployed_contract() {
+        let file = artifacts();
+        for name in [
+            names::ENTRY_POINT,
+            names::SMART_SESSION,
+            names::SUDO_POLICY,
+            names::ECDSA_SESSION_VALIDATOR,
+            names::K1_VALIDATOR,
+            names::ACCOUNT,
+            names::ACCOUNT_FACTORY,
+            names::TEST_ERC20,
+            names::TEST_ERC721,
+        ] {
+            let contract = file.get(name).expect(name);
+            assert!(!contract.bytecode.is_empty(), "{name} has no creation code");
+            assert!(contract.deployed_bytecode.len() <= 24_576, "{name} is over EIP-170");
+        }
+    }
+
+    #[test]
+    fn json_round_trips_byte_for_byte() {
+        let text = artifacts().to_json().expect("serialises");
+        assert_eq!(text, EMBEDDED);
+    }
+
+    #[test]
+    fn unknown_contract_is_a_typed_error() {
+        let err = artifacts().get("NoSuchContract").unwrap_err();
+        assert!(matches!(err, ArtifactError::Missing(ref n, _) if n == "NoSuchContract"));
+    }
+}

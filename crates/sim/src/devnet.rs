@@ -1,0 +1,434 @@
+//! The embedded devnet: revm over an in-memory database whose genesis holds the EntryPoint and
+//! Mandate's contracts.
+
+use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, address};
+use alloy_sol_types::{SolCall, SolEvent, SolInterface, SolValue};
+use mandate_abi::{
+    ENTRY_POINT_V07, PackedUserOperation,
+    sol::IEntryPoint::{self, IEntryPointErrors},
+};
+use mandate_contracts::{artifacts, names};
+use revm::{
+    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
+    database::{CacheDB, EmptyDB},
+    primitives::hardfork::SpecId,
+    state::AccountInfo,
+};
+
+use crate::{
+    SimError,
+    outcome::{BundleOutcome, OpReceipt, Rejection},
+    revert::RevertDecoder,
+};
+
+/// The account that deploys the genesis contracts.
+pub const DEPLOYER: Address = address!("00000000000000000000000000000000000d3910");
+/// The EOA that submits `handleOps` and collects the fees.
+pub const BUNDLER: Address = address!("00000000000000000000000000000000b0a7d1e4");
+/// Wei the bundler starts with.
+pub const BUNDLER_FUNDS: u128 = 10u128.pow(27);
+/// Chain id of the devnet.
+pub const DEVNET_CHAIN_ID: u64 = 31337;
+/// Block timestamp the devnet starts at (2025-06-15T14:40:00Z).
+pub const GENESIS_TIMESTAMP: u64 = 1_750_000_000;
+/// Base fee per gas of the devnet's blocks (1 gwei).
+pub const BASE_FEE: u64 = 1_000_000_000;
+/// Gas limit of the devnet's blocks.
+pub const BLOCK_GAS_LIMIT: u64 = 30_000_000;
+
+/// Where the genesis contracts live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deployments {
+    /// ERC-4337 v0.7 EntryPoint, at its canonical address.
+    pub entry_point: Address,
+    /// The Smart Sessions validator.
+    pub smart_session: Address,
+    /// The allow-everything policy.
+    pub sudo_policy: Address,
+    /// ECDSA session-key validator.
+    pub ecdsa_session_validator: Address,
+    /// The owners' ECDSA validator.
+    pub k1_validator: Address,
+    /// The account implementation behind every account's proxy.
+    pub account_implementation: Address,
+    /// The account factory.
+    pub account_factory: Address,
+    /// A test ERC-20.
+    pub test_erc20: Address,
+    /// A test ERC-721 with `safeMint(address)`.
+    pub test_erc721: Address,
+}
+
+/// Result of a committed transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxReceipt {
+    /// Gas the transaction used.
+    pub gas_used: u64,
+    /// Its logs.
+    pub logs: Vec<Log>,
+    /// Its return data.
+    pub output: Bytes,
+}
+
+/// An in-process EVM chain with the EntryPoint and Mandate's contracts at genesis.
+#[derive(Clone, Debug)]
+pub struct Devnet {
+    db: CacheDB<EmptyDB>,
+    chain_id: u64,
+    block_number: u64,
+    timestamp: u64,
+    deployments: Deployments,
+    decoder: RevertDecoder,
+}
+
+impl Devnet {
+    /// A fresh devnet: every genesis contract deployed, the bundler funded.
+    pub fn new() -> Result<Self, SimError> {
+        let decoder = RevertDecoder::new(artifacts().contracts.values().map(|c| &c.abi));
+        let mut devnet = Self {
+            db: CacheDB::new(EmptyDB::default()),
+            chain_id: DEVNET_CHAIN_ID,
+            block_number: 1,
+            timestamp: GENESIS_TIMESTAMP,
+            deployments: Deployments {
+                entry_point: ENTRY_POINT_V07,
+                smart_session: Address::ZERO,
+                sudo_policy: Address::ZERO,
+                ecdsa_session_validator: Address::ZERO,
+                k1_validator: Address::ZERO,
+                account_implementation: Address::ZERO,
+                account_factory: Address::ZERO,
+                test_erc20: Address::ZERO,
+                test_erc721: Address::ZERO,
+            },
+            decoder,
+        };
+        devnet.set_balance(BUNDLER, U256::from(BUNDLER_FUNDS));
+        devnet.set_balance(DEPLOYER, U256::from(BUNDLER_FUNDS));
+
+        devnet.deploy_at(names::ENTRY_POINT, &[], ENTRY_POINT_V07)?;
+        let smart_session = devnet.deploy(names::SMART_SESSION, &[])?;
+        let sudo_policy = devnet.deploy(names::SUDO_POLICY, &[])?;
+        let ecdsa_session_validator = devnet.deploy(names::ECDSA_SESSION_VALIDATOR, &[])?;
+        let k1_validator = devnet.deploy(names::K1_VALIDATOR, &[])?;
+        let account_implementation =
+            devnet.deploy(names::ACCOUNT, &ENTRY_POINT_V07.abi_encode())?;
+        let account_factory =
+            devnet.deploy(names::ACCOUNT_FACTORY, &account_implementation.abi_encode())?;
+        let test_erc20 = devnet.deploy(names::TEST_ERC20, &[])?;
+        let test_erc721 = devnet.deploy(names::TEST_ERC721, &[])?;
+        devnet.deployments = Deployments {
+            entry_point: ENTRY_POINT_V07,
+            smart_session,
+            sudo_policy,
+            ecdsa_session_validator,
+            k1_validator,
+            account_implementation,
+            account_factory,
+            test_erc20,
+            test_erc721,
+        };
+        Ok(devnet)
+    }
+
+    /// Where the genesis contracts are.
+    pub const fn deployments(&self) -> &Deployments {
+        &self.deployments
+    }
+
+    /// The chain id.
+    pub const fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The current block timestamp.
+    pub const fn timestamp(&self) -> u64 {
+        self.timestamp
+    }
+
+    /// Moves the clock (the next transactions run in a block with this timestamp).
+    pub const fn set_timestamp(&mut self, timestamp: u64) {
+        self.timestamp = timestamp;
+    }
+
+    /// The decoder that knows every error of the embedded contracts.
+    pub const fn decoder(&self) -> &RevertDecoder {
+        &self.decoder
+    }
+
+    /// Sets an account's native balance.
+    pub fn set_balance(&mut self, address: Address, balance: U256) {
+        let mut info = self.account_info(address);
+        info.balance = balance;
+        self.db.insert_account_info(address, info);
+    }
+
+    /// An account's native balance.
+    pub fn balance(&self, address: Address) -> U256 {
+        self.account_info(address).balance
+    }
+
+    /// Whether `address` has code.
+    pub fn has_code(&self, address: Address) -> bool {
+        self.account_info(address).code.is_some_and(|c| !c.is_empty())
+    }
+
+    fn account_info(&self, address: Address) -> AccountInfo {
+        self.db.cache.accounts.get(&address).map(|a| a.info.clone()).unwrap_or_default()
+    }
+
+    /// The user-op hash of `op` on this chain.
+    pub fn user_op_hash(&self, op: &PackedUserOperation) -> B256 {
+        op.hash(self.deployments.entry_point, self.chain_id)
+    }
+
+    fn evm_context(&mut self) -> Context<BlockEnv, TxEnv, CfgEnv, &mut CacheDB<EmptyDB>> {
+        let (number, timestamp, chain_id) = (self.block_number, self.timestamp, self.chain_id);
+        Context::mainnet()
+            .with_db(&mut self.db)
+            .modify_cfg_chained(|cfg| {
+                cfg.chain_id = chain_id;
+                cfg.set_spec_and_mainnet_gas_params(SpecId::PRAGUE);
+            })
+            .modify_block_chained(|block| {
+                block.number = U256::from(number);
+                block.timestamp = U256::from(timestamp);
+                block.basefee = BASE_FEE;
+                block.gas_limit = BLOCK_GAS_LIMIT;
+                block.beneficiary = BUNDLER;
+            })
+    }
+
+    fn tx(
+        &self,
+        from: Address,
+        to: TxKind,
+        value: U256,
+        data: Bytes,
+        gas_limit: u64,
+    ) -> Result<TxEnv, SimError> {
+        let nonce = self.account_info(from).nonce;
+        TxEnv::builder()
+            .caller(from)
+            .kind(to)
+            .value(value)
+            .data(data)
+            .gas_limit(gas_limit)
+            .gas_price(u128::from(BASE_FEE))
+            .nonce(nonce)
+            .chain_id(Some(self.chain_id))
+            .build()
+            .map_err(|e| SimError::Evm(format!("{e:?}")))
+    }
+
+    /// Runs a transaction and keeps its effects.
+    fn commit(&mut self, tx: TxEnv) -> Result<ExecutionResult, SimError> {
+        let result = self
+            .evm_context()
+            .build_mainnet()
+            .transact_commit(tx)
+            .map_err(|e| SimError::Evm(e.to_string()))?;
+        self.block_number += 1;
+        Ok(result)
+    }
+
+    /// Runs a transaction and throws its effects away.
+    fn dry_run(&mut self, tx: TxEnv) -> Result<ExecutionResult, SimError> {
+        let mut evm = self.evm_context().build_mainnet();
+        evm.transact(tx).map(|r| r.result).map_err(|e| SimError::Evm(e.to_string()))
+    }
+
+    fn receipt_of(&self, to: Address, result: ExecutionResult) -> Result<TxReceipt, SimError> {
+        match result {
+            ExecutionResult::Success { gas, logs, output, .. } => {
+                Ok(TxReceipt { gas_used: gas.tx_gas_used(), logs, output: output.into_data() })
+            }
+            ExecutionResult::Revert { output, .. } => {
+                Err(SimError::Reverted { to, revert: self.decoder.decode(&output) })
+            }
+            ExecutionResult::Halt { reason, .. } => {
+                Err(SimError::Halted { to, reason: format!("{reason:?}") })
+            }
+        }
+    }
+
+    /// Deploys the embedded contract `name` with ABI-encoded constructor arguments.
+    pub fn deploy(&mut self, name: &str, constructor_args: &[u8]) -> Result<Address, SimError> {
+        let contract = artifacts().get(name)?;
+        let code: Bytes = [contract.bytecode.as_ref(), constructor_args].concat().into();
+        let address = DEPLOYER.create(self.account_info(DEPLOYER).nonce);
+        let tx = self.tx(DEPLOYER, TxKind::Create, U256::ZERO, code, BLOCK_GAS_LIMIT)?;
+        let result = self.commit(tx)?;
+        self.receipt_of(address, result)
+            .map_err(|e| SimError::Deploy { name: name.to_string(), reason: e.to_string() })?;
+        if !self.has_code(address) {
+            return Err(SimError::Deploy { name: name.to_string(), reason: "no code".into() });
+        }
+        Ok(address)
+    }
+
+    /// Deploys `name` and moves its code and storage to `target` (for contracts whose address
+    /// is fixed by convention, such as the EntryPoint).
+    pub fn deploy_at(
+        &mut self,
+        name: &str,
+        constructor_args: &[u8],
+        target: Address,
+    ) -> Result<(), SimError> {
+        let deployed = self.deploy(name, constructor_args)?;
+        let account = self.db.cache.accounts.remove(&deployed).ok_or_else(|| SimError::Deploy {
+            name: name.to_string(),
+            reason: "deployed account vanished".into(),
+        })?;
+        self.db.insert_account_info(target, account.info);
+        for (slot, value) in account.storage {
+            self.db
+                .insert_account_storage(target, slot, value)
+                .map_err(|e| SimError::Evm(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Sends a transaction from `from` and keeps its effects.
+    pub fn transact(
+        &mut self,
+        from: Address,
+        to: Address,
+        value: U256,
+        data: Bytes,
+    ) -> Result<TxReceipt, SimError> {
+        let tx = self.tx(from, TxKind::Call(to), value, data, BLOCK_GAS_LIMIT)?;
+        let result = self.commit(tx)?;
+        self.receipt_of(to, result)
+    }
+
+    /// Calls `to` without keeping effects (as `eth_call`), from the bundler.
+    pub fn call(&mut self, to: Address, data: Bytes) -> Result<Bytes, SimError> {
+        let tx = self.tx(BUNDLER, TxKind::Call(to), U256::ZERO, data, BLOCK_GAS_LIMIT)?;
+        let result = self.dry_run(tx)?;
+        self.receipt_of(to, result).map(|r| r.output)
+    }
+
+    /// Calls a typed function on `to` without keeping effects.
+    pub fn call_sol<C: SolCall>(&mut self, to: Address, call: &C) -> Result<C::Return, SimError> {
+        let output = self.call(to, call.abi_encode().into())?;
+        C::abi_decode_returns(&output).map_err(|source| SimError::Decode { to, source })
+    }
+
+    /// Sends a typed transaction from `from` and keeps its effects.
+    pub fn transact_sol<C: SolCall>(
+        &mut self,
+        from: Address,
+        to: Address,
+        call: &C,
+    ) -> Result<TxReceipt, SimError> {
+        self.transact(from, to, U256::ZERO, call.abi_encode().into())
+    }
+
+    /// The EntryPoint nonce of `sender` under a 192-bit `key`.
+    pub fn entry_point_nonce(&mut self, sender: Address, key: U256) -> Result<U256, SimError> {
+        let key = alloy_primitives::aliases::U192::from(key);
+        self.call_sol(self.deployments.entry_point, &IEntryPoint::getNonceCall { sender, key })
+    }
+
+    /// Submits `ops` in one `handleOps` transaction from the bundler, as a bundler would, and
+    /// keeps its effects when it goes through.
+    pub fn handle_ops(&mut self, ops: Vec<PackedUserOperation>) -> Result<BundleOutcome, SimError> {
+        let entry_point = self.deployments.entry_point;
+        let call = IEntryPoint::handleOpsCall { ops, beneficiary: BUNDLER };
+        let tx = self.tx(
+            BUNDLER,
+            TxKind::Call(entry_point),
+            U256::ZERO,
+            call.abi_encode().into(),
+            BLOCK_GAS_LIMIT,
+        )?;
+        // Only keep the state of bundles that go through, as a chain would only include those.
+        let result = self.dry_run(tx.clone())?;
+        match result {
+            ExecutionResult::Success { .. } => {
+                let result = self.commit(tx)?;
+                let receipt = self.receipt_of(entry_point, result)?;
+                Ok(BundleOutcome::Included {
+                    tx_gas_used: receipt.gas_used,
+                    receipts: self.receipts(entry_point, receipt.logs),
+                })
+            }
+            ExecutionResult::Revert { output, .. } => Ok(self.bundle_revert(&output)),
+            ExecutionResult::Halt { reason, .. } => {
+                Err(SimError::Halted { to: entry_point, reason: format!("{reason:?}") })
+            }
+        }
+    }
+
+    /// Submits one op; see [`Self::handle_ops`].
+    pub fn handle_op(&mut self, op: PackedUserOperation) -> Result<BundleOutcome, SimError> {
+        self.handle_ops(vec![op])
+    }
+
+    fn bundle_revert(&self, output: &[u8]) -> BundleOutcome {
+        let rejection = |op_index: U256, reason: String, inner: Option<&[u8]>| {
+            let code = reason
+                .get(..4)
+                .filter(|c| c.starts_with("AA") && c[2..].bytes().all(|b| b.is_ascii_digit()))
+                .map(str::to_string);
+            BundleOutcome::Rejected(Rejection {
+                op_index: op_index.saturating_to(),
+                code,
+                reason,
+                inner: inner.map(|data| self.decoder.decode(data)),
+            })
+        };
+        match IEntryPointErrors::abi_decode(output) {
+            Ok(IEntryPointErrors::FailedOp(e)) => rejection(e.opIndex, e.reason, None),
+            Ok(IEntryPointErrors::FailedOpWithRevert(e)) => {
+                rejection(e.opIndex, e.reason, Some(&e.inner))
+            }
+            _ => BundleOutcome::Reverted(self.decoder.decode(output)),
+        }
+    }
+
+    /// Splits the logs of `handleOps` into per-op receipts: each op's logs end with its
+    /// `UserOperationEvent`. Validation runs for the whole bundle before any execution, so the
+    /// first receipt also holds the validation-phase logs of later ops.
+    fn receipts(&self, entry_point: Address, logs: Vec<Log>) -> Vec<OpReceipt> {
+        let mut receipts = Vec::new();
+        let mut pending: Vec<Log> = Vec::new();
+        let mut revert_reason = None;
+        for log in logs {
+            let topic = log.topics().first().copied().filter(|_| log.address == entry_point);
+            match topic {
+                Some(IEntryPoint::BeforeExecution::SIGNATURE_HASH) => continue,
+                Some(IEntryPoint::UserOperationRevertReason::SIGNATURE_HASH) => {
+                    if let Ok(event) =
+                        IEntryPoint::UserOperationRevertReason::decode_log_data(&log.data)
+                    {
+                        revert_reason = Some(self.decoder.decode(&event.revertReason));
+                    }
+                    pending.push(log);
+                }
+                Some(IEntryPoint::UserOperationEvent::SIGNATURE_HASH) => {
+                    let Ok(event) = IEntryPoint::UserOperationEvent::decode_log_data(&log.data)
+                    else {
+                        pending.push(log);
+                        continue;
+                    };
+                    pending.push(log);
+                    receipts.push(OpReceipt {
+                        user_op_hash: event.userOpHash,
+                        sender: event.sender,
+                        nonce: event.nonce,
+                        success: event.success,
+                        actual_gas_used: event.actualGasUsed,
+                        actual_gas_cost: event.actualGasCost,
+                        revert_reason: revert_reason.take(),
+                        logs: std::mem::take(&mut pending),
+                    });
+                }
+                _ => pending.push(log),
+            }
+        }
+        receipts
+    }
+}

@@ -1,0 +1,430 @@
+//! The walking-skeleton story on the embedded devnet: an owner creates an ERC-7579 account with
+//! SmartSession installed and one session; the session key mints an NFT and moves tokens, and
+//! the account refuses what the session does not allow.
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolValue};
+use mandate_abi::{
+    ActionData, Call, CallType, ExecType, ModuleInit, PackedUserOperation, PermissionId,
+    PolicyData, Session, UserOperation, encode_delegatecall, encode_use, execute_calldata,
+    execute_calls, mode_code,
+    sol::{IERC20, IERC721, IERC7579Account, IMandateAccountFactory},
+    validator_nonce, validator_nonce_key,
+};
+use mandate_sim::{BundleOutcome, Devnet, SimError};
+use serde::Serialize;
+
+/// ERC-7579 module type of validators.
+const MODULE_TYPE_VALIDATOR: u64 = 1;
+/// ENABLE mode byte that prefixes SmartSession's install data.
+const INSTALL_MODE_ENABLE: u8 = 1;
+/// Gas limits the story's ops carry (generous; the devnet reports what was used).
+const VERIFICATION_GAS: u128 = 1_500_000;
+const CALL_GAS: u128 = 600_000;
+const PRE_VERIFICATION_GAS: u64 = 60_000;
+const MAX_FEE: u128 = 2_000_000_000;
+const MAX_PRIORITY_FEE: u128 = 1_000_000_000;
+
+/// Errors of the story.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The simulator failed.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Sign(#[from] alloy_signer::Error),
+    /// A step did not end as the story expects.
+    #[error("step {step:?} ended unexpectedly: {detail}")]
+    Unexpected {
+        /// The step's title.
+        step: String,
+        /// What happened instead.
+        detail: String,
+    },
+}
+
+/// An account on the devnet, its owner, and one session granted to a session key.
+pub struct SessionWorld {
+    /// The chain.
+    pub devnet: Devnet,
+    owner: PrivateKeySigner,
+    session_key: PrivateKeySigner,
+    /// The account's address (counterfactual until the first op).
+    pub account: Address,
+    /// The session the account grants.
+    pub session: Session,
+    /// Its permission id.
+    pub permission_id: PermissionId,
+    validators: Vec<ModuleInit>,
+}
+
+impl std::fmt::Debug for SessionWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionWorld")
+            .field("account", &self.account)
+            .field("owner", &self.owner.address())
+            .field("session_key", &self.session_key.address())
+            .field("permission_id", &self.permission_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionWorld {
+    /// A fresh devnet, an owner and a session key; the session allows `safeMint` on the test
+    /// ERC-721 and `transfer` on the test ERC-20, each under SudoPolicy.
+    pub fn new(owner: PrivateKeySigner, session_key: PrivateKeySigner) -> Result<Self, DemoError> {
+        let mut devnet = Devnet::new()?;
+        let d = *devnet.deployments();
+        let sudo = || vec![PolicyData { policy: d.sudo_policy, initData: Bytes::new() }];
+        let session = Session {
+            sessionValidator: d.ecdsa_session_validator,
+            sessionValidatorInitData: Bytes::copy_from_slice(session_key.address().as_slice()),
+            salt: B256::ZERO,
+            actions: vec![
+                ActionData {
+                    actionTargetSelector: IERC721::safeMintCall::SELECTOR.into(),
+                    actionTarget: d.test_erc721,
+                    actionPolicies: sudo(),
+                },
+                ActionData {
+                    actionTargetSelector: IERC20::transferCall::SELECTOR.into(),
+                    actionTarget: d.test_erc20,
+                    actionPolicies: sudo(),
+                },
+            ],
+            ..Default::default()
+        };
+        let permission_id = PermissionId::of(&session);
+        let validators = vec![ModuleInit {
+            module: d.k1_validator,
+            initData: Bytes::copy_from_slice(owner.address().as_slice()),
+        }];
+        let account = devnet.call_sol(
+            d.account_factory,
+            &IMandateAccountFactory::getAddressCall {
+                validators: validators.clone(),
+                salt: B256::ZERO,
+            },
+        )?;
+        Ok(Self { devnet, owner, session_key, account, session, permission_id, validators })
+    }
+
+    /// The owner's address.
+    pub fn owner(&self) -> Address {
+        self.owner.address()
+    }
+
+    /// The session key's address.
+    pub fn session_key(&self) -> Address {
+        self.session_key.address()
+    }
+
+    fn base_op(&self, nonce: U256, call_data: Bytes) -> UserOperation {
+        UserOperation {
+            sender: self.account,
+            nonce,
+            call_data,
+            call_gas_limit: CALL_GAS,
+            verification_gas_limit: VERIFICATION_GAS,
+            pre_verification_gas: U256::from(PRE_VERIFICATION_GAS),
+            max_fee_per_gas: MAX_FEE,
+            max_priority_fee_per_gas: MAX_PRIORITY_FEE,
+            ..Default::default()
+        }
+    }
+
+    /// The owner's first op: deploys the account through the factory and installs SmartSession
+    /// with the session (install data `0x01 ‖ abi.encode(Session[])`).
+    pub fn create_account_op(&mut self) -> Result<PackedUserOperation, DemoError> {
+        let d = *self.devnet.deployments();
+        let mut install_data = vec![INSTALL_MODE_ENABLE];
+        install_data.extend_from_slice(&vec![self.session.clone()].abi_encode());
+        let call_data = IERC7579Account::installModuleCall {
+            moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
+            module: d.smart_session,
+            initData: install_data.into(),
+        }
+        .abi_encode();
+        let mut op = self.base_op(validator_nonce(d.k1_validator, 0, 0), call_data.into());
+        op.factory = Some(d.account_factory);
+        op.factory_data = IMandateAccountFactory::createAccountCall {
+            validators: self.validators.clone(),
+            salt: B256::ZERO,
+        }
+        .abi_encode()
+        .into();
+        let mut packed = op.pack();
+        let hash = self.devnet.user_op_hash(&packed);
+        packed.signature =
+            self.owner.sign_message_sync(hash.as_slice())?.as_bytes().to_vec().into();
+        Ok(packed)
+    }
+
+    /// An op with `call_data` signed in USE mode by `signer` (the session key, or another key
+    /// to show a bad signature).
+    pub fn session_op(
+        &mut self,
+        call_data: Bytes,
+        signer: &PrivateKeySigner,
+    ) -> Result<PackedUserOperation, DemoError> {
+        let smart_session = self.devnet.deployments().smart_session;
+        let nonce =
+            self.devnet.entry_point_nonce(self.account, validator_nonce_key(smart_session, 0))?;
+        let mut packed = self.base_op(nonce, call_data).pack();
+        let hash = self.devnet.user_op_hash(&packed);
+        let signature = signer.sign_message_sync(hash.as_slice())?;
+        packed.signature = encode_use(self.permission_id, &signature.as_bytes());
+        Ok(packed)
+    }
+
+    /// An op the session key signs for `calls` (single for one call, batch otherwise).
+    pub fn use_session(&mut self, calls: &[Call]) -> Result<PackedUserOperation, DemoError> {
+        self.use_session_calldata(execute_calls(calls))
+    }
+
+    /// An op the session key signs for any account calldata.
+    pub fn use_session_calldata(
+        &mut self,
+        call_data: Bytes,
+    ) -> Result<PackedUserOperation, DemoError> {
+        let key = self.session_key.clone();
+        self.session_op(call_data, &key)
+    }
+
+    /// The calls of the story: mint an NFT to the account, and move `amount` tokens to `to`.
+    pub fn mint_call(&self) -> Call {
+        let nft = self.devnet.deployments().test_erc721;
+        Call::new(nft, IERC721::safeMintCall { to: self.account }.abi_encode())
+    }
+
+    /// A `transfer(to, amount)` on the test ERC-20.
+    pub fn transfer_call(&self, to: Address, amount: U256) -> Call {
+        let token = self.devnet.deployments().test_erc20;
+        Call::new(token, IERC20::transferCall { to, amount }.abi_encode())
+    }
+
+    /// An `approve(spender, amount)` on the test ERC-20: not in the session.
+    pub fn approve_call(&self, spender: Address, amount: U256) -> Call {
+        let token = self.devnet.deployments().test_erc20;
+        Call::new(token, IERC20::approveCall { spender, amount }.abi_encode())
+    }
+
+    /// `execute` with a delegatecall to `target`: SmartSession refuses the call type.
+    pub fn delegatecall_data(&self, target: Address, data: &[u8]) -> Bytes {
+        execute_calldata(
+            mode_code(CallType::DelegateCall, ExecType::Default),
+            encode_delegatecall(target, data),
+        )
+    }
+
+    /// Mints test tokens to the account (a plain transaction from the deployer).
+    pub fn fund_tokens(&mut self, amount: U256) -> Result<(), DemoError> {
+        let token = self.devnet.deployments().test_erc20;
+        let account = self.account;
+        self.devnet.transact_sol(
+            mandate_sim::DEPLOYER,
+            token,
+            &IERC20::mintCall { to: account, amount },
+        )?;
+        Ok(())
+    }
+
+    /// The test ERC-20 balance of `who`.
+    pub fn token_balance(&mut self, who: Address) -> Result<U256, DemoError> {
+        let token = self.devnet.deployments().test_erc20;
+        Ok(self.devnet.call_sol(token, &IERC20::balanceOfCall { owner: who })?)
+    }
+
+    /// The number of test NFTs `who` holds.
+    pub fn nft_balance(&mut self, who: Address) -> Result<U256, DemoError> {
+        let nft = self.devnet.deployments().test_erc721;
+        Ok(self.devnet.call_sol(nft, &IERC721::balanceOfCall { owner: who })?)
+    }
+}
+
+/// One step of the story and how it ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepReport {
+    /// What the step does.
+    pub title: String,
+    /// The op's hash.
+    pub user_op_hash: B256,
+    /// Whether the EntryPoint included it (validation passed).
+    pub included: bool,
+    /// Whether its execution succeeded.
+    pub success: bool,
+    /// Gas the EntryPoint charged the op for.
+    pub gas_used: Option<u64>,
+    /// Gas of the whole `handleOps` transaction.
+    pub tx_gas_used: Option<u64>,
+    /// The EntryPoint's code (AA..) when rejected.
+    pub code: Option<String>,
+    /// Why it was rejected, in words.
+    pub reason: Option<String>,
+    /// The validator's custom error when rejected, e.g. `NoPoliciesSet(0x..)`.
+    pub error: Option<String>,
+    /// What changed, in words.
+    pub effect: Option<String>,
+}
+
+impl StepReport {
+    fn new(title: &str, hash: B256, outcome: &BundleOutcome) -> Self {
+        let mut step = Self {
+            title: title.to_string(),
+            user_op_hash: hash,
+            included: false,
+            success: false,
+            gas_used: None,
+            tx_gas_used: None,
+            code: None,
+            reason: None,
+            error: None,
+            effect: None,
+        };
+        match outcome {
+            BundleOutcome::Included { tx_gas_used, receipts } => {
+                step.included = true;
+                step.tx_gas_used = Some(*tx_gas_used);
+                if let Some(r) = receipts.first() {
+                    step.success = r.success;
+                    step.gas_used = Some(r.actual_gas_used.saturating_to());
+                    step.error = r.revert_reason.as_ref().map(ToString::to_string);
+                }
+            }
+            BundleOutcome::Rejected(r) => {
+                step.code = r.code.clone();
+                step.reason = Some(r.reason.clone());
+                step.error = r.inner.as_ref().map(ToString::to_string);
+            }
+            BundleOutcome::Reverted(revert) => step.error = Some(revert.to_string()),
+        }
+        step
+    }
+}
+
+/// The whole story, as `mandate demo` tells it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DemoReport {
+    /// The devnet's chain id.
+    pub chain_id: u64,
+    /// The EntryPoint.
+    pub entry_point: Address,
+    /// The SmartSession module.
+    pub smart_session: Address,
+    /// The account.
+    pub account: Address,
+    /// The account's owner.
+    pub owner: Address,
+    /// The session key's address (never the key).
+    pub session_key: Address,
+    /// The session's permission id.
+    pub permission_id: B256,
+    /// The steps, in order.
+    pub steps: Vec<StepReport>,
+    /// NFTs the account holds at the end.
+    pub nfts_held: U256,
+    /// Tokens the recipient holds at the end.
+    pub recipient_tokens: U256,
+}
+
+fn submit<'a>(
+    world: &mut SessionWorld,
+    steps: &'a mut Vec<StepReport>,
+    title: &str,
+    op: PackedUserOperation,
+) -> Result<&'a mut StepReport, DemoError> {
+    let hash = world.devnet.user_op_hash(&op);
+    let outcome = world.devnet.handle_op(op)?;
+    steps.push(StepReport::new(title, hash, &outcome));
+    Ok(steps.last_mut().expect("just pushed"))
+}
+
+fn expect_included(step: &StepReport) -> Result<(), DemoError> {
+    if step.included && step.success {
+        Ok(())
+    } else {
+        Err(DemoError::Unexpected {
+            step: step.title.clone(),
+            detail: step.error.clone().or_else(|| step.reason.clone()).unwrap_or_default(),
+        })
+    }
+}
+
+fn expect_rejected(step: &StepReport) -> Result<(), DemoError> {
+    if step.included {
+        Err(DemoError::Unexpected { step: step.title.clone(), detail: "it was included".into() })
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs the story on a fresh devnet with the given owner and session key.
+pub fn run(
+    owner: PrivateKeySigner,
+    session_key: PrivateKeySigner,
+) -> Result<DemoReport, DemoError> {
+    let mut world = SessionWorld::new(owner, session_key)?;
+    let recipient = Address::repeat_byte(0x7e);
+    world.devnet.set_balance(world.account, U256::from(10u128.pow(18)));
+    let mut steps = Vec::new();
+
+    let op = world.create_account_op()?;
+    let title = "owner deploys the account and installs SmartSession with the session";
+    expect_included(submit(&mut world, &mut steps, title, op)?)?;
+    world.fund_tokens(U256::from(1_000u64))?;
+
+    let op = world.use_session(&[world.mint_call()])?;
+    let title = "session key mints an NFT (single call)";
+    expect_included(submit(&mut world, &mut steps, title, op)?)?;
+    let nfts = world.nft_balance(world.account)?;
+    set_effect(&mut steps, format!("the account holds {nfts} NFT"));
+
+    let calls = [world.mint_call(), world.transfer_call(recipient, U256::from(250u64))];
+    let op = world.use_session(&calls)?;
+    let title = "session key mints an NFT and transfers 250 tokens (batch of 2)";
+    expect_included(submit(&mut world, &mut steps, title, op)?)?;
+    let nfts_held = world.nft_balance(world.account)?;
+    let recipient_tokens = world.token_balance(recipient)?;
+    set_effect(
+        &mut steps,
+        format!("the account holds {nfts_held} NFTs; {recipient} holds {recipient_tokens} tokens"),
+    );
+
+    let op = world.use_session(&[world.approve_call(recipient, U256::from(1u64))])?;
+    let title = "session key calls approve, which the session does not allow";
+    expect_rejected(submit(&mut world, &mut steps, title, op)?)?;
+
+    let stranger = PrivateKeySigner::random();
+    let op = world.session_op(execute_calls(&[world.mint_call()]), &stranger)?;
+    let title = "another key signs a mint for the session";
+    expect_rejected(submit(&mut world, &mut steps, title, op)?)?;
+
+    let nft = world.devnet.deployments().test_erc721;
+    let mint = IERC721::safeMintCall { to: world.account }.abi_encode();
+    let op = world.use_session_calldata(world.delegatecall_data(nft, &mint))?;
+    let title = "session key asks the account for a delegatecall";
+    expect_rejected(submit(&mut world, &mut steps, title, op)?)?;
+
+    let d = *world.devnet.deployments();
+    Ok(DemoReport {
+        chain_id: world.devnet.chain_id(),
+        entry_point: d.entry_point,
+        smart_session: d.smart_session,
+        account: world.account,
+        owner: world.owner(),
+        session_key: world.session_key(),
+        permission_id: world.permission_id.0,
+        steps,
+        nfts_held,
+        recipient_tokens,
+    })
+}
+
+fn set_effect(steps: &mut [StepReport], effect: String) {
+    if let Some(step) = steps.last_mut() {
+        step.effect = Some(effect);
+    }
+}

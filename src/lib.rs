@@ -1,0 +1,27 @@
+//! Mandate: Smart Sessions for Rust.
+//!
+//! A user's ERC-4337 + ERC-7579 smart account grants a session key narrowly scoped
+//! permissions; a backend, bot or agent then acts within exactly that scope. This umbrella
+//! crate re-exports Mandate's crates:
+//!
+//! - [`abi`]: Smart Sessions types and encoding (sessions, permission ids, signatures,
+//!   ERC-7579 executions, user operations);
+//! - [`contracts`]: the compiled Solidity modules, embedded;
+//! - [`sim`]: the EntryPoint and the modules running in revm.
+//!
+//! [`demo`] tells the whole story on the embedded devnet:
+//!
+//! ```
+//! use alloy_signer_local::PrivateKeySigner;
+//!
+//! let report = mandate::demo::run(PrivateKeySigner::random(), PrivateKeySigner::random())?;
+//! assert_eq!(report.nfts_held, alloy_primitives::U256::from(2));
+//! assert!(report.steps.iter().any(|s| !s.included));
+//! # Ok::<(), mandate::demo::DemoError>(())
+//! ```
+
+pub mod demo;
+
+pub use mandate_abi as abi;
+pub use mandate_contracts as contracts;
+pub use mandate_sim as sim;
