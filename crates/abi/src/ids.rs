@@ -1,6 +1,6 @@
 //! Identifiers: permission ids, action ids and policy config ids (spec §1.2).
 
-use alloy_primitives::{Address, B256, FixedBytes, keccak256};
+use alloy_primitives::{Address, B256, FixedBytes, Keccak256, keccak256};
 use alloy_sol_types::SolValue;
 
 use crate::sol::Session;
@@ -62,17 +62,15 @@ impl PermissionId {
     /// The permission id of a session validator, its init data and a salt.
     pub fn from_parts(validator: Address, init_data: &[u8], salt: B256) -> Self {
         // abi.encode(address, bytes, bytes32): three head words, then the length-prefixed bytes.
-        let padded = init_data.len().div_ceil(32) * 32;
-        let mut buf = Vec::with_capacity(128 + padded);
-        buf.extend_from_slice(B256::left_padding_from(validator.as_slice()).as_slice());
-        buf.extend_from_slice(B256::with_last_byte(0x60).as_slice());
-        buf.extend_from_slice(salt.as_slice());
-        buf.extend_from_slice(
-            alloy_primitives::U256::from(init_data.len()).to_be_bytes::<32>().as_slice(),
-        );
-        buf.extend_from_slice(init_data);
-        buf.resize(128 + padded, 0);
-        Self(keccak256(&buf))
+        let mut h = Keccak256::new();
+        h.update([0u8; 12]);
+        h.update(validator);
+        h.update(B256::with_last_byte(0x60));
+        h.update(salt);
+        h.update(alloy_primitives::U256::from(init_data.len()).to_be_bytes::<32>());
+        h.update(init_data);
+        h.update(&[0u8; 32][..(32 - init_data.len() % 32) % 32]);
+        Self(h.finalize())
     }
 
     /// The config id of this permission's user-op policies on `account`.

@@ -1,19 +1,163 @@
-//! `userOp.signature` encodings of SmartSession (spec §3.1).
+//! `userOp.signature` encodings of SmartSession (spec §3.1, §3.4): USE, ENABLE and
+//! UNSAFE_ENABLE, with the ENABLE payload FastLZ-compressed and the owner's enable signature
+//! prefixed for the account's validator routing.
 
-use alloy_primitives::Bytes;
+use alloy_primitives::{Address, B256, Bytes};
+use alloy_sol_types::SolValue;
+use serde::{Deserialize, Serialize};
 
-use crate::ids::PermissionId;
+use crate::{
+    fastlz::{self, FastLzError},
+    ids::PermissionId,
+    sol::EnableSession,
+};
 
 /// The mode byte at the start of a SmartSession signature.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[repr(u8)]
 pub enum SmartSessionMode {
     /// Use an enabled session.
+    #[serde(rename = "0x00", alias = "USE")]
     Use = 0,
     /// Enable a session with the owner's signature, then use it.
+    #[serde(rename = "0x01", alias = "ENABLE")]
     Enable = 1,
     /// As `Enable`, signing that registry attestations are ignored.
+    #[serde(rename = "0x02", alias = "UNSAFE_ENABLE")]
     UnsafeEnable = 2,
+}
+
+impl SmartSessionMode {
+    /// The mode of a mode byte.
+    pub const fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            0 => Some(Self::Use),
+            1 => Some(Self::Enable),
+            2 => Some(Self::UnsafeEnable),
+            _ => None,
+        }
+    }
+}
+
+/// How an account routes an ERC-1271 signature to a validator, which decides the prefix of
+/// the owner's enable signature (module-sdk `formatPermissionEnableSig`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AccountType {
+    /// The ERC-7579 reference implementation (and Mandate's account): `validator ‖ sig`.
+    #[serde(rename = "erc7579-implementation")]
+    Erc7579Implementation,
+    /// Biconomy Nexus: `validator ‖ sig`.
+    #[serde(rename = "nexus")]
+    Nexus,
+    /// Safe with the ERC-7579 adapter: `validator ‖ sig`.
+    #[serde(rename = "safe")]
+    Safe,
+    /// ZeroDev Kernel: `0x01 ‖ validator ‖ sig`.
+    #[serde(rename = "kernel")]
+    Kernel,
+}
+
+impl AccountType {
+    /// The bytes before the validator address.
+    const fn lead(self) -> &'static [u8] {
+        match self {
+            Self::Kernel => &[0x01],
+            _ => &[],
+        }
+    }
+
+    /// `prefix ‖ validator ‖ signature`, as the account's `isValidSignature` expects it.
+    pub fn format_enable_signature(self, validator: Address, signature: &[u8]) -> Bytes {
+        [self.lead(), validator.as_slice(), signature].concat().into()
+    }
+
+    /// Splits a formatted enable signature into the validator and the raw signature.
+    pub fn parse_enable_signature(
+        self,
+        formatted: &[u8],
+    ) -> Result<(Address, Bytes), SignatureError> {
+        let lead = self.lead();
+        if formatted.len() < lead.len() + 20 || !formatted.starts_with(lead) {
+            return Err(SignatureError::EnableSignaturePrefix { account_type: self });
+        }
+        let rest = &formatted[lead.len()..];
+        Ok((Address::from_slice(&rest[..20]), Bytes::copy_from_slice(&rest[20..])))
+    }
+}
+
+impl std::str::FromStr for AccountType {
+    type Err = SignatureError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "erc7579-implementation" => Ok(Self::Erc7579Implementation),
+            "nexus" => Ok(Self::Nexus),
+            "safe" => Ok(Self::Safe),
+            "kernel" => Ok(Self::Kernel),
+            other => Err(SignatureError::UnknownAccountType(other.to_string())),
+        }
+    }
+}
+
+/// Why a signature could not be encoded or decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum SignatureError {
+    /// The signature is empty.
+    #[error("signature is empty")]
+    Empty,
+    /// The mode byte is not 0, 1 or 2.
+    #[error("mode byte {0:#04x} is not USE (0x00), ENABLE (0x01) or UNSAFE_ENABLE (0x02)")]
+    UnknownMode(u8),
+    /// A USE signature shorter than the mode byte and the permission id.
+    #[error("USE signature is {0} bytes; it needs at least 33 (mode + permissionId)")]
+    TooShort(usize),
+    /// The ENABLE payload is not valid FastLZ.
+    #[error("ENABLE payload: {0}")]
+    Decompress(#[from] FastLzError),
+    /// The decompressed ENABLE payload is not `abi.encode(EnableSession, bytes)`.
+    #[error("ENABLE payload does not decode as (EnableSession, bytes): {0}")]
+    Abi(#[from] alloy_sol_types::Error),
+    /// The owner's enable signature lacks the account type's routing prefix.
+    #[error(
+        "permissionEnableSig does not start with the routing prefix of a {account_type:?} account"
+    )]
+    EnableSignaturePrefix {
+        /// The account type assumed.
+        account_type: AccountType,
+    },
+    /// An unknown account type name.
+    #[error("unknown account type {0:?} (erc7579-implementation, nexus, safe or kernel)")]
+    UnknownAccountType(String),
+    /// An ENABLE mode was asked for with USE data or the reverse.
+    #[error("mode {0:?} does not take this data")]
+    ModeMismatch(SmartSessionMode),
+}
+
+/// The data of an ENABLE signature as module-sdk holds it: the `EnableSession` with the
+/// owner's raw signature, and how to route it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnableSessionData {
+    /// The session, its chain digests and the owner's raw `permissionEnableSig`.
+    pub enable_session: EnableSession,
+    /// The account's validator that checks the owner's signature.
+    pub validator: Address,
+    /// How the account routes it.
+    pub account_type: AccountType,
+}
+
+/// A SmartSession signature, decoded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecodedSignature {
+    /// Its mode.
+    pub mode: SmartSessionMode,
+    /// The permission it uses (recomputed from the session for ENABLE modes).
+    pub permission_id: B256,
+    /// The session key's signature.
+    pub signature: Bytes,
+    /// For ENABLE modes: what enables the session.
+    pub enable_session_data: Option<EnableSessionData>,
 }
 
 /// A USE-mode signature: `0x00 ‖ permissionId ‖ sessionSignature`.
@@ -25,6 +169,66 @@ pub fn encode_use(permission_id: PermissionId, session_signature: &[u8]) -> Byte
     out.into()
 }
 
+/// The uncompressed ENABLE payload `abi.encode(EnableSession, bytes sessionSignature)`, with
+/// the owner's signature prefixed for the account type.
+pub fn enable_payload(data: &EnableSessionData, session_signature: &[u8]) -> Vec<u8> {
+    let formatted = data
+        .account_type
+        .format_enable_signature(data.validator, &data.enable_session.permissionEnableSig);
+    let enable = EnableSession { permissionEnableSig: formatted, ..data.enable_session.clone() };
+    (enable, Bytes::copy_from_slice(session_signature)).abi_encode_params()
+}
+
+/// An ENABLE or UNSAFE_ENABLE signature: `mode ‖ flzCompress(enable payload)`.
+pub fn encode_enable(
+    mode: SmartSessionMode,
+    data: &EnableSessionData,
+    session_signature: &[u8],
+) -> Result<Bytes, SignatureError> {
+    if mode == SmartSessionMode::Use {
+        return Err(SignatureError::ModeMismatch(mode));
+    }
+    let compressed = fastlz::compress(&enable_payload(data, session_signature));
+    let mut out = Vec::with_capacity(1 + compressed.len());
+    out.push(mode as u8);
+    out.extend_from_slice(&compressed);
+    Ok(out.into())
+}
+
+/// Decodes a SmartSession signature; ENABLE modes need the account type to strip the
+/// routing prefix of the owner's signature.
+pub fn decode(
+    signature: &[u8],
+    account_type: AccountType,
+) -> Result<DecodedSignature, SignatureError> {
+    let (&mode_byte, rest) = signature.split_first().ok_or(SignatureError::Empty)?;
+    let mode =
+        SmartSessionMode::from_byte(mode_byte).ok_or(SignatureError::UnknownMode(mode_byte))?;
+    if mode == SmartSessionMode::Use {
+        if rest.len() < 32 {
+            return Err(SignatureError::TooShort(signature.len()));
+        }
+        return Ok(DecodedSignature {
+            mode,
+            permission_id: B256::from_slice(&rest[..32]),
+            signature: Bytes::copy_from_slice(&rest[32..]),
+            enable_session_data: None,
+        });
+    }
+    let payload = fastlz::decompress(rest)?;
+    let (mut enable_session, session_signature) =
+        <(EnableSession, Bytes)>::abi_decode_params(&payload)?;
+    let (validator, raw) =
+        account_type.parse_enable_signature(&enable_session.permissionEnableSig)?;
+    enable_session.permissionEnableSig = raw;
+    Ok(DecodedSignature {
+        mode,
+        permission_id: PermissionId::of(&enable_session.sessionToEnable).0,
+        signature: session_signature,
+        enable_session_data: Some(EnableSessionData { enable_session, validator, account_type }),
+    })
+}
+
 /// A dummy 65-byte ECDSA signature of the right shape, for gas estimation.
 pub const DUMMY_ECDSA_SIGNATURE: [u8; 65] = {
     let mut sig = [0xffu8; 65];
@@ -34,17 +238,66 @@ pub const DUMMY_ECDSA_SIGNATURE: [u8; 65] = {
 
 #[cfg(test)]
 mod tests {
-    use alloy_primitives::B256;
+    use alloy_primitives::{B256, address};
 
     use super::*;
+    use crate::sol::{ChainDigest, Session};
 
     #[test]
-    fn use_layout() {
+    fn use_layout_and_decode() {
         let id = PermissionId(B256::repeat_byte(0x42));
         let sig = encode_use(id, &[1, 2, 3]);
         assert_eq!(sig.len(), 36);
         assert_eq!(sig[0], 0);
         assert_eq!(&sig[1..33], id.0.as_slice());
-        assert_eq!(&sig[33..], &[1, 2, 3]);
+        let decoded = decode(&sig, AccountType::Nexus).unwrap();
+        assert_eq!(decoded.permission_id, id.0);
+        assert_eq!(decoded.signature.as_ref(), &[1, 2, 3]);
+    }
+
+    #[test]
+    fn enable_round_trips_for_every_account_type() {
+        let session = Session { salt: B256::repeat_byte(3), ..Default::default() };
+        for account_type in [
+            AccountType::Erc7579Implementation,
+            AccountType::Nexus,
+            AccountType::Safe,
+            AccountType::Kernel,
+        ] {
+            let data = EnableSessionData {
+                enable_session: EnableSession {
+                    chainDigestIndex: 1,
+                    hashesAndChainIds: vec![
+                        ChainDigest { chainId: 1, sessionDigest: B256::repeat_byte(1) },
+                        ChainDigest { chainId: 10, sessionDigest: B256::repeat_byte(2) },
+                    ],
+                    sessionToEnable: session.clone(),
+                    permissionEnableSig: Bytes::from_static(&[9; 65]),
+                },
+                validator: address!("000000000013fdB5234E4E3162a810F54d9f7E98"),
+                account_type,
+            };
+            for mode in [SmartSessionMode::Enable, SmartSessionMode::UnsafeEnable] {
+                let sig = encode_enable(mode, &data, &[7; 65]).unwrap();
+                assert_eq!(sig[0], mode as u8);
+                let decoded = decode(&sig, account_type).unwrap();
+                assert_eq!(decoded.mode, mode);
+                assert_eq!(decoded.permission_id, PermissionId::of(&session).0);
+                assert_eq!(decoded.signature.as_ref(), &[7; 65]);
+                assert_eq!(decoded.enable_session_data.as_ref(), Some(&data));
+            }
+        }
+    }
+
+    #[test]
+    fn bad_signatures_are_typed_errors() {
+        assert!(matches!(decode(&[], AccountType::Nexus), Err(SignatureError::Empty)));
+        assert!(matches!(decode(&[3], AccountType::Nexus), Err(SignatureError::UnknownMode(3))));
+        assert!(matches!(decode(&[0, 1, 2], AccountType::Nexus), Err(SignatureError::TooShort(3))));
+        assert!(matches!(
+            decode(&[1, 0x20, 0], AccountType::Nexus),
+            Err(SignatureError::Decompress(_))
+        ));
+        assert!(matches!(decode(&[1, 0, 5], AccountType::Nexus), Err(SignatureError::Abi(_))));
     }
 }

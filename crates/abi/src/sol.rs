@@ -9,14 +9,14 @@ use alloy_sol_types::sol;
 
 sol! {
     /// A policy contract and the data it is initialised with.
-    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     struct PolicyData {
         address policy;
         bytes initData;
     }
 
     /// A permitted action (target + selector) and the policies that check it.
-    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     struct ActionData {
         bytes4 actionTargetSelector;
         address actionTarget;
@@ -24,21 +24,22 @@ sol! {
     }
 
     /// ERC-7739 typed-data contents allowed under one app domain separator.
-    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     struct ERC7739Context {
         bytes32 appDomainSeparator;
+        #[serde(rename = "contentName", alias = "contentNames")]
         string[] contentNames;
     }
 
     /// ERC-1271 permissions of a session.
-    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     struct ERC7739Data {
         ERC7739Context[] allowedERC7739Content;
         PolicyData[] erc1271Policies;
     }
 
     /// A session: who may sign (validator + init data + salt) and what they may do.
-    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     struct Session {
         address sessionValidator;
         bytes sessionValidatorInitData;
@@ -50,29 +51,67 @@ sol! {
     }
 
     /// A session digest on one chain.
-    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     struct ChainDigest {
+        #[serde(with = "crate::json::u64_flex")]
         uint64 chainId;
         bytes32 sessionDigest;
     }
 
     /// The data of an ENABLE-mode signature.
-    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     struct EnableSession {
+        #[serde(with = "crate::json::u8_flex")]
         uint8 chainDigestIndex;
         ChainDigest[] hashesAndChainIds;
         Session sessionToEnable;
         bytes permissionEnableSig;
     }
 
+    /// The permissions of a session as the owner signs them (EIP-712 only; never ABI-encoded
+    /// on-chain). The three flags are derived, see [`SignedPermissions::of`].
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    struct SignedPermissions {
+        bool permitGenericPolicy;
+        bool permitAdminAccess;
+        bool ignoreSecurityAttestations;
+        bool permitERC4337Paymaster;
+        PolicyData[] userOpPolicies;
+        ERC7739Data erc7739Policies;
+        ActionData[] actions;
+    }
+
+    /// A session bound to an account, a SmartSession deployment and an enable nonce (EIP-712 only).
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    struct SignedSession {
+        address account;
+        SignedPermissions permissions;
+        address sessionValidator;
+        bytes sessionValidatorInitData;
+        bytes32 salt;
+        address smartSession;
+        #[serde(with = "crate::json::u256_flex")]
+        uint256 nonce;
+    }
+
+    /// A signed session on one chain (EIP-712 only).
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    struct ChainSession {
+        #[serde(with = "crate::json::u64_flex")]
+        uint64 chainId;
+        SignedSession session;
+    }
+
     /// ERC-4337 v0.7 user operation, as the EntryPoint takes it.
-    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     struct PackedUserOperation {
         address sender;
+        #[serde(with = "crate::json::u256_flex")]
         uint256 nonce;
         bytes initCode;
         bytes callData;
         bytes32 accountGasLimits;
+        #[serde(with = "crate::json::u256_flex")]
         uint256 preVerificationGas;
         bytes32 gasFees;
         bytes paymasterAndData;
@@ -80,15 +119,16 @@ sol! {
     }
 
     /// One call of an ERC-7579 batch execution.
-    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     struct Execution {
         address target;
+        #[serde(with = "crate::json::u256_flex")]
         uint256 value;
         bytes callData;
     }
 
     /// A module and its install data, for account initialisation.
-    #[derive(Debug, Default, PartialEq, Eq, Hash)]
+    #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     struct ModuleInit {
         address module;
         bytes initData;
@@ -110,6 +150,15 @@ sol! {
         function getPermissionId(Session session) external pure returns (bytes32);
         function getPermissionIDs(address account) external view returns (bytes32[]);
         function getNonce(bytes32 permissionId, address account) external view returns (uint256);
+        function revokeEnableSignature(bytes32 permissionId) external;
+        function enableUserOpPolicies(bytes32 permissionId, PolicyData[] userOpPolicies) external;
+        function disableUserOpPolicies(bytes32 permissionId, address[] policies) external;
+        function enableERC1271Policies(bytes32 permissionId, ERC7739Data erc1271Policies) external;
+        function disableERC1271Policies(bytes32 permissionId, address[] policies, ERC7739Context[] contexts) external;
+        function enableActionPolicies(bytes32 permissionId, ActionData[] actionPolicies) external;
+        function disableActionPolicies(bytes32 permissionId, bytes32 actionId, address[] policies) external;
+        function disableActionId(bytes32 permissionId, bytes32 actionId) external;
+        function getSessionDigest(bytes32 permissionId, address account, Session data, uint8 mode) external view returns (bytes32);
 
         error AssociatedArray_OutOfBounds(uint256 index);
         error ChainIdMismatch(uint64 providedChainId);

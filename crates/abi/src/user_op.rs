@@ -1,7 +1,9 @@
 //! ERC-4337 v0.7 user operations: packing, the user-op hash and validator nonce keys
 //! (spec §3.5, §4.3).
 
-use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
+use alloy_primitives::{
+    Address, B256, Bytes, KECCAK256_EMPTY, Keccak256, U256, address, keccak256,
+};
 
 use crate::sol::PackedUserOperation;
 
@@ -111,9 +113,41 @@ impl UserOperation {
         }
     }
 
-    /// The user-op hash the account's validator signs.
+    /// The user-op hash the account's validator signs (as [`PackedUserOperation::hash`] of
+    /// [`Self::pack`], without building the packed form).
     pub fn hash(&self, entry_point: Address, chain_id: u64) -> B256 {
-        self.pack().hash(entry_point, chain_id)
+        let init_code_hash = match self.factory {
+            Some(factory) => {
+                let mut h = Keccak256::new();
+                h.update(factory);
+                h.update(&self.factory_data);
+                h.finalize()
+            }
+            None => KECCAK256_EMPTY,
+        };
+        let paymaster_hash = match self.paymaster {
+            Some(paymaster) => {
+                let mut h = Keccak256::new();
+                h.update(paymaster);
+                h.update(self.paymaster_verification_gas_limit.to_be_bytes());
+                h.update(self.paymaster_post_op_gas_limit.to_be_bytes());
+                h.update(&self.paymaster_data);
+                h.finalize()
+            }
+            None => KECCAK256_EMPTY,
+        };
+        hash_fields(
+            self.sender,
+            self.nonce,
+            init_code_hash,
+            keccak256(&self.call_data),
+            pack_u128s(self.verification_gas_limit, self.call_gas_limit),
+            self.pre_verification_gas,
+            pack_u128s(self.max_priority_fee_per_gas, self.max_fee_per_gas),
+            paymaster_hash,
+            entry_point,
+            chain_id,
+        )
     }
 }
 
@@ -121,21 +155,49 @@ impl PackedUserOperation {
     /// `keccak256(abi.encode(keccak256(packed fields), entryPoint, chainId))`, as
     /// `EntryPoint.getUserOpHash` computes it. The signature is not part of it.
     pub fn hash(&self, entry_point: Address, chain_id: u64) -> B256 {
-        let mut inner = [0u8; 256];
-        inner[12..32].copy_from_slice(self.sender.as_slice());
-        inner[32..64].copy_from_slice(&self.nonce.to_be_bytes::<32>());
-        inner[64..96].copy_from_slice(keccak256(&self.initCode).as_slice());
-        inner[96..128].copy_from_slice(keccak256(&self.callData).as_slice());
-        inner[128..160].copy_from_slice(self.accountGasLimits.as_slice());
-        inner[160..192].copy_from_slice(&self.preVerificationGas.to_be_bytes::<32>());
-        inner[192..224].copy_from_slice(self.gasFees.as_slice());
-        inner[224..256].copy_from_slice(keccak256(&self.paymasterAndData).as_slice());
-        let mut outer = [0u8; 96];
-        outer[..32].copy_from_slice(keccak256(inner).as_slice());
-        outer[44..64].copy_from_slice(entry_point.as_slice());
-        outer[88..96].copy_from_slice(&chain_id.to_be_bytes());
-        keccak256(outer)
+        let hash = |b: &[u8]| if b.is_empty() { KECCAK256_EMPTY } else { keccak256(b) };
+        hash_fields(
+            self.sender,
+            self.nonce,
+            hash(&self.initCode),
+            keccak256(&self.callData),
+            self.accountGasLimits,
+            self.preVerificationGas,
+            self.gasFees,
+            hash(&self.paymasterAndData),
+            entry_point,
+            chain_id,
+        )
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn hash_fields(
+    sender: Address,
+    nonce: U256,
+    init_code_hash: B256,
+    call_data_hash: B256,
+    account_gas_limits: B256,
+    pre_verification_gas: U256,
+    gas_fees: B256,
+    paymaster_hash: B256,
+    entry_point: Address,
+    chain_id: u64,
+) -> B256 {
+    let mut inner = [0u8; 256];
+    inner[12..32].copy_from_slice(sender.as_slice());
+    inner[32..64].copy_from_slice(&nonce.to_be_bytes::<32>());
+    inner[64..96].copy_from_slice(init_code_hash.as_slice());
+    inner[96..128].copy_from_slice(call_data_hash.as_slice());
+    inner[128..160].copy_from_slice(account_gas_limits.as_slice());
+    inner[160..192].copy_from_slice(&pre_verification_gas.to_be_bytes::<32>());
+    inner[192..224].copy_from_slice(gas_fees.as_slice());
+    inner[224..256].copy_from_slice(paymaster_hash.as_slice());
+    let mut outer = [0u8; 96];
+    outer[..32].copy_from_slice(keccak256(inner).as_slice());
+    outer[44..64].copy_from_slice(entry_point.as_slice());
+    outer[88..96].copy_from_slice(&chain_id.to_be_bytes());
+    keccak256(outer)
 }
 
 #[cfg(test)]

@@ -1,10 +1,15 @@
 //! `mandate`: Smart Sessions for Rust, on the command line.
 
+mod encode;
+mod input;
+
 use std::process::ExitCode;
 
 use alloy_signer_local::PrivateKeySigner;
 use clap::{Parser, Subcommand};
 use mandate::demo::{self, DemoReport};
+
+use crate::encode::{PolicyCommand, SessionCommand, SignatureCommand};
 
 #[derive(Parser)]
 #[command(name = "mandate", version, about = "Smart Sessions for Rust")]
@@ -22,6 +27,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sessions: permission ids, enableSessions calldata, action ids, multichain digests.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// SmartSession signatures: USE, ENABLE, decode.
+    #[command(subcommand)]
+    Signature(SignatureCommand),
+    /// Policy init data.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
 }
 
 fn print_prose(report: &DemoReport) {
@@ -56,25 +70,35 @@ fn print_prose(report: &DemoReport) {
     }
 }
 
+fn run_demo(json: bool) -> Result<String, String> {
+    let report = demo::run(PrivateKeySigner::random(), PrivateKeySigner::random())
+        .map_err(|e| e.to_string())?;
+    if json {
+        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())
+    } else {
+        print_prose(&report);
+        Ok(String::new())
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Demo { json } => {
-            match demo::run(PrivateKeySigner::random(), PrivateKeySigner::random()) {
-                Ok(report) if json => match serde_json::to_string_pretty(&report) {
-                    Ok(text) => println!("{text}"),
-                    Err(err) => {
-                        eprintln!("mandate demo: {err}");
-                        return ExitCode::FAILURE;
-                    }
-                },
-                Ok(report) => print_prose(&report),
-                Err(err) => {
-                    eprintln!("mandate demo: {err}");
-                    return ExitCode::FAILURE;
-                }
+    let (name, result) = match cli.command {
+        Command::Demo { json } => ("demo", run_demo(json)),
+        Command::Session(c) => ("session", encode::session(c).map_err(|e| e.to_string())),
+        Command::Signature(c) => ("signature", encode::signature(c).map_err(|e| e.to_string())),
+        Command::Policy(c) => ("policy", encode::policy(c).map_err(|e| e.to_string())),
+    };
+    match result {
+        Ok(out) => {
+            if !out.is_empty() {
+                println!("{out}");
             }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("mandate {name}: {}", err.replace('\n', " "));
+            ExitCode::FAILURE
         }
     }
-    ExitCode::SUCCESS
 }

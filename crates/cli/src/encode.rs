@@ -1,0 +1,174 @@
+//! The cast-style encoding commands: `session`, `signature` and `policy`.
+
+use clap::Subcommand;
+use mandate::abi::{
+    AccountType, ActionId, ChainSession, EnableSessionData, PermissionId, Policy, Session,
+    SmartSessionMode,
+    alloy_primitives::{Address, B256, Bytes, hex},
+    builder::selector,
+    calldata, decode_signature, encode_enable, encode_use, hash_chain_sessions,
+};
+use serde::Deserialize;
+
+use crate::input::{CliError, hex_arg, read_json, read_text};
+
+#[derive(Subcommand)]
+pub(crate) enum SessionCommand {
+    /// Print the permissionId of the Session in FILE.
+    Id {
+        /// A JSON Session (module-sdk shape), or - for stdin.
+        file: String,
+    },
+    /// Print the calldata of enableSessions(Session[]) for the Session or array in FILE.
+    EnableCalldata {
+        /// A JSON Session or array of Sessions, or - for stdin.
+        file: String,
+    },
+    /// Print the actionId of TARGET and SELECTOR.
+    ActionId {
+        /// The contract.
+        target: String,
+        /// A selector (0x12345678) or a function signature (transfer(address,uint256)).
+        selector: String,
+    },
+    /// Print the multichain session digest of the ChainSession array in FILE.
+    Digest {
+        /// A JSON array of ChainSession, or - for stdin.
+        file: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SignatureCommand {
+    /// Print a USE-mode signature.
+    Use {
+        /// The permissionId (32 bytes hex).
+        permission_id: String,
+        /// The session key's signature (hex).
+        signature: String,
+    },
+    /// Print an ENABLE-mode signature from {"enableSessionData", "signature", "mode"?}.
+    Enable {
+        /// A JSON file, or - for stdin.
+        file: String,
+    },
+    /// Decode a SmartSession signature to JSON.
+    Decode {
+        /// The signature (hex).
+        signature: String,
+        /// How the account routes the owner's enable signature.
+        #[arg(long, default_value = "erc7579-implementation")]
+        account_type: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Print a policy's initData from module-sdk's builder parameters.
+    Encode {
+        /// sudo, universal, timeframe, spending-limits, usage-limit or value-limit.
+        kind: String,
+        /// The parameters as JSON (for sudo: {} or an empty file), or - for stdin.
+        file: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<Session>),
+    One(Box<Session>),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EnableInput {
+    enable_session_data: EnableSessionData,
+    signature: Bytes,
+    #[serde(default = "enable_mode")]
+    mode: SmartSessionMode,
+}
+
+const fn enable_mode() -> SmartSessionMode {
+    SmartSessionMode::Enable
+}
+
+fn hex_out(bytes: &[u8]) -> String {
+    hex::encode_prefixed(bytes)
+}
+
+pub(crate) fn session(command: SessionCommand) -> Result<String, CliError> {
+    Ok(match command {
+        SessionCommand::Id { file } => {
+            let session: Session = read_json(&file, "a Session")?;
+            PermissionId::of(&session).to_string()
+        }
+        SessionCommand::EnableCalldata { file } => {
+            let sessions = match read_json(&file, "a Session or an array of Sessions")? {
+                OneOrMany::Many(many) => many,
+                OneOrMany::One(one) => vec![*one],
+            };
+            hex_out(&calldata::enable_sessions(&sessions))
+        }
+        SessionCommand::ActionId { target, selector: function } => {
+            let target: Address = target.parse().map_err(|e| CliError::Invalid {
+                what: "TARGET",
+                reason: format!("{target:?}: {e}"),
+            })?;
+            let selector = selector(&function).map_err(CliError::other)?;
+            ActionId::new(target, selector).to_string()
+        }
+        SessionCommand::Digest { file } => {
+            let sessions: Vec<ChainSession> = read_json(&file, "an array of ChainSession")?;
+            hash_chain_sessions(&sessions).to_string()
+        }
+    })
+}
+
+pub(crate) fn signature(command: SignatureCommand) -> Result<String, CliError> {
+    Ok(match command {
+        SignatureCommand::Use { permission_id, signature } => {
+            let id = hex_arg("PERMISSION_ID", &permission_id)?;
+            if id.len() != 32 {
+                return Err(CliError::Invalid {
+                    what: "PERMISSION_ID",
+                    reason: format!("{} bytes, expected 32", id.len()),
+                });
+            }
+            let sig = hex_arg("SIGNATURE", &signature)?;
+            hex_out(&encode_use(PermissionId(B256::from_slice(&id)), &sig))
+        }
+        SignatureCommand::Enable { file } => {
+            let input: EnableInput = read_json(&file, "{enableSessionData, signature, mode?}")?;
+            let encoded = encode_enable(input.mode, &input.enable_session_data, &input.signature)
+                .map_err(CliError::other)?;
+            hex_out(&encoded)
+        }
+        SignatureCommand::Decode { signature, account_type } => {
+            let account_type: AccountType = account_type.parse().map_err(CliError::other)?;
+            let bytes = hex_arg("SIGNATURE", &signature)?;
+            let decoded = decode_signature(&bytes, account_type).map_err(CliError::other)?;
+            serde_json::to_string_pretty(&decoded).map_err(CliError::other)?
+        }
+    })
+}
+
+pub(crate) fn policy(command: PolicyCommand) -> Result<String, CliError> {
+    match command {
+        PolicyCommand::Encode { kind, file } => {
+            let text = read_text(&file)?;
+            // getSudoPolicy() takes nothing: an empty file will do.
+            let params = if text.trim().is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::from_str(&text).map_err(|source| CliError::Json {
+                    path: file.clone(),
+                    expected: "the policy's parameters",
+                    source,
+                })?
+            };
+            let policy = Policy::from_params(&kind, params).map_err(CliError::other)?;
+            Ok(hex_out(&policy.init_data().map_err(CliError::other)?))
+        }
+    }
+}

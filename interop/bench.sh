@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the encode benchmarks in Rust (criterion) and with module-sdk/viem (Node) on the same
+# inputs, and prints both with the ratio.   bash interop/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+(cd interop && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
+cargo bench --quiet --bench encode -- --noplot >/dev/null
+node interop/bench.mjs > target/node-encode-bench.json
+node --input-type=module -e '
+import { readFileSync } from "node:fs";
+const node = JSON.parse(readFileSync("target/node-encode-bench.json", "utf8"));
+const fmt = (ns) => ns >= 1000 ? (ns / 1000).toFixed(2) + " µs" : ns.toFixed(0) + " ns";
+console.log("operation            mandate (Rust)   module-sdk/viem (Node)   ratio");
+for (const [name, nodeNs] of Object.entries(node)) {
+  const est = JSON.parse(readFileSync(`target/criterion/encode/${name}/new/estimates.json`, "utf8"));
+  const rustNs = est.mean.point_estimate;
+  console.log(name.padEnd(20), fmt(rustNs).padStart(14), fmt(nodeNs).padStart(24), (nodeNs / rustNs).toFixed(0).padStart(7) + "x");
+}'
