@@ -227,6 +227,24 @@ contract MandateAccount is IAccount, IERC1271 {
                                    ERC-1271
     //////////////////////////////////////////////////////////////////////////*/
 
+    /// @notice ERC-5267: the account's EIP-712 domain {name "Mandate Account", version "0.1.0", chainId, this
+    ///         account}. ERC-7739 validators (SmartSession) nest typed data under it.
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        )
+    {
+        return (hex"0f", "Mandate Account", "0.1.0", block.chainid, address(this), bytes32(0), new uint256[](0));
+    }
+
     /// @notice ERC-1271: the first 20 bytes of `signature` name an installed validator, which checks the rest.
     /// @return magicValue 0x1626ba7e if valid, 0xffffffff otherwise (also for an unknown validator).
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {

@@ -9,9 +9,6 @@ import {ConfigId} from "../smart-sessions/DataTypes.sol";
 /// @title SudoPolicy
 /// @notice Allows everything, in every slot (user operation, action, ERC-1271). Keeps no state.
 contract SudoPolicy is IUserOpPolicy, IActionPolicy, I1271Policy {
-    /// @notice Emitted when a multiplexer (re)initialises a config.
-    event PolicySet(ConfigId configId, address multiplexer, address account);
-
     /// @notice Records nothing; only announces the configuration. `initData` is ignored.
     function initializeWithMultiplexer(address account, ConfigId configId, bytes calldata) external {
         emit PolicySet(configId, msg.sender, account);

@@ -72,6 +72,12 @@ struct Session {
     bool permitERC4337Paymaster;
 }
 
+/// @notice View type: an app domain separator and the hashes of the content names allowed under it.
+struct ERC7739ContextHashes {
+    bytes32 appDomainSeparator;
+    bytes32[] contentNameHashes;
+}
+
 struct ChainDigest {
     uint64 chainId;
     bytes32 sessionDigest;

@@ -2,19 +2,27 @@
 pragma solidity ^0.8.28;
 
 import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
+import {LibZip} from "solady/utils/LibZip.sol";
 import {ISmartSession} from "./interfaces/ISmartSession.sol";
 import {ISessionValidator} from "./interfaces/ISessionValidator.sol";
 import {IPolicy, IUserOpPolicy, IActionPolicy, I1271Policy} from "./interfaces/IPolicy.sol";
 import {AssociatedSet} from "./lib/AssociatedSet.sol";
 import {ExecutionLib} from "./lib/ExecutionLib.sol";
+import {HashLib} from "./lib/HashLib.sol";
 import {IdLib} from "./lib/IdLib.sol";
 import {SessionStorage} from "./lib/SessionStorage.sol";
 import {ValidationDataLib} from "./lib/ValidationDataLib.sol";
 import {
     ActionData,
     ActionId,
+    ChainDigest,
     ConfigId,
+    EnableSession,
     ERC7739Context,
+    ERC7739ContextHashes,
+    ERC7739Data,
     PackedUserOperation,
     PermissionId,
     PolicyData,
@@ -22,6 +30,8 @@ import {
     Session,
     SmartSessionMode,
     EIP1271_FAILED,
+    EIP1271_SUCCESS,
+    ERC6492_MAGIC_SUFFIX,
     ERC4337_VALIDATION_FAILED,
     ERC7739_DETECTION_HASH,
     ERC7739_SUPPORTED,
@@ -38,7 +48,8 @@ import {
 ///         validator that checks the key's signature, and policies that every user operation, call and ERC-1271
 ///         request of the session must pass. Sessions are managed by the account itself (`msg.sender`), and all
 ///         of an account's state lives in storage associated with it (ERC-7562), see contracts/STORAGE.md.
-/// @dev The user operation signature is `mode (1) ‖ ...`; USE mode is `0x00 ‖ permissionId (32) ‖ sessionSig`.
+/// @dev The user operation signature is `mode (1) ‖ ...`: USE is `0x00 ‖ permissionId (32) ‖ sessionSig`; ENABLE and
+///      UNSAFE_ENABLE are `mode ‖ flzCompress(abi.encode(EnableSession, bytes sessionSig))` (spec §3.1).
 contract SmartSession is ISmartSession {
     using ValidationDataLib for uint256;
 
@@ -64,19 +75,220 @@ contract SmartSession is ISmartSession {
         bytes calldata signature = userOp.signature;
         // An empty signature reverts with empty data; a mode byte above 2 panics (enum conversion, 0x21).
         SmartSessionMode mode = SmartSessionMode(uint8(bytes1(signature[:1])));
-        // ENABLE / UNSAFE_ENABLE (enable a signed session inside the user operation, spec §6.3) are not part of
-        // this version: both are rejected here, before any state is read.
-        if (mode != SmartSessionMode.USE) revert UnsupportedSmartSessionMode(mode);
-
-        return _enforce(account, PermissionId.wrap(bytes32(signature[1:33])), userOp, userOpHash, signature[33:]);
+        if (mode == SmartSessionMode.USE) {
+            return _enforce(account, PermissionId.wrap(bytes32(signature[1:33])), userOp, userOpHash, signature[33:]);
+        }
+        // ENABLE / UNSAFE_ENABLE: enable the session the account signed, then use it. A stream that does not
+        // decompress to the expected ABI encoding reverts with empty data.
+        (EnableSession memory enableData, bytes memory sessionSig) =
+            abi.decode(LibZip.flzDecompress(signature[1:]), (EnableSession, bytes));
+        PermissionId permissionId = IdLib.permissionId(enableData.sessionToEnable);
+        _enableInUserOp(account, permissionId, enableData, mode);
+        return _enforce(account, permissionId, userOp, userOpHash, sessionSig);
     }
 
-    /// @notice ERC-1271 check for session keys, forwarded by the account.
-    /// @dev Answers the ERC-7739 support probe. Session signatures over ERC-7739 typed data (spec §8) are not
-    ///      supported by this version, so every other request is rejected.
-    function isValidSignatureWithSender(address, bytes32 hash, bytes calldata) external pure returns (bytes4) {
+    /// @dev ENABLE / UNSAFE_ENABLE (spec §6.3): consumes the nonce, checks this chain's digest entry and the
+    ///      account's ERC-1271 signature over the multichain digest, then enables the session (user operation
+    ///      policies, ERC-7739 content, ERC-1271 policies, actions, paymaster flag, session validator, membership).
+    function _enableInUserOp(
+        address account,
+        PermissionId permissionId,
+        EnableSession memory enableData,
+        SmartSessionMode mode
+    ) internal {
+        uint256 nonceSlot = SessionStorage.nonceSlot(account, permissionId);
+        uint256 nonce;
+        assembly ("memory-safe") {
+            nonce := sload(nonceSlot)
+            sstore(nonceSlot, add(nonce, 1))
+        }
+        Session memory session = enableData.sessionToEnable;
+        bytes32 computed = HashLib.sessionDigest(session, account, mode, nonce);
+        ChainDigest memory entry = enableData.hashesAndChainIds[enableData.chainDigestIndex];
+        if (entry.chainId != block.chainid) revert ChainIdMismatch(entry.chainId);
+        if (entry.sessionDigest != computed) revert HashMismatch(entry.sessionDigest, computed);
+
+        bytes32 digest = HashLib.multichainDigest(enableData.hashesAndChainIds);
+        if (IERC1271(account).isValidSignature(digest, enableData.permissionEnableSig) != EIP1271_SUCCESS) {
+            revert InvalidEnableSignature(account, digest);
+        }
+
+        _enablePolicies(
+            account,
+            permissionId,
+            PolicyType.USER_OP,
+            SessionStorage.userOpPolicies(permissionId),
+            IdLib.userOpConfigId(account, permissionId),
+            session.userOpPolicies
+        );
+        _enableERC7739Content(account, permissionId, session.erc7739Policies.allowedERC7739Content);
+        _enablePolicies(
+            account,
+            permissionId,
+            PolicyType.ERC1271,
+            SessionStorage.erc1271Policies(permissionId),
+            IdLib.erc1271ConfigId(account, permissionId),
+            session.erc7739Policies.erc1271Policies
+        );
+        _enableActions(account, permissionId, session.actions);
+        _setPermit4337Paymaster(account, permissionId, session.permitERC4337Paymaster);
+        if (_header(account, permissionId) & SessionStorage.VALIDATOR_MASK == 0) {
+            _enableSessionValidator(account, permissionId, session.sessionValidator, session.sessionValidatorInitData);
+        }
+        AssociatedSet.add(account, SessionStorage.SESSIONS, PermissionId.unwrap(permissionId));
+    }
+
+    /// @notice ERC-1271 for session keys, forwarded by the account (`msg.sender`), ERC-7739 TypedDataSign only.
+    /// @dev `signature` (optionally ERC-6492 wrapped) is `permissionId ‖ sessionSig ‖ appDomainSeparator ‖
+    ///      contents ‖ contentsDescription ‖ uint16(contentsDescription.length)`. The session key signs the nested
+    ///      hash `keccak256(0x1901 ‖ appDomainSeparator ‖ hashStruct(TypedDataSign{contents, account domain}))`.
+    ///      As upstream, the `hash` argument is not compared with that hash (spec §8): the session key's
+    ///      signature over an allowed (appDomainSeparator, contents) pair is what is checked.
+    function isValidSignatureWithSender(address sender, bytes32 hash, bytes calldata signature)
+        external
+        view
+        returns (bytes4)
+    {
         if (hash == ERC7739_DETECTION_HASH) return ERC7739_SUPPORTED;
-        return EIP1271_FAILED;
+        // A session may not authorise another session's signature through SmartSession.
+        if (sender == address(this)) return EIP1271_FAILED;
+        return _isValidNestedSignature(sender, _unwrapERC6492(signature)) ? EIP1271_SUCCESS : EIP1271_FAILED;
+    }
+
+    /// @dev The inner signature of an ERC-6492 wrapper `abi.encode(factory, factoryCalldata, innerSig) ‖ magic`.
+    function _unwrapERC6492(bytes calldata signature) internal pure returns (bytes calldata inner) {
+        inner = signature;
+        uint256 n = signature.length;
+        if (n >= 32 && bytes32(signature[n - 32:]) == ERC6492_MAGIC_SUFFIX) {
+            assembly ("memory-safe") {
+                let o := add(signature.offset, calldataload(add(signature.offset, 0x40)))
+                inner.length := calldataload(o)
+                inner.offset := add(o, 0x20)
+            }
+        }
+    }
+
+    /// @dev Rebuilds the nested TypedDataSign hash under the account's EIP-712 domain, then: permission enabled and
+    ///      content allowed (else false), every ERC-1271 policy (at least one, else NoPoliciesSet), the session
+    ///      validator (SignerNotFound if none).
+    function _isValidNestedSignature(address sender, bytes calldata signature) internal view returns (bool) {
+        bytes memory accountDomain = _accountDomainWords();
+        uint256 length = signature.length;
+        uint256 descriptionLength = uint16(bytes2(signature[length - 2:]));
+        uint256 start = length - (0x42 + descriptionLength);
+        bytes32 appDomainSeparator = bytes32(signature[start:start + 0x20]);
+        bytes calldata description = signature[start + 0x40:start + 0x40 + descriptionLength];
+        bytes32 finalHash =
+            _typedDataSignHash(appDomainSeparator, bytes32(signature[start + 0x20:start + 0x40]), description, accountDomain);
+        return _isValidSessionSigner(sender, signature[:start], appDomainSeparator, keccak256(description), finalHash);
+    }
+
+    /// @dev `signature` = permissionId ‖ sessionSig: the permission must be enabled and the content allowed (else
+    ///      false), then every ERC-1271 policy must pass and the session validator must accept `hash`.
+    function _isValidSessionSigner(
+        address sender,
+        bytes calldata signature,
+        bytes32 appDomainSeparator,
+        bytes32 contentHash,
+        bytes32 hash
+    ) internal view returns (bool) {
+        PermissionId permissionId = PermissionId.wrap(bytes32(signature[:32]));
+        bytes calldata sessionSig = signature[32:];
+        if (
+            !isPermissionEnabled(permissionId, msg.sender)
+                || !AssociatedSet.contains(
+                    msg.sender, SessionStorage.erc7739Contents(permissionId, appDomainSeparator), contentHash
+                )
+        ) return false;
+        return _check1271Policies(sender, permissionId, hash, sessionSig)
+            && _isValidSessionSignature(msg.sender, permissionId, hash, sessionSig);
+    }
+
+    /// @dev STATICCALLs every ERC-1271 policy in storage order (their reverts bubble up); at least one is required.
+    function _check1271Policies(address sender, PermissionId permissionId, bytes32 hash, bytes calldata sessionSig)
+        internal
+        view
+        returns (bool)
+    {
+        (uint256 root, uint256 count) = AssociatedSet.load(msg.sender, SessionStorage.erc1271Policies(permissionId));
+        if (count == 0) revert NoPoliciesSet(permissionId);
+        ConfigId configId = IdLib.erc1271ConfigId(msg.sender, permissionId);
+        for (uint256 i; i < count; ++i) {
+            address policy = address(uint160(uint256(AssociatedSet.get(root, i))));
+            if (!I1271Policy(policy).check1271SignedAction(configId, sender, msg.sender, hash, sessionSig)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// @dev The account's EIP-712 domain as the five TypedDataSign words: keccak256(name), keccak256(version),
+    ///      chainId, verifyingContract, salt.
+    function _accountDomainWords() internal view returns (bytes memory) {
+        (, string memory name, string memory version, uint256 chainId, address verifyingContract, bytes32 salt,) =
+            IERC5267(msg.sender).eip712Domain();
+        return abi.encode(keccak256(bytes(name)), keccak256(bytes(version)), chainId, verifyingContract, salt);
+    }
+
+    /// @dev keccak256(0x1901 ‖ appDomainSeparator ‖ hashStruct(TypedDataSign)); an invalid contents name yields a
+    ///      hash no one signs for (one extra zero byte is hashed).
+    function _typedDataSignHash(
+        bytes32 appDomainSeparator,
+        bytes32 contents,
+        bytes calldata description,
+        bytes memory accountDomain
+    ) internal pure returns (bytes32) {
+        (bytes calldata contentsType, bytes calldata contentsName, bool invalidName) =
+            _splitContentsDescription(description);
+        bytes32 typeHash = keccak256(
+            abi.encodePacked(
+                "TypedDataSign(",
+                contentsName,
+                " contents,string name,string version,uint256 chainId,address verifyingContract,bytes32 salt)",
+                contentsType
+            )
+        );
+        bytes32 structHash = keccak256(abi.encodePacked(typeHash, contents, accountDomain));
+        return invalidName
+            ? keccak256(abi.encodePacked(hex"1901", appDomainSeparator, structHash, hex"00"))
+            : keccak256(abi.encodePacked(hex"1901", appDomainSeparator, structHash));
+    }
+
+    /// @dev ERC-7739 contents description: implicit mode `contentsType` (ends with ')', the name is what precedes
+    ///      its first '('), or explicit mode `contentsType ‖ contentsName` (the name follows the last ')'). The
+    ///      name ends at its first '('; it is invalid if empty, starting with a-z, or holding NUL, ' ', ',' or ')'.
+    function _splitContentsDescription(bytes calldata description)
+        internal
+        pure
+        returns (bytes calldata contentsType, bytes calldata contentsName, bool invalid)
+    {
+        uint256 n = description.length;
+        contentsType = description;
+        contentsName = description;
+        if (description[n - 1] != ")") {
+            uint256 e = n;
+            for (uint256 i = n; i != 0; --i) {
+                if (description[i - 1] == ")") {
+                    e = n - i;
+                    break;
+                }
+            }
+            contentsType = description[:n - e];
+            contentsName = description[n - e:];
+        }
+        uint256 m = contentsName.length;
+        for (uint256 i; i < m; ++i) {
+            if (contentsName[i] == "(") {
+                m = i;
+                break;
+            }
+        }
+        contentsName = contentsName[:m];
+        invalid = m == 0 || (contentsName[0] >= "a" && contentsName[0] <= "z");
+        for (uint256 i; i < m && !invalid; ++i) {
+            bytes1 b = contentsName[i];
+            invalid = b == 0x00 || b == " " || b == "," || b == ")";
+        }
     }
 
     /// @dev Checks, in order: permission enabled, paymaster opt-in, user operation policies, the calls made by
@@ -86,7 +298,7 @@ contract SmartSession is ISmartSession {
         PermissionId permissionId,
         PackedUserOperation calldata userOp,
         bytes32 userOpHash,
-        bytes calldata sessionSig
+        bytes memory sessionSig
     ) internal returns (uint256 validationData) {
         validationData = _checkUserOpPolicies(account, permissionId, userOp);
         uint256 actionsValidationData = _checkCallData(account, permissionId, userOp.callData);
@@ -146,7 +358,7 @@ contract SmartSession is ISmartSession {
         address account,
         PermissionId permissionId,
         bytes32 hash,
-        bytes calldata signature
+        bytes memory signature
     ) internal view returns (bool) {
         uint256 header = _header(account, permissionId);
         address sessionValidator = address(uint160(header));
@@ -318,15 +530,132 @@ contract SmartSession is ISmartSession {
         _setPermit4337Paymaster(msg.sender, permissionId, enabled);
     }
 
+    /// @notice Consumes the current enable-signature nonce of `permissionId`: an ENABLE signature over it no longer
+    ///         verifies.
+    function revokeEnableSignature(PermissionId permissionId) external {
+        uint256 slot = SessionStorage.nonceSlot(msg.sender, permissionId);
+        uint256 nonce;
+        assembly ("memory-safe") {
+            nonce := add(sload(slot), 1)
+            sstore(slot, nonce)
+        }
+        emit NonceIterated(permissionId, msg.sender, nonce);
+    }
+
+    /// @notice Adds (or re-initialises) user operation policies of an enabled permission.
+    function enableUserOpPolicies(PermissionId permissionId, PolicyData[] calldata policies) external {
+        _requireEnabled(permissionId);
+        _enablePolicies(
+            msg.sender,
+            permissionId,
+            PolicyType.USER_OP,
+            SessionStorage.userOpPolicies(permissionId),
+            IdLib.userOpConfigId(msg.sender, permissionId),
+            policies
+        );
+        _requireEnabled(permissionId);
+    }
+
+    /// @notice Removes user operation policies of an enabled permission (absent ones are skipped silently).
+    function disableUserOpPolicies(PermissionId permissionId, address[] calldata policies) external {
+        _requireEnabled(permissionId);
+        _disablePolicies(permissionId, PolicyType.USER_OP, SessionStorage.userOpPolicies(permissionId), policies);
+    }
+
+    /// @notice Allows more ERC-7739 content and adds (or re-initialises) ERC-1271 policies of an enabled permission.
+    function enableERC1271Policies(PermissionId permissionId, ERC7739Data calldata erc1271Policies) external {
+        _requireEnabled(permissionId);
+        _enableERC7739Content(msg.sender, permissionId, erc1271Policies.allowedERC7739Content);
+        _enablePolicies(
+            msg.sender,
+            permissionId,
+            PolicyType.ERC1271,
+            SessionStorage.erc1271Policies(permissionId),
+            IdLib.erc1271ConfigId(msg.sender, permissionId),
+            erc1271Policies.erc1271Policies
+        );
+        _requireEnabled(permissionId);
+    }
+
+    /// @notice Forbids the listed ERC-7739 content (a separator goes when none of its content is left), then
+    ///         removes ERC-1271 policies of an enabled permission.
+    function disableERC1271Policies(
+        PermissionId permissionId,
+        address[] calldata policies,
+        ERC7739Context[] calldata contexts
+    ) external {
+        _requireEnabled(permissionId);
+        bytes32 domains = SessionStorage.erc7739Domains(permissionId);
+        for (uint256 i; i < contexts.length; ++i) {
+            bytes32 appDomainSeparator = contexts[i].appDomainSeparator;
+            bytes32 contents = SessionStorage.erc7739Contents(permissionId, appDomainSeparator);
+            string[] calldata names = contexts[i].contentNames;
+            for (uint256 j; j < names.length; ++j) {
+                AssociatedSet.remove(msg.sender, contents, keccak256(bytes(names[j])));
+            }
+            if (AssociatedSet.length(msg.sender, contents) == 0) {
+                AssociatedSet.remove(msg.sender, domains, appDomainSeparator);
+            }
+        }
+        _disablePolicies(permissionId, PolicyType.ERC1271, SessionStorage.erc1271Policies(permissionId), policies);
+    }
+
+    /// @notice Adds actions, or policies to existing actions, of an enabled permission.
+    function enableActionPolicies(PermissionId permissionId, ActionData[] calldata actions) external {
+        _requireEnabled(permissionId);
+        _enableActions(msg.sender, permissionId, actions);
+        _requireEnabled(permissionId);
+    }
+
+    /// @notice Removes policies of one action; the action goes when it has no policy left.
+    function disableActionPolicies(PermissionId permissionId, ActionId actionId, address[] calldata policies)
+        external
+    {
+        _requireEnabled(permissionId);
+        bytes32 setId = SessionStorage.actionPolicies(permissionId, actionId);
+        _disablePolicies(permissionId, PolicyType.ACTION, setId, policies);
+        if (AssociatedSet.length(msg.sender, setId) == 0) _removeActionId(permissionId, actionId);
+    }
+
+    /// @notice Removes one action and all its policies.
+    function disableActionId(PermissionId permissionId, ActionId actionId) external {
+        _requireEnabled(permissionId);
+        AssociatedSet.removeAll(msg.sender, SessionStorage.actionPolicies(permissionId, actionId));
+        _removeActionId(permissionId, actionId);
+    }
+
+    function _requireEnabled(PermissionId permissionId) internal view {
+        if (!isPermissionEnabled(permissionId, msg.sender)) revert InvalidPermissionId(permissionId);
+    }
+
+    function _removeActionId(PermissionId permissionId, ActionId actionId) internal {
+        AssociatedSet.remove(msg.sender, SessionStorage.actionIds(permissionId), ActionId.unwrap(actionId));
+        emit ActionIdDisabled(permissionId, actionId, msg.sender);
+    }
+
+    /// @dev Removes each listed policy of the set, announcing those that were present.
+    function _disablePolicies(
+        PermissionId permissionId,
+        PolicyType policyType,
+        bytes32 setId,
+        address[] calldata policies
+    ) internal {
+        for (uint256 i; i < policies.length; ++i) {
+            if (AssociatedSet.remove(msg.sender, setId, bytes32(uint256(uint160(policies[i]))))) {
+                emit PolicyDisabled(permissionId, policyType, policies[i], msg.sender);
+            }
+        }
+    }
+
     /// @notice Installs the module; `data` is empty, or `mode (1 byte: ENABLE or UNSAFE_ENABLE) ‖
     ///         abi.encode(Session[])` to enable sessions right away.
     function onInstall(bytes calldata data) external {
-        if (data.length == 0) return;
-        SmartSessionMode mode = SmartSessionMode(uint8(bytes1(data[:1])));
-        if (mode == SmartSessionMode.USE) revert InvalidMode();
         if (AssociatedSet.length(msg.sender, SessionStorage.SESSIONS) != 0) {
             revert SmartSessionModuleAlreadyInstalled(msg.sender);
         }
+        if (data.length == 0) return;
+        SmartSessionMode mode = SmartSessionMode(uint8(bytes1(data[:1])));
+        if (mode == SmartSessionMode.USE) revert InvalidMode();
         Session[] calldata sessions;
         assembly ("memory-safe") {
             let head := add(data.offset, 1)
@@ -360,7 +689,7 @@ contract SmartSession is ISmartSession {
 
     /// @dev In order: user operation policies, ERC-1271 policies, ERC-7739 content, actions, membership, paymaster
     ///      flag, then the session validator if the permission has none yet.
-    function _enableSession(address account, Session calldata session) internal returns (PermissionId permissionId) {
+    function _enableSession(address account, Session memory session) internal returns (PermissionId permissionId) {
         permissionId = IdLib.permissionId(session);
         _enablePolicies(
             account,
@@ -396,7 +725,7 @@ contract SmartSession is ISmartSession {
         PolicyType policyType,
         bytes32 setId,
         ConfigId configId,
-        PolicyData[] calldata policies
+        PolicyData[] memory policies
     ) internal {
         bytes4 interfaceId = policyType == PolicyType.USER_OP
             ? type(IUserOpPolicy).interfaceId
@@ -412,12 +741,12 @@ contract SmartSession is ISmartSession {
     }
 
     /// @dev Per action: validate its id, enable its policies, then record the action id.
-    function _enableActions(address account, PermissionId permissionId, ActionData[] calldata actions) internal {
+    function _enableActions(address account, PermissionId permissionId, ActionData[] memory actions) internal {
         if (PermissionId.unwrap(permissionId) == bytes32(0)) revert InvalidPermissionId(permissionId);
         bytes32 actionIds = SessionStorage.actionIds(permissionId);
         uint256 n = actions.length;
         for (uint256 i; i < n; ++i) {
-            ActionData calldata action = actions[i];
+            ActionData memory action = actions[i];
             address target = action.actionTarget;
             ActionId actionId = IdLib.actionId(target, action.actionTargetSelector);
             if (target == address(0) || target == address(this) || ActionId.unwrap(actionId) == bytes32(0)) {
@@ -436,13 +765,13 @@ contract SmartSession is ISmartSession {
     }
 
     /// @dev Allows each content name (by hash) under its app domain separator; a context without names is skipped.
-    function _enableERC7739Content(address account, PermissionId permissionId, ERC7739Context[] calldata contexts)
+    function _enableERC7739Content(address account, PermissionId permissionId, ERC7739Context[] memory contexts)
         internal
     {
         bytes32 domains = SessionStorage.erc7739Domains(permissionId);
         uint256 n = contexts.length;
         for (uint256 i; i < n; ++i) {
-            string[] calldata names = contexts[i].contentNames;
+            string[] memory names = contexts[i].contentNames;
             uint256 m = names.length;
             if (m == 0) continue;
             bytes32 appDomainSeparator = contexts[i].appDomainSeparator;
@@ -460,7 +789,7 @@ contract SmartSession is ISmartSession {
         address account,
         PermissionId permissionId,
         address sessionValidator,
-        bytes calldata config
+        bytes memory config
     ) internal {
         if (
             sessionValidator == address(0)
@@ -468,21 +797,19 @@ contract SmartSession is ISmartSession {
         ) revert InvalidISessionValidator(sessionValidator);
 
         uint256 slot = SessionStorage.configSlot(account, permissionId);
+        uint256 length = config.length;
         assembly ("memory-safe") {
-            for { let i := 0 } lt(i, config.length) { i := add(i, 0x20) } {
-                let word := calldataload(add(config.offset, i))
+            for { let i := 0 } lt(i, length) { i := add(i, 0x20) } {
+                let word := mload(add(add(config, 0x20), i))
                 // Keep storage clean past the end of the config.
-                if gt(add(i, 0x20), config.length) {
-                    word := and(word, not(shr(shl(3, sub(config.length, i)), not(0))))
-                }
+                if gt(add(i, 0x20), length) { word := and(word, not(shr(shl(3, sub(length, i)), not(0)))) }
                 sstore(add(slot, shr(5, i)), word)
             }
         }
         _setHeader(
             account,
             permissionId,
-            _header(account, permissionId) | uint160(sessionValidator)
-                | (config.length << SessionStorage.CONFIG_LENGTH_SHIFT)
+            _header(account, permissionId) | uint160(sessionValidator) | (length << SessionStorage.CONFIG_LENGTH_SHIFT)
         );
         emit SessionValidatorEnabled(permissionId, sessionValidator, account);
     }
@@ -604,12 +931,145 @@ contract SmartSession is ISmartSession {
     }
 
     /// @inheritdoc ISmartSession
-    /// @dev Only ENABLE mode and `revokeEnableSignature` will change it; neither is part of this version.
+    /// @dev Only ENABLE mode (post-increment) and `revokeEnableSignature` change it; it is never reset.
     function getNonce(PermissionId permissionId, address account) external view returns (uint256 nonce) {
         uint256 slot = SessionStorage.nonceSlot(account, permissionId);
         assembly ("memory-safe") {
             nonce := sload(slot)
         }
+    }
+
+    /// @notice The session digest (EIP-712 struct hash of SignedSession) of `session` for `account` in `mode`, with
+    ///         the current enable-signature nonce of `permissionId` (only used to look the nonce up).
+    function getSessionDigest(
+        PermissionId permissionId,
+        address account,
+        Session memory session,
+        SmartSessionMode mode
+    ) external view returns (bytes32) {
+        uint256 slot = SessionStorage.nonceSlot(account, permissionId);
+        uint256 nonce;
+        assembly ("memory-safe") {
+            nonce := sload(slot)
+        }
+        return HashLib.sessionDigest(session, account, mode, nonce);
+    }
+
+    /// @notice Whether a session validator is stored for the permission.
+    function isISessionValidatorSet(PermissionId permissionId, address account) external view returns (bool) {
+        return _header(account, permissionId) & SessionStorage.VALIDATOR_MASK != 0;
+    }
+
+    /// @notice The ERC-1271 policies of a permission, in storage order.
+    function getERC1271Policies(address account, PermissionId permissionId) external view returns (address[] memory) {
+        return _addresses(AssociatedSet.values(account, SessionStorage.erc1271Policies(permissionId)));
+    }
+
+    /// @notice The allowed ERC-7739 content of a permission: each app domain separator with its content-name hashes.
+    function getEnabledERC7739Content(address account, PermissionId permissionId)
+        external
+        view
+        returns (ERC7739ContextHashes[] memory contexts)
+    {
+        bytes32[] memory domains = AssociatedSet.values(account, SessionStorage.erc7739Domains(permissionId));
+        contexts = new ERC7739ContextHashes[](domains.length);
+        for (uint256 i; i < domains.length; ++i) {
+            contexts[i].appDomainSeparator = domains[i];
+            contexts[i].contentNameHashes =
+                AssociatedSet.values(account, SessionStorage.erc7739Contents(permissionId, domains[i]));
+        }
+    }
+
+    /// @notice Whether every listed policy is a user operation policy of the permission (true for none).
+    function areUserOpPoliciesEnabled(address account, PermissionId permissionId, PolicyData[] calldata policies)
+        external
+        view
+        returns (bool)
+    {
+        return _allIn(account, SessionStorage.userOpPolicies(permissionId), policies);
+    }
+
+    /// @notice Whether every listed policy is an ERC-1271 policy of the permission (true for none).
+    function areERC1271PoliciesEnabled(address account, PermissionId permissionId, PolicyData[] calldata policies)
+        external
+        view
+        returns (bool)
+    {
+        return _allIn(account, SessionStorage.erc1271Policies(permissionId), policies);
+    }
+
+    /// @notice Whether every listed action has all its listed policies (true for none).
+    function areActionsEnabled(address account, PermissionId permissionId, ActionData[] calldata actions)
+        external
+        view
+        returns (bool)
+    {
+        for (uint256 i; i < actions.length; ++i) {
+            ActionId actionId = IdLib.actionId(actions[i].actionTarget, actions[i].actionTargetSelector);
+            if (!_allIn(account, SessionStorage.actionPolicies(permissionId, actionId), actions[i].actionPolicies)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// @notice Whether `policy` is a user operation policy of the permission.
+    function isUserOpPolicyEnabled(address account, PermissionId permissionId, address policy)
+        external
+        view
+        returns (bool)
+    {
+        return AssociatedSet.contains(account, SessionStorage.userOpPolicies(permissionId), _word(policy));
+    }
+
+    /// @notice Whether `policy` is an ERC-1271 policy of the permission.
+    function isERC1271PolicyEnabled(address account, PermissionId permissionId, address policy)
+        external
+        view
+        returns (bool)
+    {
+        return AssociatedSet.contains(account, SessionStorage.erc1271Policies(permissionId), _word(policy));
+    }
+
+    /// @notice Whether `policy` is a policy of one action of the permission.
+    function isActionPolicyEnabled(address account, PermissionId permissionId, ActionId actionId, address policy)
+        external
+        view
+        returns (bool)
+    {
+        return AssociatedSet.contains(account, SessionStorage.actionPolicies(permissionId, actionId), _word(policy));
+    }
+
+    /// @notice Whether the action is enabled for the permission.
+    function isActionIdEnabled(address account, PermissionId permissionId, ActionId actionId)
+        external
+        view
+        returns (bool)
+    {
+        return AssociatedSet.contains(account, SessionStorage.actionIds(permissionId), ActionId.unwrap(actionId));
+    }
+
+    /// @notice Whether the content name is allowed under the app domain separator.
+    function isERC7739ContentEnabled(
+        address account,
+        PermissionId permissionId,
+        bytes32 appDomainSeparator,
+        string calldata content
+    ) external view returns (bool) {
+        return AssociatedSet.contains(
+            account, SessionStorage.erc7739Contents(permissionId, appDomainSeparator), keccak256(bytes(content))
+        );
+    }
+
+    function _allIn(address account, bytes32 setId, PolicyData[] calldata policies) internal view returns (bool) {
+        for (uint256 i; i < policies.length; ++i) {
+            if (!AssociatedSet.contains(account, setId, _word(policies[i].policy))) return false;
+        }
+        return true;
+    }
+
+    function _word(address a) internal pure returns (bytes32) {
+        return bytes32(uint256(uint160(a)));
     }
 
     /*//////////////////////////////////////////////////////////////////////////

@@ -42,6 +42,18 @@ pub mod names {
     pub const TEST_ERC20: &str = "TestERC20";
     /// Test ERC-721 with `safeMint(address)`.
     pub const TEST_ERC721: &str = "TestERC721";
+    /// Action policy: a native value cap and up to 16 calldata parameter rules.
+    pub const UNI_ACTION_POLICY: &str = "UniActionPolicy";
+    /// User-op / action / ERC-1271 policy: a time window.
+    pub const TIME_FRAME_POLICY: &str = "TimeFramePolicy";
+    /// Action policy: per-token ERC-20 spending limits.
+    pub const ERC20_SPENDING_LIMIT_POLICY: &str = "ERC20SpendingLimitPolicy";
+    /// User-op / action policy: a maximum number of uses.
+    pub const USAGE_LIMIT_POLICY: &str = "UsageLimitPolicy";
+    /// User-op / action policy: a cumulative native value budget.
+    pub const VALUE_LIMIT_POLICY: &str = "ValueLimitPolicy";
+    /// ERC-4337 v0.7 sample VerifyingPaymaster, compiled from `@account-abstraction/contracts@0.7.0`.
+    pub const VERIFYING_PAYMASTER: &str = "VerifyingPaymaster";
 }
 
 /// Errors reading artifacts.
@@ -151,6 +163,12 @@ mod tests {
             names::ACCOUNT_FACTORY,
             names::TEST_ERC20,
             names::TEST_ERC721,
+            names::UNI_ACTION_POLICY,
+            names::TIME_FRAME_POLICY,
+            names::ERC20_SPENDING_LIMIT_POLICY,
+            names::USAGE_LIMIT_POLICY,
+            names::VALUE_LIMIT_POLICY,
+            names::VERIFYING_PAYMASTER,
         ] {
             let contract = file.get(name).expect(name);
             assert!(!contract.bytecode.is_empty(), "{name} has no creation code");

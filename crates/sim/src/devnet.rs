@@ -1,7 +1,7 @@
 //! The embedded devnet: revm over an in-memory database whose genesis holds the EntryPoint and
 //! Mandate's contracts.
 
-use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, address};
+use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, address, b256};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface, SolValue};
 use mandate_abi::{
     ENTRY_POINT_V07, PackedUserOperation,
@@ -9,7 +9,7 @@ use mandate_abi::{
 };
 use mandate_contracts::{artifacts, names};
 use revm::{
-    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    Context, DatabaseCommit, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     database::{CacheDB, EmptyDB},
     primitives::hardfork::SpecId,
@@ -36,6 +36,14 @@ pub const GENESIS_TIMESTAMP: u64 = 1_750_000_000;
 pub const BASE_FEE: u64 = 1_000_000_000;
 /// Gas limit of the devnet's blocks.
 pub const BLOCK_GAS_LIMIT: u64 = 30_000_000;
+/// Private key of the genesis VerifyingPaymaster's signer. A publicly known development key
+/// (anvil's tenth account): never use it outside a devnet.
+pub const PAYMASTER_SIGNER_KEY: B256 =
+    b256!("2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6");
+/// Address of [`PAYMASTER_SIGNER_KEY`].
+pub const PAYMASTER_SIGNER: Address = address!("a0Ee7A142d267C1f36714E4a8F75612F20a79720");
+/// Wei the genesis VerifyingPaymaster has deposited at the EntryPoint.
+pub const PAYMASTER_DEPOSIT: u128 = 10u128.pow(21);
 
 /// Where the genesis contracts live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +66,19 @@ pub struct Deployments {
     pub test_erc20: Address,
     /// A test ERC-721 with `safeMint(address)`.
     pub test_erc721: Address,
+    /// Action policy: value cap and calldata parameter rules.
+    pub uni_action_policy: Address,
+    /// Time-window policy (user op, action, ERC-1271).
+    pub time_frame_policy: Address,
+    /// Per-token ERC-20 spending limits (action).
+    pub erc20_spending_limit_policy: Address,
+    /// Maximum number of uses (user op, action).
+    pub usage_limit_policy: Address,
+    /// Cumulative native value budget (user op, action).
+    pub value_limit_policy: Address,
+    /// The sample VerifyingPaymaster, signer [`PAYMASTER_SIGNER`], funded with
+    /// [`PAYMASTER_DEPOSIT`] at the EntryPoint.
+    pub verifying_paymaster: Address,
 }
 
 /// Result of a committed transaction.
@@ -101,6 +122,12 @@ impl Devnet {
                 account_factory: Address::ZERO,
                 test_erc20: Address::ZERO,
                 test_erc721: Address::ZERO,
+                uni_action_policy: Address::ZERO,
+                time_frame_policy: Address::ZERO,
+                erc20_spending_limit_policy: Address::ZERO,
+                usage_limit_policy: Address::ZERO,
+                value_limit_policy: Address::ZERO,
+                verifying_paymaster: Address::ZERO,
             },
             decoder,
         };
@@ -118,6 +145,21 @@ impl Devnet {
             devnet.deploy(names::ACCOUNT_FACTORY, &account_implementation.abi_encode())?;
         let test_erc20 = devnet.deploy(names::TEST_ERC20, &[])?;
         let test_erc721 = devnet.deploy(names::TEST_ERC721, &[])?;
+        let uni_action_policy = devnet.deploy(names::UNI_ACTION_POLICY, &[])?;
+        let time_frame_policy = devnet.deploy(names::TIME_FRAME_POLICY, &[])?;
+        let erc20_spending_limit_policy = devnet.deploy(names::ERC20_SPENDING_LIMIT_POLICY, &[])?;
+        let usage_limit_policy = devnet.deploy(names::USAGE_LIMIT_POLICY, &[])?;
+        let value_limit_policy = devnet.deploy(names::VALUE_LIMIT_POLICY, &[])?;
+        let verifying_paymaster = devnet.deploy(
+            names::VERIFYING_PAYMASTER,
+            &(ENTRY_POINT_V07, PAYMASTER_SIGNER).abi_encode_params(),
+        )?;
+        devnet.transact(
+            DEPLOYER,
+            ENTRY_POINT_V07,
+            U256::from(PAYMASTER_DEPOSIT),
+            IEntryPoint::depositToCall { account: verifying_paymaster }.abi_encode().into(),
+        )?;
         devnet.deployments = Deployments {
             entry_point: ENTRY_POINT_V07,
             smart_session,
@@ -128,6 +170,12 @@ impl Devnet {
             account_factory,
             test_erc20,
             test_erc721,
+            uni_action_policy,
+            time_frame_policy,
+            erc20_spending_limit_policy,
+            usage_limit_policy,
+            value_limit_policy,
+            verifying_paymaster,
         };
         Ok(devnet)
     }
@@ -167,6 +215,28 @@ impl Devnet {
     /// An account's native balance.
     pub fn balance(&self, address: Address) -> U256 {
         self.account_info(address).balance
+    }
+
+    /// Replaces the runtime code at `address` (as `anvil_setCode`), keeping its balance, nonce
+    /// and storage. Empty `runtime` removes the code.
+    pub fn set_code(&mut self, address: Address, runtime: Bytes) {
+        let mut info = self.account_info(address);
+        info.code_hash = alloy_primitives::keccak256(&runtime);
+        info.code = Some(revm::bytecode::Bytecode::new_raw(runtime));
+        if info.code.as_ref().is_some_and(|c| c.is_empty()) {
+            info.code_hash = revm::primitives::KECCAK_EMPTY;
+        }
+        self.db.insert_account_info(address, info);
+    }
+
+    /// The storage word at `slot` of `address` (0 when never written).
+    pub fn storage(&self, address: Address, slot: U256) -> U256 {
+        self.db
+            .cache
+            .accounts
+            .get(&address)
+            .and_then(|a| a.storage.get(&slot).copied())
+            .unwrap_or_default()
     }
 
     /// Whether `address` has code.
@@ -345,10 +415,15 @@ impl Devnet {
             BLOCK_GAS_LIMIT,
         )?;
         // Only keep the state of bundles that go through, as a chain would only include those.
-        let result = self.dry_run(tx.clone())?;
-        match result {
-            ExecutionResult::Success { .. } => {
-                let result = self.commit(tx)?;
+        let run = self
+            .evm_context()
+            .build_mainnet()
+            .transact(tx)
+            .map_err(|e| SimError::Evm(e.to_string()))?;
+        match run.result {
+            result @ ExecutionResult::Success { .. } => {
+                self.db.commit(run.state);
+                self.block_number += 1;
                 let receipt = self.receipt_of(entry_point, result)?;
                 Ok(BundleOutcome::Included {
                     tx_gas_used: receipt.gas_used,

@@ -35,7 +35,8 @@ mod revert;
 
 pub use devnet::{
     BASE_FEE, BLOCK_GAS_LIMIT, BUNDLER, BUNDLER_FUNDS, DEPLOYER, DEVNET_CHAIN_ID, Deployments,
-    Devnet, GENESIS_TIMESTAMP, TxReceipt,
+    Devnet, GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY,
+    TxReceipt,
 };
 pub use error::SimError;
 pub use outcome::{BundleOutcome, OpReceipt, Rejection};

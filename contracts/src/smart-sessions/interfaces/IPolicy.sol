@@ -14,6 +14,12 @@ import {ConfigId} from "../DataTypes.sol";
 /// @title Policy
 /// @notice Common base of all Smart Sessions policies. State is kept per (configId, multiplexer, account).
 interface IPolicy is IERC165 {
+    /// @notice A multiplexer (re)initialised the config of `account` under `id`.
+    event PolicySet(ConfigId id, address multiplexer, address account);
+
+    /// @notice The config of `account` under `id` is missing or not usable.
+    error PolicyNotInitialized(ConfigId id, address multiplexer, address account);
+
     /// @notice (Re)initialises the policy for `account` under `configId`; the caller is the multiplexer.
     ///         Must overwrite any existing configuration for that key.
     function initializeWithMultiplexer(address account, ConfigId configId, bytes calldata initData) external;

@@ -88,4 +88,11 @@ library ExecutionLib {
             callData.length := calldataload(o)
         }
     }
+
+    /// @notice The value of element `i` of a batch returned by `decodeBatch` (its target is not read).
+    function getValue(bytes32[] calldata pointers, uint256 i) internal pure returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := calldataload(add(add(pointers.offset, calldataload(add(pointers.offset, shl(5, i)))), 0x20))
+        }
+    }
 }

@@ -6,7 +6,7 @@ import {ActionId, ConfigId, PermissionId, Session} from "../DataTypes.sol";
 /// @title Smart Sessions identifiers (spec §1.2)
 library IdLib {
     /// @notice keccak256(abi.encode(sessionValidator, sessionValidatorInitData, salt)).
-    function permissionId(Session calldata session) internal pure returns (PermissionId) {
+    function permissionId(Session memory session) internal pure returns (PermissionId) {
         return PermissionId.wrap(
             keccak256(abi.encode(session.sessionValidator, session.sessionValidatorInitData, session.salt))
         );

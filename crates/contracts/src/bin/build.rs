@@ -29,7 +29,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 /// Contracts from npm packages (not under `src`) that are part of the artifact file.
-const PACKAGE_CONTRACTS: &[&str] = &["EntryPoint"];
+const PACKAGE_CONTRACTS: &[&str] = &["EntryPoint", "VerifyingPaymaster"];
 
 #[derive(Parser)]
 #[command(about = "Compile Mandate's contracts and write the embedded artifacts")]
