@@ -13,7 +13,7 @@ use mandate_abi::{
     sol::{IERC20, IERC721, IERC7579Account, IMandateAccountFactory},
     validator_nonce, validator_nonce_key,
 };
-use mandate_sim::{BundleOutcome, Devnet, SimError};
+use mandate_sim::{BundleOutcome, Deployments, Devnet, SimError};
 use serde::Serialize;
 
 /// ERC-7579 module type of validators.
@@ -46,10 +46,14 @@ pub enum DemoError {
     },
 }
 
-/// An account on the devnet, its owner, and one session granted to a session key.
-pub struct SessionWorld {
-    /// The chain.
-    pub devnet: Devnet,
+/// The ops of one account, its owner and one session, built for any chain that has Mandate's
+/// contracts: the addresses and the chain id are all it needs, so the same ops go to the
+/// embedded devnet ([`SessionWorld`]) or to a real node through a bundler.
+pub struct SessionOps {
+    /// Where the EntryPoint, SmartSession, the factory and the test tokens are.
+    pub deployments: Deployments,
+    /// The chain the ops are signed for.
+    pub chain_id: u64,
     owner: PrivateKeySigner,
     session_key: PrivateKeySigner,
     /// The account's address (counterfactual until the first op).
@@ -61,9 +65,10 @@ pub struct SessionWorld {
     validators: Vec<ModuleInit>,
 }
 
-impl std::fmt::Debug for SessionWorld {
+impl std::fmt::Debug for SessionOps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionWorld")
+        f.debug_struct("SessionOps")
+            .field("chain_id", &self.chain_id)
             .field("account", &self.account)
             .field("owner", &self.owner.address())
             .field("session_key", &self.session_key.address())
@@ -72,12 +77,18 @@ impl std::fmt::Debug for SessionWorld {
     }
 }
 
-impl SessionWorld {
-    /// A fresh devnet, an owner and a session key; the session allows `safeMint` on the test
-    /// ERC-721 and `transfer` on the test ERC-20, each under SudoPolicy.
-    pub fn new(owner: PrivateKeySigner, session_key: PrivateKeySigner) -> Result<Self, DemoError> {
-        let mut devnet = Devnet::new()?;
-        let d = *devnet.deployments();
+impl SessionOps {
+    /// An owner and a session key on a chain with `deployments`; the session allows
+    /// `safeMint` on the test ERC-721 and `transfer` on the test ERC-20, each under SudoPolicy.
+    /// The account's address is zero until [`Self::with_account`] sets it to what the
+    /// factory answers to [`Self::account_query`].
+    pub fn new(
+        deployments: Deployments,
+        chain_id: u64,
+        owner: PrivateKeySigner,
+        session_key: PrivateKeySigner,
+    ) -> Self {
+        let d = deployments;
         let sudo = || vec![PolicyData { policy: d.sudo_policy, initData: Bytes::new() }];
         let session = Session {
             sessionValidator: d.ecdsa_session_validator,
@@ -102,14 +113,42 @@ impl SessionWorld {
             module: d.k1_validator,
             initData: Bytes::copy_from_slice(owner.address().as_slice()),
         }];
-        let account = devnet.call_sol(
-            d.account_factory,
-            &IMandateAccountFactory::getAddressCall {
-                validators: validators.clone(),
-                salt: B256::ZERO,
-            },
-        )?;
-        Ok(Self { devnet, owner, session_key, account, session, permission_id, validators })
+        Self {
+            deployments,
+            chain_id,
+            owner,
+            session_key,
+            account: Address::ZERO,
+            session,
+            permission_id,
+            validators,
+        }
+    }
+
+    /// Lets the session's ops be paid by an ERC-4337 paymaster (`permitERC4337Paymaster`,
+    /// with SudoPolicy as the user-op policy SmartSession then requires); call it before the
+    /// account is created.
+    pub fn permit_paymaster(mut self) -> Self {
+        self.session.permitERC4337Paymaster = true;
+        let sudo = PolicyData { policy: self.deployments.sudo_policy, initData: Bytes::new() };
+        self.session.userOpPolicies.push(sudo);
+        self.permission_id = PermissionId::of(&self.session);
+        self
+    }
+
+    /// The factory and the `getAddress` call whose answer is the account's address.
+    pub fn account_query(&self) -> (Address, IMandateAccountFactory::getAddressCall) {
+        let call = IMandateAccountFactory::getAddressCall {
+            validators: self.validators.clone(),
+            salt: B256::ZERO,
+        };
+        (self.deployments.account_factory, call)
+    }
+
+    /// Sets the account's address.
+    pub fn with_account(mut self, account: Address) -> Self {
+        self.account = account;
+        self
     }
 
     /// The owner's address.
@@ -122,7 +161,8 @@ impl SessionWorld {
         self.session_key.address()
     }
 
-    fn base_op(&self, nonce: U256, call_data: Bytes) -> UserOperation {
+    /// An unsigned op of the account with the story's generous gas limits.
+    pub fn base_op(&self, nonce: U256, call_data: Bytes) -> UserOperation {
         UserOperation {
             sender: self.account,
             nonce,
@@ -136,10 +176,10 @@ impl SessionWorld {
         }
     }
 
-    /// The owner's first op: deploys the account through the factory and installs SmartSession
-    /// with the session (install data `0x01 ‖ abi.encode(Session[])`).
-    pub fn create_account_op(&mut self) -> Result<PackedUserOperation, DemoError> {
-        let d = *self.devnet.deployments();
+    /// The owner's first op, unsigned: deploys the account through the factory and installs
+    /// SmartSession with the session (install data `0x01 ‖ abi.encode(Session[])`).
+    pub fn create_account_user_op(&self) -> UserOperation {
+        let d = self.deployments;
         let mut install_data = vec![INSTALL_MODE_ENABLE];
         install_data.extend_from_slice(&vec![self.session.clone()].abi_encode());
         let call_data = IERC7579Account::installModuleCall {
@@ -156,11 +196,119 @@ impl SessionWorld {
         }
         .abi_encode()
         .into();
-        let mut packed = op.pack();
-        let hash = self.devnet.user_op_hash(&packed);
-        packed.signature =
-            self.owner.sign_message_sync(hash.as_slice())?.as_bytes().to_vec().into();
-        Ok(packed)
+        op
+    }
+
+    /// Signs `op` as the owner (K1Validator: a personal-sign of the user-op hash).
+    pub fn sign_owner(&self, op: &mut UserOperation) -> Result<(), DemoError> {
+        let hash = op.hash(self.deployments.entry_point, self.chain_id);
+        op.signature = self.owner.sign_message_sync(hash.as_slice())?.as_bytes().to_vec().into();
+        Ok(())
+    }
+
+    /// The EntryPoint nonce key that routes an op to SmartSession.
+    pub fn session_nonce_key(&self) -> U256 {
+        validator_nonce_key(self.deployments.smart_session, 0)
+    }
+
+    /// Signs `op` in USE mode with `signer` (the session key, or another key to show a bad
+    /// signature).
+    pub fn sign_session(
+        &self,
+        op: &mut UserOperation,
+        signer: &PrivateKeySigner,
+    ) -> Result<(), DemoError> {
+        let hash = op.hash(self.deployments.entry_point, self.chain_id);
+        let signature = signer.sign_message_sync(hash.as_slice())?;
+        op.signature = encode_use(self.permission_id, &signature.as_bytes());
+        Ok(())
+    }
+
+    /// Signs `op` in USE mode with the session key.
+    pub fn sign_with_session_key(&self, op: &mut UserOperation) -> Result<(), DemoError> {
+        self.sign_session(op, &self.session_key)
+    }
+
+    /// The calls of the story: mint an NFT to the account.
+    pub fn mint_call(&self) -> Call {
+        let nft = self.deployments.test_erc721;
+        Call::new(nft, IERC721::safeMintCall { to: self.account }.abi_encode())
+    }
+
+    /// A `transfer(to, amount)` on the test ERC-20.
+    pub fn transfer_call(&self, to: Address, amount: U256) -> Call {
+        let token = self.deployments.test_erc20;
+        Call::new(token, IERC20::transferCall { to, amount }.abi_encode())
+    }
+
+    /// An `approve(spender, amount)` on the test ERC-20: not in the session.
+    pub fn approve_call(&self, spender: Address, amount: U256) -> Call {
+        let token = self.deployments.test_erc20;
+        Call::new(token, IERC20::approveCall { spender, amount }.abi_encode())
+    }
+
+    /// `execute` with a delegatecall to `target`: SmartSession refuses the call type.
+    pub fn delegatecall_data(&self, target: Address, data: &[u8]) -> Bytes {
+        execute_calldata(
+            mode_code(CallType::DelegateCall, ExecType::Default),
+            encode_delegatecall(target, data),
+        )
+    }
+}
+
+/// An account on the devnet, its owner, and one session granted to a session key.
+pub struct SessionWorld {
+    /// The chain.
+    pub devnet: Devnet,
+    /// The account's address (counterfactual until the first op).
+    pub account: Address,
+    /// The session the account grants.
+    pub session: Session,
+    /// Its permission id.
+    pub permission_id: PermissionId,
+    /// The ops, as built for any chain.
+    pub ops: SessionOps,
+}
+
+impl std::fmt::Debug for SessionWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionWorld").field("ops", &self.ops).finish_non_exhaustive()
+    }
+}
+
+impl SessionWorld {
+    /// A fresh devnet, an owner and a session key; the session allows `safeMint` on the test
+    /// ERC-721 and `transfer` on the test ERC-20, each under SudoPolicy.
+    pub fn new(owner: PrivateKeySigner, session_key: PrivateKeySigner) -> Result<Self, DemoError> {
+        let mut devnet = Devnet::new()?;
+        let ops = SessionOps::new(*devnet.deployments(), devnet.chain_id(), owner, session_key);
+        let (factory, query) = ops.account_query();
+        let ops = ops.with_account(devnet.call_sol(factory, &query)?);
+        Ok(Self {
+            devnet,
+            account: ops.account,
+            session: ops.session.clone(),
+            permission_id: ops.permission_id,
+            ops,
+        })
+    }
+
+    /// The owner's address.
+    pub fn owner(&self) -> Address {
+        self.ops.owner()
+    }
+
+    /// The session key's address.
+    pub fn session_key(&self) -> Address {
+        self.ops.session_key()
+    }
+
+    /// The owner's first op: deploys the account through the factory and installs SmartSession
+    /// with the session (install data `0x01 ‖ abi.encode(Session[])`).
+    pub fn create_account_op(&mut self) -> Result<PackedUserOperation, DemoError> {
+        let mut op = self.ops.create_account_user_op();
+        self.ops.sign_owner(&mut op)?;
+        Ok(op.pack())
     }
 
     /// An op with `call_data` signed in USE mode by `signer` (the session key, or another key
@@ -170,14 +318,10 @@ impl SessionWorld {
         call_data: Bytes,
         signer: &PrivateKeySigner,
     ) -> Result<PackedUserOperation, DemoError> {
-        let smart_session = self.devnet.deployments().smart_session;
-        let nonce =
-            self.devnet.entry_point_nonce(self.account, validator_nonce_key(smart_session, 0))?;
-        let mut packed = self.base_op(nonce, call_data).pack();
-        let hash = self.devnet.user_op_hash(&packed);
-        let signature = signer.sign_message_sync(hash.as_slice())?;
-        packed.signature = encode_use(self.permission_id, &signature.as_bytes());
-        Ok(packed)
+        let nonce = self.devnet.entry_point_nonce(self.account, self.ops.session_nonce_key())?;
+        let mut op = self.ops.base_op(nonce, call_data);
+        self.ops.sign_session(&mut op, signer)?;
+        Ok(op.pack())
     }
 
     /// An op the session key signs for `calls` (single for one call, batch otherwise).
@@ -190,34 +334,30 @@ impl SessionWorld {
         &mut self,
         call_data: Bytes,
     ) -> Result<PackedUserOperation, DemoError> {
-        let key = self.session_key.clone();
-        self.session_op(call_data, &key)
+        let nonce = self.devnet.entry_point_nonce(self.account, self.ops.session_nonce_key())?;
+        let mut op = self.ops.base_op(nonce, call_data);
+        self.ops.sign_with_session_key(&mut op)?;
+        Ok(op.pack())
     }
 
-    /// The calls of the story: mint an NFT to the account, and move `amount` tokens to `to`.
+    /// The calls of the story: mint an NFT to the account.
     pub fn mint_call(&self) -> Call {
-        let nft = self.devnet.deployments().test_erc721;
-        Call::new(nft, IERC721::safeMintCall { to: self.account }.abi_encode())
+        self.ops.mint_call()
     }
 
     /// A `transfer(to, amount)` on the test ERC-20.
     pub fn transfer_call(&self, to: Address, amount: U256) -> Call {
-        let token = self.devnet.deployments().test_erc20;
-        Call::new(token, IERC20::transferCall { to, amount }.abi_encode())
+        self.ops.transfer_call(to, amount)
     }
 
     /// An `approve(spender, amount)` on the test ERC-20: not in the session.
     pub fn approve_call(&self, spender: Address, amount: U256) -> Call {
-        let token = self.devnet.deployments().test_erc20;
-        Call::new(token, IERC20::approveCall { spender, amount }.abi_encode())
+        self.ops.approve_call(spender, amount)
     }
 
     /// `execute` with a delegatecall to `target`: SmartSession refuses the call type.
     pub fn delegatecall_data(&self, target: Address, data: &[u8]) -> Bytes {
-        execute_calldata(
-            mode_code(CallType::DelegateCall, ExecType::Default),
-            encode_delegatecall(target, data),
-        )
+        self.ops.delegatecall_data(target, data)
     }
 
     /// Mints test tokens to the account (a plain transaction from the deployer).

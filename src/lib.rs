@@ -7,7 +7,9 @@
 //! - [`abi`]: Smart Sessions types and encoding (sessions, permission ids, signatures,
 //!   ERC-7579 executions, user operations);
 //! - [`contracts`]: the compiled Solidity modules, embedded;
-//! - [`sim`]: the EntryPoint and the modules running in revm.
+//! - [`sim`]: the EntryPoint and the modules running in revm;
+//! - [`bundler`]: an ERC-4337 bundler client and the [`bundler::Bundler`] trait, which
+//!   [`devnet_bundler::DevnetBundler`] implements in process over the devnet.
 //!
 //! [`demo`] tells the whole story on the embedded devnet:
 //!
@@ -21,7 +23,9 @@
 //! ```
 
 pub mod demo;
+pub mod devnet_bundler;
 
 pub use mandate_abi as abi;
+pub use mandate_bundler as bundler;
 pub use mandate_contracts as contracts;
 pub use mandate_sim as sim;

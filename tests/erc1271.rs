@@ -11,7 +11,10 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolStruct, SolValue, eip712_domain, sol};
 use common::*;
 use mandate::{
-    abi::{ERC7739Context, ERC7739Data, PermissionId, PolicyData, Session, sol::IERC7579Account},
+    abi::{
+        ERC7739Context, ERC7739Data, PermissionId, PolicyData, Session,
+        sol::{IERC7579Account, ISmartSession},
+    },
     sim::SimError,
 };
 
@@ -161,9 +164,7 @@ fn wrong_key_unknown_content_or_permission_fail() {
     // Removing the session invalidates its signatures.
     let sig = signature(id, &key, hash, MAIL_TYPE);
     assert_eq!(is_valid(&mut w, hash, &sig).unwrap(), MAGIC);
-    w.owner_exec(&[
-        w.smart_session_call(ISmartSessionFull::removeSessionCall { permissionId: id.0 })
-    ]);
+    w.owner_exec(&[w.smart_session_call(ISmartSession::removeSessionCall { permissionId: id.0 })]);
     assert_eq!(is_valid(&mut w, hash, &sig).unwrap(), FAILED);
 }
 
@@ -195,7 +196,7 @@ fn at_least_one_erc1271_policy_is_required() {
 fn time_frame_policy_bounds_erc1271_signatures() {
     let devnet = mandate::sim::Devnet::new().unwrap();
     let (tf, now) = (devnet.deployments().time_frame_policy, devnet.timestamp());
-    let (mut w, id) = world(MAIL_TYPE, vec![policy(tf, time_frame_init(now + 100, now - 100))]);
+    let (mut w, id) = world(MAIL_TYPE, vec![policy(tf, time_frame(now + 100, now - 100))]);
     let hash = nested_hash(&mut w);
     let key = w.key.clone();
     let sig = signature(id, &key, hash, MAIL_TYPE);

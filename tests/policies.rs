@@ -5,16 +5,18 @@
 
 mod common;
 
-use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use alloy_sol_types::{SolCall, SolEvent};
+use alloy_primitives::{Address, B256, Bytes, U256, aliases::U48, keccak256};
+use alloy_sol_types::{SolCall, SolEvent, SolValue};
 use common::*;
 use mandate::abi::{
-    ActionId, CallType, ExecType, PermissionId, encode_delegatecall, execute_calldata, mode_code,
-    sol::{IERC20, IERC721},
+    ActionId, CallType, ExecType, ParamCondition, ParamRule, PermissionId, Policy, TokenLimit,
+    builder::fallback_action,
+    encode_delegatecall, execute_calldata, mode_code,
+    sol::{IERC20, IERC721, ISmartSession},
 };
 
 const RECIPIENT: Address = Address::repeat_byte(0x7e);
-const VALUE_SELECTOR: [u8; 4] = [0xff; 4];
+const VALUE_SELECTOR: [u8; 4] = mandate::abi::ids::VALUE_SELECTOR.0;
 
 fn transfer(w: &World, to: Address, amount: u64) -> Call {
     Call::new(w.d.test_erc20, IERC20::transferCall { to, amount: U256::from(amount) }.abi_encode())
@@ -66,16 +68,22 @@ fn reverted_with_id(signature: &str, id: B256) -> Vec<String> {
 
 // ---------------------------------------------------------------- UniActionPolicy
 
-fn uni(w_d: Address, rules: &[Rule], value_cap: u64) -> mandate::abi::PolicyData {
-    policy(w_d, uni_action_init(U256::from(value_cap), rules))
+fn uni(w_d: Address, rules: &[ParamRule], value_cap: u64) -> mandate::abi::PolicyData {
+    policy(w_d, uni_action(U256::from(value_cap), rules.to_vec()))
+}
+
+/// `enableSessions([s])` made by the account.
+fn enable_outcome(w: &mut World, s: mandate::abi::Session) -> mandate::sim::BundleOutcome {
+    let call = w.smart_session_call(ISmartSession::enableSessionsCall { sessions: vec![s] });
+    w.owner_exec_outcome(&[call])
 }
 
 #[test]
 fn uni_action_passes_while_rules_hold_and_counts_limited_parameters() {
     let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
     let rules = [
-        Rule::new(Cond::Equal, 0, U256::from_be_slice(RECIPIENT.as_slice())),
-        Rule::new(Cond::LessThanOrEqual, 1, U256::from(100)).limited(U256::from(150)),
+        rule(ParamCondition::Equal, 1, U256::from_be_slice(RECIPIENT.as_slice())),
+        rule(ParamCondition::LessThanOrEqual, 2, U256::from(100)).limited(U256::from(150)),
     ];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 0)]);
     assert_eq!(w.d.uni_action_policy, d);
@@ -98,8 +106,8 @@ fn uni_action_passes_while_rules_hold_and_counts_limited_parameters() {
 fn uni_action_rejects_a_parameter_breaking_its_condition() {
     let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
     let rules = [
-        Rule::new(Cond::Equal, 0, U256::from_be_slice(RECIPIENT.as_slice())),
-        Rule::new(Cond::LessThan, 1, U256::from(100)),
+        rule(ParamCondition::Equal, 1, U256::from_be_slice(RECIPIENT.as_slice())),
+        rule(ParamCondition::LessThan, 2, U256::from(100)),
     ];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 0)]);
     let op = w.use_op(id, &[transfer(&w, Address::repeat_byte(0x55), 1)]);
@@ -115,7 +123,8 @@ fn uni_action_rejects_a_parameter_breaking_its_condition() {
 fn uni_action_in_range_and_not_equal() {
     let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
     let range = (U256::from(10) << 128) | U256::from(20);
-    let rules = [Rule::new(Cond::NotEqual, 0, U256::ZERO), Rule::new(Cond::InRange, 1, range)];
+    let rules =
+        [rule(ParamCondition::NotEqual, 1, U256::ZERO), rule(ParamCondition::InRange, 2, range)];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 0)]);
     for (amount, ok) in [(9, false), (10, true), (20, true), (21, false)] {
         let op = w.use_op(id, &[transfer(&w, RECIPIENT, amount)]);
@@ -133,7 +142,7 @@ fn uni_action_in_range_and_not_equal() {
 #[test]
 fn uni_action_value_over_the_cap_reverts_in_the_policy() {
     let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
-    let rules = [Rule::new(Cond::LessThanOrEqual, 1, U256::from(100))];
+    let rules = [rule(ParamCondition::LessThanOrEqual, 2, U256::from(100))];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 5)]);
     let config = transfer_config(&w, id);
     let call = transfer(&w, RECIPIENT, 1).with_value(U256::from(6));
@@ -155,7 +164,7 @@ fn uni_action_without_rules_is_not_initialised() {
 #[test]
 fn uni_action_parameter_past_the_calldata_reverts_without_data() {
     let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
-    let rules = [Rule::new(Cond::Equal, 2, U256::ZERO)];
+    let rules = [rule(ParamCondition::Equal, 3, U256::ZERO)];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 0)]);
     let op = w.use_op(id, &[transfer(&w, RECIPIENT, 1)]);
     assert_rejected(&w.submit(op), "PolicyCheckReverted", &first_word(&[]));
@@ -164,7 +173,8 @@ fn uni_action_parameter_past_the_calldata_reverts_without_data() {
 #[test]
 fn uni_action_batch_fitting_one_by_one_but_not_together_is_rejected() {
     let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
-    let rules = [Rule::new(Cond::LessThanOrEqual, 1, U256::from(100)).limited(U256::from(150))];
+    let rules =
+        [rule(ParamCondition::LessThanOrEqual, 2, U256::from(100)).limited(U256::from(150))];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 0)]);
     let calls = [transfer(&w, RECIPIENT, 100), transfer(&w, RECIPIENT, 100)];
     let op = w.use_op(id, &calls);
@@ -190,20 +200,16 @@ fn time_frame_window_is_enforced_by_the_entry_point() {
         vec![action(
             token,
             transfer_selector(),
-            vec![policy(tf, time_frame_init(now + 100, now - 100))],
+            vec![policy(tf, time_frame(now + 100, now - 100))],
         )],
     );
     let expired = w.session(
         2,
-        vec![action(
-            token,
-            transfer_selector(),
-            vec![policy(tf, time_frame_init(now - 10, now - 100))],
-        )],
+        vec![action(token, transfer_selector(), vec![policy(tf, time_frame(now - 10, now - 100))])],
     );
     let future = w.session(
         3,
-        vec![action(token, transfer_selector(), vec![policy(tf, time_frame_init(0, now + 100))])],
+        vec![action(token, transfer_selector(), vec![policy(tf, time_frame(0, now + 100))])],
     );
     let ids = w.enable_sessions(vec![current, expired, future]);
 
@@ -229,7 +235,7 @@ fn time_frame_as_user_op_policy() {
     let now = w.devnet.timestamp();
     let (token, tf, sudo) = (w.d.test_erc20, w.d.time_frame_policy, w.d.sudo_policy);
     let mut s = w.session(1, vec![action(token, transfer_selector(), vec![policy(sudo, vec![])])]);
-    s.userOpPolicies = vec![policy(tf, time_frame_init(now - 1, now - 100))];
+    s.userOpPolicies = vec![policy(tf, time_frame(now - 1, now - 100))];
     let id = w.enable_sessions(vec![s])[0];
     let op = w.use_op(id, &[transfer(&w, RECIPIENT, 1)]);
     assert_rejected_code(&w.submit(op), "AA22");
@@ -240,13 +246,12 @@ fn time_frame_refuses_a_window_ending_before_it_starts() {
     let mut w = World::new();
     let now = w.devnet.timestamp();
     let (token, tf) = (w.d.test_erc20, w.d.time_frame_policy);
-    let s = w.session(
-        1,
-        vec![action(token, transfer_selector(), vec![policy(tf, time_frame_init(now, now + 1))])],
-    );
+    // Raw `abi.encodePacked(uint48 validUntil, uint48 validAfter)`: mandate-abi refuses to build
+    // a window that ends before it starts, which is what this test sends to the contract.
+    let backwards = (U48::from(now), U48::from(now + 1)).abi_encode_packed();
+    let s = w.session(1, vec![action(token, transfer_selector(), vec![policy(tf, backwards)])]);
     let id = PermissionId::of(&s);
-    let data = encode_fn("enableSessions({S}[])", (vec![s],));
-    let outcome = w.owner_exec_outcome(&[Call::new(w.smart_session, data)]);
+    let outcome = enable_outcome(&mut w, s);
     let receipt = outcome.receipt().unwrap();
     assert!(!receipt.success);
     let reason = receipt.revert_reason.as_ref().unwrap();
@@ -260,7 +265,7 @@ fn time_frame_all_zero_initialises_but_fails_the_check() {
     let mut w = World::new();
     fund(&mut w, 10);
     let (token, tf) = (w.d.test_erc20, w.d.time_frame_policy);
-    let frame = vec![policy(tf, time_frame_init(0, 0))];
+    let frame = vec![policy(tf, time_frame(0, 0))];
     let s = w.session(1, vec![action(token, transfer_selector(), frame)]);
     let id = w.enable_sessions(vec![s])[0];
     let config = transfer_config(&w, id);
@@ -274,7 +279,7 @@ fn time_frame_all_zero_initialises_but_fails_the_check() {
 #[test]
 fn usage_limit_on_an_action() {
     let d = mandate::sim::Devnet::new().unwrap().deployments().usage_limit_policy;
-    let (mut w, id) = transfer_session(vec![policy(d, usage_limit_init(2))]);
+    let (mut w, id) = transfer_session(vec![policy(d, init(Policy::UsageLimit(2)))]);
     for _ in 0..2 {
         let op = w.use_op(id, &[transfer(&w, RECIPIENT, 1)]);
         included(&w.submit(op));
@@ -299,7 +304,7 @@ fn usage_limit_on_an_action() {
 #[test]
 fn usage_limit_batch_fitting_one_by_one_but_not_together_is_rejected() {
     let d = mandate::sim::Devnet::new().unwrap().deployments().usage_limit_policy;
-    let (mut w, id) = transfer_session(vec![policy(d, usage_limit_init(2))]);
+    let (mut w, id) = transfer_session(vec![policy(d, init(Policy::UsageLimit(2)))]);
     let calls =
         [transfer(&w, RECIPIENT, 1), transfer(&w, RECIPIENT, 1), transfer(&w, RECIPIENT, 1)];
     let op = w.use_op(id, &calls);
@@ -315,7 +320,7 @@ fn usage_limit_on_user_ops() {
     let (nft, sudo, usage) = (w.d.test_erc721, w.d.sudo_policy, w.d.usage_limit_policy);
     let mut s = w
         .session(1, vec![action(nft, IERC721::safeMintCall::SELECTOR, vec![policy(sudo, vec![])])]);
-    s.userOpPolicies = vec![policy(usage, usage_limit_init(1))];
+    s.userOpPolicies = vec![policy(usage, init(Policy::UsageLimit(1)))];
     let id = w.enable_sessions(vec![s])[0];
     // One op with two mints counts once.
     let op = w.use_op(id, &[mint_nft(&w), mint_nft(&w)]);
@@ -328,12 +333,13 @@ fn usage_limit_on_user_ops() {
 fn usage_limit_of_zero_is_refused() {
     let mut w = World::new();
     let usage = w.d.usage_limit_policy;
+    // Raw `abi.encodePacked(uint128 0)`: mandate-abi refuses a zero limit.
+    let zero = 0u128.to_be_bytes();
     let s = w.session(
         1,
-        vec![action(w.d.test_erc20, transfer_selector(), vec![policy(usage, usage_limit_init(0))])],
+        vec![action(w.d.test_erc20, transfer_selector(), vec![policy(usage, zero.to_vec())])],
     );
-    let data = encode_fn("enableSessions({S}[])", (vec![s],));
-    let outcome = w.owner_exec_outcome(&[Call::new(w.smart_session, data)]);
+    let outcome = enable_outcome(&mut w, s);
     let reason = outcome.receipt().unwrap().revert_reason.clone().unwrap();
     assert_eq!(reason.name.as_deref(), Some("PolicyNotInitialized"), "{reason}");
 }
@@ -353,7 +359,7 @@ fn value_limit_on_an_action_is_cumulative() {
         vec![action(
             RECIPIENT,
             VALUE_SELECTOR,
-            vec![policy(value_limit, value_limit_init(ether(10)))],
+            vec![policy(value_limit, init(Policy::ValueLimit(ether(10))))],
         )],
     );
     let id = w.enable_sessions(vec![s])[0];
@@ -373,7 +379,7 @@ fn value_limit_on_user_ops_sums_a_batch() {
     let mut w = World::new();
     let (sudo, value_limit) = (w.d.sudo_policy, w.d.value_limit_policy);
     let mut s = w.session(1, vec![action(RECIPIENT, VALUE_SELECTOR, vec![policy(sudo, vec![])])]);
-    s.userOpPolicies = vec![policy(value_limit, value_limit_init(ether(10)))];
+    s.userOpPolicies = vec![policy(value_limit, init(Policy::ValueLimit(ether(10))))];
     let id = w.enable_sessions(vec![s])[0];
     let send = |v| Call::new(RECIPIENT, Bytes::new()).with_value(v);
     let op = w.use_op(id, &[send(ether(6)), send(ether(6))]);
@@ -388,7 +394,7 @@ fn value_limit_on_user_ops_refuses_other_call_types() {
     let mut w = World::new();
     let (sudo, value_limit) = (w.d.sudo_policy, w.d.value_limit_policy);
     let mut s = w.session(1, vec![fallback_action(vec![policy(sudo, vec![])])]);
-    s.userOpPolicies = vec![policy(value_limit, value_limit_init(ether(10)))];
+    s.userOpPolicies = vec![policy(value_limit, init(Policy::ValueLimit(ether(10))))];
     let id = w.enable_sessions(vec![s])[0];
     let data = execute_calldata(
         mode_code(CallType::DelegateCall, ExecType::Default),
@@ -409,11 +415,11 @@ fn value_limit_of_zero_is_refused() {
         vec![action(
             RECIPIENT,
             VALUE_SELECTOR,
-            vec![policy(value_limit, value_limit_init(U256::ZERO))],
+            // Raw `abi.encode(uint256 0)`: mandate-abi refuses a zero limit.
+            vec![policy(value_limit, U256::ZERO.abi_encode())],
         )],
     );
-    let data = encode_fn("enableSessions({S}[])", (vec![s],));
-    let outcome = w.owner_exec_outcome(&[Call::new(w.smart_session, data)]);
+    let outcome = enable_outcome(&mut w, s);
     let reason = outcome.receipt().unwrap().revert_reason.clone().unwrap();
     assert_eq!(reason.name.as_deref(), Some("PolicyNotInitialized"), "{reason}");
 }
@@ -421,7 +427,8 @@ fn value_limit_of_zero_is_refused() {
 // ---------------------------------------------------------------- ERC20SpendingLimitPolicy
 
 fn spending(w_token: Address, limit: u64) -> (Bytes, Address) {
-    (spending_limit_init(&[w_token], &[U256::from(limit)]), w_token)
+    let limits = vec![TokenLimit { token: w_token, limit: U256::from(limit) }];
+    (init(Policy::SpendingLimits(limits)), w_token)
 }
 
 #[test]
@@ -524,22 +531,22 @@ fn spending_limit_fails_native_value_other_selectors_and_other_tokens() {
 fn spending_limit_init_errors() {
     let mut w = World::new();
     let (sl, token) = (w.d.erc20_spending_limit_policy, w.d.test_erc20);
+    // Raw `abi.encode(address[] tokens, uint256[] limits)`: these are what mandate-abi's
+    // `Policy::SpendingLimits` cannot express or refuses, sent to provoke the policy's errors.
+    let raw = |tokens: &[Address], limits: &[U256]| -> Bytes {
+        (tokens.to_vec(), limits.to_vec()).abi_encode_params().into()
+    };
     let cases = [
-        (spending_limit_init(&[token], &[]), "InvalidInitDataLength", vec![]),
-        (
-            spending_limit_init(&[Address::ZERO], &[U256::from(1)]),
-            "InvalidTokenAddress",
-            vec![addr(Address::ZERO)],
-        ),
-        (spending_limit_init(&[token], &[U256::ZERO]), "InvalidLimit", vec!["0".to_string()]),
+        (raw(&[token], &[]), "InvalidInitDataLength", vec![]),
+        (raw(&[Address::ZERO], &[U256::from(1)]), "InvalidTokenAddress", vec![addr(Address::ZERO)]),
+        (raw(&[token], &[U256::ZERO]), "InvalidLimit", vec!["0".to_string()]),
     ];
     for (i, (init, name, args)) in cases.into_iter().enumerate() {
         let s = w.session(
             u8::try_from(i).unwrap(),
             vec![action(token, transfer_selector(), vec![policy(sl, init)])],
         );
-        let data = encode_fn("enableSessions({S}[])", (vec![s],));
-        let outcome = w.owner_exec_outcome(&[Call::new(w.smart_session, data)]);
+        let outcome = enable_outcome(&mut w, s);
         let reason = outcome.receipt().unwrap().revert_reason.clone().unwrap();
         assert_eq!(reason.name.as_deref(), Some(name), "{reason}");
         assert_eq!(reason.args, args);

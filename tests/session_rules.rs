@@ -11,8 +11,10 @@ use alloy_sol_types::{SolCall, SolEvent};
 use common::*;
 use mandate::{
     abi::{
-        ActionId, CallType, ExecType, PermissionId, execute_calldata, mode_code,
-        sol::{IERC721, IERC7579Account, IEntryPoint},
+        ActionId, CallType, ExecType, PermissionId, Policy,
+        builder::fallback_action,
+        execute_calldata, mode_code,
+        sol::{IERC721, IERC7579Account, IEntryPoint, ISmartSession, IVerifyingPaymaster},
     },
     sim::PAYMASTER_SIGNER,
 };
@@ -109,19 +111,17 @@ fn a_direct_account_call_is_authorised_by_its_account_action() {
 #[test]
 fn calling_smart_session_needs_its_own_fallback_action() {
     let (mut w, id) = mint_session(|w| vec![fallback_action(sudo(w))]);
-    let remove = w.smart_session_call(ISmartSessionFull::removeSessionCall { permissionId: id.0 });
+    let remove = w.smart_session_call(ISmartSession::removeSessionCall { permissionId: id.0 });
     let op = w.use_op(id, &[remove]);
     assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
 
     let admin = action(Address::with_last_byte(1), [0, 0, 0, 2], sudo(&w));
     let (mut w, id) = mint_session(|_| vec![admin]);
-    let remove = w.smart_session_call(ISmartSessionFull::removeSessionCall { permissionId: id.0 });
+    let remove = w.smart_session_call(ISmartSession::removeSessionCall { permissionId: id.0 });
     let op = w.use_op(id, &[remove]);
     included(&w.submit(op));
-    let enabled = w.view(&ISmartSessionFull::isPermissionEnabledCall {
-        permissionId: id.0,
-        account: w.account,
-    });
+    let enabled =
+        w.view(&ISmartSession::isPermissionEnabledCall { permissionId: id.0, account: w.account });
     assert!(!enabled);
     let op = w.use_op(id, &[mint(&w)]);
     assert_rejected(&w.submit(op), "InvalidPermissionId", &[id.0.to_string()]);
@@ -159,9 +159,7 @@ fn an_unknown_or_removed_permission_is_invalid() {
     let other = PermissionId(B256::repeat_byte(9));
     let op = w.use_op(other, &[mint(&w)]);
     assert_rejected(&w.submit(op), "InvalidPermissionId", &[other.0.to_string()]);
-    w.owner_exec(&[
-        w.smart_session_call(ISmartSessionFull::removeSessionCall { permissionId: id.0 })
-    ]);
+    w.owner_exec(&[w.smart_session_call(ISmartSession::removeSessionCall { permissionId: id.0 })]);
     let op = w.use_op(id, &[mint(&w)]);
     assert_rejected(&w.submit(op), "InvalidPermissionId", &[id.0.to_string()]);
 }
@@ -194,7 +192,7 @@ fn paymaster_needs_the_opt_in_and_a_user_op_policy() {
     let op = sponsored(&mut w, id, &[m]);
     assert_rejected(&w.submit(op), "PaymasterValidationNotEnabled", &[id.0.to_string()]);
 
-    w.owner_exec(&[w.smart_session_call(ISmartSessionFull::setPermit4337PaymasterCall {
+    w.owner_exec(&[w.smart_session_call(ISmartSession::setPermit4337PaymasterCall {
         permissionId: id.0,
         enabled: true,
     })]);
@@ -202,8 +200,10 @@ fn paymaster_needs_the_opt_in_and_a_user_op_policy() {
     let op = sponsored(&mut w, id, &[m]);
     assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
 
-    let data = encode_fn("enableUserOpPolicies(bytes32,{P}[])", (id.0, sudo(&w)));
-    w.owner_exec(&[Call::new(w.smart_session, data)]);
+    w.owner_exec(&[w.smart_session_call(ISmartSession::enableUserOpPoliciesCall {
+        permissionId: id.0,
+        userOpPolicies: sudo(&w),
+    })]);
     let before = w.devnet.balance(w.account);
     let m = mint(&w);
     let op = sponsored(&mut w, id, &[m]);
@@ -226,16 +226,15 @@ fn management_functions_and_views() {
     let (sudo_p, usage, tf) = (w.d.sudo_policy, w.d.usage_limit_policy, w.d.time_frame_policy);
     let mint_id = ActionId::new(w.d.test_erc721, IERC721::safeMintCall::SELECTOR.into());
 
-    assert!(w.view(&ISmartSessionFull::isISessionValidatorSetCall {
-        permissionId: id.0,
-        account: acct
-    }));
-    assert!(w.view(&ISmartSessionFull::isActionIdEnabledCall {
+    assert!(
+        w.view(&ISmartSession::isISessionValidatorSetCall { permissionId: id.0, account: acct })
+    );
+    assert!(w.view(&ISmartSession::isActionIdEnabledCall {
         account: acct,
         permissionId: id.0,
         actionId: mint_id.0
     }));
-    assert!(w.view(&ISmartSessionFull::isActionPolicyEnabledCall {
+    assert!(w.view(&ISmartSession::isActionPolicyEnabledCall {
         account: acct,
         permissionId: id.0,
         actionId: mint_id.0,
@@ -243,36 +242,37 @@ fn management_functions_and_views() {
     }));
 
     // user-op policies: enable two, disable one.
-    let ops = vec![policy(usage, usage_limit_init(5)), policy(tf, time_frame_init(0, 1))];
-    let data = encode_fn("enableUserOpPolicies(bytes32,{P}[])", (id.0, ops.clone()));
-    w.owner_exec(&[Call::new(ss, data)]);
+    let ops = vec![policy(usage, init(Policy::UsageLimit(5))), policy(tf, time_frame(0, 1))];
+    w.owner_exec(&[w.smart_session_call(ISmartSession::enableUserOpPoliciesCall {
+        permissionId: id.0,
+        userOpPolicies: ops.clone(),
+    })]);
     assert_eq!(
-        w.view(&ISmartSessionFull::getUserOpPoliciesCall { account: acct, permissionId: id.0 }),
+        w.view(&ISmartSession::getUserOpPoliciesCall { account: acct, permissionId: id.0 }),
         vec![usage, tf]
     );
-    let are = |w: &mut World, p: Vec<mandate::abi::PolicyData>| {
-        let out = w
-            .devnet
-            .call(ss, encode_fn("areUserOpPoliciesEnabled(address,bytes32,{P}[])", (acct, id.0, p)))
-            .unwrap();
-        out[31] == 1
+    let are = |w: &mut World, policies: Vec<mandate::abi::PolicyData>| {
+        w.view(&ISmartSession::areUserOpPoliciesEnabledCall {
+            account: acct,
+            permissionId: id.0,
+            policies,
+        })
     };
     assert!(are(&mut w, ops.clone()));
     assert!(are(&mut w, vec![]));
-    let receipt =
-        w.owner_exec(&[w.smart_session_call(ISmartSessionFull::disableUserOpPoliciesCall {
-            permissionId: id.0,
-            policies: vec![usage, sudo_p],
-        })]);
+    let receipt = w.owner_exec(&[w.smart_session_call(ISmartSession::disableUserOpPoliciesCall {
+        permissionId: id.0,
+        policies: vec![usage, sudo_p],
+    })]);
     let disabled: Vec<_> = receipt
         .logs
         .iter()
-        .filter(|l| l.topics()[0] == ISmartSessionFull::PolicyDisabled::SIGNATURE_HASH)
-        .map(|l| ISmartSessionFull::PolicyDisabled::decode_log_data(&l.data).unwrap().policy)
+        .filter(|l| l.topics()[0] == ISmartSession::PolicyDisabled::SIGNATURE_HASH)
+        .map(|l| ISmartSession::PolicyDisabled::decode_log_data(&l.data).unwrap().policy)
         .collect();
     assert_eq!(disabled, vec![usage], "only present policies are announced");
     assert!(!are(&mut w, ops));
-    assert!(w.view(&ISmartSessionFull::isUserOpPolicyEnabledCall {
+    assert!(w.view(&ISmartSession::isUserOpPolicyEnabledCall {
         account: acct,
         permissionId: id.0,
         policy: tf
@@ -287,23 +287,22 @@ fn management_functions_and_views() {
         }],
         erc1271Policies: sudo(&w),
     };
-    let data =
-        encode_fn("enableERC1271Policies(bytes32,((bytes32,string[])[],{P}[]))", (id.0, data7739));
-    w.owner_exec(&[Call::new(ss, data)]);
+    w.owner_exec(&[w.smart_session_call(ISmartSession::enableERC1271PoliciesCall {
+        permissionId: id.0,
+        erc1271Policies: data7739,
+    })]);
     assert_eq!(
-        w.view(&ISmartSessionFull::getERC1271PoliciesCall { account: acct, permissionId: id.0 }),
+        w.view(&ISmartSession::getERC1271PoliciesCall { account: acct, permissionId: id.0 }),
         vec![sudo_p]
     );
-    assert!(w.view(&ISmartSessionFull::isERC7739ContentEnabledCall {
+    assert!(w.view(&ISmartSession::isERC7739ContentEnabledCall {
         account: acct,
         permissionId: id.0,
         appDomainSeparator: domain,
         content: "Mail(string a)".into()
     }));
-    let content = w.view(&ISmartSessionFull::getEnabledERC7739ContentCall {
-        account: acct,
-        permissionId: id.0,
-    });
+    let content =
+        w.view(&ISmartSession::getEnabledERC7739ContentCall { account: acct, permissionId: id.0 });
     assert_eq!(content.len(), 1);
     assert_eq!(content[0].appDomainSeparator, domain);
     assert_eq!(
@@ -317,64 +316,63 @@ fn management_functions_and_views() {
         appDomainSeparator: domain,
         contentNames: vec!["Permit(bytes32 stuff)Permit".into(), "Mail(string a)".into()],
     }];
-    let data =
-        encode_fn("disableERC1271Policies(bytes32,address[],{C}[])", (id.0, vec![sudo_p], ctx));
-    w.owner_exec(&[Call::new(ss, data)]);
+    w.owner_exec(&[w.smart_session_call(ISmartSession::disableERC1271PoliciesCall {
+        permissionId: id.0,
+        policies: vec![sudo_p],
+        contexts: ctx,
+    })]);
     assert!(
-        w.view(&ISmartSessionFull::getEnabledERC7739ContentCall {
-            account: acct,
-            permissionId: id.0
-        })
-        .is_empty()
+        w.view(&ISmartSession::getEnabledERC7739ContentCall { account: acct, permissionId: id.0 })
+            .is_empty()
     );
     assert!(
-        w.view(&ISmartSessionFull::getERC1271PoliciesCall { account: acct, permissionId: id.0 })
+        w.view(&ISmartSession::getERC1271PoliciesCall { account: acct, permissionId: id.0 })
             .is_empty()
     );
 
     // Actions: disabling the last policy of an action removes it.
-    let receipt =
-        w.owner_exec(&[w.smart_session_call(ISmartSessionFull::disableActionPoliciesCall {
-            permissionId: id.0,
-            actionId: mint_id.0,
-            policies: vec![sudo_p],
-        })]);
+    let receipt = w.owner_exec(&[w.smart_session_call(ISmartSession::disableActionPoliciesCall {
+        permissionId: id.0,
+        actionId: mint_id.0,
+        policies: vec![sudo_p],
+    })]);
     assert!(
         receipt
             .logs
             .iter()
-            .any(|l| l.topics()[0] == ISmartSessionFull::ActionIdDisabled::SIGNATURE_HASH)
+            .any(|l| l.topics()[0] == ISmartSession::ActionIdDisabled::SIGNATURE_HASH)
     );
     assert!(
-        w.view(&ISmartSessionFull::getEnabledActionsCall { account: acct, permissionId: id.0 })
+        w.view(&ISmartSession::getEnabledActionsCall { account: acct, permissionId: id.0 })
             .is_empty()
     );
     let op = w.use_op(id, &[mint(&w)]);
     assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
 
     let actions = vec![action(w.d.test_erc721, IERC721::safeMintCall::SELECTOR, sudo(&w))];
-    let data = encode_fn("enableActionPolicies(bytes32,{A}[])", (id.0, actions.clone()));
-    w.owner_exec(&[Call::new(ss, data)]);
-    let out = w
-        .devnet
-        .call(ss, encode_fn("areActionsEnabled(address,bytes32,{A}[])", (acct, id.0, actions)))
-        .unwrap();
+    w.owner_exec(&[w.smart_session_call(ISmartSession::enableActionPoliciesCall {
+        permissionId: id.0,
+        actionPolicies: actions.clone(),
+    })]);
+    let are_enabled =
+        ISmartSession::areActionsEnabledCall { account: acct, permissionId: id.0, actions };
+    let out = w.devnet.call(ss, are_enabled.abi_encode().into()).unwrap();
     assert_eq!(out[31], 1);
     let op = w.use_op(id, &[mint(&w)]);
     // The time-frame user-op policy (validAfter 1) still applies, and passes.
     included(&w.submit(op));
 
-    w.owner_exec(&[w.smart_session_call(ISmartSessionFull::disableActionIdCall {
+    w.owner_exec(&[w.smart_session_call(ISmartSession::disableActionIdCall {
         permissionId: id.0,
         actionId: mint_id.0,
     })]);
-    assert!(!w.view(&ISmartSessionFull::isActionIdEnabledCall {
+    assert!(!w.view(&ISmartSession::isActionIdEnabledCall {
         account: acct,
         permissionId: id.0,
         actionId: mint_id.0
     }));
     assert!(
-        w.view(&ISmartSessionFull::getActionPoliciesCall {
+        w.view(&ISmartSession::getActionPoliciesCall {
             account: acct,
             permissionId: id.0,
             actionId: mint_id.0
@@ -387,12 +385,15 @@ fn management_functions_and_views() {
 fn management_of_an_unknown_permission_is_refused() {
     let (mut w, _) = mint_session(|_| vec![]);
     let other = B256::repeat_byte(3);
-    let data = encode_fn("enableUserOpPolicies(bytes32,{P}[])", (other, sudo(&w)));
-    let outcome = w.owner_exec_outcome(&[Call::new(w.smart_session, data)]);
+    let call = w.smart_session_call(ISmartSession::enableUserOpPoliciesCall {
+        permissionId: other,
+        userOpPolicies: sudo(&w),
+    });
+    let outcome = w.owner_exec_outcome(&[call]);
     let reason = outcome.receipt().unwrap().revert_reason.clone().unwrap();
     assert_eq!(reason.name.as_deref(), Some("InvalidPermissionId"));
     assert_eq!(reason.args, vec![other.to_string()]);
-    let call = w.smart_session_call(ISmartSessionFull::disableActionIdCall {
+    let call = w.smart_session_call(ISmartSession::disableActionIdCall {
         permissionId: other,
         actionId: other,
     });

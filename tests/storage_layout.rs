@@ -8,7 +8,11 @@ mod common;
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_sol_types::{SolCall, SolValue};
 use common::*;
-use mandate::abi::{ActionId, PermissionId, sol::IERC20};
+use mandate::abi::{
+    ActionId, ParamCondition, PermissionId, Policy, TokenLimit,
+    builder::fallback_action,
+    sol::{IERC20, ISmartSession},
+};
 
 const RECIPIENT: Address = Address::repeat_byte(0x7e);
 
@@ -33,7 +37,9 @@ fn policy_state_is_where_storage_md_says() {
     let call = IERC20::mintCall { to: w.account, amount: U256::from(1_000) };
     w.devnet.transact_sol(mandate::sim::DEPLOYER, d.test_erc20, &call).unwrap();
     let now = w.devnet.timestamp();
-    let rules = [Rule::new(Cond::LessThanOrEqual, 1, U256::from(100)).limited(U256::from(500))];
+    let rules =
+        vec![rule(ParamCondition::LessThanOrEqual, 2, U256::from(100)).limited(U256::from(500))];
+    let limits = vec![TokenLimit { token: d.test_erc20, limit: U256::from(700) }];
     let selector = IERC20::transferCall::SELECTOR;
     let s = w.session(
         1,
@@ -41,13 +47,10 @@ fn policy_state_is_where_storage_md_says() {
             d.test_erc20,
             selector,
             vec![
-                policy(d.usage_limit_policy, usage_limit_init(9)),
-                policy(d.uni_action_policy, uni_action_init(U256::from(3), &rules)),
-                policy(d.time_frame_policy, time_frame_init(now + 50, now - 50)),
-                policy(
-                    d.erc20_spending_limit_policy,
-                    spending_limit_init(&[d.test_erc20], &[U256::from(700)]),
-                ),
+                policy(d.usage_limit_policy, init(Policy::UsageLimit(9))),
+                policy(d.uni_action_policy, uni_action(U256::from(3), rules)),
+                policy(d.time_frame_policy, time_frame(now + 50, now - 50)),
+                policy(d.erc20_spending_limit_policy, init(Policy::SpendingLimits(limits))),
             ],
         )],
     );
@@ -72,7 +75,9 @@ fn policy_state_is_where_storage_md_says() {
     let rule0 = w.devnet.storage(*uni, b + U256::from(2));
     assert_eq!(
         rule0,
-        U256::from(Cond::LessThanOrEqual as u8) | (U256::from(32) << 8) | (U256::from(1) << 72)
+        U256::from(ParamCondition::LessThanOrEqual as u8)
+            | (U256::from(32) << 8)
+            | (U256::from(1) << 72)
     );
     assert_eq!(w.devnet.storage(*uni, b + U256::from(3)), U256::from(100));
     assert_eq!(w.devnet.storage(*uni, b + U256::from(4)), U256::from(500));
@@ -99,7 +104,7 @@ fn enable_nonce_is_where_storage_md_says() {
     let mut w = World::new();
     let s = w.session(1, vec![fallback_action(vec![policy(w.d.sudo_policy, vec![])])]);
     let id: PermissionId = PermissionId::of(&s);
-    let call = ISmartSessionFull::revokeEnableSignatureCall { permissionId: id.0 };
+    let call = ISmartSession::revokeEnableSignatureCall { permissionId: id.0 };
     w.owner_exec(&[w.smart_session_call(call.clone()), w.smart_session_call(call)]);
     // S(A, KEY(8, P, 0)) with KEY(tag, P, x) = H(enc(tag, P, x)).
     let key = h(&[B256::with_last_byte(8), id.0, B256::ZERO]);

@@ -21,9 +21,11 @@ use alloy_sol_types::SolCall;
 use common::*;
 use mandate::{
     abi::{
-        ActionData, ActionId, CallType, ExecType, PackedUserOperation, PermissionId, Session,
-        encode_delegatecall, execute_calldata, execute_calls, mode_code,
-        sol::{IERC20, IERC7579Account},
+        ActionData, ActionId, CallType, ExecType, PackedUserOperation, ParamCondition,
+        PermissionId, Policy, Session, SmartSessionMode, TokenLimit,
+        builder::fallback_action,
+        encode_delegatecall, encode_use, execute_calldata, execute_calls, mode_code,
+        sol::{IERC20, IERC7579Account, ISmartSession},
     },
     sim::{BUNDLER, BundleOutcome, DEPLOYER, Devnet, SimError},
 };
@@ -136,7 +138,7 @@ fn send(tenths: u64) -> Call {
 #[derive(Clone, Debug)]
 enum Step {
     Use(Bytes),
-    Enable(u8, Bytes),
+    Enable(SmartSessionMode, Bytes),
     /// The enable data of the previous `Enable` step again.
     ReplayEnable(Bytes),
     /// A USE op of session `n` sponsored by the genesis VerifyingPaymaster.
@@ -159,10 +161,11 @@ fn scenarios() -> Vec<Scenario> {
             name: "uni action rules, limit and value cap",
             sessions: |w, p| {
                 let rules = [
-                    Rule::new(Cond::Equal, 0, U256::from_be_slice(RECIPIENT.as_slice())),
-                    Rule::new(Cond::LessThanOrEqual, 1, U256::from(100)).limited(U256::from(150)),
+                    rule(ParamCondition::Equal, 1, U256::from_be_slice(RECIPIENT.as_slice())),
+                    rule(ParamCondition::LessThanOrEqual, 2, U256::from(100))
+                        .limited(U256::from(150)),
                 ];
-                let init = uni_action_init(U256::from(5), &rules);
+                let init = uni_action(U256::from(5), rules.to_vec());
                 vec![w.session(
                     1,
                     vec![action(
@@ -193,7 +196,8 @@ fn scenarios() -> Vec<Scenario> {
         Scenario {
             name: "erc20 spending limit",
             sessions: |w, p| {
-                let init = spending_limit_init(&[w.d.test_erc20], &[U256::from(100)]);
+                let limit = TokenLimit { token: w.d.test_erc20, limit: U256::from(100) };
+                let init = init(Policy::SpendingLimits(vec![limit]));
                 vec![w.session(
                     1,
                     vec![action(
@@ -223,15 +227,14 @@ fn scenarios() -> Vec<Scenario> {
                     vec![action(
                         w.d.test_erc20,
                         [0xa9, 0x05, 0x9c, 0xbb],
-                        vec![policy(p.usage, usage_limit_init(2))],
+                        vec![policy(p.usage, init(Policy::UsageLimit(2)))],
                     )],
                 );
-                s.userOpPolicies =
-                    vec![policy(p.time_frame, time_frame_init(now + 1000, now - 1000))];
+                s.userOpPolicies = vec![policy(p.time_frame, time_frame(now + 1000, now - 1000))];
                 let mut expired =
                     w.session(2, vec![sudo_action(p, w.d.test_erc20, [0xa9, 0x05, 0x9c, 0xbb])]);
                 expired.userOpPolicies =
-                    vec![policy(p.time_frame, time_frame_init(now - 1, now - 1000))];
+                    vec![policy(p.time_frame, time_frame(now - 1, now - 1000))];
                 vec![s, expired]
             },
             steps: |w| {
@@ -249,7 +252,7 @@ fn scenarios() -> Vec<Scenario> {
             sessions: |w, p| {
                 let mut s = w.session(1, vec![sudo_action(p, RECIPIENT, [0xff; 4])]);
                 s.userOpPolicies =
-                    vec![policy(p.value, value_limit_init(U256::from(10u64.pow(18))))];
+                    vec![policy(p.value, init(Policy::ValueLimit(U256::from(10u64.pow(18)))))];
                 vec![s]
             },
             steps: |_| {
@@ -285,7 +288,7 @@ fn scenarios() -> Vec<Scenario> {
                 let self_exec =
                     execute_calldata(mode_code(CallType::Single, ExecType::Default), vec![]);
                 let remove =
-                    ISmartSessionFull::removeSessionCall { permissionId: B256::repeat_byte(1) }
+                    ISmartSession::removeSessionCall { permissionId: B256::repeat_byte(1) }
                         .abi_encode();
                 vec![
                     Step::Use(execute_calls(&[Call::new(w.account, self_exec)])),
@@ -318,7 +321,7 @@ fn scenarios() -> Vec<Scenario> {
                 permitted.permitERC4337Paymaster = true;
                 let mut with_policy = permitted.clone();
                 with_policy.salt = B256::with_last_byte(3);
-                with_policy.userOpPolicies = vec![policy(p.usage, usage_limit_init(1))];
+                with_policy.userOpPolicies = vec![policy(p.usage, init(Policy::UsageLimit(1)))];
                 vec![plain, permitted, with_policy]
             },
             steps: |w| {
@@ -337,10 +340,10 @@ fn scenarios() -> Vec<Scenario> {
             steps: |w| {
                 let t = w.d.test_erc20;
                 vec![
-                    Step::Enable(ENABLE, execute_calls(&[transfer(t, 1)])),
+                    Step::Enable(SmartSessionMode::Enable, execute_calls(&[transfer(t, 1)])),
                     Step::ReplayEnable(execute_calls(&[transfer(t, 1)])),
                     Step::Use(execute_calls(&[transfer(t, 1)])),
-                    Step::Enable(UNSAFE_ENABLE, execute_calls(&[transfer(t, 1)])),
+                    Step::Enable(SmartSessionMode::UnsafeEnable, execute_calls(&[transfer(t, 1)])),
                 ]
             },
         },
@@ -350,7 +353,7 @@ fn scenarios() -> Vec<Scenario> {
 /// The session the ENABLE steps enable (index = salt).
 fn enable_session(w: &World, p: &Policies, salt: u8) -> Session {
     let mut s = w.session(salt, vec![sudo_action(p, w.d.test_erc20, [0xa9, 0x05, 0x9c, 0xbb])]);
-    s.userOpPolicies = vec![policy(p.usage, usage_limit_init(5))];
+    s.userOpPolicies = vec![policy(p.usage, init(Policy::UsageLimit(5)))];
     s
 }
 
@@ -434,10 +437,10 @@ fn run(
             Step::Sponsored(n, data) => (w.sponsored_use_op(ids[n], data), vec![]),
             Step::ReplayEnable(data) => {
                 let enable = last_enable.clone().unwrap();
-                let op = w.enable_op(ENABLE, &enable, &decode_calls(&data));
+                let op = w.enable_op(SmartSessionMode::Enable, &enable, &decode_calls(&data));
                 let s = &enable.sessionToEnable;
                 let nonce = w.enable_nonce(PermissionId::of(s));
-                let computed = w.session_digest(s, ENABLE, nonce);
+                let computed = w.session_digest(s, SmartSessionMode::Enable, nonce);
                 let provided = enable.hashesAndChainIds[0].sessionDigest;
                 (op, vec![(provided, "<provided-digest>"), (computed, "<computed-digest>")])
             }
@@ -536,15 +539,15 @@ fn validation_data_matches_upstream() {
             sessionValidatorInitData: Bytes::copy_from_slice(key.address().as_slice()),
             salt: B256::with_last_byte(1),
             userOpPolicies: vec![
-                policy(p.time_frame, time_frame_init(now + 500, now - 20)),
-                policy(p.usage, usage_limit_init(10)),
+                policy(p.time_frame, time_frame(now + 500, now - 20)),
+                policy(p.usage, init(Policy::UsageLimit(10))),
             ],
             actions: vec![
                 action(
                     d.test_erc20,
                     [0xa9, 0x05, 0x9c, 0xbb],
                     vec![
-                        policy(p.time_frame, time_frame_init(now + 300, now - 50)),
+                        policy(p.time_frame, time_frame(now + 300, now - 50)),
                         policy(p.sudo, vec![]),
                     ],
                 ),
@@ -552,7 +555,7 @@ fn validation_data_matches_upstream() {
             ],
             ..Default::default()
         };
-        let data = encode_fn("enableSessions({S}[])", (vec![session.clone()],));
+        let data = mandate::abi::calldata::enable_sessions(std::slice::from_ref(&session));
         devnet.transact(BUNDLER, ss, U256::ZERO, data).unwrap();
         let id = PermissionId::of(&session);
         let cases: Vec<Bytes> = vec![
@@ -567,8 +570,10 @@ fn validation_data_matches_upstream() {
             let hash = B256::repeat_byte(0x42);
             let sig = alloy_signer::SignerSync::sign_message_sync(&key, hash.as_slice()).unwrap();
             let mut signed = op.clone();
-            signed.signature = [&[USE][..], id.0.as_slice(), &sig.as_bytes()].concat().into();
-            let call = encode_fn("validateUserOp({U},bytes32)", (signed, hash));
+            signed.signature = encode_use(id, &sig.as_bytes());
+            let call = ISmartSession::validateUserOpCall { userOp: signed, userOpHash: hash }
+                .abi_encode()
+                .into();
             let verdict = match devnet.call(ss, call) {
                 Ok(out) => format!("validationData {:#x}", U256::from_be_slice(&out[..32])),
                 Err(SimError::Reverted { revert, .. }) => {
@@ -626,8 +631,8 @@ fn gas_report() {
                 w.key = key.clone();
                 let call = IERC20::mintCall { to: w.account, amount: U256::from(1_000_000) };
                 w.devnet.transact_sol(DEPLOYER, w.d.test_erc20, &call).unwrap();
-                let rule = Rule::new(Cond::LessThanOrEqual, 1, U256::from(1_000));
-                let init = uni_action_init(U256::ZERO, &vec![rule; rules]);
+                let rule = rule(ParamCondition::LessThanOrEqual, 2, U256::from(1_000));
+                let init = uni_action(U256::ZERO, vec![rule; rules]);
                 let s = w.session(
                     1,
                     vec![action(
@@ -660,8 +665,8 @@ fn gas_report() {
         let call = IERC20::mintCall { to: w.account, amount: U256::from(1_000) };
         w.devnet.transact_sol(DEPLOYER, w.d.test_erc20, &call).unwrap();
         let s = enable_session(&w, &p, 1);
-        let enable = w.enable_data(&s, ENABLE);
-        let op = w.enable_op(ENABLE, &enable, &[transfer(w.d.test_erc20, 1)]);
+        let enable = w.enable_data(&s, SmartSessionMode::Enable);
+        let op = w.enable_op(SmartSessionMode::Enable, &enable, &[transfer(w.d.test_erc20, 1)]);
         row.push(gas_of(&w.submit(op)));
     }
     println!(
@@ -744,7 +749,7 @@ mod erc1271 {
                 }],
                 erc1271Policies: vec![
                     policy(p.sudo, vec![]),
-                    policy(p.time_frame, time_frame_init(now + 100, now - 100)),
+                    policy(p.time_frame, time_frame(now + 100, now - 100)),
                 ],
             };
             let id = w.enable_sessions(vec![s])[0];

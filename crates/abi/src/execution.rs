@@ -1,9 +1,9 @@
 //! ERC-7579 executions: mode codes and `execute(bytes32,bytes)` calldata (spec §4.1, §4.2).
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::{SolCall, SolValue};
+use alloy_sol_types::SolCall;
 
-use crate::sol::{Execution, IERC7579Account};
+use crate::sol::IERC7579Account;
 
 /// ERC-7579 call type: the first byte of a mode code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -91,13 +91,45 @@ pub fn encode_single(call: &Call) -> Vec<u8> {
     out
 }
 
+fn padded(len: usize) -> usize {
+    len.div_ceil(32) * 32
+}
+
+fn word(out: &mut Vec<u8>, value: usize) {
+    out.extend_from_slice(&U256::from(value).to_be_bytes::<32>());
+}
+
+/// The size of `abi.encode(Execution[])` for `calls`.
+fn batch_len(calls: &[Call]) -> usize {
+    64 + calls.iter().map(|c| 32 + 128 + padded(c.data.len())).sum::<usize>()
+}
+
+/// Appends `abi.encode(Execution[])`: the array's offset, its length, one offset per element
+/// (elements are dynamic tuples), then each `(target, value, offset 0x60, length, data)`.
+fn write_batch(out: &mut Vec<u8>, calls: &[Call]) {
+    word(out, 32);
+    word(out, calls.len());
+    let mut offset = 32 * calls.len();
+    for c in calls {
+        word(out, offset);
+        offset += 128 + padded(c.data.len());
+    }
+    for c in calls {
+        out.extend_from_slice(&[0u8; 12]);
+        out.extend_from_slice(c.to.as_slice());
+        out.extend_from_slice(&c.value.to_be_bytes::<32>());
+        word(out, 0x60);
+        word(out, c.data.len());
+        out.extend_from_slice(&c.data);
+        out.resize(out.len() + padded(c.data.len()) - c.data.len(), 0);
+    }
+}
+
 /// `executionCalldata` of a batch: `abi.encode(Execution[])`.
 pub fn encode_batch(calls: &[Call]) -> Vec<u8> {
-    let executions: Vec<Execution> = calls
-        .iter()
-        .map(|c| Execution { target: c.to, value: c.value, callData: c.data.clone() })
-        .collect();
-    executions.abi_encode()
+    let mut out = Vec::with_capacity(batch_len(calls));
+    write_batch(&mut out, calls);
+    out
 }
 
 /// `executionCalldata` of a delegatecall: `target(20) ‖ callData`.
@@ -121,7 +153,18 @@ pub fn execute_calls(calls: &[Call]) -> Bytes {
         [one] => {
             execute_calldata(mode_code(CallType::Single, ExecType::Default), encode_single(one))
         }
-        many => execute_calldata(mode_code(CallType::Batch, ExecType::Default), encode_batch(many)),
+        many => {
+            // execute(mode, bytes): selector, mode, offset 0x40, length, then the batch, padded
+            // (its length is a multiple of 32 already), all in one buffer.
+            let len = batch_len(many);
+            let mut out = Vec::with_capacity(4 + 96 + len);
+            out.extend_from_slice(&IERC7579Account::executeCall::SELECTOR);
+            out.extend_from_slice(mode_code(CallType::Batch, ExecType::Default).as_slice());
+            word(&mut out, 0x40);
+            word(&mut out, len);
+            write_batch(&mut out, many);
+            out.into()
+        }
     }
 }
 
@@ -129,7 +172,10 @@ pub fn execute_calls(calls: &[Call]) -> Bytes {
 mod tests {
     use alloy_primitives::{address, hex};
 
+    use alloy_sol_types::SolValue;
+
     use super::*;
+    use crate::sol::Execution;
 
     #[test]
     fn single_execute_layout() {
@@ -144,6 +190,30 @@ mod tests {
         assert_eq!(&data[100..120], call.to.as_slice());
         assert_eq!(U256::from_be_slice(&data[120..152]), U256::from(5));
         assert_eq!(&data[152..156], hex!("a9059cbb"));
+    }
+
+    #[test]
+    fn batch_encoding_matches_the_generic_encoder() {
+        for n in 0..5 {
+            let calls: Vec<Call> = (0..n)
+                .map(|i| {
+                    Call::new(Address::repeat_byte(i as u8), vec![7u8; i * 13])
+                        .with_value(U256::from(i))
+                })
+                .collect();
+            let executions: Vec<Execution> = calls
+                .iter()
+                .map(|c| Execution { target: c.to, value: c.value, callData: c.data.clone() })
+                .collect();
+            assert_eq!(encode_batch(&calls), executions.abi_encode());
+            if n != 1 {
+                let generic = execute_calldata(
+                    mode_code(CallType::Batch, ExecType::Default),
+                    executions.abi_encode(),
+                );
+                assert_eq!(execute_calls(&calls), generic);
+            }
+        }
     }
 
     #[test]

@@ -229,13 +229,16 @@ pub fn decode(
     })
 }
 
-/// A dummy 65-byte ECDSA signature of the right shape, for gas estimation.
+/// A dummy 65-byte ECDSA signature for gas estimation: every byte non-zero (the calldata costs
+/// what a real one may), `s` in the lower half of the curve order and `v` = 27, so a validator
+/// gets as far as the `ecrecover` a real signature costs.
 pub const DUMMY_ECDSA_SIGNATURE: [u8; 65] = {
     let mut sig = [0xffu8; 65];
-    sig[64] = 0x1c;
+    sig[0] = 0x7f;
+    sig[32] = 0x5f;
+    sig[64] = 27;
     sig
 };
-
 #[cfg(test)]
 mod tests {
     use alloy_primitives::{B256, address};

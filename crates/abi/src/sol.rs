@@ -137,6 +137,12 @@ sol! {
     /// The Smart Sessions validator.
     #[derive(Debug, PartialEq, Eq)]
     interface ISmartSession {
+        /// An app domain's enabled ERC-7739 contents, as `getEnabledERC7739Content` returns them.
+        struct ERC7739ContextHashes {
+            bytes32 appDomainSeparator;
+            bytes32[] contentNameHashes;
+        }
+
         function validateUserOp(PackedUserOperation userOp, bytes32 userOpHash) external returns (uint256);
         function isValidSignatureWithSender(address sender, bytes32 hash, bytes signature) external view returns (bytes4);
         function onInstall(bytes data) external;
@@ -159,6 +165,21 @@ sol! {
         function disableActionPolicies(bytes32 permissionId, bytes32 actionId, address[] policies) external;
         function disableActionId(bytes32 permissionId, bytes32 actionId) external;
         function getSessionDigest(bytes32 permissionId, address account, Session data, uint8 mode) external view returns (bytes32);
+        function isISessionValidatorSet(bytes32 permissionId, address account) external view returns (bool);
+        function getSessionValidatorAndConfig(address account, bytes32 permissionId) external view returns (address sessionValidator, bytes sessionValidatorData);
+        function getUserOpPolicies(address account, bytes32 permissionId) external view returns (address[]);
+        function getERC1271Policies(address account, bytes32 permissionId) external view returns (address[]);
+        function getActionPolicies(address account, bytes32 permissionId, bytes32 actionId) external view returns (address[]);
+        function getEnabledActions(address account, bytes32 permissionId) external view returns (bytes32[]);
+        function getEnabledERC7739Content(address account, bytes32 permissionId) external view returns (ERC7739ContextHashes[] contexts);
+        function areUserOpPoliciesEnabled(address account, bytes32 permissionId, PolicyData[] policies) external view returns (bool);
+        function areERC1271PoliciesEnabled(address account, bytes32 permissionId, PolicyData[] policies) external view returns (bool);
+        function areActionsEnabled(address account, bytes32 permissionId, ActionData[] actions) external view returns (bool);
+        function isUserOpPolicyEnabled(address account, bytes32 permissionId, address policy) external view returns (bool);
+        function isERC1271PolicyEnabled(address account, bytes32 permissionId, address policy) external view returns (bool);
+        function isActionPolicyEnabled(address account, bytes32 permissionId, bytes32 actionId, address policy) external view returns (bool);
+        function isActionIdEnabled(address account, bytes32 permissionId, bytes32 actionId) external view returns (bool);
+        function isERC7739ContentEnabled(address account, bytes32 permissionId, bytes32 appDomainSeparator, string content) external view returns (bool);
 
         error AssociatedArray_OutOfBounds(uint256 index);
         error ChainIdMismatch(uint64 providedChainId);
@@ -211,6 +232,16 @@ sol! {
         function getUserOpHash(PackedUserOperation userOp) external view returns (bytes32);
         function depositTo(address account) external payable;
         function balanceOf(address account) external view returns (uint256);
+        function getDepositInfo(address account) external view returns (DepositInfo info);
+
+        /// An entity's deposit and stake at the EntryPoint.
+        struct DepositInfo {
+            uint256 deposit;
+            bool staked;
+            uint112 stake;
+            uint32 unstakeDelaySec;
+            uint48 withdrawTime;
+        }
 
         error FailedOp(uint256 opIndex, string reason);
         error FailedOpWithRevert(uint256 opIndex, string reason, bytes inner);
@@ -238,6 +269,13 @@ sol! {
 
         event ModuleInstalled(uint256 moduleTypeId, address module);
         event ModuleUninstalled(uint256 moduleTypeId, address module);
+    }
+
+    /// The sample VerifyingPaymaster of `@account-abstraction/contracts` 0.7.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IVerifyingPaymaster {
+        function verifyingSigner() external view returns (address);
+        function getHash(PackedUserOperation userOp, uint48 validUntil, uint48 validAfter) external view returns (bytes32);
     }
 
     /// Mandate's account factory.

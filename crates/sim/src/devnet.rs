@@ -1,7 +1,7 @@
 //! The embedded devnet: revm over an in-memory database whose genesis holds the EntryPoint and
 //! Mandate's contracts.
 
-use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, address, b256};
+use alloy_primitives::{Address, B256, Bytes, Log, Selector, TxKind, U256, address, b256};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface, SolValue};
 use mandate_abi::{
     ENTRY_POINT_V07, PackedUserOperation,
@@ -9,17 +9,18 @@ use mandate_abi::{
 };
 use mandate_contracts::{artifacts, names};
 use revm::{
-    Context, DatabaseCommit, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    Context, DatabaseCommit, DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
-    database::{CacheDB, EmptyDB},
+    database::CacheDB,
     primitives::hardfork::SpecId,
     state::AccountInfo,
 };
 
 use crate::{
     SimError,
+    decode::{LogDecoder, RevertDecoder, decoders},
+    fork::{self, Backend},
     outcome::{BundleOutcome, OpReceipt, Rejection},
-    revert::RevertDecoder,
 };
 
 /// The account that deploys the genesis contracts.
@@ -92,24 +93,28 @@ pub struct TxReceipt {
     pub output: Bytes,
 }
 
+/// A saved chain state; see [`Devnet::snapshot`].
+#[derive(Clone, Debug)]
+pub struct Snapshot(Box<Devnet>);
+
 /// An in-process EVM chain with the EntryPoint and Mandate's contracts at genesis.
 #[derive(Clone, Debug)]
 pub struct Devnet {
-    db: CacheDB<EmptyDB>,
+    db: CacheDB<Backend>,
     chain_id: u64,
+    base_fee: u64,
     block_number: u64,
     timestamp: u64,
     deployments: Deployments,
-    decoder: RevertDecoder,
 }
 
 impl Devnet {
     /// A fresh devnet: every genesis contract deployed, the bundler funded.
     pub fn new() -> Result<Self, SimError> {
-        let decoder = RevertDecoder::new(artifacts().contracts.values().map(|c| &c.abi));
         let mut devnet = Self {
-            db: CacheDB::new(EmptyDB::default()),
+            db: CacheDB::new(Backend::Empty),
             chain_id: DEVNET_CHAIN_ID,
+            base_fee: BASE_FEE,
             block_number: 1,
             timestamp: GENESIS_TIMESTAMP,
             deployments: Deployments {
@@ -129,7 +134,6 @@ impl Devnet {
                 value_limit_policy: Address::ZERO,
                 verifying_paymaster: Address::ZERO,
             },
-            decoder,
         };
         devnet.set_balance(BUNDLER, U256::from(BUNDLER_FUNDS));
         devnet.set_balance(DEPLOYER, U256::from(BUNDLER_FUNDS));
@@ -180,6 +184,41 @@ impl Devnet {
         Ok(devnet)
     }
 
+    /// A simulator on a node's state at `block` (the latest when `None`), read lazily over
+    /// JSON-RPC and cached; ops run as in the block after it. Mandate's contracts must be
+    /// deployed there, at `deployments`. The bundler account is funded in the cache.
+    ///
+    /// Reads block on a runtime of the simulator's own: call it from synchronous code (in an
+    /// async program, from `spawn_blocking`).
+    pub fn fork(
+        rpc_url: &str,
+        block: Option<u64>,
+        deployments: Deployments,
+    ) -> Result<Self, SimError> {
+        let (backend, point) =
+            fork::connect(rpc_url, block).map_err(|e| SimError::Fork(e.to_string()))?;
+        let mut devnet = Self {
+            db: CacheDB::new(backend),
+            chain_id: point.chain_id,
+            base_fee: point.base_fee,
+            block_number: point.number + 1,
+            timestamp: point.timestamp + 1,
+            deployments,
+        };
+        devnet.set_balance(BUNDLER, U256::from(BUNDLER_FUNDS));
+        Ok(devnet)
+    }
+
+    /// Loads `addresses` (balance, nonce, code) into the cache now, each with its three reads
+    /// made together, so that later checks read no account from the node.
+    pub fn prefetch(&mut self, addresses: &[Address]) -> Result<(), SimError> {
+        use revm::Database;
+        for address in addresses {
+            self.db.basic(*address).map_err(|e| SimError::Fork(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Where the genesis contracts are.
     pub const fn deployments(&self) -> &Deployments {
         &self.deployments
@@ -201,8 +240,49 @@ impl Devnet {
     }
 
     /// The decoder that knows every error of the embedded contracts.
-    pub const fn decoder(&self) -> &RevertDecoder {
-        &self.decoder
+    pub fn decoder(&self) -> &'static RevertDecoder {
+        &decoders().reverts
+    }
+
+    /// The decoder that knows every event of the embedded contracts.
+    pub fn log_decoder(&self) -> &'static LogDecoder {
+        &decoders().logs
+    }
+
+    /// `Contract.function` for a call, where the contract is a genesis one and the selector is
+    /// in an embedded ABI.
+    pub fn label(&self, address: Address, selector: Option<Selector>) -> Option<String> {
+        let d = &self.deployments;
+        let contract = [
+            (d.entry_point, names::ENTRY_POINT),
+            (d.smart_session, names::SMART_SESSION),
+            (d.sudo_policy, names::SUDO_POLICY),
+            (d.ecdsa_session_validator, names::ECDSA_SESSION_VALIDATOR),
+            (d.k1_validator, names::K1_VALIDATOR),
+            (d.account_factory, names::ACCOUNT_FACTORY),
+            (d.test_erc20, names::TEST_ERC20),
+            (d.test_erc721, names::TEST_ERC721),
+            (d.uni_action_policy, names::UNI_ACTION_POLICY),
+            (d.time_frame_policy, names::TIME_FRAME_POLICY),
+            (d.erc20_spending_limit_policy, names::ERC20_SPENDING_LIMIT_POLICY),
+            (d.usage_limit_policy, names::USAGE_LIMIT_POLICY),
+            (d.value_limit_policy, names::VALUE_LIMIT_POLICY),
+            (d.verifying_paymaster, names::VERIFYING_PAYMASTER),
+        ]
+        .into_iter()
+        .find(|(a, _)| *a == address)
+        .map(|(_, name)| name.to_string());
+        let function = selector.and_then(|s| decoders().functions.get(&s).cloned());
+        match (contract, function) {
+            (None, None) => None,
+            (contract, function) => Some(format!(
+                "{}.{}",
+                contract.unwrap_or_else(|| address.to_string()),
+                function.unwrap_or_else(
+                    || selector.map_or_else(|| "fallback".into(), |s| s.to_string())
+                )
+            )),
+        }
     }
 
     /// Sets an account's native balance.
@@ -231,12 +311,7 @@ impl Devnet {
 
     /// The storage word at `slot` of `address` (0 when never written).
     pub fn storage(&self, address: Address, slot: U256) -> U256 {
-        self.db
-            .cache
-            .accounts
-            .get(&address)
-            .and_then(|a| a.storage.get(&slot).copied())
-            .unwrap_or_default()
+        self.db.storage_ref(address, slot).unwrap_or_default()
     }
 
     /// Whether `address` has code.
@@ -245,7 +320,8 @@ impl Devnet {
     }
 
     fn account_info(&self, address: Address) -> AccountInfo {
-        self.db.cache.accounts.get(&address).map(|a| a.info.clone()).unwrap_or_default()
+        // From the cache, or (on a fork) from the node; a failed read counts as empty.
+        self.db.basic_ref(address).ok().flatten().unwrap_or_default()
     }
 
     /// The user-op hash of `op` on this chain.
@@ -253,24 +329,30 @@ impl Devnet {
         op.hash(self.deployments.entry_point, self.chain_id)
     }
 
-    fn evm_context(&mut self) -> Context<BlockEnv, TxEnv, CfgEnv, &mut CacheDB<EmptyDB>> {
-        let (number, timestamp, chain_id) = (self.block_number, self.timestamp, self.chain_id);
+    pub(crate) fn evm_context(
+        &mut self,
+    ) -> Context<BlockEnv, TxEnv, CfgEnv, &mut CacheDB<Backend>> {
+        let (number, timestamp, chain_id, base_fee) =
+            (self.block_number, self.timestamp, self.chain_id, self.base_fee);
         Context::mainnet()
             .with_db(&mut self.db)
             .modify_cfg_chained(|cfg| {
                 cfg.chain_id = chain_id;
                 cfg.set_spec_and_mainnet_gas_params(SpecId::PRAGUE);
+                // Calls from contract addresses (the EntryPoint, in gas estimation) are allowed,
+                // as a node's eth_call allows them.
+                cfg.disable_eip3607 = true;
             })
             .modify_block_chained(|block| {
                 block.number = U256::from(number);
                 block.timestamp = U256::from(timestamp);
-                block.basefee = BASE_FEE;
+                block.basefee = base_fee;
                 block.gas_limit = BLOCK_GAS_LIMIT;
                 block.beneficiary = BUNDLER;
             })
     }
 
-    fn tx(
+    pub(crate) fn tx(
         &self,
         from: Address,
         to: TxKind,
@@ -285,7 +367,7 @@ impl Devnet {
             .value(value)
             .data(data)
             .gas_limit(gas_limit)
-            .gas_price(u128::from(BASE_FEE))
+            .gas_price(u128::from(self.base_fee))
             .nonce(nonce)
             .chain_id(Some(self.chain_id))
             .build()
@@ -315,7 +397,7 @@ impl Devnet {
                 Ok(TxReceipt { gas_used: gas.tx_gas_used(), logs, output: output.into_data() })
             }
             ExecutionResult::Revert { output, .. } => {
-                Err(SimError::Reverted { to, revert: self.decoder.decode(&output) })
+                Err(SimError::Reverted { to, revert: self.decoder().decode(&output) })
             }
             ExecutionResult::Halt { reason, .. } => {
                 Err(SimError::Halted { to, reason: format!("{reason:?}") })
@@ -326,7 +408,18 @@ impl Devnet {
     /// Deploys the embedded contract `name` with ABI-encoded constructor arguments.
     pub fn deploy(&mut self, name: &str, constructor_args: &[u8]) -> Result<Address, SimError> {
         let contract = artifacts().get(name)?;
-        let code: Bytes = [contract.bytecode.as_ref(), constructor_args].concat().into();
+        self.deploy_code(name, &contract.bytecode, constructor_args)
+    }
+
+    /// Deploys creation code with ABI-encoded constructor arguments, from the deployer;
+    /// `name` only labels errors.
+    pub fn deploy_code(
+        &mut self,
+        name: &str,
+        creation_code: &[u8],
+        constructor_args: &[u8],
+    ) -> Result<Address, SimError> {
+        let code: Bytes = [creation_code, constructor_args].concat().into();
         let address = DEPLOYER.create(self.account_info(DEPLOYER).nonce);
         let tx = self.tx(DEPLOYER, TxKind::Create, U256::ZERO, code, BLOCK_GAS_LIMIT)?;
         let result = self.commit(tx)?;
@@ -336,6 +429,37 @@ impl Devnet {
             return Err(SimError::Deploy { name: name.to_string(), reason: "no code".into() });
         }
         Ok(address)
+    }
+
+    /// Deploys a contract compiled by forge or solc: `path` is its artifact JSON (forge's
+    /// `out/<File>.sol/<Name>.json`, or any JSON with `bytecode.object` or `bytecode` as hex).
+    pub fn deploy_artifact_file(
+        &mut self,
+        path: &std::path::Path,
+        constructor_args: &[u8],
+    ) -> Result<Address, SimError> {
+        let name = path.display().to_string();
+        let bad = |reason: String| SimError::Deploy { name: name.clone(), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let bytecode = json["bytecode"]["object"]
+            .as_str()
+            .or_else(|| json["bytecode"].as_str())
+            .ok_or_else(|| bad("no bytecode.object in the artifact".into()))?;
+        let code = alloy_primitives::hex::decode(bytecode)
+            .map_err(|e| bad(format!("bytecode is not hex (unlinked libraries?): {e}")))?;
+        self.deploy_code(&name, &code, constructor_args)
+    }
+
+    /// A copy of the whole chain state, to [`Self::revert_to`] later.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot(Box::new(self.clone()))
+    }
+
+    /// Puts the chain back as it was at `snapshot` (state, clock and block number).
+    pub fn revert_to(&mut self, snapshot: Snapshot) {
+        *self = *snapshot.0;
     }
 
     /// Deploys `name` and moves its code and storage to `target` (for contracts whose address
@@ -442,7 +566,7 @@ impl Devnet {
         self.handle_ops(vec![op])
     }
 
-    fn bundle_revert(&self, output: &[u8]) -> BundleOutcome {
+    pub(crate) fn bundle_revert(&self, output: &[u8]) -> BundleOutcome {
         let rejection = |op_index: U256, reason: String, inner: Option<&[u8]>| {
             let code = reason
                 .get(..4)
@@ -452,7 +576,7 @@ impl Devnet {
                 op_index: op_index.saturating_to(),
                 code,
                 reason,
-                inner: inner.map(|data| self.decoder.decode(data)),
+                inner: inner.map(|data| self.decoder().decode(data)),
             })
         };
         match IEntryPointErrors::abi_decode(output) {
@@ -460,14 +584,14 @@ impl Devnet {
             Ok(IEntryPointErrors::FailedOpWithRevert(e)) => {
                 rejection(e.opIndex, e.reason, Some(&e.inner))
             }
-            _ => BundleOutcome::Reverted(self.decoder.decode(output)),
+            _ => BundleOutcome::Reverted(self.decoder().decode(output)),
         }
     }
 
     /// Splits the logs of `handleOps` into per-op receipts: each op's logs end with its
     /// `UserOperationEvent`. Validation runs for the whole bundle before any execution, so the
     /// first receipt also holds the validation-phase logs of later ops.
-    fn receipts(&self, entry_point: Address, logs: Vec<Log>) -> Vec<OpReceipt> {
+    pub(crate) fn receipts(&self, entry_point: Address, logs: Vec<Log>) -> Vec<OpReceipt> {
         let mut receipts = Vec::new();
         let mut pending: Vec<Log> = Vec::new();
         let mut revert_reason = None;
@@ -479,7 +603,7 @@ impl Devnet {
                     if let Ok(event) =
                         IEntryPoint::UserOperationRevertReason::decode_log_data(&log.data)
                     {
-                        revert_reason = Some(self.decoder.decode(&event.revertReason));
+                        revert_reason = Some(self.decoder().decode(&event.revertReason));
                     }
                     pending.push(log);
                 }

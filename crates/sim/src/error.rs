@@ -2,7 +2,7 @@
 
 use alloy_primitives::Address;
 
-use crate::revert::DecodedRevert;
+use crate::{decode::DecodedRevert, verdict::Rejected};
 
 /// What can go wrong running the EVM.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,15 @@ pub enum SimError {
         /// The halt reason.
         reason: String,
     },
+    /// The fork's node could not be reached or answered wrongly.
+    #[error("fork: {0}")]
+    Fork(String),
+    /// Validation fails whatever the gas: the op cannot be estimated.
+    #[error("validation fails: {}", .0.rejection)]
+    ValidationFails(Box<Rejected>),
+    /// The account's execution reverts whatever the gas.
+    #[error("execution reverts: {0}")]
+    ExecutionReverts(DecodedRevert),
     /// A call's return data did not decode as its ABI says.
     #[error("return data of a call to {to} did not decode: {source}")]
     Decode {

@@ -4,7 +4,7 @@ use std::fmt;
 
 use alloy_primitives::{Address, B256, Log, U256};
 
-use crate::revert::DecodedRevert;
+use crate::decode::DecodedRevert;
 
 /// A user operation the EntryPoint included: validation passed and execution ran.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct OpReceipt {
 }
 
 /// The EntryPoint rejected an op in validation: `FailedOp` or `FailedOpWithRevert`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Rejection {
     /// Index of the op in the bundle.
     pub op_index: usize,

@@ -1,0 +1,131 @@
+//! `Devnet::check` per op, warm (validation and execution of a USE op whose transfer action has
+//! one universal-policy rule), and its throughput on one and two threads; then, against real
+//! anvil and Alto started on 127.0.0.1 (the end-to-end harness), the same check on a fork with
+//! a warm cache, Alto's `eth_estimateUserOperationGas` and anvil's `eth_call` of `handleOps`
+//! for a mint op.
+
+#[path = "../tests/fork_support/mod.rs"]
+mod fork_support;
+#[path = "../tests/bundler_support/mod.rs"]
+mod support;
+
+use std::{hint::black_box, time::Instant};
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_rpc_client::RpcClient;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use criterion::{Criterion, criterion_group, criterion_main};
+use mandate::{
+    abi::{
+        ActionConfig, ENTRY_POINT_V07, ParamCondition, ParamRule, Policy, PolicyData,
+        execute_calls, sol::IEntryPoint,
+    },
+    demo::SessionWorld,
+    sim::{BUNDLER, Devnet},
+};
+use serde_json::{Value, json};
+
+const RECIPIENT: Address = Address::repeat_byte(0x7e);
+
+fn world() -> SessionWorld {
+    let mut world = SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random())
+        .expect("devnet starts");
+    // transfer(to, amount) only to RECIPIENT: one universal-policy rule on argument 1.
+    let rule = ParamRule::on_argument(
+        1,
+        ParamCondition::Equal,
+        B256::left_padding_from(RECIPIENT.as_slice()),
+    )
+    .expect("argument 1");
+    let config = ActionConfig::new(U256::ZERO, vec![rule]).expect("one rule");
+    let policy = PolicyData {
+        policy: world.devnet.deployments().uni_action_policy,
+        initData: Policy::UniversalAction(config).init_data().expect("encodes"),
+    };
+    world.ops.session.actions[1].actionPolicies = vec![policy];
+    world.session = world.ops.session.clone();
+    world.devnet.set_balance(world.account, U256::from(10u128.pow(18)));
+    let op = world.create_account_op().expect("signs");
+    assert!(world.devnet.handle_op(op).expect("runs").receipt().is_some());
+    world.fund_tokens(U256::from(1_000u64)).expect("mints");
+    world
+}
+
+fn preflight(c: &mut Criterion) {
+    let mut world = world();
+    let op = world.use_session(&[world.transfer_call(RECIPIENT, U256::from(1))]).expect("signs");
+    assert!(world.devnet.check(&op).expect("checks").is_success());
+    let mut group = c.benchmark_group("preflight");
+    group.bench_function("check_use_op_uni_policy", |b| {
+        b.iter(|| black_box(world.devnet.check(black_box(&op)).expect("checks")))
+    });
+    for threads in [1usize, 2] {
+        group.bench_function(format!("throughput_{threads}_threads_per_op"), |b| {
+            b.iter_custom(|iters| {
+                let per_thread = iters.div_ceil(threads as u64);
+                let devnets: Vec<_> = (0..threads).map(|_| world.devnet.clone()).collect();
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for mut devnet in devnets {
+                        let op = &op;
+                        s.spawn(move || {
+                            for _ in 0..per_thread {
+                                black_box(devnet.check(op).expect("checks"));
+                            }
+                        });
+                    }
+                });
+                // Wall time for `iters` ops shared by the threads: criterion reports 1 / throughput.
+                start.elapsed()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn against_real_node(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let harness = rt.block_on(support::Harness::start());
+    let (ops, nonce) = fork_support::session_account(&rt, &harness);
+    let mut op = ops.base_op(nonce, execute_calls(&[ops.mint_call()]));
+    ops.sign_with_session_key(&mut op).expect("signs");
+    let packed = op.pack();
+
+    let mut fork = Devnet::fork(&harness.node_url, None, harness.deployments).expect("forks");
+    assert!(fork.check(&packed).expect("checks").is_success(), "warms the cache");
+    let node = RpcClient::new_http(harness.node_url.parse().expect("url"));
+    let bundler = RpcClient::new_http(harness.bundler_url.parse().expect("url"));
+    let handle_ops =
+        IEntryPoint::handleOpsCall { ops: vec![packed.clone()], beneficiary: BUNDLER }.abi_encode();
+    let eth_call = json!([{ "from": support::DEPLOYER, "to": ENTRY_POINT_V07, "data": alloy_primitives::Bytes::from(handle_ops), "gas": "0x1c9c380" }, "latest"]);
+    let estimate = json!([fork_support::rpc_json(&op), ENTRY_POINT_V07]);
+    let estimate_works = rt
+        .block_on(bundler.request::<_, Value>("eth_estimateUserOperationGas", estimate.clone()))
+        .map_err(|e| eprintln!("Alto's eth_estimateUserOperationGas failed, not measured: {e}"))
+        .is_ok();
+
+    let mut group = c.benchmark_group("real_node");
+    group.bench_function("check_on_fork_warm", |b| {
+        b.iter(|| black_box(fork.check(&packed).expect("checks")))
+    });
+    group.bench_function("anvil_eth_call_handle_ops", |b| {
+        b.iter(|| {
+            rt.block_on(node.request::<_, Value>("eth_call", eth_call.clone())).expect("eth_call")
+        })
+    });
+    if estimate_works {
+        group.bench_function("alto_estimate_user_operation_gas", |b| {
+            b.iter(|| {
+                rt.block_on(
+                    bundler.request::<_, Value>("eth_estimateUserOperationGas", estimate.clone()),
+                )
+                .expect("estimates")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, preflight, against_real_node);
+criterion_main!(benches);

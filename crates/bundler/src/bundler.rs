@@ -1,0 +1,49 @@
+//! The [`Bundler`] trait: what Mandate needs from any ERC-4337 bundler.
+
+use std::future::Future;
+
+use alloy_primitives::{Address, B256};
+use mandate_abi::UserOperation;
+
+use crate::{BundlerError, GasEstimate, UserOperationReceipt, WaitOptions, wait::poll_receipt};
+
+/// An ERC-4337 v0.7 bundler: a JSON-RPC server ([`crate::BundlerClient`]) or an in-process one
+/// (the umbrella crate's devnet bundler).
+pub trait Bundler: Send + Sync {
+    /// The chain the bundler submits to.
+    fn chain_id(&self) -> impl Future<Output = Result<u64, BundlerError>> + Send;
+
+    /// The EntryPoints it accepts ops for.
+    fn supported_entry_points(
+        &self,
+    ) -> impl Future<Output = Result<Vec<Address>, BundlerError>> + Send;
+
+    /// Gas limits for `op` (whose signature must be well formed, e.g. a dummy one).
+    fn estimate_user_operation_gas(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+    ) -> impl Future<Output = Result<GasEstimate, BundlerError>> + Send;
+
+    /// Submits `op`; returns its hash.
+    fn send_user_operation(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+    ) -> impl Future<Output = Result<B256, BundlerError>> + Send;
+
+    /// The receipt of an included op; `None` while it is pending or unknown.
+    fn get_user_operation_receipt(
+        &self,
+        user_op_hash: B256,
+    ) -> impl Future<Output = Result<Option<UserOperationReceipt>, BundlerError>> + Send;
+
+    /// Polls for the receipt with backoff until `options.timeout` or cancellation.
+    fn wait_for_receipt(
+        &self,
+        user_op_hash: B256,
+        options: &WaitOptions,
+    ) -> impl Future<Output = Result<UserOperationReceipt, BundlerError>> + Send {
+        poll_receipt(user_op_hash, options, move || self.get_user_operation_receipt(user_op_hash))
+    }
+}

@@ -1,0 +1,389 @@
+//! The JSON-RPC bundler client.
+
+use std::{collections::BTreeMap, fmt, time::Duration};
+
+use alloy_json_rpc::{RpcRecv, RpcSend};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_rpc_client::RpcClient;
+use mandate_abi::UserOperation;
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+use crate::{
+    Bundler, BundlerError, GasEstimate, GasPrices, PaymasterData, PaymasterStubData,
+    RpcUserOperation, UserOperationByHash, UserOperationReceipt, WaitOptions, quantity,
+    wait::poll_receipt,
+};
+
+/// How often and how patiently requests are repeated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts per call, the first included (1 = never repeat).
+    pub max_attempts: u32,
+    /// Pause before the second attempt; it doubles for each further one.
+    pub initial_backoff: Duration,
+    /// Longest pause between attempts.
+    pub max_backoff: Duration,
+    /// Longest `Retry-After` honoured; a server asking for more ends the call.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The pause after failed attempt `attempt` (1-based), or `None` to stop.
+    fn pause(&self, attempt: u32, error: &BundlerError) -> Option<Duration> {
+        if attempt >= self.max_attempts || !error.is_retryable() {
+            return None;
+        }
+        match error.retry_after() {
+            Some(wait) if wait > self.max_retry_after => None,
+            Some(wait) => Some(wait),
+            None => {
+                let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+                Some(self.initial_backoff.saturating_mul(factor).min(self.max_backoff))
+            }
+        }
+    }
+}
+
+/// Settings of a [`BundlerClient`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Longest wait for one answer.
+    pub request_timeout: Duration,
+    /// Repeats of failed calls.
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self { request_timeout: Duration::from_secs(10), retry: RetryPolicy::default() }
+    }
+}
+
+/// One account's state override for `eth_estimateUserOperationGas` (geth's shape).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountOverride {
+    /// Balance to assume.
+    #[serde(default, with = "quantity::opt_u256", skip_serializing_if = "Option::is_none")]
+    pub balance: Option<U256>,
+    /// Nonce to assume.
+    #[serde(default, with = "quantity::opt_u64", skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<u64>,
+    /// Code to assume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Bytes>,
+    /// Replaces the whole storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<BTreeMap<B256, B256>>,
+    /// Replaces single slots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_diff: Option<BTreeMap<B256, B256>>,
+}
+
+/// State overrides by address.
+pub type StateOverride = BTreeMap<Address, AccountOverride>;
+
+/// Messages with which bundlers say they already hold an op.
+const ALREADY_KNOWN: [&str; 4] =
+    ["already known", "already in mempool", "duplicate", "already exists"];
+
+/// A bundler's JSON-RPC API over an alloy [`RpcClient`] (HTTP by default; any alloy transport
+/// such as WebSocket through [`Self::from_rpc_client`]).
+///
+/// Reads are repeated on retryable errors. `eth_sendUserOperation` is repeated only when the
+/// bundler certainly did not take the op, or after asking it for the op's hash and not finding
+/// it: an op is never sent again while the bundler may hold it.
+#[derive(Clone)]
+pub struct BundlerClient {
+    rpc: RpcClient,
+    config: ClientConfig,
+    chain_id: std::sync::Arc<OnceCell<u64>>,
+}
+
+impl fmt::Debug for BundlerClient {
+    // The URL may hold an API key: it is never printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BundlerClient").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl BundlerClient {
+    /// A client of the bundler at `url` over plain HTTP (this crate enables no TLS backend;
+    /// for `https://` see [`Self::with_reqwest`]).
+    pub fn new(url: &str) -> Result<Self, BundlerError> {
+        Self::with_reqwest(alloy_transport_http::reqwest::Client::new(), url)
+    }
+
+    /// A client over a `reqwest` client of the caller's: depend on `reqwest` 0.13 with a TLS
+    /// feature (`rustls` or `native-tls`) to reach `https://` bundlers, and set proxies, headers
+    /// or connection pools there.
+    pub fn with_reqwest(
+        client: alloy_transport_http::reqwest::Client,
+        url: &str,
+    ) -> Result<Self, BundlerError> {
+        let url: alloy_transport_http::reqwest::Url = url.parse().map_err(|e| {
+            // The parser's message never quotes the URL (it may carry an API key).
+            BundlerError::InvalidUrl(format!("{e}"))
+        })?;
+        let is_local = alloy_transport::utils::guess_local_url(url.as_str());
+        let http = alloy_transport_http::Http::with_client(client, url);
+        Ok(Self::from_rpc_client(RpcClient::new(http, is_local)))
+    }
+
+    /// A client over any alloy RPC client (WebSocket, IPC, layered transports).
+    pub fn from_rpc_client(rpc: RpcClient) -> Self {
+        Self { rpc, config: ClientConfig::default(), chain_id: Default::default() }
+    }
+
+    /// Replaces the settings.
+    pub fn with_config(mut self, config: ClientConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// One request, bounded by the request timeout.
+    async fn call_once<P: RpcSend, R: RpcRecv>(
+        &self,
+        method: &'static str,
+        params: P,
+    ) -> Result<R, BundlerError> {
+        let after = self.config.request_timeout;
+        match tokio::time::timeout(after, self.rpc.request::<P, R>(method, params)).await {
+            Err(_) => Err(BundlerError::Timeout { method, after }),
+            Ok(result) => result.map_err(|e| BundlerError::from_rpc(method, e)),
+        }
+    }
+
+    /// A request without side effects, repeated on retryable errors.
+    async fn call<P: RpcSend, R: RpcRecv>(
+        &self,
+        method: &'static str,
+        params: P,
+    ) -> Result<R, BundlerError> {
+        let mut attempt = 1;
+        loop {
+            match self.call_once(method, params.clone()).await {
+                Ok(r) => return Ok(r),
+                Err(e) => match self.config.retry.pause(attempt, &e) {
+                    Some(pause) => {
+                        tracing::debug!(method, attempt, error = %e, ?pause, "retrying");
+                        tokio::time::sleep(pause).await;
+                        attempt += 1;
+                    }
+                    None => return Err(e),
+                },
+            }
+        }
+    }
+
+    /// `eth_chainId` (asked once, then remembered).
+    pub async fn chain_id(&self) -> Result<u64, BundlerError> {
+        self.chain_id
+            .get_or_try_init(|| async {
+                let id: U256 = self.call("eth_chainId", ()).await?;
+                u64::try_from(id).map_err(|_| BundlerError::MalformedResponse {
+                    method: "eth_chainId",
+                    reason: format!("chain id {id} exceeds u64"),
+                })
+            })
+            .await
+            .copied()
+    }
+
+    /// `eth_supportedEntryPoints`.
+    pub async fn supported_entry_points(&self) -> Result<Vec<Address>, BundlerError> {
+        self.call("eth_supportedEntryPoints", ()).await
+    }
+
+    /// `eth_estimateUserOperationGas`, with state overrides when given.
+    pub async fn estimate_user_operation_gas(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+        state_override: Option<&StateOverride>,
+    ) -> Result<GasEstimate, BundlerError> {
+        let op = RpcUserOperation::from(op);
+        match state_override {
+            Some(o) => {
+                self.call("eth_estimateUserOperationGas", (op, entry_point, o.clone())).await
+            }
+            None => self.call("eth_estimateUserOperationGas", (op, entry_point)).await,
+        }
+    }
+
+    /// `eth_getUserOperationByHash`; `None` when the bundler does not know the op.
+    pub async fn get_user_operation_by_hash(
+        &self,
+        user_op_hash: B256,
+    ) -> Result<Option<UserOperationByHash>, BundlerError> {
+        self.call("eth_getUserOperationByHash", (user_op_hash,)).await
+    }
+
+    /// `eth_getUserOperationReceipt`; `None` while pending or unknown.
+    pub async fn get_user_operation_receipt(
+        &self,
+        user_op_hash: B256,
+    ) -> Result<Option<UserOperationReceipt>, BundlerError> {
+        self.call("eth_getUserOperationReceipt", (user_op_hash,)).await
+    }
+
+    /// Whether the bundler holds or has included the op.
+    async fn holds(&self, user_op_hash: B256) -> Result<bool, BundlerError> {
+        if self.get_user_operation_by_hash(user_op_hash).await?.is_some() {
+            return Ok(true);
+        }
+        Ok(self.get_user_operation_receipt(user_op_hash).await?.is_some())
+    }
+
+    /// `eth_sendUserOperation`: submits `op` and returns its hash, which is checked against the
+    /// hash computed here.
+    ///
+    /// After a failure that leaves open whether the bundler took the op (a timeout, a 5xx, a
+    /// broken connection, an unreadable answer), the client asks for the op by hash: if the
+    /// bundler holds it, that is success; if the question itself fails, the original error is
+    /// returned and nothing is sent again. Some bundlers (Alto among them) find only included
+    /// ops by hash: an op still in their mempool is then sent once more, unchanged, and their
+    /// "already known" answer counts as success.
+    pub async fn send_user_operation(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+    ) -> Result<B256, BundlerError> {
+        const METHOD: &str = "eth_sendUserOperation";
+        let expected = op.hash(entry_point, self.chain_id().await?);
+        let rpc_op = RpcUserOperation::from(op);
+        let mut attempt = 1;
+        loop {
+            let error = match self.call_once::<_, B256>(METHOD, (rpc_op.clone(), entry_point)).await
+            {
+                Ok(returned) if returned == expected => return Ok(returned),
+                Ok(returned) => return Err(BundlerError::HashMismatch { expected, returned }),
+                Err(e) => e,
+            };
+            if let Some(f) = error.rpc() {
+                let message = f.message.to_ascii_lowercase();
+                if ALREADY_KNOWN.iter().any(|m| message.contains(m)) {
+                    tracing::debug!(%expected, "bundler already holds the op");
+                    return Ok(expected);
+                }
+            }
+            if !error.certainly_not_processed() {
+                match self.holds(expected).await {
+                    Ok(true) => {
+                        tracing::debug!(%expected, error = %error, "send failed but the bundler holds the op");
+                        return Ok(expected);
+                    }
+                    Ok(false) => {}
+                    Err(lookup) => {
+                        tracing::debug!(%expected, error = %lookup, "cannot tell whether the bundler holds the op");
+                        return Err(error);
+                    }
+                }
+            }
+            match self.config.retry.pause(attempt, &error) {
+                Some(pause) => {
+                    tracing::debug!(attempt, error = %error, ?pause, "sending again");
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                None => return Err(error),
+            }
+        }
+    }
+
+    /// Polls `eth_getUserOperationReceipt` until the receipt, the deadline or cancellation.
+    pub async fn wait_for_receipt(
+        &self,
+        user_op_hash: B256,
+        options: &WaitOptions,
+    ) -> Result<UserOperationReceipt, BundlerError> {
+        poll_receipt(user_op_hash, options, || self.get_user_operation_receipt(user_op_hash)).await
+    }
+
+    /// `pimlico_getUserOperationGasPrice` (Pimlico, Alto and compatible bundlers).
+    pub async fn user_operation_gas_price(&self) -> Result<GasPrices, BundlerError> {
+        self.call("pimlico_getUserOperationGasPrice", ()).await
+    }
+
+    /// `pm_getPaymasterStubData` (ERC-7677), for an op before gas estimation.
+    pub async fn paymaster_stub_data(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+        context: serde_json::Value,
+    ) -> Result<PaymasterStubData, BundlerError> {
+        let chain_id = format!("{:#x}", self.chain_id().await?);
+        let op = RpcUserOperation::from(op);
+        self.call("pm_getPaymasterStubData", (op, entry_point, chain_id, context)).await
+    }
+
+    /// `pm_getPaymasterData` (ERC-7677), for an op with its final gas limits.
+    pub async fn paymaster_data(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+        context: serde_json::Value,
+    ) -> Result<PaymasterData, BundlerError> {
+        let chain_id = format!("{:#x}", self.chain_id().await?);
+        let op = RpcUserOperation::from(op);
+        self.call("pm_getPaymasterData", (op, entry_point, chain_id, context)).await
+    }
+}
+
+impl Bundler for BundlerClient {
+    async fn chain_id(&self) -> Result<u64, BundlerError> {
+        Self::chain_id(self).await
+    }
+
+    async fn supported_entry_points(&self) -> Result<Vec<Address>, BundlerError> {
+        Self::supported_entry_points(self).await
+    }
+
+    async fn estimate_user_operation_gas(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+    ) -> Result<GasEstimate, BundlerError> {
+        Self::estimate_user_operation_gas(self, op, entry_point, None).await
+    }
+
+    async fn send_user_operation(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+    ) -> Result<B256, BundlerError> {
+        Self::send_user_operation(self, op, entry_point).await
+    }
+
+    async fn get_user_operation_receipt(
+        &self,
+        user_op_hash: B256,
+    ) -> Result<Option<UserOperationReceipt>, BundlerError> {
+        Self::get_user_operation_receipt(self, user_op_hash).await
+    }
+
+    async fn wait_for_receipt(
+        &self,
+        user_op_hash: B256,
+        options: &WaitOptions,
+    ) -> Result<UserOperationReceipt, BundlerError> {
+        Self::wait_for_receipt(self, user_op_hash, options).await
+    }
+}

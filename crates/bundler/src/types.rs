@@ -1,0 +1,431 @@
+//! The v0.7 JSON-RPC shapes bundlers and paymaster services speak.
+//!
+//! Field names follow ERC-7769 (v0.7 unpacked user operations). Reading is lenient: optional
+//! fields may be absent or `null`, quantities may be hex, decimal or numbers, and fields a
+//! bundler adds (`eip7702Auth`, extra receipt fields) are ignored.
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use mandate_abi::UserOperation;
+use serde::{Deserialize, Serialize};
+
+use crate::quantity;
+
+/// A v0.7 user operation as JSON-RPC carries it (unpacked fields, hex quantities).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcUserOperation {
+    /// The account.
+    pub sender: Address,
+    /// Key and sequence.
+    #[serde(with = "quantity::u256")]
+    pub nonce: U256,
+    /// Factory deploying the account, if any.
+    #[serde(default, with = "quantity::opt_address", skip_serializing_if = "Option::is_none")]
+    pub factory: Option<Address>,
+    /// Calldata for the factory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factory_data: Option<Bytes>,
+    /// Calldata for the account.
+    pub call_data: Bytes,
+    /// Gas for the execution phase.
+    #[serde(with = "quantity::u256")]
+    pub call_gas_limit: U256,
+    /// Gas for the validation phase.
+    #[serde(with = "quantity::u256")]
+    pub verification_gas_limit: U256,
+    /// Gas paid beyond what is metered.
+    #[serde(with = "quantity::u256")]
+    pub pre_verification_gas: U256,
+    /// EIP-1559 fee cap.
+    #[serde(with = "quantity::u256")]
+    pub max_fee_per_gas: U256,
+    /// EIP-1559 tip.
+    #[serde(with = "quantity::u256")]
+    pub max_priority_fee_per_gas: U256,
+    /// Paymaster, if any.
+    #[serde(default, with = "quantity::opt_address", skip_serializing_if = "Option::is_none")]
+    pub paymaster: Option<Address>,
+    /// Gas for the paymaster's validation.
+    #[serde(default, with = "quantity::opt_u256", skip_serializing_if = "Option::is_none")]
+    pub paymaster_verification_gas_limit: Option<U256>,
+    /// Gas for the paymaster's postOp.
+    #[serde(default, with = "quantity::opt_u256", skip_serializing_if = "Option::is_none")]
+    pub paymaster_post_op_gas_limit: Option<U256>,
+    /// Data for the paymaster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paymaster_data: Option<Bytes>,
+    /// The account's signature.
+    pub signature: Bytes,
+}
+
+/// A quantity did not fit the field of [`UserOperation`] it converts to.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field} does not fit in 128 bits")]
+pub struct QuantityOverflow {
+    /// The JSON field's name.
+    pub field: &'static str,
+}
+
+impl From<&UserOperation> for RpcUserOperation {
+    fn from(op: &UserOperation) -> Self {
+        let paymaster = op.paymaster;
+        Self {
+            sender: op.sender,
+            nonce: op.nonce,
+            factory: op.factory,
+            factory_data: op.factory.map(|_| op.factory_data.clone()),
+            call_data: op.call_data.clone(),
+            call_gas_limit: U256::from(op.call_gas_limit),
+            verification_gas_limit: U256::from(op.verification_gas_limit),
+            pre_verification_gas: op.pre_verification_gas,
+            max_fee_per_gas: U256::from(op.max_fee_per_gas),
+            max_priority_fee_per_gas: U256::from(op.max_priority_fee_per_gas),
+            paymaster,
+            paymaster_verification_gas_limit: paymaster
+                .map(|_| U256::from(op.paymaster_verification_gas_limit)),
+            paymaster_post_op_gas_limit: paymaster
+                .map(|_| U256::from(op.paymaster_post_op_gas_limit)),
+            paymaster_data: paymaster.map(|_| op.paymaster_data.clone()),
+            signature: op.signature.clone(),
+        }
+    }
+}
+
+impl From<UserOperation> for RpcUserOperation {
+    fn from(op: UserOperation) -> Self {
+        Self::from(&op)
+    }
+}
+
+fn narrow(field: &'static str, v: U256) -> Result<u128, QuantityOverflow> {
+    u128::try_from(v).map_err(|_| QuantityOverflow { field })
+}
+
+impl TryFrom<&RpcUserOperation> for UserOperation {
+    type Error = QuantityOverflow;
+
+    fn try_from(op: &RpcUserOperation) -> Result<Self, Self::Error> {
+        let opt = |field, v: Option<U256>| narrow(field, v.unwrap_or_default());
+        Ok(Self {
+            sender: op.sender,
+            nonce: op.nonce,
+            factory: op.factory,
+            factory_data: op.factory_data.clone().unwrap_or_default(),
+            call_data: op.call_data.clone(),
+            call_gas_limit: narrow("callGasLimit", op.call_gas_limit)?,
+            verification_gas_limit: narrow("verificationGasLimit", op.verification_gas_limit)?,
+            pre_verification_gas: op.pre_verification_gas,
+            max_fee_per_gas: narrow("maxFeePerGas", op.max_fee_per_gas)?,
+            max_priority_fee_per_gas: narrow("maxPriorityFeePerGas", op.max_priority_fee_per_gas)?,
+            paymaster: op.paymaster,
+            paymaster_verification_gas_limit: opt(
+                "paymasterVerificationGasLimit",
+                op.paymaster_verification_gas_limit,
+            )?,
+            paymaster_post_op_gas_limit: opt(
+                "paymasterPostOpGasLimit",
+                op.paymaster_post_op_gas_limit,
+            )?,
+            paymaster_data: op.paymaster_data.clone().unwrap_or_default(),
+            signature: op.signature.clone(),
+        })
+    }
+}
+
+impl TryFrom<RpcUserOperation> for UserOperation {
+    type Error = QuantityOverflow;
+
+    fn try_from(op: RpcUserOperation) -> Result<Self, Self::Error> {
+        Self::try_from(&op)
+    }
+}
+
+/// `eth_estimateUserOperationGas`: the gas limits a bundler suggests (v0.7 names; the v0.6
+/// `verificationGas` is accepted too).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GasEstimate {
+    /// `preVerificationGas`.
+    #[serde(with = "quantity::u256")]
+    pub pre_verification_gas: U256,
+    /// `verificationGasLimit`.
+    #[serde(with = "quantity::u256", alias = "verificationGas")]
+    pub verification_gas_limit: U256,
+    /// `callGasLimit`.
+    #[serde(with = "quantity::u256")]
+    pub call_gas_limit: U256,
+    /// `paymasterVerificationGasLimit`, when the op has a paymaster.
+    #[serde(default, with = "quantity::opt_u256", skip_serializing_if = "Option::is_none")]
+    pub paymaster_verification_gas_limit: Option<U256>,
+    /// `paymasterPostOpGasLimit`, when the bundler reports it.
+    #[serde(default, with = "quantity::opt_u256", skip_serializing_if = "Option::is_none")]
+    pub paymaster_post_op_gas_limit: Option<U256>,
+}
+
+impl GasEstimate {
+    /// Writes the estimate into `op` (saturating at 128 bits). The post-op limit is kept when
+    /// the bundler did not report one.
+    pub fn apply_to(&self, op: &mut UserOperation) {
+        let sat = |v: U256| u128::try_from(v).unwrap_or(u128::MAX);
+        op.pre_verification_gas = self.pre_verification_gas;
+        op.verification_gas_limit = sat(self.verification_gas_limit);
+        op.call_gas_limit = sat(self.call_gas_limit);
+        if let Some(v) = self.paymaster_verification_gas_limit {
+            op.paymaster_verification_gas_limit = sat(v);
+        }
+        if let Some(v) = self.paymaster_post_op_gas_limit {
+            op.paymaster_post_op_gas_limit = sat(v);
+        }
+    }
+}
+
+/// A log as receipts carry it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcLog {
+    /// The emitting contract.
+    pub address: Address,
+    /// Its topics.
+    pub topics: Vec<B256>,
+    /// Its data.
+    pub data: Bytes,
+    /// Index in the block, when known.
+    #[serde(default, with = "quantity::opt_u64", skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+    /// The transaction, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_hash: Option<B256>,
+}
+
+/// The transaction receipt of the bundle that included an op (the fields every bundler sends).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcTransactionReceipt {
+    /// The bundle transaction.
+    pub transaction_hash: B256,
+    /// Its block, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_hash: Option<B256>,
+    /// Its block number, when known.
+    #[serde(default, with = "quantity::opt_u64", skip_serializing_if = "Option::is_none")]
+    pub block_number: Option<u64>,
+    /// Gas the whole bundle used.
+    #[serde(default, with = "quantity::opt_u64", skip_serializing_if = "Option::is_none")]
+    pub gas_used: Option<u64>,
+    /// 1 for success.
+    #[serde(default, with = "quantity::opt_u64", skip_serializing_if = "Option::is_none")]
+    pub status: Option<u64>,
+    /// The bundle's logs (all ops).
+    #[serde(default)]
+    pub logs: Vec<RpcLog>,
+}
+
+/// `eth_getUserOperationReceipt`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOperationReceipt {
+    /// The op's hash.
+    pub user_op_hash: B256,
+    /// The EntryPoint.
+    #[serde(default)]
+    pub entry_point: Address,
+    /// The account.
+    pub sender: Address,
+    /// The op's nonce.
+    #[serde(with = "quantity::u256")]
+    pub nonce: U256,
+    /// The paymaster, if one paid.
+    #[serde(default, with = "quantity::opt_address", skip_serializing_if = "Option::is_none")]
+    pub paymaster: Option<Address>,
+    /// Wei paid.
+    #[serde(with = "quantity::u256")]
+    pub actual_gas_cost: U256,
+    /// Gas charged.
+    #[serde(with = "quantity::u256")]
+    pub actual_gas_used: U256,
+    /// Whether the account's execution succeeded.
+    pub success: bool,
+    /// The revert reason when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The op's logs.
+    #[serde(default)]
+    pub logs: Vec<RpcLog>,
+    /// The bundle's transaction receipt.
+    pub receipt: RpcTransactionReceipt,
+}
+
+/// `eth_getUserOperationByHash`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOperationByHash {
+    /// The op.
+    pub user_operation: RpcUserOperation,
+    /// The EntryPoint.
+    pub entry_point: Address,
+    /// The block that included it, if any yet.
+    #[serde(default, with = "quantity::opt_u64", skip_serializing_if = "Option::is_none")]
+    pub block_number: Option<u64>,
+    /// Its hash, if included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_hash: Option<B256>,
+    /// The bundle transaction, if included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_hash: Option<B256>,
+}
+
+/// One tier of `pimlico_getUserOperationGasPrice`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GasPrice {
+    /// Fee cap.
+    #[serde(with = "quantity::u256")]
+    pub max_fee_per_gas: U256,
+    /// Tip.
+    #[serde(with = "quantity::u256")]
+    pub max_priority_fee_per_gas: U256,
+}
+
+/// `pimlico_getUserOperationGasPrice`: three tiers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GasPrices {
+    /// Cheapest.
+    pub slow: GasPrice,
+    /// Usual.
+    pub standard: GasPrice,
+    /// Fastest.
+    pub fast: GasPrice,
+}
+
+/// The sponsor a paymaster service names (ERC-7677).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sponsor {
+    /// Display name.
+    pub name: String,
+    /// Icon URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+}
+
+/// `pm_getPaymasterStubData` (ERC-7677), v0.7 shape.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymasterStubData {
+    /// Who sponsors, if the service says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sponsor: Option<Sponsor>,
+    /// The paymaster.
+    #[serde(default, with = "quantity::opt_address", skip_serializing_if = "Option::is_none")]
+    pub paymaster: Option<Address>,
+    /// Stub data for estimation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paymaster_data: Option<Bytes>,
+    /// Gas for the paymaster's validation, if the service knows it.
+    #[serde(default, with = "quantity::opt_u256", skip_serializing_if = "Option::is_none")]
+    pub paymaster_verification_gas_limit: Option<U256>,
+    /// Gas for postOp.
+    #[serde(default, with = "quantity::opt_u256", skip_serializing_if = "Option::is_none")]
+    pub paymaster_post_op_gas_limit: Option<U256>,
+    /// Whether the stub is already the final data (no `pm_getPaymasterData` needed).
+    #[serde(default)]
+    pub is_final: bool,
+}
+
+/// `pm_getPaymasterData` (ERC-7677), v0.7 shape.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymasterData {
+    /// The paymaster.
+    #[serde(with = "quantity::opt_address")]
+    pub paymaster: Option<Address>,
+    /// The signed data.
+    #[serde(default)]
+    pub paymaster_data: Bytes,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_operation_round_trips() {
+        let op = UserOperation {
+            sender: Address::repeat_byte(1),
+            nonce: U256::from(5),
+            factory: Some(Address::repeat_byte(2)),
+            factory_data: Bytes::from_static(b"f"),
+            call_data: Bytes::from_static(b"c"),
+            call_gas_limit: 10,
+            verification_gas_limit: 20,
+            pre_verification_gas: U256::from(30),
+            max_fee_per_gas: 40,
+            max_priority_fee_per_gas: 50,
+            paymaster: Some(Address::repeat_byte(3)),
+            paymaster_verification_gas_limit: 60,
+            paymaster_post_op_gas_limit: 70,
+            paymaster_data: Bytes::from_static(b"p"),
+            signature: Bytes::from_static(b"s"),
+        };
+        let json = serde_json::to_value(RpcUserOperation::from(&op)).expect("serialises");
+        assert_eq!(json["callGasLimit"], "0xa");
+        assert_eq!(json["paymasterPostOpGasLimit"], "0x46");
+        let back: RpcUserOperation = serde_json::from_value(json).expect("parses");
+        assert_eq!(UserOperation::try_from(back).expect("fits"), op);
+
+        let plain = UserOperation { sender: Address::repeat_byte(1), ..Default::default() };
+        let json = serde_json::to_value(RpcUserOperation::from(&plain)).expect("serialises");
+        assert!(json.get("factory").is_none() && json.get("paymaster").is_none());
+    }
+
+    #[test]
+    fn reads_what_bundlers_send() {
+        // Nulls for absent optionals, decimal and numeric quantities, extra fields.
+        let text = r#"{
+            "sender": "0x0101010101010101010101010101010101010101",
+            "nonce": "0x0", "factory": null, "factoryData": null, "callData": "0x",
+            "callGasLimit": 100000, "verificationGasLimit": "200000",
+            "preVerificationGas": "0xc350", "maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x1",
+            "paymaster": "0x", "paymasterVerificationGasLimit": null,
+            "paymasterPostOpGasLimit": null, "paymasterData": null,
+            "signature": "0x", "eip7702Auth": null
+        }"#;
+        let op: RpcUserOperation = serde_json::from_str(text).expect("parses");
+        let op = UserOperation::try_from(op).expect("fits");
+        assert_eq!((op.call_gas_limit, op.verification_gas_limit), (100_000, 200_000));
+        assert_eq!((op.factory, op.paymaster), (None, None));
+
+        // A receipt as rundler-style bundlers write it: zero paymaster, "0x" reason, numbers,
+        // full transaction receipt with fields we do not keep.
+        let receipt: UserOperationReceipt = serde_json::from_str(
+            r#"{
+            "userOpHash": "0x1111111111111111111111111111111111111111111111111111111111111111",
+            "entryPoint": "0x0000000071727De22E5E9d8BAf0edAc6f37da032",
+            "sender": "0x0101010101010101010101010101010101010101", "nonce": 3,
+            "paymaster": "0x0000000000000000000000000000000000000000",
+            "actualGasCost": "0x5af3107a4000", "actualGasUsed": "123456",
+            "success": false, "reason": "0x", "logs": [],
+            "receipt": {
+                "transactionHash": "0x2222222222222222222222222222222222222222222222222222222222222222",
+                "blockHash": "0x3333333333333333333333333333333333333333333333333333333333333333",
+                "blockNumber": "0x10", "from": "0x0101010101010101010101010101010101010101",
+                "cumulativeGasUsed": "0x1", "gasUsed": "0x2", "logsBloom": "0x00",
+                "status": "0x0", "effectiveGasPrice": "0x3", "type": "0x2",
+                "logs": [{"address": "0x0101010101010101010101010101010101010101",
+                          "topics": [], "data": "0x", "logIndex": "0x0", "removed": false}]
+            }
+        }"#,
+        )
+        .expect("parses");
+        assert_eq!(receipt.paymaster, None);
+        assert_eq!(receipt.nonce, U256::from(3));
+        assert_eq!(receipt.actual_gas_used, U256::from(123_456));
+        assert_eq!((receipt.receipt.block_number, receipt.receipt.status), (Some(16), Some(0)));
+        assert_eq!(receipt.receipt.logs.len(), 1);
+
+        let estimate: GasEstimate = serde_json::from_str(
+            r#"{"preVerificationGas":"0x1","verificationGas":"0x2","callGasLimit":"0x3"}"#,
+        )
+        .expect("v0.6 name");
+        assert_eq!(estimate.verification_gas_limit, U256::from(2));
+    }
+}

@@ -1,0 +1,394 @@
+//! Pre-flight: run a user operation through the whole EntryPoint v0.7 path without keeping its
+//! effects, and say whether a bundler would include it, what it would cost and what it would do;
+//! estimate its gas limits by simulation.
+
+use alloy_primitives::{Address, Selector, U256, keccak256};
+use alloy_sol_types::SolCall;
+use mandate_abi::{PackedUserOperation, UserOperation, ValidationData, sol::IEntryPoint};
+use revm::{
+    ExecuteEvm, InspectEvm, MainBuilder, context::result::ExecutionResult, primitives::TxKind,
+};
+
+use crate::{
+    BUNDLER, Devnet, SimError,
+    inspector::{EntryPointSelectors, Frame, Phase, PreflightInspector},
+    outcome::BundleOutcome,
+    verdict::{Accepted, Execution, PhaseGas, Rejected, StateChange, Verdict},
+};
+
+fn selector(signature: &str) -> Selector {
+    Selector::from_slice(&keccak256(signature.as_bytes())[..4])
+}
+
+const PACKED_OP: &str = "(address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes)";
+
+fn entry_point_selectors() -> EntryPointSelectors {
+    EntryPointSelectors {
+        validate_user_op: selector(&format!("validateUserOp({PACKED_OP},bytes32,uint256)")),
+        validate_paymaster_user_op: selector(&format!(
+            "validatePaymasterUserOp({PACKED_OP},bytes32,uint256)"
+        )),
+        create_sender: selector("createSender(bytes)"),
+        inner_handle_op: selector(
+            "innerHandleOp(bytes,((address,uint256,uint256,uint256,uint256,uint256,uint256,address,uint256,uint256),bytes32,uint256,uint256,uint256),bytes)",
+        ),
+    }
+}
+
+/// Rejections that mean validation ran to its end: only the signature or the time window
+/// failed, which does not depend on the gas given.
+const COMPLETED_CODES: &[&str] = &["AA22", "AA24", "AA32", "AA34"];
+
+/// Gas limits for a user operation, found by simulation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GasEstimate {
+    /// `verificationGasLimit`: the smallest with which validation (and deployment) completes,
+    /// plus [`VALIDATION_MARGIN`] for paths that differ between a dummy and the real signature.
+    pub verification_gas_limit: u128,
+    /// Smallest `callGasLimit` with which the account's execution succeeds.
+    pub call_gas_limit: u128,
+    /// `paymasterVerificationGasLimit`, found and padded as the account's (0 without a paymaster).
+    pub paymaster_verification_gas_limit: u128,
+    /// `paymasterPostOpGasLimit` needed (0 without a paymaster).
+    pub paymaster_post_op_gas_limit: u128,
+    /// `preVerificationGas` for the op's size, as bundlers compute it.
+    pub pre_verification_gas: U256,
+}
+
+/// An op's limits beside what it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LimitsReport {
+    /// What the op carries.
+    pub given: GasEstimate,
+    /// What it needs.
+    pub needed: GasEstimate,
+}
+
+impl LimitsReport {
+    /// Whether every limit the op carries is at least what it needs.
+    pub fn enough(&self) -> bool {
+        let (g, n) = (&self.given, &self.needed);
+        g.verification_gas_limit >= n.verification_gas_limit
+            && g.call_gas_limit >= n.call_gas_limit
+            && g.paymaster_verification_gas_limit >= n.paymaster_verification_gas_limit
+            && g.paymaster_post_op_gas_limit >= n.paymaster_post_op_gas_limit
+            && g.pre_verification_gas >= n.pre_verification_gas
+    }
+}
+
+/// The share added to the validation limits found by search: a real signature can take a
+/// slightly different path than the dummy one the op was estimated with (1/20 = 5%).
+pub const VALIDATION_MARGIN: u128 = 20;
+
+/// Gas above which estimates give up.
+const MAX_GAS: u128 = 15_000_000;
+
+/// `preVerificationGas` as bundlers price an op's bytes in a bundle of one: calldata cost of
+/// the packed op, a per-op overhead and the bundle's fixed cost.
+pub fn pre_verification_gas(op: &PackedUserOperation) -> U256 {
+    const FIXED: u64 = 21_000;
+    const PER_USER_OP: u64 = 18_300;
+    const PER_USER_OP_WORD: u64 = 4;
+    const ZERO_BYTE: u64 = 4;
+    const NON_ZERO_BYTE: u64 = 16;
+    const SIGNATURE_SIZE: usize = 65;
+    use alloy_sol_types::SolValue;
+    let mut sized = op.clone();
+    if sized.signature.len() < SIGNATURE_SIZE {
+        sized.signature = vec![1u8; SIGNATURE_SIZE].into();
+    }
+    if sized.preVerificationGas.is_zero() {
+        sized.preVerificationGas = U256::from(FIXED);
+    }
+    let packed = sized.abi_encode();
+    let calldata: u64 =
+        packed.iter().map(|b| if *b == 0 { ZERO_BYTE } else { NON_ZERO_BYTE }).sum();
+    let words = packed.len().div_ceil(32) as u64;
+    U256::from(calldata + FIXED + PER_USER_OP + PER_USER_OP_WORD * words)
+}
+
+impl Devnet {
+    fn labelled(&self, mut path: Vec<Frame>) -> Vec<Frame> {
+        for frame in &mut path {
+            frame.label = self.label(frame.address, frame.selector);
+        }
+        path
+    }
+
+    /// Runs `op` through `handleOps` as a bundler would submit it, keeps none of its effects,
+    /// and says what would happen: the verdict, the gas of each phase, the validation data,
+    /// the decoded logs and state changes, the call path to any revert, and ERC-7562 warnings.
+    pub fn check(&mut self, op: &PackedUserOperation) -> Result<Verdict, SimError> {
+        let entry_point = self.deployments().entry_point;
+        let user_op_hash = self.user_op_hash(op);
+        let paymaster = (op.paymasterAndData.len() >= 20)
+            .then(|| Address::from_slice(&op.paymasterAndData[..20]));
+        let factory = (op.initCode.len() >= 20).then(|| Address::from_slice(&op.initCode[..20]));
+        let inspector = PreflightInspector::new(
+            entry_point,
+            op.sender,
+            paymaster,
+            factory,
+            entry_point_selectors(),
+        );
+        let call = IEntryPoint::handleOpsCall { ops: vec![op.clone()], beneficiary: BUNDLER };
+        let tx = self.tx(
+            BUNDLER,
+            TxKind::Call(entry_point),
+            U256::ZERO,
+            call.abi_encode().into(),
+            crate::BLOCK_GAS_LIMIT,
+        )?;
+        let mut evm = self.evm_context().build_mainnet_with_inspector(inspector);
+        let run = evm.inspect_tx(tx).map_err(|e| SimError::Evm(e.to_string()))?;
+        let seen = std::mem::take(&mut evm.inspector.seen);
+        drop(evm);
+
+        // Staked factories and paymasters may use their own storage.
+        let mut warnings = Vec::with_capacity(seen.violations.len());
+        for violation in &seen.violations {
+            if let crate::RuleViolation::EntityStorage { entity, .. } = violation {
+                let info = self
+                    .call_sol(entry_point, &IEntryPoint::getDepositInfoCall { account: *entity })?;
+                if info.staked {
+                    continue;
+                }
+            }
+            warnings.push(violation.clone());
+        }
+        let phase_gas = |phase: Phase| {
+            seen.gas.iter().filter(|(p, _)| *p == phase).map(|(_, g)| *g).sum::<u64>()
+        };
+        let has_phase = |phase: Phase| seen.gas.iter().any(|(p, _)| *p == phase);
+        let outcome = match run.result {
+            ExecutionResult::Success { gas, logs, .. } => {
+                let state_changes = run
+                    .state
+                    .iter()
+                    .filter(|(_, account)| account.is_touched())
+                    .filter_map(|(address, account)| {
+                        let before = self.balance(*address);
+                        let storage_writes =
+                            account.storage.values().filter(|s| s.is_changed()).count();
+                        let deployed = account.is_created();
+                        let balance = (before != account.info.balance)
+                            .then_some((before, account.info.balance));
+                        (balance.is_some() || storage_writes > 0 || deployed).then_some(
+                            StateChange { address: *address, balance, storage_writes, deployed },
+                        )
+                    })
+                    .collect();
+                (Some((gas.tx_gas_used(), logs, state_changes)), None)
+            }
+            ExecutionResult::Revert { output, .. } => (None, Some(output)),
+            ExecutionResult::Halt { reason, .. } => {
+                return Err(SimError::Halted { to: entry_point, reason: format!("{reason:?}") });
+            }
+        };
+        match outcome {
+            (Some((tx_gas, logs, state_changes)), _) => {
+                let receipts = self.receipts(entry_point, logs.clone());
+                let receipt = receipts.first().ok_or_else(|| {
+                    SimError::Evm("handleOps succeeded without a UserOperationEvent".into())
+                })?;
+                let execution = if receipt.success {
+                    Execution::Succeeded
+                } else {
+                    Execution::Reverted {
+                        revert: receipt.revert_reason.clone(),
+                        path: self.labelled(seen.execution_revert_path.clone()),
+                    }
+                };
+                Ok(Verdict::Accepted(Box::new(Accepted {
+                    user_op_hash,
+                    validation: ValidationData::unpack(
+                        seen.account_validation_data.unwrap_or_default(),
+                    ),
+                    paymaster_validation: seen
+                        .paymaster_validation_data
+                        .map(ValidationData::unpack),
+                    gas: PhaseGas {
+                        deployment: has_phase(Phase::Deployment)
+                            .then(|| phase_gas(Phase::Deployment)),
+                        account_validation: phase_gas(Phase::AccountValidation),
+                        paymaster_validation: has_phase(Phase::PaymasterValidation)
+                            .then(|| phase_gas(Phase::PaymasterValidation)),
+                        execution: phase_gas(Phase::Execution),
+                        handle_ops: tx_gas,
+                    },
+                    actual_gas_used: receipt.actual_gas_used,
+                    actual_gas_cost: receipt.actual_gas_cost,
+                    execution,
+                    logs: logs.iter().map(|l| self.log_decoder().decode(l)).collect(),
+                    state_changes,
+                    warnings,
+                })))
+            }
+            (None, Some(output)) => {
+                let rejection = match self.bundle_revert(&output) {
+                    BundleOutcome::Rejected(rejection) => rejection,
+                    other => {
+                        return Err(SimError::Evm(format!(
+                            "handleOps reverted outside validation: {other:?}"
+                        )));
+                    }
+                };
+                Ok(Verdict::Rejected(Box::new(Rejected {
+                    user_op_hash,
+                    rejection,
+                    path: self.labelled(seen.revert_path),
+                    warnings,
+                })))
+            }
+            (None, None) => Err(SimError::Evm("handleOps gave no result".into())),
+        }
+    }
+
+    /// Whether validation of `op` runs to its end (a failed signature or time window still
+    /// counts: they do not depend on gas).
+    fn validation_completes(
+        &mut self,
+        op: &UserOperation,
+    ) -> Result<Result<(), Rejected>, SimError> {
+        match self.check(&op.pack())? {
+            Verdict::Accepted(_) => Ok(Ok(())),
+            Verdict::Rejected(r) => {
+                let completed =
+                    r.rejection.code.as_deref().is_some_and(|c| COMPLETED_CODES.contains(&c));
+                Ok(if completed { Ok(()) } else { Err(*r) })
+            }
+        }
+    }
+
+    /// The smallest value in `low..=high` for which `ok` holds, given that it holds at `high`.
+    fn smallest(
+        low: u128,
+        high: u128,
+        mut ok: impl FnMut(u128) -> Result<bool, SimError>,
+    ) -> Result<u128, SimError> {
+        let (mut low, mut high) = (low, high);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if ok(mid)? {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        Ok(high)
+    }
+
+    /// Estimates `op`'s gas limits by simulation, as a bundler's `eth_estimateUserOperationGas`
+    /// does: binary searches over the limits on a copy of the chain where the sender can pay,
+    /// with [`VALIDATION_MARGIN`] added to the validation limits. The signature may be a dummy
+    /// of the right shape (see [`mandate_abi::DUMMY_ECDSA_SIGNATURE`]).
+    pub fn estimate_gas(&self, op: &UserOperation) -> Result<GasEstimate, SimError> {
+        let mut estimate = self.minimal_gas(op)?;
+        estimate.verification_gas_limit += estimate.verification_gas_limit / VALIDATION_MARGIN;
+        estimate.paymaster_verification_gas_limit +=
+            estimate.paymaster_verification_gas_limit / VALIDATION_MARGIN;
+        let mut sized = op.clone();
+        sized.verification_gas_limit = estimate.verification_gas_limit;
+        sized.call_gas_limit = estimate.call_gas_limit;
+        sized.paymaster_verification_gas_limit = estimate.paymaster_verification_gas_limit;
+        estimate.pre_verification_gas = pre_verification_gas(&sized.pack());
+        Ok(estimate)
+    }
+
+    /// The smallest limits with which `op` validates and executes, found by search.
+    fn minimal_gas(&self, op: &UserOperation) -> Result<GasEstimate, SimError> {
+        let mut sim = self.clone();
+        sim.set_balance(op.sender, U256::from(10u128.pow(30)));
+        let mut probe = op.clone();
+        probe.verification_gas_limit = MAX_GAS;
+        probe.call_gas_limit = MAX_GAS / 4;
+        if op.paymaster.is_some() {
+            probe.paymaster_verification_gas_limit = MAX_GAS / 4;
+            probe.paymaster_post_op_gas_limit = MAX_GAS / 8;
+        }
+        if let Err(rejected) = sim.validation_completes(&probe)? {
+            return Err(SimError::ValidationFails(Box::new(rejected)));
+        }
+        let verification_gas_limit = Self::smallest(0, MAX_GAS, |v| {
+            let mut o = probe.clone();
+            o.verification_gas_limit = v;
+            Ok(sim.validation_completes(&o)?.is_ok())
+        })?;
+        probe.verification_gas_limit = verification_gas_limit;
+        let paymaster_verification_gas_limit = if op.paymaster.is_some() {
+            let found = Self::smallest(0, MAX_GAS / 4, |v| {
+                let mut o = probe.clone();
+                o.paymaster_verification_gas_limit = v;
+                Ok(sim.validation_completes(&o)?.is_ok())
+            })?;
+            probe.paymaster_verification_gas_limit = found;
+            found
+        } else {
+            0
+        };
+        let call_gas_limit = sim.estimate_call_gas(op)?;
+        Ok(GasEstimate {
+            verification_gas_limit,
+            call_gas_limit,
+            paymaster_verification_gas_limit,
+            paymaster_post_op_gas_limit: if op.paymaster.is_some() {
+                op.paymaster_post_op_gas_limit
+            } else {
+                0
+            },
+            pre_verification_gas: pre_verification_gas(&op.pack()),
+        })
+    }
+
+    /// The smallest gas the account's execution of `op.call_data` needs, called from the
+    /// EntryPoint as `innerHandleOp` calls it (deploying the account first on this copy if the
+    /// op has a factory).
+    fn estimate_call_gas(&mut self, op: &UserOperation) -> Result<u128, SimError> {
+        let entry_point = self.deployments().entry_point;
+        if let Some(factory) = op.factory.filter(|_| !self.has_code(op.sender)) {
+            self.transact(BUNDLER, factory, U256::ZERO, op.factory_data.clone())?;
+        }
+        let intrinsic =
+            21_000 + op.call_data.iter().map(|b| if *b == 0 { 4u64 } else { 16 }).sum::<u64>();
+        let run = |sim: &mut Self, gas: u128| -> Result<ExecutionResult, SimError> {
+            let tx = sim.tx(
+                entry_point,
+                TxKind::Call(op.sender),
+                U256::ZERO,
+                op.call_data.clone(),
+                intrinsic + gas as u64,
+            )?;
+            let mut evm = sim.evm_context().build_mainnet();
+            evm.transact(tx).map(|r| r.result).map_err(|e| SimError::Evm(e.to_string()))
+        };
+        match run(self, MAX_GAS)? {
+            ExecutionResult::Success { .. } => {}
+            ExecutionResult::Revert { output, .. } => {
+                return Err(SimError::ExecutionReverts(self.decoder().decode(&output)));
+            }
+            ExecutionResult::Halt { reason, .. } => {
+                return Err(SimError::Halted { to: op.sender, reason: format!("{reason:?}") });
+            }
+        }
+        // The EntryPoint passes callGasLimit to the call; allow for the 63/64 rule of nested calls.
+        let found = Self::smallest(0, MAX_GAS, |g| {
+            Ok(matches!(run(self, g)?, ExecutionResult::Success { .. }))
+        })?;
+        Ok(found + found / 63)
+    }
+
+    /// Compares `op`'s limits with the least it needs, before it is sent.
+    pub fn check_limits(&self, op: &UserOperation) -> Result<LimitsReport, SimError> {
+        let needed = self.minimal_gas(op)?;
+        Ok(LimitsReport {
+            given: GasEstimate {
+                verification_gas_limit: op.verification_gas_limit,
+                call_gas_limit: op.call_gas_limit,
+                paymaster_verification_gas_limit: op.paymaster_verification_gas_limit,
+                paymaster_post_op_gas_limit: op.paymaster_post_op_gas_limit,
+                pre_verification_gas: op.pre_verification_gas,
+            },
+            needed,
+        })
+    }
+}

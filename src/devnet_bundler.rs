@@ -1,0 +1,226 @@
+//! An in-process bundler over the embedded devnet: [`DevnetBundler`] implements
+//! [`mandate_bundler::Bundler`] by running `handleOps` in revm, so code written against the
+//! trait runs without any server.
+//!
+//! ```
+//! use alloy_signer_local::PrivateKeySigner;
+//! use mandate::{
+//!     bundler::{Bundler, WaitOptions},
+//!     demo::SessionOps,
+//!     devnet_bundler::DevnetBundler,
+//!     sim::Devnet,
+//! };
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut devnet = Devnet::new()?;
+//! let (owner, session_key) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+//! let ops = SessionOps::new(*devnet.deployments(), devnet.chain_id(), owner, session_key);
+//! let (factory, query) = ops.account_query();
+//! let ops = ops.with_account(devnet.call_sol(factory, &query)?);
+//! devnet.set_balance(ops.account, alloy_primitives::U256::from(10u128.pow(18)));
+//! let bundler = DevnetBundler::new(devnet);
+//! let entry_point = ops.deployments.entry_point;
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! let receipt = runtime.block_on(async {
+//!     let mut op = ops.create_account_user_op();
+//!     ops.sign_owner(&mut op)?;
+//!     let hash = bundler.send_user_operation(&op, entry_point).await?;
+//!     Ok::<_, Box<dyn std::error::Error>>(bundler.wait_for_receipt(hash, &WaitOptions::default()).await?)
+//! })?;
+//! assert!(receipt.success);
+//! assert_eq!(receipt.sender, ops.account);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, MutexGuard},
+};
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+use mandate_abi::UserOperation;
+use mandate_bundler::{
+    Bundler, BundlerError, GasEstimate, RpcFailure, RpcLog, RpcTransactionReceipt,
+    UserOperationReceipt,
+};
+use mandate_sim::{BundleOutcome, Devnet, OpReceipt};
+
+/// Gas limits [`DevnetBundler`] suggests: generous fixed values (the devnet charges what is
+/// used; it does not search for tight limits as a bundler's estimation does).
+pub const DEVNET_GAS_ESTIMATE: (u128, u128, u64) = (1_500_000, 600_000, 60_000);
+
+/// A bundler that runs each op it is sent at once in its own `handleOps` on the embedded
+/// devnet, and keeps the receipts.
+#[derive(Debug)]
+pub struct DevnetBundler {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    devnet: Devnet,
+    bundles: u64,
+    receipts: HashMap<B256, UserOperationReceipt>,
+}
+
+impl DevnetBundler {
+    /// A bundler over `devnet`.
+    pub fn new(devnet: Devnet) -> Self {
+        Self { inner: Mutex::new(Inner { devnet, bundles: 0, receipts: HashMap::new() }) }
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, BundlerError> {
+        self.inner.lock().map_err(|_| BundlerError::Backend("devnet lock poisoned".into()))
+    }
+
+    /// Runs `f` on the devnet (to read state or change it between ops).
+    pub fn with_devnet<R>(&self, f: impl FnOnce(&mut Devnet) -> R) -> Result<R, BundlerError> {
+        Ok(f(&mut self.lock()?.devnet))
+    }
+
+    /// Gives the devnet back.
+    pub fn into_devnet(self) -> Result<Devnet, BundlerError> {
+        self.inner
+            .into_inner()
+            .map(|inner| inner.devnet)
+            .map_err(|_| BundlerError::Backend("devnet lock poisoned".into()))
+    }
+
+    fn send(&self, op: &UserOperation, entry_point: Address) -> Result<B256, BundlerError> {
+        const METHOD: &str = "eth_sendUserOperation";
+        let mut inner = self.lock()?;
+        let chain_id = inner.devnet.chain_id();
+        if entry_point != inner.devnet.deployments().entry_point {
+            return Err(BundlerError::Rpc(RpcFailure::new(
+                METHOD,
+                -32602,
+                format!("unsupported entry point {entry_point}"),
+                None,
+            )));
+        }
+        let hash = op.hash(entry_point, chain_id);
+        if inner.receipts.contains_key(&hash) {
+            return Err(BundlerError::Rpc(RpcFailure::new(
+                METHOD,
+                -32602,
+                "user operation already known".into(),
+                None,
+            )));
+        }
+        let outcome =
+            inner.devnet.handle_op(op.pack()).map_err(|e| BundlerError::Backend(e.to_string()))?;
+        match outcome {
+            BundleOutcome::Included { tx_gas_used, receipts } => {
+                inner.bundles += 1;
+                let tx_hash = keccak256(
+                    [&chain_id.to_be_bytes()[..], &inner.bundles.to_be_bytes(), hash.as_slice()]
+                        .concat(),
+                );
+                let number = inner.bundles;
+                for r in receipts {
+                    let receipt =
+                        receipt(&r, entry_point, op.paymaster, tx_hash, number, tx_gas_used);
+                    inner.receipts.insert(r.user_op_hash, receipt);
+                }
+                Ok(hash)
+            }
+            // As a bundler's simulation would: -32500 with the EntryPoint's reason.
+            BundleOutcome::Rejected(rejection) => {
+                let mut message = rejection.reason.clone();
+                if let Some(inner) = &rejection.inner {
+                    message.push_str(&format!(": {inner}"));
+                }
+                Err(BundlerError::Rpc(RpcFailure::new(METHOD, -32500, message, None)))
+            }
+            BundleOutcome::Reverted(revert) => Err(BundlerError::Rpc(RpcFailure::new(
+                METHOD,
+                -32500,
+                format!("handleOps reverted: {revert}"),
+                None,
+            ))),
+        }
+    }
+}
+
+fn receipt(
+    r: &OpReceipt,
+    entry_point: Address,
+    paymaster: Option<Address>,
+    transaction_hash: B256,
+    block_number: u64,
+    tx_gas_used: u64,
+) -> UserOperationReceipt {
+    let logs: Vec<RpcLog> = r
+        .logs
+        .iter()
+        .map(|log| RpcLog {
+            address: log.address,
+            topics: log.data.topics().to_vec(),
+            data: log.data.data.clone(),
+            log_index: None,
+            transaction_hash: Some(transaction_hash),
+        })
+        .collect();
+    UserOperationReceipt {
+        user_op_hash: r.user_op_hash,
+        entry_point,
+        sender: r.sender,
+        nonce: r.nonce,
+        paymaster,
+        actual_gas_cost: r.actual_gas_cost,
+        actual_gas_used: r.actual_gas_used,
+        success: r.success,
+        reason: r.revert_reason.as_ref().map(ToString::to_string),
+        logs: logs.clone(),
+        receipt: RpcTransactionReceipt {
+            transaction_hash,
+            block_hash: None,
+            block_number: Some(block_number),
+            gas_used: Some(tx_gas_used),
+            status: Some(1),
+            logs,
+        },
+    }
+}
+
+impl Bundler for DevnetBundler {
+    async fn chain_id(&self) -> Result<u64, BundlerError> {
+        Ok(self.lock()?.devnet.chain_id())
+    }
+
+    async fn supported_entry_points(&self) -> Result<Vec<Address>, BundlerError> {
+        Ok(vec![self.lock()?.devnet.deployments().entry_point])
+    }
+
+    async fn estimate_user_operation_gas(
+        &self,
+        _op: &UserOperation,
+        _entry_point: Address,
+    ) -> Result<GasEstimate, BundlerError> {
+        let (verification, call, pre_verification) = DEVNET_GAS_ESTIMATE;
+        Ok(GasEstimate {
+            pre_verification_gas: U256::from(pre_verification),
+            verification_gas_limit: U256::from(verification),
+            call_gas_limit: U256::from(call),
+            paymaster_verification_gas_limit: Some(U256::from(verification)),
+            paymaster_post_op_gas_limit: Some(U256::from(call)),
+        })
+    }
+
+    async fn send_user_operation(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+    ) -> Result<B256, BundlerError> {
+        self.send(op, entry_point)
+    }
+
+    async fn get_user_operation_receipt(
+        &self,
+        user_op_hash: B256,
+    ) -> Result<Option<UserOperationReceipt>, BundlerError> {
+        Ok(self.lock()?.receipts.get(&user_op_hash).cloned())
+    }
+}

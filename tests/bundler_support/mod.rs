@@ -1,0 +1,341 @@
+//! The end-to-end harness: real anvil and real Alto from the pinned npm packages in `e2e/`,
+//! on 127.0.0.1 at free ports, with the EntryPoint at its canonical address and Mandate's
+//! contracts deployed as on the embedded devnet. Dropping the harness (also while a test
+//! panics) kills both processes.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_rpc_client::RpcClient;
+use alloy_sol_types::{SolCall, SolValue};
+use mandate::{
+    abi::{ENTRY_POINT_V07, sol::IEntryPoint},
+    contracts::{artifacts, names},
+    sim::{Deployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER},
+};
+use serde_json::{Value, json};
+
+/// anvil's first dev account: deploys the contracts (anvil signs for it).
+pub const DEPLOYER: Address =
+    alloy_primitives::address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+/// anvil's second dev key: Alto's executor.
+const EXECUTOR_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+/// anvil's third dev key: Alto's utility wallet.
+const UTILITY_KEY: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+
+/// A child process killed when dropped.
+struct Process {
+    name: &'static str,
+    child: Child,
+    log: Option<PathBuf>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking()
+            && let Some(log) = &self.log
+        {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(60).collect();
+            eprintln!("--- last lines of {} ({}) ---", self.name, log.display());
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+fn e2e_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e")
+}
+
+fn anvil_bin() -> PathBuf {
+    e2e_dir().join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
+}
+
+fn alto_entry() -> PathBuf {
+    e2e_dir().join("node_modules/@pimlico/alto/esm/cli/alto.js")
+}
+
+/// Whether every package `e2e/package.json` pins is installed at its pinned version.
+fn pinned_versions_installed() -> bool {
+    let read = |path: PathBuf| -> Option<Value> {
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    };
+    let Some(manifest) = read(e2e_dir().join("package.json")) else { return false };
+    let Some(pins) = manifest["dependencies"].as_object() else { return false };
+    pins.iter().all(|(name, version)| {
+        read(e2e_dir().join("node_modules").join(name).join("package.json"))
+            .is_some_and(|installed| installed["version"] == *version)
+    })
+}
+
+/// Installs the pinned anvil and Alto (`npm ci` in `e2e/`) unless they are there.
+fn ensure_installed() {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if anvil_bin().exists() && alto_entry().exists() && pinned_versions_installed() {
+        return;
+    }
+    let started = Instant::now();
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(e2e_dir())
+        .status()
+        .expect("npm runs (node and npm are needed for the end-to-end tests)");
+    assert!(status.success(), "npm ci in e2e/ failed: {status}");
+    eprintln!("npm ci in e2e/ took {:?}", started.elapsed());
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind loopback").local_addr().expect("addr").port()
+}
+
+fn log_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}.log", std::process::id()))
+}
+
+/// JSON-RPC to anvil.
+#[derive(Clone, Debug)]
+pub struct Node {
+    rpc: RpcClient,
+}
+
+impl Node {
+    fn new(url: &str) -> Self {
+        Self { rpc: RpcClient::new_http(url.parse().expect("url")) }
+    }
+
+    /// Any call; panics with the method on failure.
+    pub async fn request<R: alloy_json_rpc::RpcRecv>(
+        &self,
+        method: &'static str,
+        params: Value,
+    ) -> R {
+        self.rpc.request(method, params).await.unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    /// `eth_call` of a typed call.
+    pub async fn call<C: SolCall>(&self, to: Address, call: &C) -> C::Return {
+        let out: Bytes = self
+            .request(
+                "eth_call",
+                json!([{"to": to, "data": Bytes::from(call.abi_encode())}, "latest"]),
+            )
+            .await;
+        C::abi_decode_returns(&out).expect("decodes")
+    }
+
+    /// A transaction from the deployer (anvil signs, automine includes it); its receipt.
+    pub async fn transact(&self, to: Option<Address>, value: U256, data: Bytes) -> Value {
+        let mut tx = json!({"from": DEPLOYER, "data": data, "value": value, "gas": "0x1c9c380"});
+        if let Some(to) = to {
+            tx["to"] = json!(to);
+        }
+        let hash: B256 = self.request("eth_sendTransaction", json!([tx])).await;
+        let mut receipt: Value = Value::Null;
+        for _ in 0..200 {
+            receipt = self.request("eth_getTransactionReceipt", json!([hash])).await;
+            if !receipt.is_null() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(receipt["status"], "0x1", "transaction failed: {receipt}");
+        receipt
+    }
+
+    /// Deploys an embedded contract.
+    pub async fn deploy(&self, name: &str, args: &[u8]) -> Address {
+        let contract = artifacts().get(name).expect("embedded artifact");
+        let code: Bytes = [contract.bytecode.as_ref(), args].concat().into();
+        let receipt = self.transact(None, U256::ZERO, code).await;
+        serde_json::from_value(receipt["contractAddress"].clone()).expect("contract address")
+    }
+
+    /// Sets a balance.
+    pub async fn set_balance(&self, who: Address, wei: U256) {
+        let _: Value = self.request("anvil_setBalance", json!([who, wei])).await;
+    }
+
+    /// Moves a deployed contract's code and storage to `target` (the EntryPoint's canonical
+    /// address). Its constructor's SenderCreator stays where it was created (its address is an
+    /// immutable of the runtime); a copy goes to where the EntryPoint's own first CREATE would
+    /// put it, which is where ERC-4337's simulation contract looks for it.
+    async fn move_to(&self, deployed: Address, target: Address) {
+        let code: Bytes = self.request("eth_getCode", json!([deployed, "latest"])).await;
+        let _: Value = self.request("anvil_setCode", json!([target, code])).await;
+        for slot in 0u64..16 {
+            let slot = B256::from(U256::from(slot));
+            let value: B256 =
+                self.request("eth_getStorageAt", json!([deployed, slot, "latest"])).await;
+            if !value.is_zero() {
+                let _: Value =
+                    self.request("anvil_setStorageAt", json!([target, slot, value])).await;
+            }
+        }
+        let sender_creator: Bytes =
+            self.request("eth_getCode", json!([deployed.create(1), "latest"])).await;
+        assert!(!sender_creator.is_empty(), "the EntryPoint created its SenderCreator");
+        let _: Value =
+            self.request("anvil_setCode", json!([target.create(1), sender_creator])).await;
+    }
+}
+
+/// anvil + Alto with Mandate's contracts.
+pub struct Harness {
+    /// anvil's URL.
+    pub node_url: String,
+    /// Alto's URL.
+    pub bundler_url: String,
+    /// JSON-RPC to anvil.
+    pub node: Node,
+    /// Where the contracts are.
+    pub deployments: Deployments,
+    /// anvil's chain id.
+    pub chain_id: u64,
+    /// From the start to Alto answering (without `npm ci`).
+    pub started_in: Duration,
+    /// Of which anvil up and contracts deployed.
+    pub deployed_in: Duration,
+    alto: Process,
+    anvil: Process,
+}
+
+async fn wait_until_up(url: &str, method: &'static str, what: &str, process: &mut Process) {
+    let rpc = RpcClient::new_http(url.parse().expect("url"));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(Ok(_)) =
+            tokio::time::timeout(Duration::from_secs(2), rpc.request::<_, Value>(method, ())).await
+        {
+            return;
+        }
+        if let Ok(Some(status)) = process.child.try_wait() {
+            panic!("{what} exited with {status}");
+        }
+        assert!(Instant::now() < deadline, "{what} did not come up at {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl Harness {
+    /// Installs (if needed) and starts anvil, deploys the contracts, starts Alto.
+    pub async fn start() -> Self {
+        ensure_installed();
+        let started = Instant::now();
+
+        let port = free_port();
+        let anvil_log = log_file("anvil");
+        let mut anvil = Process {
+            name: "anvil",
+            child: Command::new(anvil_bin())
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .stdout(Stdio::from(std::fs::File::create(&anvil_log).expect("log file")))
+                .stderr(Stdio::null())
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("anvil starts"),
+            log: Some(anvil_log),
+        };
+        let node_url = format!("http://127.0.0.1:{port}");
+        wait_until_up(&node_url, "eth_chainId", "anvil", &mut anvil).await;
+        let node = Node::new(&node_url);
+        let chain_id: U256 = node.request("eth_chainId", json!([])).await;
+        let chain_id = chain_id.to::<u64>();
+
+        // The same genesis as the embedded devnet (mandate_sim::Devnet::new).
+        let entry_point = node.deploy(names::ENTRY_POINT, &[]).await;
+        node.move_to(entry_point, ENTRY_POINT_V07).await;
+        let smart_session = node.deploy(names::SMART_SESSION, &[]).await;
+        let sudo_policy = node.deploy(names::SUDO_POLICY, &[]).await;
+        let ecdsa_session_validator = node.deploy(names::ECDSA_SESSION_VALIDATOR, &[]).await;
+        let k1_validator = node.deploy(names::K1_VALIDATOR, &[]).await;
+        let account_implementation =
+            node.deploy(names::ACCOUNT, &ENTRY_POINT_V07.abi_encode()).await;
+        let account_factory =
+            node.deploy(names::ACCOUNT_FACTORY, &account_implementation.abi_encode()).await;
+        let test_erc20 = node.deploy(names::TEST_ERC20, &[]).await;
+        let test_erc721 = node.deploy(names::TEST_ERC721, &[]).await;
+        let uni_action_policy = node.deploy(names::UNI_ACTION_POLICY, &[]).await;
+        let time_frame_policy = node.deploy(names::TIME_FRAME_POLICY, &[]).await;
+        let erc20_spending_limit_policy =
+            node.deploy(names::ERC20_SPENDING_LIMIT_POLICY, &[]).await;
+        let usage_limit_policy = node.deploy(names::USAGE_LIMIT_POLICY, &[]).await;
+        let value_limit_policy = node.deploy(names::VALUE_LIMIT_POLICY, &[]).await;
+        let verifying_paymaster = node
+            .deploy(
+                names::VERIFYING_PAYMASTER,
+                &(ENTRY_POINT_V07, PAYMASTER_SIGNER).abi_encode_params(),
+            )
+            .await;
+        let deposit = IEntryPoint::depositToCall { account: verifying_paymaster }.abi_encode();
+        node.transact(Some(ENTRY_POINT_V07), U256::from(PAYMASTER_DEPOSIT), deposit.into()).await;
+        let deployments = Deployments {
+            entry_point: ENTRY_POINT_V07,
+            smart_session,
+            sudo_policy,
+            ecdsa_session_validator,
+            k1_validator,
+            account_implementation,
+            account_factory,
+            test_erc20,
+            test_erc721,
+            uni_action_policy,
+            time_frame_policy,
+            erc20_spending_limit_policy,
+            usage_limit_policy,
+            value_limit_policy,
+            verifying_paymaster,
+        };
+        let deployed_in = started.elapsed();
+
+        let port = free_port();
+        let alto_log = log_file("alto");
+        let log = std::fs::File::create(&alto_log).expect("log file");
+        let mut alto = Process {
+            name: "alto",
+            child: Command::new("node")
+                .arg("--require")
+                .arg(e2e_dir().join("loopback.cjs"))
+                .arg(alto_entry())
+                .args(["--entrypoints", &ENTRY_POINT_V07.to_checksum(None)])
+                .args(["--executor-private-keys", EXECUTOR_KEY])
+                .args(["--utility-private-key", UTILITY_KEY])
+                .args(["--rpc-url", &node_url])
+                .args(["--safe-mode", "false"])
+                .args(["--port", &port.to_string()])
+                .args(["--log-level", "warn"])
+                .current_dir(e2e_dir())
+                .stdout(Stdio::from(log.try_clone().expect("log file")))
+                .stderr(Stdio::from(log))
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("node runs Alto"),
+            log: Some(alto_log),
+        };
+        let bundler_url = format!("http://127.0.0.1:{port}/rpc");
+        wait_until_up(&bundler_url, "eth_supportedEntryPoints", "Alto", &mut alto).await;
+        Self {
+            node_url,
+            bundler_url,
+            node,
+            deployments,
+            chain_id,
+            started_in: started.elapsed(),
+            deployed_in,
+            alto,
+            anvil,
+        }
+    }
+}
