@@ -14,5 +14,5 @@ console.log("operation            mandate (Rust)   module-sdk/viem (Node)   rati
 for (const [name, nodeNs] of Object.entries(node)) {
   const est = JSON.parse(readFileSync(`target/criterion/encode/${name}/new/estimates.json`, "utf8"));
   const rustNs = est.mean.point_estimate;
-  console.log(name.padEnd(20), fmt(rustNs).padStart(14), fmt(nodeNs).padStart(24), (nodeNs / rustNs).toFixed(0).padStart(7) + "x");
+  console.log(name.padEnd(26), fmt(rustNs).padStart(12), fmt(nodeNs).padStart(20), (nodeNs / rustNs).toFixed(0).padStart(7) + "x");
 }'

@@ -9,7 +9,9 @@
 //! - [`contracts`]: the compiled Solidity modules, embedded;
 //! - [`sim`]: the EntryPoint and the modules running in revm;
 //! - [`bundler`]: an ERC-4337 bundler client and the [`bundler::Bundler`] trait, which
-//!   [`devnet_bundler::DevnetBundler`] implements in process over the devnet.
+//!   [`devnet_bundler::DevnetBundler`] implements in process over the devnet;
+//! - [`policy`]: the local evaluator of SmartSession's verdict, over the devnet's storage
+//!   through [`policy_sim`].
 //!
 //! [`demo`] tells the whole story on the embedded devnet:
 //!
@@ -24,8 +26,10 @@
 
 pub mod demo;
 pub mod devnet_bundler;
+pub mod policy_sim;
 
 pub use mandate_abi as abi;
 pub use mandate_bundler as bundler;
 pub use mandate_contracts as contracts;
+pub use mandate_policy as policy;
 pub use mandate_sim as sim;

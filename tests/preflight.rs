@@ -136,11 +136,16 @@ fn banned_opcodes_and_foreign_storage_in_validation_are_warnings() {
     world.devnet.set_code(sender, raw_account(&prologue));
     let verdict = world.devnet.check(&raw_op(sender)).unwrap();
     let a = accepted(&verdict);
-    assert!(a.warnings.contains(&RuleViolation::BannedOpcode {
-        phase: Phase::AccountValidation,
-        address: sender,
-        opcode: "TIMESTAMP"
-    }));
+    assert!(
+        a.warnings.contains(&RuleViolation::BannedOpcode {
+            phase: Phase::AccountValidation,
+            address: sender,
+            opcode: "TIMESTAMP"
+        }),
+        "{:?} {:?}",
+        a.warnings,
+        a.gas
+    );
     assert!(
         a.warnings.iter().any(|w| matches!(w, RuleViolation::UnassociatedStorage { address, write: false, .. } if *address == token)),
         "{:?}",

@@ -111,6 +111,8 @@ pub(crate) struct PreflightInspector {
     factory: Option<Address>,
     selectors: EntryPointSelectors,
     stack: Vec<OpenFrame>,
+    /// The phase of the innermost frame that has one (kept up to date: `step` runs per opcode).
+    current: Option<Phase>,
     /// Hashes whose preimage starts with the sender's address: slots from there on (up to 128)
     /// are associated with it.
     associated: Vec<U256>,
@@ -135,6 +137,7 @@ impl PreflightInspector {
             factory,
             selectors,
             stack: Vec::new(),
+            current: None,
             associated: Vec::new(),
             pending_keccak: None,
             after_gas: false,
@@ -144,7 +147,7 @@ impl PreflightInspector {
     }
 
     fn phase(&self) -> Option<Phase> {
-        self.stack.iter().rev().find_map(|f| f.phase)
+        self.current
     }
 
     /// The phase a call from the EntryPoint's own code starts, if any.
@@ -178,6 +181,9 @@ impl PreflightInspector {
     fn open(&mut self, caller: Address, target: Address, input: &[u8]) {
         let selector = (input.len() >= 4).then(|| Selector::from_slice(&input[..4]));
         let phase = self.phase_of(caller, target, selector);
+        if phase.is_some() {
+            self.current = phase;
+        }
         self.stack
             .push(OpenFrame { frame: Frame { address: target, selector, label: None }, phase });
     }
@@ -185,6 +191,9 @@ impl PreflightInspector {
     fn close(&mut self, reverted: bool, gas_spent: u64, output: &Bytes) {
         let path = self.path();
         let Some(frame) = self.stack.pop() else { return };
+        if frame.phase.is_some() {
+            self.current = self.stack.iter().rev().find_map(|f| f.phase);
+        }
         if reverted {
             // Keep the deepest frame of a chain of reverts: where the failure started.
             let deeper = self.seen.revert_path.len() > path.len()

@@ -1,0 +1,77 @@
+//! Errors: what the evaluator cannot model, and why enabling a session would revert.
+
+use alloy_primitives::{Address, Bytes};
+use mandate_abi::PermissionId;
+
+/// The evaluator cannot give the contract's verdict for this input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvalError {
+    /// A policy contract the evaluator has no model of.
+    #[error("policy {0} is not modelled")]
+    UnknownPolicy(Address),
+    /// A session validator the evaluator has no model of.
+    #[error("session validator {0} is not modelled")]
+    UnknownSessionValidator(Address),
+    /// The signature is an ENABLE / UNSAFE_ENABLE one, which this evaluator does not model.
+    #[error("ENABLE and UNSAFE_ENABLE signatures are not modelled")]
+    EnableModeNotModelled,
+    /// The EVM would run out of gas (a malformed encoding asks for absurd copies or loops).
+    #[error("the contract would run out of gas on this encoding")]
+    OutOfGas,
+    /// The ENABLE payload is a FastLZ stream whose back references reach before its input (or
+    /// that expands without bound): the contract's answer depends on memory not modelled.
+    #[error("the ENABLE payload's FastLZ stream reads memory before its input")]
+    MalformedEnablePayload,
+    /// The state does not belong to the op's sender.
+    #[error("the state is of account {state}, the op is sent by {sender}")]
+    WrongAccount {
+        /// The state's account.
+        state: Address,
+        /// The op's sender.
+        sender: Address,
+    },
+}
+
+/// Why `enableSessions` would revert (or cannot be modelled).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnableError {
+    /// No sessions.
+    #[error("InvalidData(): no sessions")]
+    InvalidData,
+    /// The permission id is zero.
+    #[error("InvalidPermissionId({0})")]
+    InvalidPermissionId(PermissionId),
+    /// An action's target is zero or SmartSession, or its id is zero.
+    #[error("InvalidActionId()")]
+    InvalidActionId,
+    /// The policy does not support the slot's interface.
+    #[error("UnsupportedPolicy({0})")]
+    UnsupportedPolicy(Address),
+    /// The session validator is zero or not a stateless validator.
+    #[error("InvalidISessionValidator({0})")]
+    InvalidSessionValidator(Address),
+    /// The policy's initialisation reverts.
+    #[error("policy {policy} rejects its init data: {reason}")]
+    PolicyInit {
+        /// The policy.
+        policy: Address,
+        /// What it objects to.
+        reason: &'static str,
+        /// Its exact revert data (SmartSession lets it bubble up).
+        data: Bytes,
+    },
+    /// A policy the evaluator has no model of.
+    #[error("policy {0} is not modelled")]
+    UnknownPolicy(Address),
+    /// A session validator the evaluator has no model of.
+    #[error("session validator {0} is not modelled")]
+    UnknownSessionValidator(Address),
+}
+
+/// Reading state out of storage failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// A stored value no contract could have written.
+    #[error("inconsistent storage: {0}")]
+    Inconsistent(&'static str),
+}
