@@ -8,7 +8,7 @@ mod common;
 use alloy_primitives::{Address, B256, Bytes, FixedBytes};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolStruct, SolValue, eip712_domain, sol};
+use alloy_sol_types::{SolStruct, SolValue, eip712_domain};
 use common::*;
 use mandate::{
     abi::{
@@ -18,26 +18,7 @@ use mandate::{
     sim::SimError,
 };
 
-sol! {
-    /// The app's typed data.
-    struct Mail {
-        string contents;
-    }
-
-    /// ERC-7739's wrapper of `Mail` under the account's domain (field order as the standard).
-    struct TypedDataSign {
-        Mail contents;
-        string name;
-        string version;
-        uint256 chainId;
-        address verifyingContract;
-        bytes32 salt;
-    }
-
-    interface IERC5267 {
-        function eip712Domain() external view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions);
-    }
-}
+use common::erc7739::{IERC5267, Mail, TypedDataSign};
 
 const MAIL_TYPE: &str = "Mail(string contents)";
 const MAGIC: [u8; 4] = [0x16, 0x26, 0xba, 0x7e];

@@ -679,29 +679,12 @@ mod erc1271 {
     use alloy_primitives::{Address, B256, Bytes, FixedBytes};
     use alloy_signer::SignerSync;
     use alloy_signer_local::PrivateKeySigner;
-    use alloy_sol_types::{Eip712Domain, SolStruct, SolValue, eip712_domain, sol};
+    use alloy_sol_types::{Eip712Domain, SolStruct, SolValue, eip712_domain};
     use mandate::abi::{ERC7739Context, ERC7739Data, PermissionId, sol::IERC7579Account};
 
     use super::*;
 
-    sol! {
-        struct Mail {
-            string contents;
-        }
-
-        struct TypedDataSign {
-            Mail contents;
-            string name;
-            string version;
-            uint256 chainId;
-            address verifyingContract;
-            bytes32 salt;
-        }
-
-        interface IERC5267 {
-            function eip712Domain() external view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions);
-        }
-    }
+    use crate::common::erc7739::{IERC5267, Mail, TypedDataSign};
 
     fn app() -> Eip712Domain {
         eip712_domain! { name: "Mail App", version: "1", chain_id: 31337, verifying_contract: Address::repeat_byte(0xaa), }

@@ -89,15 +89,14 @@ pub fn intersect(a: U256, b: U256) -> U256 {
 
 #[cfg(test)]
 mod tests {
-    use alloy_primitives::uint;
-
     use super::*;
 
     #[test]
     fn intersect_of_zeros_normalises_valid_until() {
         assert_eq!(
             intersect(U256::ZERO, U256::ZERO),
-            uint!(0x000000000000ffffffffffff0000000000000000000000000000000000000000_U256)
+            // validUntil = 0xffffffffffff in bits 160..208, nothing else
+            U256::from(0xffff_ffff_ffffu64) << 160
         );
     }
 
