@@ -19,8 +19,8 @@ use mandate::{
         ActionData, Call, PackedUserOperation, PermissionId, PolicyData, Session, encode_use,
         execute_calls, sol::ISmartSession,
     },
+    client::policy_sim,
     policy::{Evaluator, Verdict},
-    policy_sim,
     sim::Devnet,
 };
 

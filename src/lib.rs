@@ -8,28 +8,24 @@
 //!   ERC-7579 executions, user operations);
 //! - [`contracts`]: the compiled Solidity modules, embedded;
 //! - [`sim`]: the EntryPoint and the modules running in revm;
-//! - [`bundler`]: an ERC-4337 bundler client and the [`bundler::Bundler`] trait, which
-//!   [`devnet_bundler::DevnetBundler`] implements in process over the devnet;
-//! - [`policy`]: the local evaluator of SmartSession's verdict, over the devnet's storage
-//!   through [`policy_sim`].
+//! - [`bundler`]: an ERC-4337 bundler client and the [`bundler::Bundler`] trait;
+//! - [`policy`]: the local evaluator of SmartSession's verdict;
+//! - [`client`]: the session client on all of them.
 //!
-//! [`demo`] tells the whole story on the embedded devnet:
+//! [`client::demo`] tells the whole story on the embedded devnet:
 //!
 //! ```
 //! use alloy_signer_local::PrivateKeySigner;
 //!
-//! let report = mandate::demo::run(PrivateKeySigner::random(), PrivateKeySigner::random())?;
+//! let report = mandate::client::demo::run(PrivateKeySigner::random(), PrivateKeySigner::random())?;
 //! assert_eq!(report.nfts_held, alloy_primitives::U256::from(2));
 //! assert!(report.steps.iter().any(|s| !s.included));
-//! # Ok::<(), mandate::demo::DemoError>(())
+//! # Ok::<(), mandate::client::demo::DemoError>(())
 //! ```
-
-pub mod demo;
-pub mod devnet_bundler;
-pub mod policy_sim;
 
 pub use mandate_abi as abi;
 pub use mandate_bundler as bundler;
+pub use mandate_client as client;
 pub use mandate_contracts as contracts;
 pub use mandate_policy as policy;
 pub use mandate_sim as sim;

@@ -24,7 +24,7 @@ use mandate::{
         AccountOverride, Bundler, BundlerClient, RpcErrorKind, StateOverride, UserOperationReceipt,
         WaitOptions,
     },
-    demo::SessionOps,
+    client::demo::SessionOps,
     sim::PAYMASTER_SIGNER_KEY,
 };
 

@@ -14,8 +14,8 @@ use alloy_primitives::{Address, B256, U256};
 use common::*;
 use mandate::{
     abi::{Call, Session, sol::IERC20},
+    client::policy_sim,
     policy::{Evaluator, Verdict},
-    policy_sim,
     sim::{BundleOutcome, GENESIS_TIMESTAMP},
 };
 use proptest::prelude::*;

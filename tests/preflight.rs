@@ -12,7 +12,7 @@ use mandate::{
         sol::{IERC20, IERC721},
         validator_nonce,
     },
-    demo::SessionWorld,
+    client::demo::SessionWorld,
     sim::{Execution, Phase, RuleViolation, SimError, Verdict},
 };
 

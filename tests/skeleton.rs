@@ -11,7 +11,7 @@ use mandate::{
         execute_calls,
         sol::{IERC20, IERC721, ISmartSession},
     },
-    demo::SessionWorld,
+    client::demo::SessionWorld,
     sim::BundleOutcome,
 };
 
@@ -141,7 +141,7 @@ fn delegatecall_is_rejected_with_unsupported_call_type() {
 #[test]
 fn demo_tells_the_story() {
     let report =
-        mandate::demo::run(PrivateKeySigner::random(), PrivateKeySigner::random()).unwrap();
+        mandate::client::demo::run(PrivateKeySigner::random(), PrivateKeySigner::random()).unwrap();
     assert_eq!(report.nfts_held, U256::from(2));
     assert_eq!(report.recipient_tokens, U256::from(250));
     let rejected: Vec<_> = report.steps.iter().filter(|s| !s.included).collect();

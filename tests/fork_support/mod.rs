@@ -12,7 +12,7 @@ use mandate::{
         sol::{IERC20, IEntryPoint},
         validator_nonce_key,
     },
-    demo::SessionOps,
+    client::demo::SessionOps,
     sim::BUNDLER,
 };
 use serde_json::{Value, json};

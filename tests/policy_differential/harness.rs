@@ -11,8 +11,8 @@ use mandate::{
         ActionData, Call, CallType, ExecType, PackedUserOperation, PolicyData, Session,
         encode_batch, encode_single, execute_calldata, mode_code, sol::ISmartSession,
     },
+    client::policy_sim,
     policy::{AccountState, Deployment, EvalError, Evaluator, Verdict},
-    policy_sim,
     sim::{Devnet, SimError},
 };
 use proptest::prelude::*;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use alloy_signer_local::PrivateKeySigner;
 use clap::{Parser, Subcommand};
-use mandate::demo::{self, DemoReport};
+use mandate::client::demo::{self, DemoReport};
 
 use crate::encode::{PolicyCommand, SessionCommand, SignatureCommand};
 

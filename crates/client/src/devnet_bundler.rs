@@ -4,12 +4,9 @@
 //!
 //! ```
 //! use alloy_signer_local::PrivateKeySigner;
-//! use mandate::{
-//!     bundler::{Bundler, WaitOptions},
-//!     demo::SessionOps,
-//!     devnet_bundler::DevnetBundler,
-//!     sim::Devnet,
-//! };
+//! use mandate_bundler::{Bundler, WaitOptions};
+//! use mandate_client::{demo::SessionOps, devnet_bundler::DevnetBundler};
+//! use mandate_sim::Devnet;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut devnet = Devnet::new()?;
