@@ -17,4 +17,9 @@
 
 pub mod demo;
 pub mod devnet_bundler;
+pub mod key;
 pub mod policy_sim;
+pub mod record;
+
+pub use key::SessionKey;
+pub use record::{SessionRecord, SessionRef};

@@ -1,0 +1,57 @@
+//! What a backend keeps about a session besides its key: where it lives, what it allows, and
+//! how to enable it on first use.
+
+use alloy_primitives::{Address, B256};
+use mandate_abi::{EnableSession, PermissionId, Session};
+use serde::{Deserialize, Serialize};
+
+/// Which stored session: one permission of one account on one chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRef {
+    /// The chain.
+    pub chain_id: u64,
+    /// The smart account.
+    pub account: Address,
+    /// The session's permission id.
+    pub permission_id: PermissionId,
+}
+
+/// A session as the store keeps it (JSON in module-sdk's shapes; never the key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRecord {
+    /// The chain.
+    pub chain_id: u64,
+    /// The smart account.
+    pub account: Address,
+    /// The session's permission id.
+    pub permission_id: PermissionId,
+    /// The session key's address.
+    pub session_key: Address,
+    /// The session, as granted.
+    pub session: Session,
+    /// The owner-signed data that enables the session in its first op (ENABLE mode), when
+    /// it was granted that way; `None` once it is known to be enabled on chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<EnableSession>,
+    /// The SmartSession module the session is granted on.
+    pub smart_session: Address,
+    /// A free label (e.g. what the session is for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The userOpHash of the op that granted it, when granted by an op.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_by: Option<B256>,
+}
+
+impl SessionRecord {
+    /// The reference the store files it under.
+    pub const fn reference(&self) -> SessionRef {
+        SessionRef {
+            chain_id: self.chain_id,
+            account: self.account,
+            permission_id: self.permission_id,
+        }
+    }
+}
