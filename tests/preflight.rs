@@ -256,3 +256,65 @@ fn snapshots_revert_the_chain_and_artifacts_deploy_from_files() {
     assert!(matches!(world.devnet.deploy_artifact_file(&path, &[]), Err(SimError::Deploy { .. })));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `check` inspects opcodes only in the validation phases; revm's inspection of every opcode
+/// of every frame must give the same verdicts.
+#[test]
+fn verdicts_are_those_of_inspecting_every_opcode() {
+    let mut world = world();
+    let token = world.devnet.deployments().test_erc20;
+    let mut ops = vec![
+        world.use_session(&[world.mint_call()]).unwrap(),
+        world
+            .use_session(&[
+                world.mint_call(),
+                world.transfer_call(Address::repeat_byte(3), U256::from(1)),
+            ])
+            .unwrap(),
+        world.use_session(&[world.approve_call(Address::repeat_byte(1), U256::from(1))]).unwrap(),
+        world
+            .use_session(&[world.transfer_call(Address::repeat_byte(2), U256::from(5_000))])
+            .unwrap(),
+    ];
+    // A fresh account deployed by the op: the deployment phase.
+    let mut fresh =
+        SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random()).unwrap();
+    fresh.devnet.set_balance(fresh.account, U256::from(10u128.pow(18)));
+    let deploy = fresh.create_account_op().unwrap();
+    // Raw accounts breaking rules: TIMESTAMP, GAS not before a call, a foreign slot read.
+    let sender = address!("00000000000000000000000000000000000a11ce");
+    let mut prologue = vec![0x42, 0x50, 0x5a, 0x50];
+    prologue.extend_from_slice(&[0x63]);
+    prologue.extend_from_slice(&IERC20::balanceOfCall::SELECTOR);
+    prologue.extend_from_slice(&[0x60, 0xe0, 0x1b, 0x60, 0x00, 0x52]);
+    prologue.push(0x73);
+    prologue.extend_from_slice(Address::repeat_byte(0xde).as_slice());
+    prologue.extend_from_slice(&[0x60, 0x04, 0x52]);
+    prologue.extend_from_slice(&[0x60, 0x00, 0x60, 0x00, 0x60, 0x24, 0x60, 0x00]);
+    prologue.push(0x73);
+    prologue.extend_from_slice(token.as_slice());
+    prologue.extend_from_slice(&[0x5a, 0xfa, 0x50]);
+    world.devnet.set_code(sender, raw_account(&prologue));
+    ops.push(raw_op(sender));
+
+    let sorted = |mut verdict: Verdict| {
+        // State changes come from a hash map: compare them in address order.
+        if let Verdict::Accepted(a) = &mut verdict {
+            a.state_changes.sort_by_key(|c| c.address);
+        }
+        verdict
+    };
+    let compare = |devnet: &mut mandate::sim::Devnet, op: &PackedUserOperation| {
+        let gated = sorted(devnet.check(op).unwrap());
+        let every = sorted(devnet.check_inspecting_every_opcode(op).unwrap());
+        assert_eq!(gated, every);
+        gated
+    };
+    let verdicts: Vec<Verdict> = ops.iter().map(|op| compare(&mut world.devnet, op)).collect();
+    assert!(verdicts[0].is_success() && verdicts[1].is_success());
+    assert!(verdicts[2].rejected().is_some());
+    assert!(verdicts[3].accepted().is_some() && !verdicts[3].is_success());
+    assert!(accepted(&verdicts[4]).warnings.len() >= 3, "{:?}", accepted(&verdicts[4]).warnings);
+    let deployed = compare(&mut fresh.devnet, &deploy);
+    assert!(accepted(&deployed).gas.deployment.is_some());
+}

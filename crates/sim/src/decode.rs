@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, fmt, sync::OnceLock};
 
-use alloy_dyn_abi::{DynSolValue, EventExt, JsonAbiExt};
+use alloy_dyn_abi::{DynSolEvent, DynSolValue, JsonAbiExt, Specifier};
 use alloy_json_abi::Error as AbiError;
 use alloy_primitives::{Address, B256, Bytes, Log, Selector, hex};
 use alloy_sol_types::{Panic, Revert, SolError};
@@ -141,21 +141,23 @@ impl fmt::Display for DecodedLog {
     }
 }
 
-/// topic0 → events, gathered from ABIs.
+/// topic0 → events, gathered from ABIs, each with its types resolved once (an event whose
+/// types do not resolve decodes nothing).
 #[derive(Clone, Debug, Default)]
 pub struct LogDecoder {
-    events: HashMap<B256, Vec<alloy_json_abi::Event>>,
+    events: HashMap<B256, Vec<(alloy_json_abi::Event, Option<DynSolEvent>)>>,
 }
 
 impl LogDecoder {
     /// A decoder for the events of every ABI given.
     pub fn new<'a>(abis: impl IntoIterator<Item = &'a alloy_json_abi::JsonAbi>) -> Self {
-        let mut events: HashMap<B256, Vec<alloy_json_abi::Event>> = HashMap::new();
+        let mut events: HashMap<B256, Vec<(alloy_json_abi::Event, Option<DynSolEvent>)>> =
+            HashMap::new();
         for abi in abis {
             for event in abi.events() {
                 let known = events.entry(event.selector()).or_default();
-                if !known.contains(event) {
-                    known.push(event.clone());
+                if !known.iter().any(|(e, _)| e == event) {
+                    known.push((event.clone(), event.resolve().ok()));
                 }
             }
         }
@@ -166,12 +168,15 @@ impl LogDecoder {
     pub fn decode(&self, log: &Log) -> DecodedLog {
         let topics = log.topics();
         let decoded = topics.first().and_then(|t0| self.events.get(t0)).and_then(|candidates| {
-            candidates.iter().find_map(|event| {
+            candidates.iter().find_map(|(event, resolved)| {
                 let indexed = event.inputs.iter().filter(|p| p.indexed).count();
                 if indexed + 1 != topics.len() {
                     return None;
                 }
-                let values = event.decode_log_parts(topics.iter().copied(), &log.data.data).ok()?;
+                let values = resolved
+                    .as_ref()?
+                    .decode_log_parts(topics.iter().copied(), &log.data.data)
+                    .ok()?;
                 let (mut indexed, mut body) = (values.indexed.into_iter(), values.body.into_iter());
                 let params = event
                     .inputs

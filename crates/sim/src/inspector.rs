@@ -6,11 +6,18 @@ use alloy_primitives::{Address, B256, Bytes, Selector, U256};
 use revm::{
     Inspector,
     bytecode::opcode,
-    context::ContextTr,
+    context::{ContextSetters, ContextTr, FrameStack},
+    handler::{
+        EthFrame, EthPrecompiles, EvmTr, FrameInitOrResult, ItemOrResult, MainnetEvm,
+        evm::{ContextDbError, FrameInitResult, FrameTr},
+        instructions::EthInstructions,
+        instructions::InstructionProvider,
+    },
+    inspector::{InspectorEvmTr, JournalExt, handler::frame_end},
     interpreter::{
-        CallInputs, CallOutcome, CreateInputs, CreateOutcome, Interpreter,
+        CallInputs, CallOutcome, CreateInputs, CreateOutcome, Host, Interpreter,
         interpreter::EthInterpreter,
-        interpreter_types::{InputsTr, Jumps, MemoryTr},
+        interpreter_types::{InputsTr, Jumps, LoopControl, MemoryTr},
     },
 };
 
@@ -150,6 +157,17 @@ impl PreflightInspector {
         self.current
     }
 
+    /// Whether the frame about to run is in a validation phase, the only place where
+    /// [`Inspector::step`] does anything. Outside one, `step` only clears `after_gas`: done here
+    /// when the frame runs without per-opcode hooks (see [`GatedEvm`]).
+    fn wants_steps(&mut self) -> bool {
+        let wants = self.phase().is_some_and(Phase::is_validation);
+        if !wants {
+            self.after_gas = false;
+        }
+        wants
+    }
+
     /// The phase a call from the EntryPoint's own code starts, if any.
     fn phase_of(
         &self,
@@ -280,12 +298,54 @@ fn banned(op: u8, phase: Phase) -> Option<&'static str> {
     })
 }
 
+/// Opcodes whose `step` may do something besides clearing the flag set after `GAS`: the ones
+/// the rules look at, and every opcode [`banned`] names in some phase.
+static WATCHED: [bool; 256] = {
+    let mut watched = [false; 256];
+    let mut op = 0;
+    while op < 256 {
+        watched[op] = matches!(
+            op as u8,
+            opcode::GAS
+                | opcode::SLOAD
+                | opcode::SSTORE
+                | opcode::KECCAK256
+                | opcode::GASPRICE
+                | opcode::GASLIMIT
+                | opcode::DIFFICULTY
+                | opcode::TIMESTAMP
+                | opcode::BASEFEE
+                | opcode::BLOCKHASH
+                | opcode::NUMBER
+                | opcode::SELFBALANCE
+                | opcode::BALANCE
+                | opcode::ORIGIN
+                | opcode::COINBASE
+                | opcode::SELFDESTRUCT
+                | opcode::BLOBHASH
+                | opcode::BLOBBASEFEE
+                | opcode::INVALID
+                | opcode::CREATE
+                | opcode::CREATE2
+        );
+        op += 1;
+    }
+    watched
+};
+
 const fn is_call(op: u8) -> bool {
     matches!(op, opcode::CALL | opcode::CALLCODE | opcode::DELEGATECALL | opcode::STATICCALL)
 }
 
-impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for PreflightInspector {
-    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, _context: &mut CTX) {
+impl PreflightInspector {
+    /// Before each opcode of a frame in a validation phase: the ERC-7562 opcode and storage
+    /// rules.
+    #[inline]
+    fn before_opcode(&mut self, interp: &Interpreter<EthInterpreter>) {
+        // Most opcodes: nothing to look at (and no flag to clear), in any phase.
+        if !self.after_gas && !WATCHED[usize::from(interp.bytecode.opcode())] {
+            return;
+        }
         let Some(phase) = self.phase().filter(|p| p.is_validation()) else {
             self.after_gas = false;
             return;
@@ -328,12 +388,27 @@ impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for PreflightInspector {
         }
     }
 
-    fn step_end(&mut self, interp: &mut Interpreter<EthInterpreter>, _context: &mut CTX) {
+    /// After each opcode of a frame in a validation phase: the hash a `KECCAK256` of the
+    /// sender's address made.
+    #[inline]
+    fn after_opcode(&mut self, interp: &Interpreter<EthInterpreter>) {
         if let Some(true) = self.pending_keccak.take()
             && let Some(hash) = interp.stack.data().last()
         {
             self.associated.push(*hash);
         }
+    }
+}
+
+impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for PreflightInspector {
+    #[inline]
+    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, _context: &mut CTX) {
+        self.before_opcode(interp);
+    }
+
+    #[inline]
+    fn step_end(&mut self, interp: &mut Interpreter<EthInterpreter>, _context: &mut CTX) {
+        self.after_opcode(interp);
     }
 
     fn call(&mut self, context: &mut CTX, inputs: &mut CallInputs) -> Option<CallOutcome> {
@@ -367,5 +442,143 @@ impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for PreflightInspector {
         }
         let result = &outcome.result;
         self.close(!result.is_ok(), result.gas.total_gas_spent(), &result.output);
+    }
+}
+
+/// The mainnet EVM with the [`PreflightInspector`], where only frames in a validation phase run
+/// the instruction loop with per-opcode hooks ([`Inspector::step`] and `step_end`); the others
+/// (the EntryPoint's own code and the execution phase) run revm's plain loop. Frame hooks
+/// (`call`, `call_end`, `create`, `create_end`) run for every frame, as in revm's inspection,
+/// so the inspector sees the same calls and phases and reaches the same observations as with
+/// per-opcode hooks everywhere: its `step` does nothing outside validation but clear a flag,
+/// which [`PreflightInspector::wants_steps`] clears instead. With `gated` false, every frame
+/// runs revm's own inspection loop (the reference the tests compare with).
+pub(crate) struct GatedEvm<CTX: ContextTr + Host> {
+    pub(crate) evm: MainnetEvm<CTX, PreflightInspector>,
+    pub(crate) gated: bool,
+}
+
+type Instructions<CTX> = EthInstructions<EthInterpreter, CTX>;
+
+impl<CTX: ContextTr + Host> EvmTr for GatedEvm<CTX> {
+    type Context = CTX;
+    type Instructions = Instructions<CTX>;
+    type Precompiles = EthPrecompiles;
+    type Frame = EthFrame<EthInterpreter>;
+
+    #[inline]
+    fn all(
+        &self,
+    ) -> (&CTX, &Instructions<CTX>, &EthPrecompiles, &FrameStack<EthFrame<EthInterpreter>>) {
+        self.evm.all()
+    }
+
+    #[inline]
+    fn all_mut(
+        &mut self,
+    ) -> (
+        &mut CTX,
+        &mut Instructions<CTX>,
+        &mut EthPrecompiles,
+        &mut FrameStack<EthFrame<EthInterpreter>>,
+    ) {
+        self.evm.all_mut()
+    }
+
+    #[inline]
+    fn frame_init(
+        &mut self,
+        frame_input: <Self::Frame as FrameTr>::FrameInit,
+    ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<CTX>> {
+        self.evm.frame_init(frame_input)
+    }
+
+    #[inline]
+    fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
+        self.evm.frame_run()
+    }
+
+    #[inline]
+    fn frame_return_result(
+        &mut self,
+        result: <Self::Frame as FrameTr>::FrameResult,
+    ) -> Result<Option<<Self::Frame as FrameTr>::FrameResult>, ContextDbError<CTX>> {
+        self.evm.frame_return_result(result)
+    }
+}
+
+impl<CTX> InspectorEvmTr for GatedEvm<CTX>
+where
+    CTX: ContextTr<Journal: JournalExt> + ContextSetters + Host,
+{
+    type Inspector = PreflightInspector;
+
+    #[inline]
+    fn all_inspector(
+        &self,
+    ) -> (
+        &CTX,
+        &Instructions<CTX>,
+        &EthPrecompiles,
+        &FrameStack<EthFrame<EthInterpreter>>,
+        &PreflightInspector,
+    ) {
+        self.evm.all_inspector()
+    }
+
+    #[inline]
+    fn all_mut_inspector(
+        &mut self,
+    ) -> (
+        &mut CTX,
+        &mut Instructions<CTX>,
+        &mut EthPrecompiles,
+        &mut FrameStack<EthFrame<EthInterpreter>>,
+        &mut PreflightInspector,
+    ) {
+        self.evm.all_mut_inspector()
+    }
+
+    fn inspect_frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
+        if !self.gated {
+            return self.evm.inspect_frame_run();
+        }
+        let mut result = if self.evm.inspector.wants_steps() {
+            // As revm's `inspect_instructions`, calling the inspector's opcode hooks directly
+            // and without its journal bookkeeping for the `log` and `selfdestruct` hooks, which
+            // this inspector does not use.
+            let (ctx, inspector, frame, instructions) = self.evm.ctx_inspector_frame_instructions();
+            let interp = &mut frame.interpreter;
+            let (table, gas_table) = (instructions.instruction_table(), instructions.gas_table());
+            loop {
+                inspector.before_opcode(interp);
+                if interp.bytecode.is_end() {
+                    break;
+                }
+                if let Err(e) = interp.step(table, gas_table, ctx)
+                    && interp.bytecode.action().is_none()
+                {
+                    interp.halt(e);
+                }
+                inspector.after_opcode(interp);
+                if interp.bytecode.is_end() {
+                    break;
+                }
+            }
+            let action = interp.take_next_action();
+            frame.process_next_action(ctx, action).inspect(|next| {
+                if next.is_result() {
+                    frame.set_finished(true);
+                }
+            })
+        } else {
+            // The plain instruction loop (which marks a finished frame itself).
+            self.evm.frame_run()
+        };
+        if let Ok(ItemOrResult::Result(frame_result)) = &mut result {
+            let (ctx, inspector, frame) = self.evm.ctx_inspector_frame();
+            frame_end(ctx, inspector, &frame.input, frame_result);
+        }
+        result
     }
 }
