@@ -340,12 +340,16 @@ const fn is_call(op: u8) -> bool {
 impl PreflightInspector {
     /// Before each opcode of a frame in a validation phase: the ERC-7562 opcode and storage
     /// rules.
-    #[inline]
+    #[inline(always)]
     fn before_opcode(&mut self, interp: &Interpreter<EthInterpreter>) {
         // Most opcodes: nothing to look at (and no flag to clear), in any phase.
-        if !self.after_gas && !WATCHED[usize::from(interp.bytecode.opcode())] {
-            return;
+        if self.after_gas || WATCHED[usize::from(interp.bytecode.opcode())] {
+            self.watched_opcode(interp);
         }
+    }
+
+    #[inline(never)]
+    fn watched_opcode(&mut self, interp: &Interpreter<EthInterpreter>) {
         let Some(phase) = self.phase().filter(|p| p.is_validation()) else {
             self.after_gas = false;
             return;
@@ -390,7 +394,7 @@ impl PreflightInspector {
 
     /// After each opcode of a frame in a validation phase: the hash a `KECCAK256` of the
     /// sender's address made.
-    #[inline]
+    #[inline(always)]
     fn after_opcode(&mut self, interp: &Interpreter<EthInterpreter>) {
         if let Some(true) = self.pending_keccak.take()
             && let Some(hash) = interp.stack.data().last()

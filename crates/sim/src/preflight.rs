@@ -30,8 +30,10 @@ fn selector(signature: &str) -> Selector {
 
 const PACKED_OP: &str = "(address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes)";
 
+/// The selectors, computed once.
 fn entry_point_selectors() -> EntryPointSelectors {
-    EntryPointSelectors {
+    static SELECTORS: std::sync::OnceLock<EntryPointSelectors> = std::sync::OnceLock::new();
+    *SELECTORS.get_or_init(|| EntryPointSelectors {
         validate_user_op: selector(&format!("validateUserOp({PACKED_OP},bytes32,uint256)")),
         validate_paymaster_user_op: selector(&format!(
             "validatePaymasterUserOp({PACKED_OP},bytes32,uint256)"
@@ -40,7 +42,7 @@ fn entry_point_selectors() -> EntryPointSelectors {
         inner_handle_op: selector(
             "innerHandleOp(bytes,((address,uint256,uint256,uint256,uint256,uint256,uint256,address,uint256,uint256),bytes32,uint256,uint256,uint256),bytes)",
         ),
-    }
+    })
 }
 
 /// Rejections that mean validation ran to its end: only the signature or the time window
