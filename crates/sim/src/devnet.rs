@@ -229,6 +229,11 @@ impl Devnet {
         self.chain_id
     }
 
+    /// The base fee of the block the next transactions run in.
+    pub const fn base_fee(&self) -> u64 {
+        self.base_fee
+    }
+
     /// The current block timestamp.
     pub const fn timestamp(&self) -> u64 {
         self.timestamp
