@@ -112,7 +112,7 @@ pub struct Node {
 }
 
 impl Node {
-    fn new(url: &str) -> Self {
+    pub fn new(url: &str) -> Self {
         Self { rpc: RpcClient::new_http(url.parse().expect("url")) }
     }
 
