@@ -370,8 +370,12 @@ impl<B: Bundler> SessionClient<B> {
             sessions.iter().zip(&enabled).filter(|(_, on)| !**on).map(|(s, _)| s.clone()).collect();
         let mut all_calls = Vec::new();
         if !installed {
-            let mut init = vec![INSTALL_MODE_ENABLE];
-            init.extend_from_slice(&to_enable.abi_encode());
+            // SmartSession refuses an empty session list: install it bare then.
+            let mut init = Vec::new();
+            if !to_enable.is_empty() {
+                init.push(INSTALL_MODE_ENABLE);
+                init.extend_from_slice(&to_enable.abi_encode());
+            }
             let install = IERC7579Account::installModuleCall {
                 moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
                 module: ss,
@@ -522,17 +526,7 @@ impl<B: Bundler> SessionClient<B> {
         &self,
         record: &SessionRecord,
     ) -> Result<crate::SessionStatus, ClientError> {
-        let (deployments, chain_id, record) = (self.deployments, self.chain_id, record.clone());
-        self.with_state(move |d| {
-            let deployment = policy_sim::deployment(&deployments);
-            let state = if d.has_code(record.account) {
-                mandate_policy::load_account(&DevnetStorage(d), &deployment, record.account)?
-            } else {
-                mandate_policy::AccountState::new(record.account)
-            };
-            Ok(crate::status::session_status(&record, &state, chain_id, d.timestamp()))
-        })
-        .await
+        read_status(&self.chain, self.deployments, record).await
     }
 
     fn unsigned_op(&self, sender: Address, nonce: U256, call_data: Bytes) -> UserOperation {
@@ -755,4 +749,32 @@ pub async fn check_enabled_permissions<B: Bundler>(
         }
     }
     Ok(out)
+}
+
+/// What `record`'s session still allows on `chain` (no bundler needed).
+pub async fn read_status(
+    chain: &Chain,
+    deployments: Deployments,
+    record: &SessionRecord,
+) -> Result<crate::SessionStatus, ClientError> {
+    let record = record.clone();
+    chain
+        .with_state(deployments, move |d| {
+            if d.chain_id() != record.chain_id {
+                return Err(ClientError::Mismatch(format!(
+                    "session {} is on chain {}, the node on chain {}",
+                    record.permission_id,
+                    record.chain_id,
+                    d.chain_id()
+                )));
+            }
+            let deployment = policy_sim::deployment(&deployments);
+            let state = if d.has_code(record.account) {
+                mandate_policy::load_account(&DevnetStorage(d), &deployment, record.account)?
+            } else {
+                mandate_policy::AccountState::new(record.account)
+            };
+            Ok(crate::status::session_status(&record, &state, d.chain_id(), d.timestamp()))
+        })
+        .await
 }

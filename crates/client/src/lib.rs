@@ -47,7 +47,7 @@ pub use account::OwnerAccount;
 pub use chain::Chain;
 pub use client::{
     Checks, Fees, Granted, Options, Progress, Sent, SessionClient, Step, UseMode, Used,
-    check_enabled_permissions, sign_enable,
+    check_enabled_permissions, read_status, sign_enable,
 };
 pub use error::ClientError;
 pub use key::SessionKey;

@@ -3,14 +3,18 @@
 //! signer signs `getHash(op, validUntil, validAfter)` and the signature rides in
 //! `paymasterData`. The session must permit ERC-4337 paymasters.
 
+use alloy_primitives::B256;
 use alloy_primitives::{Address, Bytes, aliases::U48};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolValue, sol};
-use mandate_abi::{DUMMY_ECDSA_SIGNATURE, UserOperation};
+use mandate_abi::UserOperation;
 use mandate_sim::{Deployments, Devnet};
 
 use crate::ClientError;
+
+/// A throwaway key whose only use is a well-formed stub signature (not secret).
+const STUB_KEY: B256 = B256::repeat_byte(0x11);
 
 sol! {
     struct PaymasterUserOp {
@@ -67,9 +71,16 @@ impl Sponsor {
         (U48::ZERO, U48::ZERO)
     }
 
-    /// `paymasterData` of the right shape for estimation.
+    /// `paymasterData` of the right shape for estimation: a signature that recovers to some
+    /// other key (the paymaster then answers "invalid signature" instead of reverting, and
+    /// the estimate completes).
     pub fn stub_data(&self) -> Bytes {
-        [Self::validity().abi_encode_params(), DUMMY_ECDSA_SIGNATURE.to_vec()].concat().into()
+        let stub = PrivateKeySigner::from_bytes(&STUB_KEY)
+            .ok()
+            .and_then(|k| k.sign_message_sync(b"mandate: paymaster stub").ok())
+            .map(|s| s.as_bytes().to_vec())
+            .unwrap_or_default();
+        [Self::validity().abi_encode_params(), stub].concat().into()
     }
 
     /// The signed `paymasterData` for `op` (whose gas limits are final).
