@@ -45,14 +45,26 @@ async fn the_story_through_alto_on_anvil() {
         .collect();
     assert_eq!(
         modes,
-        vec![None, Some(UseMode::Use), Some(UseMode::Use), Some(UseMode::Enable), Some(UseMode::Use)]
+        vec![
+            None,
+            Some(UseMode::Use),
+            Some(UseMode::Use),
+            Some(UseMode::Enable),
+            Some(UseMode::Use)
+        ]
     );
     let refused = report.steps.iter().filter(|s| matches!(s.outcome, Outcome::Refused { .. }));
     assert_eq!(refused.count(), 3);
     // The chain agrees with the story: anvil's state, read through a fork.
     assert_eq!(report.recipient_tokens, U256::from(200));
     assert_eq!(report.nfts_held, U256::from(3));
-    assert!(report.status.limits.iter().any(|l| l.remaining == Remaining::Uses { limit: 3, used: 2, left: 1 }));
+    assert!(
+        report
+            .status
+            .limits
+            .iter()
+            .any(|l| l.remaining == Remaining::Uses { limit: 3, used: 2, left: 1 })
+    );
     // Every included op has a receipt from Alto, with anvil's transaction.
     for step in &report.steps {
         if let Outcome::Included { user_op_hash, .. } = step.outcome {
