@@ -205,6 +205,56 @@ enum OpSigner<'a> {
 }
 
 /// The session client of one chain: a state source (embedded devnet or node) and a bundler.
+///
+/// Grant a session with the owner's key, then use it with the session key:
+///
+/// ```
+/// use alloy_primitives::U256;
+/// use alloy_signer_local::PrivateKeySigner;
+/// use alloy_sol_types::SolCall;
+/// use mandate_abi::{Call, SessionBuilder, custom_action, sol::IERC721};
+/// use mandate_client::{
+///     Chain, OwnerAccount, SessionClient, SessionKey, SessionRecord, UseMode,
+///     demo::policy_addresses,
+/// };
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let client = SessionClient::devnet(mandate_sim::Devnet::new()?);
+/// let d = *client.deployments();
+/// let (owner, key) = (PrivateKeySigner::random(), SessionKey::random());
+/// let spec = OwnerAccount::new(&d, owner.address());
+/// let account = client.account_address(&spec).await?;
+/// if let Chain::Devnet(devnet) = client.chain() {
+///     devnet.with_devnet(|d| d.set_balance(account, U256::from(10u128.pow(18))))?;
+/// }
+///
+/// // Any safeMint on the test NFT (SudoPolicy).
+/// let mint = custom_action(d.test_erc721, "safeMint(address)", &[], &policy_addresses(&d))?;
+/// let session = SessionBuilder::new(d.ecdsa_session_validator, key.address().to_vec())
+///     .action(mint)
+///     .build()?;
+/// let granted = client.grant(&owner, &spec, std::slice::from_ref(&session), &[]).await?;
+/// assert!(granted.deployed && granted.installed);
+///
+/// let record = SessionRecord {
+///     chain_id: client.chain_id(),
+///     account,
+///     permission_id: granted.permission_ids[0],
+///     session_key: key.address(),
+///     session,
+///     enable: None,
+///     smart_session: d.smart_session,
+///     label: None,
+///     granted_by: None,
+/// };
+/// let call = Call::new(d.test_erc721, IERC721::safeMintCall { to: account }.abi_encode());
+/// let used = client.use_session(&key, &record, &[call]).await?;
+/// assert_eq!(used.mode, UseMode::Use);
+/// assert!(used.sent.receipt.success);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct SessionClient<B> {
     bundler: B,
     chain: Chain,
