@@ -42,6 +42,7 @@ pub mod policy_sim;
 pub mod record;
 pub mod sponsor;
 pub mod status;
+pub mod store;
 
 pub use account::OwnerAccount;
 pub use chain::Chain;
@@ -54,3 +55,4 @@ pub use key::SessionKey;
 pub use record::{SessionRecord, SessionRef};
 pub use sponsor::Sponsor;
 pub use status::{Limit, Remaining, Scope, SessionStatus};
+pub use store::{FileStore, MemoryStore, SessionStore, StoreError, StoredSession};
