@@ -28,7 +28,7 @@ fn behaves_as_a_store(store: &dyn SessionStore) {
     assert_eq!(loaded.key.signer().to_bytes(), key0.signer().to_bytes());
     assert_eq!(loaded.record, record0);
     assert_eq!(store.load(&reference(1)).unwrap().unwrap().record, record1);
-    assert_eq!(store.list().unwrap(), sorted(vec![record0.clone(), record1.clone()]));
+    assert_eq!(store.list().unwrap(), sorted(vec![record0, record1.clone()]));
 
     // Replace: a new key and new details under the same reference.
     let (key0b, record0b) = fresh(0, "first, re-granted");
@@ -59,7 +59,7 @@ fn behaves_as_a_store(store: &dyn SessionStore) {
     let err = store.update(&record(2, key1.address(), "nowhere")).unwrap_err();
     assert!(matches!(err, StoreError::NotFound(r) if r == reference(2)), "{err:?}");
     assert_eq!(store.load(&reference(1)).unwrap().unwrap().record, enabled);
-    assert_eq!(store.list().unwrap(), sorted(vec![record0b.clone(), enabled.clone()]));
+    assert_eq!(store.list().unwrap(), sorted(vec![record0b, enabled.clone()]));
 
     // Remove.
     assert!(store.remove(&reference(0)).unwrap());

@@ -195,7 +195,8 @@ impl FileStore {
             Some(KEY_FILE),
         )
         .map_err(|e| StoreError::Keystore { path: path.clone(), reason: e.to_string() })?;
-        // The keystore is written with the default mode: make it private, then durable.
+        // The keystore is written with the default mode (inside a 0700 directory, so no one
+        // else could open it meanwhile): make it private, then durable.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -16,7 +16,7 @@ pub fn session(n: u8) -> Session {
         sessionValidator: Address::repeat_byte(0x11),
         sessionValidatorInitData: Bytes::from(vec![n; 20]),
         salt: B256::with_last_byte(n),
-        permitERC4337Paymaster: n % 2 == 0,
+        permitERC4337Paymaster: n.is_multiple_of(2),
         ..Session::default()
     }
 }
@@ -39,7 +39,7 @@ pub fn record(n: u8, key: Address, label: &str) -> SessionRecord {
         permission_id: r.permission_id,
         session_key: key,
         session: session(n),
-        enable: (n % 2 == 1).then(|| EnableSession {
+        enable: (!n.is_multiple_of(2)).then(|| EnableSession {
             chainDigestIndex: 0,
             sessionToEnable: session(n),
             permissionEnableSig: Bytes::from(vec![0x42; 65]),
