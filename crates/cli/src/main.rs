@@ -2,6 +2,7 @@
 
 mod demo;
 mod encode;
+mod flows;
 mod input;
 
 use std::process::ExitCode;
@@ -27,7 +28,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Sessions: permission ids, enableSessions calldata, action ids, multichain digests.
+    /// Sessions: grant, use and status on a real chain; permission ids, enableSessions
+    /// calldata, action ids, multichain digests.
     #[command(subcommand)]
     Session(SessionCommand),
     /// SmartSession signatures: USE, ENABLE, decode.
