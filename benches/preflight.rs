@@ -21,7 +21,7 @@ use mandate::{
         ActionConfig, ENTRY_POINT_V07, ParamCondition, ParamRule, Policy, PolicyData,
         execute_calls, sol::IEntryPoint,
     },
-    client::demo::SessionWorld,
+    client::fixture::SessionWorld,
     sim::{BUNDLER, Devnet},
 };
 use serde_json::{Value, json};

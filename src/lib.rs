@@ -15,11 +15,8 @@
 //! [`client::demo`] tells the whole story on the embedded devnet:
 //!
 //! ```
-//! use alloy_signer_local::PrivateKeySigner;
-//!
-//! let report = mandate::client::demo::run(PrivateKeySigner::random(), PrivateKeySigner::random())?;
-//! assert_eq!(report.nfts_held, alloy_primitives::U256::from(2));
-//! assert!(report.steps.iter().any(|s| !s.included));
+//! let report = mandate::client::demo::run_on_devnet(&mandate::client::demo::Story::random())?;
+//! assert_eq!(report.recipient_tokens, alloy_primitives::U256::from(200));
 //! # Ok::<(), mandate::client::demo::DemoError>(())
 //! ```
 

@@ -9,8 +9,8 @@ use alloy_signer_local::PrivateKeySigner;
 use mandate::{
     abi::{ENTRY_POINT_V07, UserOperation, execute_calls, sol::IERC20},
     bundler::{Bundler, BundlerError, RpcErrorKind, UserOperationReceipt, WaitOptions},
-    client::demo::SessionOps,
     client::devnet_bundler::DevnetBundler,
+    client::fixture::SessionOps,
     sim::{DEPLOYER, Devnet},
 };
 

@@ -24,7 +24,7 @@ use mandate::{
         AccountOverride, Bundler, BundlerClient, RpcErrorKind, StateOverride, UserOperationReceipt,
         WaitOptions,
     },
-    client::demo::SessionOps,
+    client::fixture::SessionOps,
     sim::PAYMASTER_SIGNER_KEY,
 };
 

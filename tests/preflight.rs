@@ -12,7 +12,7 @@ use mandate::{
         sol::{IERC20, IERC721},
         validator_nonce,
     },
-    client::demo::SessionWorld,
+    client::fixture::SessionWorld,
     sim::{Execution, Phase, RuleViolation, SimError, Verdict},
 };
 

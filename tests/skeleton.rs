@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolError, SolEvent};
 use mandate::{
@@ -11,7 +11,7 @@ use mandate::{
         execute_calls,
         sol::{IERC20, IERC721, ISmartSession},
     },
-    client::demo::SessionWorld,
+    client::fixture::SessionWorld,
     sim::BundleOutcome,
 };
 
@@ -136,19 +136,4 @@ fn delegatecall_is_rejected_with_unsupported_call_type() {
     let inner = rejection.inner.as_ref().expect("the validator's revert");
     assert!(inner.is("UnsupportedCallType"), "got {inner}");
     assert_eq!(inner.args, vec!["0xff".to_string()]);
-}
-
-#[test]
-fn demo_tells_the_story() {
-    let report =
-        mandate::client::demo::run(PrivateKeySigner::random(), PrivateKeySigner::random()).unwrap();
-    assert_eq!(report.nfts_held, U256::from(2));
-    assert_eq!(report.recipient_tokens, U256::from(250));
-    let rejected: Vec<_> = report.steps.iter().filter(|s| !s.included).collect();
-    assert_eq!(rejected.len(), 3);
-    assert!(rejected[0].error.as_deref().unwrap().starts_with("NoPoliciesSet("));
-    assert_eq!(rejected[1].code.as_deref(), Some("AA24"));
-    assert_eq!(rejected[2].error.as_deref(), Some("UnsupportedCallType(0xff)"));
-    assert!(report.steps.iter().filter(|s| s.included).all(|s| s.gas_used.is_some()));
-    assert_ne!(report.permission_id, B256::ZERO);
 }

@@ -56,7 +56,12 @@ impl Drop for Process {
 }
 
 fn e2e_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e")
+    // The workspace's e2e/ (this harness is also included from crates/cli/tests).
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("e2e"))
+        .find(|dir| dir.join("package.json").is_file())
+        .expect("the workspace's e2e/ directory")
 }
 
 fn anvil_bin() -> PathBuf {
@@ -112,7 +117,7 @@ pub struct Node {
 }
 
 impl Node {
-    fn new(url: &str) -> Self {
+    pub fn new(url: &str) -> Self {
         Self { rpc: RpcClient::new_http(url.parse().expect("url")) }
     }
 

@@ -12,7 +12,7 @@ use mandate::{
         sol::{IERC20, IEntryPoint},
         validator_nonce_key,
     },
-    client::demo::SessionOps,
+    client::fixture::SessionOps,
     sim::BUNDLER,
 };
 use serde_json::{Value, json};

@@ -27,6 +27,14 @@ macro_rules! id_newtype {
             }
         }
 
+        impl std::str::FromStr for $name {
+            type Err = alloy_primitives::hex::FromHexError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse::<B256>().map(Self)
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 std::fmt::Display::fmt(&self.0, f)

@@ -36,6 +36,13 @@ pub(crate) enum SessionCommand {
         /// A JSON array of ChainSession, or - for stdin.
         file: String,
     },
+    /// Create a session key and grant it a session on a node, through a bundler; keep both in
+    /// the store (owner key and store password from the environment).
+    Grant(Box<crate::flows::GrantArgs>),
+    /// Use a stored session for calls: local verdict, gas, signature, pre-flight, send, receipt.
+    Use(Box<crate::flows::UseArgs>),
+    /// What the stored sessions still allow, read from the node.
+    Status(Box<crate::flows::StatusArgs>),
 }
 
 #[derive(Subcommand)]
@@ -99,6 +106,9 @@ fn hex_out(bytes: &[u8]) -> String {
 
 pub(crate) fn session(command: SessionCommand) -> Result<String, CliError> {
     Ok(match command {
+        SessionCommand::Grant(args) => crate::flows::grant(*args)?,
+        SessionCommand::Use(args) => crate::flows::use_session(*args)?,
+        SessionCommand::Status(args) => crate::flows::status(*args)?,
         SessionCommand::Id { file } => {
             let session: Session = read_json(&file, "a Session")?;
             PermissionId::of(&session).to_string()

@@ -1,570 +1,404 @@
-//! The walking-skeleton story on the embedded devnet: an owner creates an ERC-7579 account with
-//! SmartSession installed and one session; the session key mints an NFT and moves tokens, and
-//! the account refuses what the session does not allow.
+//! The story `mandate demo` tells (seeds 003 and 004): an owner grants a session key a
+//! transfer action (one recipient, per-transfer and total limits, a usage limit, a time frame)
+//! and a custom `safeMint` action (a universal rule: the first argument is the account); the
+//! key uses it for one call and for a batch; the client refuses locally what would break a
+//! limit, naming policy and rule; a second session is enabled by its own first use (ENABLE
+//! mode); and what is left of each limit is read back from the chain.
+//!
+//! The same story runs on the embedded devnet ([`run_on_devnet`]) and against a real node and
+//! bundler (`tests/client_e2e.rs` calls [`Story::run`] with Alto on anvil).
 
-use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_signer::SignerSync;
+use std::{future::Future, pin::Pin};
+
+use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolValue};
+use alloy_sol_types::SolCall;
 use mandate_abi::{
-    ActionData, Call, CallType, ExecType, ModuleInit, PackedUserOperation, PermissionId,
-    PolicyData, Session, UserOperation, encode_delegatecall, encode_use, execute_calldata,
-    execute_calls, mode_code,
-    sol::{IERC20, IERC721, IERC7579Account, IMandateAccountFactory},
-    validator_nonce, validator_nonce_key,
+    ActionConfig, Call, Erc20Action, Erc20Function, ParamCondition, ParamRule, Policy,
+    PolicyAddresses, Session, SessionBuilder, custom_action,
+    sol::{IERC20, IERC721},
 };
-use mandate_sim::{BundleOutcome, Deployments, Devnet, SimError};
+use mandate_bundler::Bundler;
+use mandate_sim::Devnet;
 use serde::Serialize;
 
-/// ERC-7579 module type of validators.
-const MODULE_TYPE_VALIDATOR: u64 = 1;
-/// ENABLE mode byte that prefixes SmartSession's install data.
-const INSTALL_MODE_ENABLE: u8 = 1;
-/// Gas limits the story's ops carry (generous; the devnet reports what was used).
-const VERIFICATION_GAS: u128 = 1_500_000;
-const CALL_GAS: u128 = 600_000;
-const PRE_VERIFICATION_GAS: u64 = 60_000;
-const MAX_FEE: u128 = 2_000_000_000;
-const MAX_PRIORITY_FEE: u128 = 1_000_000_000;
+use crate::{
+    ClientError, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionStatus, UseMode,
+};
+
+/// Where the story's tokens go.
+pub const RECIPIENT: Address = Address::repeat_byte(0x7e);
+/// Most tokens per transfer.
+pub const PER_TRANSFER: u64 = 100;
+/// Most tokens in total.
+pub const TOTAL: u64 = 250;
+/// Most transfers.
+pub const TRANSFERS: u128 = 3;
+/// Tokens the grant mints to the account.
+pub const FUNDS: u64 = 1_000;
 
 /// Errors of the story.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    /// The simulator failed.
-    #[error(transparent)]
-    Sim(#[from] SimError),
-    /// Signing failed.
-    #[error("signing failed: {0}")]
-    Sign(#[from] alloy_signer::Error),
+    /// The client failed where the story expects success.
+    #[error("{step}: {source}")]
+    Client {
+        /// The step.
+        step: &'static str,
+        /// Why.
+        source: Box<ClientError>,
+    },
     /// A step did not end as the story expects.
-    #[error("step {step:?} ended unexpectedly: {detail}")]
+    #[error("{step}: {detail}")]
     Unexpected {
-        /// The step's title.
-        step: String,
+        /// The step.
+        step: &'static str,
         /// What happened instead.
         detail: String,
     },
+    /// The session could not be built.
+    #[error("building the session: {0}")]
+    Build(#[from] mandate_abi::BuildError),
+    /// Setting the devnet up failed.
+    #[error("devnet: {0}")]
+    Sim(#[from] mandate_sim::SimError),
+    /// Funding the account failed.
+    #[error("funding the account: {0}")]
+    Fund(String),
+    /// A runtime could not be started.
+    #[error("runtime: {0}")]
+    Runtime(#[from] std::io::Error),
 }
 
-/// The ops of one account, its owner and one session, built for any chain that has Mandate's
-/// contracts: the addresses and the chain id are all it needs, so the same ops go to the
-/// embedded devnet ([`SessionWorld`]) or to a real node through a bundler.
-pub struct SessionOps {
-    /// Where the EntryPoint, SmartSession, the factory and the test tokens are.
-    pub deployments: Deployments,
-    /// The chain the ops are signed for.
-    pub chain_id: u64,
-    owner: PrivateKeySigner,
-    session_key: PrivateKeySigner,
-    /// The account's address (counterfactual until the first op).
-    pub account: Address,
-    /// The session the account grants.
-    pub session: Session,
-    /// Its permission id.
-    pub permission_id: PermissionId,
-    validators: Vec<ModuleInit>,
-}
-
-impl std::fmt::Debug for SessionOps {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionOps")
-            .field("chain_id", &self.chain_id)
-            .field("account", &self.account)
-            .field("owner", &self.owner.address())
-            .field("session_key", &self.session_key.address())
-            .field("permission_id", &self.permission_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SessionOps {
-    /// An owner and a session key on a chain with `deployments`; the session allows
-    /// `safeMint` on the test ERC-721 and `transfer` on the test ERC-20, each under SudoPolicy.
-    /// The account's address is zero until [`Self::with_account`] sets it to what the
-    /// factory answers to [`Self::account_query`].
-    pub fn new(
-        deployments: Deployments,
-        chain_id: u64,
-        owner: PrivateKeySigner,
-        session_key: PrivateKeySigner,
-    ) -> Self {
-        let d = deployments;
-        let sudo = || vec![PolicyData { policy: d.sudo_policy, initData: Bytes::new() }];
-        let session = Session {
-            sessionValidator: d.ecdsa_session_validator,
-            sessionValidatorInitData: Bytes::copy_from_slice(session_key.address().as_slice()),
-            salt: B256::ZERO,
-            actions: vec![
-                ActionData {
-                    actionTargetSelector: IERC721::safeMintCall::SELECTOR.into(),
-                    actionTarget: d.test_erc721,
-                    actionPolicies: sudo(),
-                },
-                ActionData {
-                    actionTargetSelector: IERC20::transferCall::SELECTOR.into(),
-                    actionTarget: d.test_erc20,
-                    actionPolicies: sudo(),
-                },
-            ],
-            ..Default::default()
-        };
-        let permission_id = PermissionId::of(&session);
-        let validators = vec![ModuleInit {
-            module: d.k1_validator,
-            initData: Bytes::copy_from_slice(owner.address().as_slice()),
-        }];
-        Self {
-            deployments,
-            chain_id,
-            owner,
-            session_key,
-            account: Address::ZERO,
-            session,
-            permission_id,
-            validators,
-        }
-    }
-
-    /// Lets the session's ops be paid by an ERC-4337 paymaster (`permitERC4337Paymaster`,
-    /// with SudoPolicy as the user-op policy SmartSession then requires); call it before the
-    /// account is created.
-    pub fn permit_paymaster(mut self) -> Self {
-        self.session.permitERC4337Paymaster = true;
-        let sudo = PolicyData { policy: self.deployments.sudo_policy, initData: Bytes::new() };
-        self.session.userOpPolicies.push(sudo);
-        self.permission_id = PermissionId::of(&self.session);
-        self
-    }
-
-    /// The factory and the `getAddress` call whose answer is the account's address.
-    pub fn account_query(&self) -> (Address, IMandateAccountFactory::getAddressCall) {
-        let call = IMandateAccountFactory::getAddressCall {
-            validators: self.validators.clone(),
-            salt: B256::ZERO,
-        };
-        (self.deployments.account_factory, call)
-    }
-
-    /// Sets the account's address.
-    pub fn with_account(mut self, account: Address) -> Self {
-        self.account = account;
-        self
-    }
-
-    /// The owner's address.
-    pub fn owner(&self) -> Address {
-        self.owner.address()
-    }
-
-    /// The session key's address.
-    pub fn session_key(&self) -> Address {
-        self.session_key.address()
-    }
-
-    /// An unsigned op of the account with the story's generous gas limits.
-    pub fn base_op(&self, nonce: U256, call_data: Bytes) -> UserOperation {
-        UserOperation {
-            sender: self.account,
-            nonce,
-            call_data,
-            call_gas_limit: CALL_GAS,
-            verification_gas_limit: VERIFICATION_GAS,
-            pre_verification_gas: U256::from(PRE_VERIFICATION_GAS),
-            max_fee_per_gas: MAX_FEE,
-            max_priority_fee_per_gas: MAX_PRIORITY_FEE,
-            ..Default::default()
-        }
-    }
-
-    /// The owner's first op, unsigned: deploys the account through the factory and installs
-    /// SmartSession with the session (install data `0x01 ‖ abi.encode(Session[])`).
-    pub fn create_account_user_op(&self) -> UserOperation {
-        let d = self.deployments;
-        let mut install_data = vec![INSTALL_MODE_ENABLE];
-        install_data.extend_from_slice(&vec![self.session.clone()].abi_encode());
-        let call_data = IERC7579Account::installModuleCall {
-            moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
-            module: d.smart_session,
-            initData: install_data.into(),
-        }
-        .abi_encode();
-        let mut op = self.base_op(validator_nonce(d.k1_validator, 0, 0), call_data.into());
-        op.factory = Some(d.account_factory);
-        op.factory_data = IMandateAccountFactory::createAccountCall {
-            validators: self.validators.clone(),
-            salt: B256::ZERO,
-        }
-        .abi_encode()
-        .into();
-        op
-    }
-
-    /// Signs `op` as the owner (K1Validator: a personal-sign of the user-op hash).
-    pub fn sign_owner(&self, op: &mut UserOperation) -> Result<(), DemoError> {
-        let hash = op.hash(self.deployments.entry_point, self.chain_id);
-        op.signature = self.owner.sign_message_sync(hash.as_slice())?.as_bytes().to_vec().into();
-        Ok(())
-    }
-
-    /// The EntryPoint nonce key that routes an op to SmartSession.
-    pub fn session_nonce_key(&self) -> U256 {
-        validator_nonce_key(self.deployments.smart_session, 0)
-    }
-
-    /// Signs `op` in USE mode with `signer` (the session key, or another key to show a bad
-    /// signature).
-    pub fn sign_session(
-        &self,
-        op: &mut UserOperation,
-        signer: &PrivateKeySigner,
-    ) -> Result<(), DemoError> {
-        let hash = op.hash(self.deployments.entry_point, self.chain_id);
-        let signature = signer.sign_message_sync(hash.as_slice())?;
-        op.signature = encode_use(self.permission_id, &signature.as_bytes());
-        Ok(())
-    }
-
-    /// Signs `op` in USE mode with the session key.
-    pub fn sign_with_session_key(&self, op: &mut UserOperation) -> Result<(), DemoError> {
-        self.sign_session(op, &self.session_key)
-    }
-
-    /// The calls of the story: mint an NFT to the account.
-    pub fn mint_call(&self) -> Call {
-        let nft = self.deployments.test_erc721;
-        Call::new(nft, IERC721::safeMintCall { to: self.account }.abi_encode())
-    }
-
-    /// A `transfer(to, amount)` on the test ERC-20.
-    pub fn transfer_call(&self, to: Address, amount: U256) -> Call {
-        let token = self.deployments.test_erc20;
-        Call::new(token, IERC20::transferCall { to, amount }.abi_encode())
-    }
-
-    /// An `approve(spender, amount)` on the test ERC-20: not in the session.
-    pub fn approve_call(&self, spender: Address, amount: U256) -> Call {
-        let token = self.deployments.test_erc20;
-        Call::new(token, IERC20::approveCall { spender, amount }.abi_encode())
-    }
-
-    /// `execute` with a delegatecall to `target`: SmartSession refuses the call type.
-    pub fn delegatecall_data(&self, target: Address, data: &[u8]) -> Bytes {
-        execute_calldata(
-            mode_code(CallType::DelegateCall, ExecType::Default),
-            encode_delegatecall(target, data),
-        )
-    }
-}
-
-/// An account on the devnet, its owner, and one session granted to a session key.
-pub struct SessionWorld {
-    /// The chain.
-    pub devnet: Devnet,
-    /// The account's address (counterfactual until the first op).
-    pub account: Address,
-    /// The session the account grants.
-    pub session: Session,
-    /// Its permission id.
-    pub permission_id: PermissionId,
-    /// The ops, as built for any chain.
-    pub ops: SessionOps,
-}
-
-impl std::fmt::Debug for SessionWorld {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionWorld").field("ops", &self.ops).finish_non_exhaustive()
-    }
-}
-
-impl SessionWorld {
-    /// A fresh devnet, an owner and a session key; the session allows `safeMint` on the test
-    /// ERC-721 and `transfer` on the test ERC-20, each under SudoPolicy.
-    pub fn new(owner: PrivateKeySigner, session_key: PrivateKeySigner) -> Result<Self, DemoError> {
-        let mut devnet = Devnet::new()?;
-        let ops = SessionOps::new(*devnet.deployments(), devnet.chain_id(), owner, session_key);
-        let (factory, query) = ops.account_query();
-        let ops = ops.with_account(devnet.call_sol(factory, &query)?);
-        Ok(Self {
-            devnet,
-            account: ops.account,
-            session: ops.session.clone(),
-            permission_id: ops.permission_id,
-            ops,
-        })
-    }
-
-    /// The owner's address.
-    pub fn owner(&self) -> Address {
-        self.ops.owner()
-    }
-
-    /// The session key's address.
-    pub fn session_key(&self) -> Address {
-        self.ops.session_key()
-    }
-
-    /// The owner's first op: deploys the account through the factory and installs SmartSession
-    /// with the session (install data `0x01 ‖ abi.encode(Session[])`).
-    pub fn create_account_op(&mut self) -> Result<PackedUserOperation, DemoError> {
-        let mut op = self.ops.create_account_user_op();
-        self.ops.sign_owner(&mut op)?;
-        Ok(op.pack())
-    }
-
-    /// An op with `call_data` signed in USE mode by `signer` (the session key, or another key
-    /// to show a bad signature).
-    pub fn session_op(
-        &mut self,
-        call_data: Bytes,
-        signer: &PrivateKeySigner,
-    ) -> Result<PackedUserOperation, DemoError> {
-        let nonce = self.devnet.entry_point_nonce(self.account, self.ops.session_nonce_key())?;
-        let mut op = self.ops.base_op(nonce, call_data);
-        self.ops.sign_session(&mut op, signer)?;
-        Ok(op.pack())
-    }
-
-    /// An op the session key signs for `calls` (single for one call, batch otherwise).
-    pub fn use_session(&mut self, calls: &[Call]) -> Result<PackedUserOperation, DemoError> {
-        self.use_session_calldata(execute_calls(calls))
-    }
-
-    /// An op the session key signs for any account calldata.
-    pub fn use_session_calldata(
-        &mut self,
-        call_data: Bytes,
-    ) -> Result<PackedUserOperation, DemoError> {
-        let nonce = self.devnet.entry_point_nonce(self.account, self.ops.session_nonce_key())?;
-        let mut op = self.ops.base_op(nonce, call_data);
-        self.ops.sign_with_session_key(&mut op)?;
-        Ok(op.pack())
-    }
-
-    /// The calls of the story: mint an NFT to the account.
-    pub fn mint_call(&self) -> Call {
-        self.ops.mint_call()
-    }
-
-    /// A `transfer(to, amount)` on the test ERC-20.
-    pub fn transfer_call(&self, to: Address, amount: U256) -> Call {
-        self.ops.transfer_call(to, amount)
-    }
-
-    /// An `approve(spender, amount)` on the test ERC-20: not in the session.
-    pub fn approve_call(&self, spender: Address, amount: U256) -> Call {
-        self.ops.approve_call(spender, amount)
-    }
-
-    /// `execute` with a delegatecall to `target`: SmartSession refuses the call type.
-    pub fn delegatecall_data(&self, target: Address, data: &[u8]) -> Bytes {
-        self.ops.delegatecall_data(target, data)
-    }
-
-    /// Mints test tokens to the account (a plain transaction from the deployer).
-    pub fn fund_tokens(&mut self, amount: U256) -> Result<(), DemoError> {
-        let token = self.devnet.deployments().test_erc20;
-        let account = self.account;
-        self.devnet.transact_sol(
-            mandate_sim::DEPLOYER,
-            token,
-            &IERC20::mintCall { to: account, amount },
-        )?;
-        Ok(())
-    }
-
-    /// The test ERC-20 balance of `who`.
-    pub fn token_balance(&mut self, who: Address) -> Result<U256, DemoError> {
-        let token = self.devnet.deployments().test_erc20;
-        Ok(self.devnet.call_sol(token, &IERC20::balanceOfCall { owner: who })?)
-    }
-
-    /// The number of test NFTs `who` holds.
-    pub fn nft_balance(&mut self, who: Address) -> Result<U256, DemoError> {
-        let nft = self.devnet.deployments().test_erc721;
-        Ok(self.devnet.call_sol(nft, &IERC721::balanceOfCall { owner: who })?)
-    }
-}
-
-/// One step of the story and how it ended.
+/// How one step ended.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "outcome")]
+pub enum Outcome {
+    /// Sent and included.
+    Included {
+        /// The op's hash.
+        user_op_hash: B256,
+        /// Gas the EntryPoint charged.
+        gas_used: U256,
+        /// USE or ENABLE, for session ops.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mode: Option<UseMode>,
+    },
+    /// Refused before anything was sent.
+    Refused {
+        /// The contract error the op would have met.
+        error: String,
+        /// Which policy and rule, and the values compared.
+        reason: String,
+    },
+}
+
+/// One step of the story.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StepReport {
     /// What the step does.
     pub title: String,
-    /// The op's hash.
-    pub user_op_hash: B256,
-    /// Whether the EntryPoint included it (validation passed).
-    pub included: bool,
-    /// Whether its execution succeeded.
-    pub success: bool,
-    /// Gas the EntryPoint charged the op for.
-    pub gas_used: Option<u64>,
-    /// Gas of the whole `handleOps` transaction.
-    pub tx_gas_used: Option<u64>,
-    /// The EntryPoint's code (AA..) when rejected.
-    pub code: Option<String>,
-    /// Why it was rejected, in words.
-    pub reason: Option<String>,
-    /// The validator's custom error when rejected, e.g. `NoPoliciesSet(0x..)`.
-    pub error: Option<String>,
-    /// What changed, in words.
-    pub effect: Option<String>,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: Outcome,
 }
 
-impl StepReport {
-    fn new(title: &str, hash: B256, outcome: &BundleOutcome) -> Self {
-        let mut step = Self {
-            title: title.to_string(),
-            user_op_hash: hash,
-            included: false,
-            success: false,
-            gas_used: None,
-            tx_gas_used: None,
-            code: None,
-            reason: None,
-            error: None,
-            effect: None,
-        };
-        match outcome {
-            BundleOutcome::Included { tx_gas_used, receipts } => {
-                step.included = true;
-                step.tx_gas_used = Some(*tx_gas_used);
-                if let Some(r) = receipts.first() {
-                    step.success = r.success;
-                    step.gas_used = Some(r.actual_gas_used.saturating_to());
-                    step.error = r.revert_reason.as_ref().map(ToString::to_string);
-                }
-            }
-            BundleOutcome::Rejected(r) => {
-                step.code = r.code.clone();
-                step.reason = Some(r.reason.clone());
-                step.error = r.inner.as_ref().map(ToString::to_string);
-            }
-            BundleOutcome::Reverted(revert) => step.error = Some(revert.to_string()),
-        }
-        step
-    }
-}
-
-/// The whole story, as `mandate demo` tells it.
+/// The whole story.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DemoReport {
-    /// The devnet's chain id.
+    /// The chain.
     pub chain_id: u64,
     /// The EntryPoint.
     pub entry_point: Address,
-    /// The SmartSession module.
+    /// SmartSession.
     pub smart_session: Address,
     /// The account.
     pub account: Address,
-    /// The account's owner.
+    /// The owner.
     pub owner: Address,
     /// The session key's address (never the key).
     pub session_key: Address,
-    /// The session's permission id.
-    pub permission_id: B256,
+    /// The granted session.
+    pub session: SessionRecord,
     /// The steps, in order.
     pub steps: Vec<StepReport>,
-    /// NFTs the account holds at the end.
-    pub nfts_held: U256,
+    /// What the session allows after the story.
+    pub status: SessionStatus,
+    /// What the second, ENABLE-mode session allows after its uses.
+    pub enable_mode_status: SessionStatus,
     /// Tokens the recipient holds at the end.
     pub recipient_tokens: U256,
+    /// NFTs the account holds at the end.
+    pub nfts_held: U256,
 }
 
-fn submit<'a>(
-    world: &mut SessionWorld,
-    steps: &'a mut Vec<StepReport>,
-    title: &str,
-    op: PackedUserOperation,
-) -> Result<&'a mut StepReport, DemoError> {
-    let hash = world.devnet.user_op_hash(&op);
-    let outcome = world.devnet.handle_op(op)?;
-    steps.push(StepReport::new(title, hash, &outcome));
-    Ok(steps.last_mut().expect("just pushed"))
+/// Gives the account native currency for gas (the devnet sets its balance; a test against a
+/// node asks the node).
+pub type Funder<'a> =
+    &'a (dyn Fn(Address) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Sync);
+
+/// The story's cast: who owns the account and which key acts for it.
+#[derive(Debug)]
+pub struct Story {
+    /// The account's owner.
+    pub owner: PrivateKeySigner,
+    /// The session key of the first session.
+    pub session_key: SessionKey,
+    /// The session key of the ENABLE-mode session.
+    pub second_key: SessionKey,
 }
 
-fn expect_included(step: &StepReport) -> Result<(), DemoError> {
-    if step.included && step.success {
-        Ok(())
-    } else {
-        Err(DemoError::Unexpected {
-            step: step.title.clone(),
-            detail: step.error.clone().or_else(|| step.reason.clone()).unwrap_or_default(),
+impl Story {
+    /// Fresh random keys.
+    pub fn random() -> Self {
+        Self {
+            owner: PrivateKeySigner::random(),
+            session_key: SessionKey::random(),
+            second_key: SessionKey::random(),
+        }
+    }
+
+    /// The first session: the transfer action with every limit, and `safeMint` to the
+    /// account only.
+    pub fn session(
+        &self,
+        client_deployments: &mandate_sim::Deployments,
+        account: Address,
+        now: u64,
+    ) -> Result<Session, DemoError> {
+        let d = client_deployments;
+        let addresses = policy_addresses(d);
+        let transfer = Erc20Action::new(Erc20Function::Transfer, d.test_erc20)
+            .recipient(RECIPIENT)
+            .amount_limit_per_action(U256::from(PER_TRANSFER))
+            .max_amount_limit(U256::from(TOTAL))
+            .usage_limit(TRANSFERS)
+            .time_frame(now.saturating_sub(60), now + 86_400)
+            .build(&addresses, now)?;
+        let to_account = ParamRule::on_argument(
+            1,
+            ParamCondition::Equal,
+            B256::left_padding_from(account.as_slice()),
+        )?;
+        let mint = custom_action(
+            d.test_erc721,
+            "safeMint(address)",
+            &[Policy::UniversalAction(ActionConfig::new(U256::ZERO, vec![to_account])?)],
+            &addresses,
+        )?;
+        Ok(SessionBuilder::new(d.ecdsa_session_validator, self.session_key.address().to_vec())
+            .actions([transfer, mint])
+            .build()?)
+    }
+
+    /// Runs the story with `client`; `fund` gives the account gas money.
+    pub async fn run<B: Bundler>(
+        &self,
+        client: &SessionClient<B>,
+        fund: Funder<'_>,
+    ) -> Result<DemoReport, DemoError> {
+        let d = *client.deployments();
+        let account_spec = OwnerAccount::new(&d, self.owner.address());
+        let at = |step: &'static str| move |e| DemoError::Client { step, source: Box::new(e) };
+        let account = client.account_address(&account_spec).await.map_err(at("account"))?;
+        fund(account).await.map_err(DemoError::Fund)?;
+        let now = client.with_state(|d| Ok(d.timestamp())).await.map_err(at("clock"))?;
+        let session = self.session(&d, account, now)?;
+        let mut steps = Vec::new();
+
+        // 1. Grant: deploy, install SmartSession with the session, and mint tokens, in one op.
+        let title = "owner deploys the account, installs SmartSession with the session and \
+                     mints 1000 tokens to the account (one op)";
+        let fund_tokens = Call::new(
+            d.test_erc20,
+            IERC20::mintCall { to: account, amount: U256::from(FUNDS) }.abi_encode(),
+        );
+        let granted = client
+            .grant(&self.owner, &account_spec, std::slice::from_ref(&session), &[fund_tokens])
+            .await
+            .map_err(at("grant"))?;
+        let sent = granted
+            .sent
+            .ok_or(DemoError::Unexpected { step: "grant", detail: "nothing was sent".into() })?;
+        steps.push(included(title, &sent, None));
+        let record = SessionRecord {
+            chain_id: client.chain_id(),
+            account,
+            permission_id: granted.permission_ids[0],
+            session_key: self.session_key.address(),
+            session,
+            enable: None,
+            smart_session: d.smart_session,
+            label: Some("demo: transfers to one recipient, mints to the account".into()),
+            granted_by: Some(sent.user_op_hash),
+        };
+
+        let transfer = |amount: u64| transfer_call(d.test_erc20, RECIPIENT, U256::from(amount));
+        let mint =
+            |to: Address| Call::new(d.test_erc721, IERC721::safeMintCall { to }.abi_encode());
+        let key = &self.session_key;
+
+        // 2. One call.
+        let used = client.use_session(key, &record, &[transfer(100)]).await.map_err(at("use"))?;
+        steps.push(included(
+            "session key transfers 100 tokens (single call)",
+            &used.sent,
+            Some(used.mode),
+        ));
+
+        // 3. A batch.
+        let used = client
+            .use_session(key, &record, &[mint(account), transfer(100)])
+            .await
+            .map_err(at("batch"))?;
+        steps.push(included(
+            "session key mints an NFT to the account and transfers 100 tokens (batch of 2)",
+            &used.sent,
+            Some(used.mode),
+        ));
+
+        // 4. Refusals, before anything is sent.
+        for (title, calls) in [
+            ("session key tries to transfer 60 more: 260 > the total of 250", vec![transfer(60)]),
+            (
+                "session key tries to transfer 150 in one call: > 100 per transfer",
+                vec![transfer(150)],
+            ),
+            ("session key tries to mint an NFT to itself", vec![mint(key.address())]),
+        ] {
+            match client.use_session(key, &record, &calls).await {
+                Err(ClientError::Refused { error, reason }) => steps.push(StepReport {
+                    title: title.into(),
+                    outcome: Outcome::Refused { error, reason },
+                }),
+                Err(e) => return Err(DemoError::Client { step: "refusal", source: Box::new(e) }),
+                Ok(used) => {
+                    return Err(DemoError::Unexpected {
+                        step: "refusal",
+                        detail: format!("op {} was sent", used.sent.user_op_hash),
+                    });
+                }
+            }
+        }
+
+        // 5. A second session, enabled by its first use (ENABLE mode): the owner signs the
+        //    session digest off-chain; the session key's first op carries that signature.
+        let second =
+            SessionBuilder::new(d.ecdsa_session_validator, self.second_key.address().to_vec())
+                .action(custom_action(
+                    d.test_erc721,
+                    "safeMint(address)",
+                    &[Policy::UsageLimit(2)],
+                    &policy_addresses(&d),
+                )?)
+                .build()?;
+        let enable = client
+            .prepare_enable(&self.owner, account, &second)
+            .await
+            .map_err(at("prepare enable"))?;
+        let mut second_record = SessionRecord {
+            permission_id: mandate_abi::PermissionId::of(&second),
+            session_key: self.second_key.address(),
+            session: second,
+            enable: Some(enable),
+            label: Some("demo: two mints, enabled on first use".into()),
+            granted_by: None,
+            ..record.clone()
+        };
+        let used = client
+            .use_session(&self.second_key, &second_record, &[mint(account)])
+            .await
+            .map_err(at("enable-mode use"))?;
+        steps.push(included(
+            "a second session key mints an NFT; its first op enables its session (ENABLE mode)",
+            &used.sent,
+            Some(used.mode),
+        ));
+        second_record.enable = None;
+        let used = client
+            .use_session(&self.second_key, &second_record, &[mint(account)])
+            .await
+            .map_err(at("second use"))?;
+        steps.push(included(
+            "the second session key mints again (USE mode)",
+            &used.sent,
+            Some(used.mode),
+        ));
+
+        // 6. What is left.
+        let status = client.session_status(&record).await.map_err(at("status"))?;
+        let enable_mode_status =
+            client.session_status(&second_record).await.map_err(at("status"))?;
+        let (erc20, erc721) = (d.test_erc20, d.test_erc721);
+        let (recipient_tokens, nfts_held) = client
+            .with_state(move |d| {
+                let tokens = d.call_sol(erc20, &IERC20::balanceOfCall { owner: RECIPIENT })?;
+                let nfts = d.call_sol(erc721, &IERC721::balanceOfCall { owner: account })?;
+                Ok((tokens, nfts))
+            })
+            .await
+            .map_err(at("balances"))?;
+        Ok(DemoReport {
+            chain_id: client.chain_id(),
+            entry_point: d.entry_point,
+            smart_session: d.smart_session,
+            account,
+            owner: self.owner.address(),
+            session_key: self.session_key.address(),
+            session: record,
+            steps,
+            status,
+            enable_mode_status,
+            recipient_tokens,
+            nfts_held,
         })
     }
 }
 
-fn expect_rejected(step: &StepReport) -> Result<(), DemoError> {
-    if step.included {
-        Err(DemoError::Unexpected { step: step.title.clone(), detail: "it was included".into() })
-    } else {
-        Ok(())
+fn included(title: &str, sent: &crate::Sent, mode: Option<UseMode>) -> StepReport {
+    StepReport {
+        title: title.into(),
+        outcome: Outcome::Included {
+            user_op_hash: sent.user_op_hash,
+            gas_used: sent.receipt.actual_gas_used,
+            mode,
+        },
     }
 }
 
-/// Runs the story on a fresh devnet with the given owner and session key.
-pub fn run(
-    owner: PrivateKeySigner,
-    session_key: PrivateKeySigner,
-) -> Result<DemoReport, DemoError> {
-    let mut world = SessionWorld::new(owner, session_key)?;
-    let recipient = Address::repeat_byte(0x7e);
-    world.devnet.set_balance(world.account, U256::from(10u128.pow(18)));
-    let mut steps = Vec::new();
-
-    let op = world.create_account_op()?;
-    let title = "owner deploys the account and installs SmartSession with the session";
-    expect_included(submit(&mut world, &mut steps, title, op)?)?;
-    world.fund_tokens(U256::from(1_000u64))?;
-
-    let op = world.use_session(&[world.mint_call()])?;
-    let title = "session key mints an NFT (single call)";
-    expect_included(submit(&mut world, &mut steps, title, op)?)?;
-    let nfts = world.nft_balance(world.account)?;
-    set_effect(&mut steps, format!("the account holds {nfts} NFT"));
-
-    let calls = [world.mint_call(), world.transfer_call(recipient, U256::from(250u64))];
-    let op = world.use_session(&calls)?;
-    let title = "session key mints an NFT and transfers 250 tokens (batch of 2)";
-    expect_included(submit(&mut world, &mut steps, title, op)?)?;
-    let nfts_held = world.nft_balance(world.account)?;
-    let recipient_tokens = world.token_balance(recipient)?;
-    set_effect(
-        &mut steps,
-        format!("the account holds {nfts_held} NFTs; {recipient} holds {recipient_tokens} tokens"),
-    );
-
-    let op = world.use_session(&[world.approve_call(recipient, U256::from(1u64))])?;
-    let title = "session key calls approve, which the session does not allow";
-    expect_rejected(submit(&mut world, &mut steps, title, op)?)?;
-
-    let stranger = PrivateKeySigner::random();
-    let op = world.session_op(execute_calls(&[world.mint_call()]), &stranger)?;
-    let title = "another key signs a mint for the session";
-    expect_rejected(submit(&mut world, &mut steps, title, op)?)?;
-
-    let nft = world.devnet.deployments().test_erc721;
-    let mint = IERC721::safeMintCall { to: world.account }.abi_encode();
-    let op = world.use_session_calldata(world.delegatecall_data(nft, &mint))?;
-    let title = "session key asks the account for a delegatecall";
-    expect_rejected(submit(&mut world, &mut steps, title, op)?)?;
-
-    let d = *world.devnet.deployments();
-    Ok(DemoReport {
-        chain_id: world.devnet.chain_id(),
-        entry_point: d.entry_point,
-        smart_session: d.smart_session,
-        account: world.account,
-        owner: world.owner(),
-        session_key: world.session_key(),
-        permission_id: world.permission_id.0,
-        steps,
-        nfts_held,
-        recipient_tokens,
-    })
+fn transfer_call(token: Address, to: Address, amount: U256) -> Call {
+    Call::new(token, IERC20::transferCall { to, amount }.abi_encode())
 }
 
-fn set_effect(steps: &mut [StepReport], effect: String) {
-    if let Some(step) = steps.last_mut() {
-        step.effect = Some(effect);
+/// The policy addresses of a chain with Mandate's contracts.
+pub const fn policy_addresses(d: &mandate_sim::Deployments) -> PolicyAddresses {
+    PolicyAddresses {
+        sudo: d.sudo_policy,
+        universal_action: d.uni_action_policy,
+        time_frame: d.time_frame_policy,
+        spending_limits: d.erc20_spending_limit_policy,
+        usage_limit: d.usage_limit_policy,
+        value_limit: d.value_limit_policy,
     }
+}
+
+/// The story on a fresh embedded devnet.
+pub fn run_on_devnet(story: &Story) -> Result<DemoReport, DemoError> {
+    let client = SessionClient::devnet(Devnet::new()?);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let chain = client.chain().clone();
+    let fund: Funder<'_> = &move |account| {
+        let chain = chain.clone();
+        Box::pin(async move {
+            let crate::Chain::Devnet(bundler) = chain else {
+                return Err("not the devnet".to_string());
+            };
+            bundler
+                .with_devnet(|d| d.set_balance(account, U256::from(10u128.pow(18))))
+                .map_err(|e| e.to_string())
+        })
+    };
+    runtime.block_on(story.run(&client, fund))
 }

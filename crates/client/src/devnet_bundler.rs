@@ -5,7 +5,7 @@
 //! ```
 //! use alloy_signer_local::PrivateKeySigner;
 //! use mandate_bundler::{Bundler, WaitOptions};
-//! use mandate_client::{demo::SessionOps, devnet_bundler::DevnetBundler};
+//! use mandate_client::{fixture::SessionOps, devnet_bundler::DevnetBundler};
 //! use mandate_sim::Devnet;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,7 +33,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard},
 };
 
 use alloy_primitives::{Address, B256, U256, keccak256};
@@ -44,15 +44,12 @@ use mandate_bundler::{
 };
 use mandate_sim::{BundleOutcome, Devnet, OpReceipt};
 
-/// Gas limits [`DevnetBundler`] suggests: generous fixed values (the devnet charges what is
-/// used; it does not search for tight limits as a bundler's estimation does).
-pub const DEVNET_GAS_ESTIMATE: (u128, u128, u64) = (1_500_000, 600_000, 60_000);
-
 /// A bundler that runs each op it is sent at once in its own `handleOps` on the embedded
-/// devnet, and keeps the receipts.
-#[derive(Debug)]
+/// devnet, and keeps the receipts. Clones share the devnet. Its gas estimates are the
+/// simulator's ([`Devnet::estimate_gas`]): found by search, as a bundler's are.
+#[derive(Clone, Debug)]
 pub struct DevnetBundler {
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
 }
 
 #[derive(Debug)]
@@ -65,7 +62,7 @@ struct Inner {
 impl DevnetBundler {
     /// A bundler over `devnet`.
     pub fn new(devnet: Devnet) -> Self {
-        Self { inner: Mutex::new(Inner { devnet, bundles: 0, receipts: HashMap::new() }) }
+        Self { inner: Arc::new(Mutex::new(Inner { devnet, bundles: 0, receipts: HashMap::new() })) }
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, BundlerError> {
@@ -77,12 +74,18 @@ impl DevnetBundler {
         Ok(f(&mut self.lock()?.devnet))
     }
 
-    /// Gives the devnet back.
+    /// Gives the devnet back (a copy of its state when clones of the bundler remain).
     pub fn into_devnet(self) -> Result<Devnet, BundlerError> {
-        self.inner
-            .into_inner()
-            .map(|inner| inner.devnet)
-            .map_err(|_| BundlerError::Backend("devnet lock poisoned".into()))
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner
+                .into_inner()
+                .map(|inner| inner.devnet)
+                .map_err(|_| BundlerError::Backend("devnet lock poisoned".into())),
+            Err(shared) => shared
+                .lock()
+                .map(|inner| inner.devnet.clone())
+                .map_err(|_| BundlerError::Backend("devnet lock poisoned".into())),
+        }
     }
 
     fn send(&self, op: &UserOperation, entry_point: Address) -> Result<B256, BundlerError> {
@@ -193,16 +196,23 @@ impl Bundler for DevnetBundler {
 
     async fn estimate_user_operation_gas(
         &self,
-        _op: &UserOperation,
+        op: &UserOperation,
         _entry_point: Address,
     ) -> Result<GasEstimate, BundlerError> {
-        let (verification, call, pre_verification) = DEVNET_GAS_ESTIMATE;
+        let found = self
+            .lock()?
+            .devnet
+            .estimate_gas(op)
+            .map_err(|e| BundlerError::Backend(e.to_string()))?;
+        let has_paymaster = op.paymaster.is_some();
         Ok(GasEstimate {
-            pre_verification_gas: U256::from(pre_verification),
-            verification_gas_limit: U256::from(verification),
-            call_gas_limit: U256::from(call),
-            paymaster_verification_gas_limit: Some(U256::from(verification)),
-            paymaster_post_op_gas_limit: Some(U256::from(call)),
+            pre_verification_gas: found.pre_verification_gas,
+            verification_gas_limit: U256::from(found.verification_gas_limit),
+            call_gas_limit: U256::from(found.call_gas_limit),
+            paymaster_verification_gas_limit: has_paymaster
+                .then(|| U256::from(found.paymaster_verification_gas_limit)),
+            paymaster_post_op_gas_limit: has_paymaster
+                .then(|| U256::from(found.paymaster_post_op_gas_limit)),
         })
     }
 

@@ -17,6 +17,16 @@ pub struct SessionRef {
     pub permission_id: PermissionId,
 }
 
+impl std::fmt::Display for SessionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "session {} of account {} on chain {}",
+            self.permission_id, self.account, self.chain_id
+        )
+    }
+}
+
 /// A session as the store keeps it (JSON in module-sdk's shapes; never the key).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -75,6 +75,15 @@ pub struct PolicyRun {
     pub validation_data: U256,
 }
 
+impl std::fmt::Display for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UserOp => write!(f, "on the user op"),
+            Self::Action { action, call } => write!(f, "on call {call} (action {action})"),
+        }
+    }
+}
+
 /// SmartSession returned: the op is valid if the EntryPoint accepts the time window.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Accept {
@@ -632,6 +641,10 @@ impl Run<'_, '_> {
         .into()
     }
 
+    fn kind_name(&self, policy: Address) -> String {
+        self.d.kind(policy).map_or_else(|| "policy".to_string(), |k| format!("{k:?}Policy"))
+    }
+
     /// `_callPolicy`: a revert or non-zero low 160 bits stop the validation.
     fn settle(
         &mut self,
@@ -645,7 +658,7 @@ impl Run<'_, '_> {
                 &ISmartSession::PolicyCheckReverted { reason: word },
                 "PolicyCheckReverted",
                 vec![word.to_string()],
-                format!("{what} {policy} at {at:?} reverted: {why}"),
+                format!("{what} {} ({policy}) {at} reverted: {why}", self.kind_name(policy)),
             )
             .into()),
             Out::Ret(v, why) => {
@@ -655,7 +668,8 @@ impl Run<'_, '_> {
                         "PolicyViolation",
                         vec![self.pid.to_string(), policy.to_string()],
                         format!(
-                            "{what} {policy} at {at:?} returned {v}: {}",
+                            "{what} {} ({policy}) {at} returned {v}: {}",
+                            self.kind_name(policy),
                             why.unwrap_or_else(|| "it refuses".into())
                         ),
                     )
@@ -1007,9 +1021,11 @@ impl Run<'_, '_> {
                 return Out::Ret(
                     U256::from(1),
                     Some(format!(
-                        "rule {i}: parameter {param} at offset {} fails condition {} against {r}",
+                        "rule {i}: parameter {} at offset {} fails condition {} against {}",
+                        word_text(param),
                         rule.offset,
-                        condition_name(rule.condition)
+                        condition_name(rule.condition),
+                        word_text(r),
                     )),
                 );
             }
@@ -1177,4 +1193,9 @@ pub fn ecdsa_ok(hash: B256, sig: &[u8], key: Address) -> bool {
         Ok(signer) => !signer.is_zero() && signer == key,
         Err(_) => false,
     }
+}
+
+/// A 32-byte word in words: a number when it is small, else its hex (addresses and hashes).
+fn word_text(word: U256) -> String {
+    if word.bit_len() <= 128 { word.to_string() } else { format!("{word:#066x}") }
 }

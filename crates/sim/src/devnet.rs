@@ -46,8 +46,10 @@ pub const PAYMASTER_SIGNER: Address = address!("a0Ee7A142d267C1f36714E4a8F75612F
 /// Wei the genesis VerifyingPaymaster has deposited at the EntryPoint.
 pub const PAYMASTER_DEPOSIT: u128 = 10u128.pow(21);
 
-/// Where the genesis contracts live.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where the genesis contracts live (JSON: camelCase names, as `mandate` reads them with
+/// `--deployments`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Deployments {
     /// ERC-4337 v0.7 EntryPoint, at its canonical address.
     pub entry_point: Address,
@@ -227,6 +229,11 @@ impl Devnet {
     /// The chain id.
     pub const fn chain_id(&self) -> u64 {
         self.chain_id
+    }
+
+    /// The base fee of the block the next transactions run in.
+    pub const fn base_fee(&self) -> u64 {
+        self.base_fee
     }
 
     /// The current block timestamp.

@@ -1,0 +1,317 @@
+//! `mandate session grant|use|status`: the session client against a real node and bundler,
+//! with the session store on disk.
+
+use std::{path::PathBuf, sync::Arc};
+
+use clap::Args;
+use mandate::{
+    abi::{
+        Call, PermissionId, Session,
+        alloy_primitives::{Address, Bytes},
+        sol::Execution,
+    },
+    client::{
+        Chain, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionRef, Step,
+        store::{FileStore, Password, SessionStore},
+    },
+    sim::Deployments,
+};
+use serde::Serialize;
+
+use crate::input::{CliError, read_json};
+
+/// Where the chain is.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct ChainArgs {
+    /// The node's JSON-RPC URL.
+    #[arg(long, env = "MANDATE_RPC_URL", hide_env_values = true)]
+    rpc_url: String,
+    /// Where Mandate's contracts are: JSON with camelCase names (entryPoint, smartSession, …).
+    #[arg(long)]
+    deployments: String,
+    /// The session store's directory.
+    #[arg(long, env = "MANDATE_STORE", default_value = ".mandate/sessions")]
+    store: PathBuf,
+    /// The environment variable holding the store's password.
+    #[arg(long, default_value = "MANDATE_STORE_PASSWORD")]
+    store_password_env: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `session grant`.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct GrantArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// The bundler's JSON-RPC URL.
+    #[arg(long, env = "MANDATE_BUNDLER_URL", hide_env_values = true)]
+    bundler_url: String,
+    /// A Session (module-sdk JSON). A zero `sessionValidator` becomes the ECDSA session signer
+    /// and empty `sessionValidatorInitData` the new session key.
+    #[arg(long)]
+    session: String,
+    /// The environment variable holding the owner's private key (hex).
+    #[arg(long, default_value = "MANDATE_OWNER_KEY")]
+    owner_key_env: String,
+    /// Grant in ENABLE mode: the owner signs now, the first use enables the session.
+    #[arg(long)]
+    enable_on_first_use: bool,
+    /// A label kept with the session.
+    #[arg(long)]
+    label: Option<String>,
+}
+
+/// `session use`.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct UseArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// The bundler's JSON-RPC URL.
+    #[arg(long, env = "MANDATE_BUNDLER_URL", hide_env_values = true)]
+    bundler_url: String,
+    /// The account.
+    #[arg(long)]
+    account: Address,
+    /// The session's permission id.
+    #[arg(long)]
+    permission_id: PermissionId,
+    /// The calls: a JSON array of {target, value, callData}, or - for stdin.
+    #[arg(long)]
+    calls: String,
+}
+
+/// `session status`.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Only this account's sessions.
+    #[arg(long)]
+    account: Option<Address>,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CliError::other)
+}
+
+fn env_secret(name: &str, what: &'static str) -> Result<String, CliError> {
+    std::env::var(name).map_err(|_| CliError::Invalid {
+        what,
+        reason: format!("set the environment variable {name}"),
+    })
+}
+
+impl ChainArgs {
+    fn deployments(&self) -> Result<Deployments, CliError> {
+        read_json(&self.deployments, "Mandate's deployments")
+    }
+
+    fn store(&self) -> Result<FileStore, CliError> {
+        let password = env_secret(&self.store_password_env, "the store's password")?;
+        FileStore::open(&self.store, Password::new(password)).map_err(CliError::other)
+    }
+}
+
+fn progress(json: bool) -> Option<mandate::client::Progress> {
+    if json {
+        return None;
+    }
+    Some(Arc::new(|step: Step| {
+        let text = match step {
+            Step::Reading => "reading the chain",
+            Step::LocalVerdict => "asking the local evaluator",
+            Step::Estimating => "estimating gas with the bundler",
+            Step::Preflight => "pre-flight in revm on a fork of the latest block",
+            Step::Sending => "sending to the bundler",
+            Step::Waiting => "waiting for the receipt",
+        };
+        eprintln!("… {text}");
+    }))
+}
+
+async fn client(
+    chain: &ChainArgs,
+    bundler_url: &str,
+) -> Result<SessionClient<mandate::bundler::BundlerClient>, CliError> {
+    let mut client = SessionClient::connect(&chain.rpc_url, bundler_url, chain.deployments()?)
+        .await
+        .map_err(CliError::other)?;
+    client.options_mut().progress = progress(chain.json);
+    Ok(client)
+}
+
+fn output<T: Serialize>(json: bool, value: &T, prose: impl FnOnce(&T)) -> Result<String, CliError> {
+    if json {
+        return serde_json::to_string_pretty(value).map_err(CliError::other);
+    }
+    prose(value);
+    Ok(String::new())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrantOutput {
+    account: Address,
+    permission_id: PermissionId,
+    session_key: Address,
+    mode: &'static str,
+    user_op_hash: Option<mandate::abi::alloy_primitives::B256>,
+    stored_in: PathBuf,
+}
+
+pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
+    let store = args.chain.store()?;
+    let owner = env_secret(&args.owner_key_env, "the owner's key")?
+        .parse::<alloy_signer_local::PrivateKeySigner>()
+        .map_err(|_| CliError::Invalid {
+            what: "the owner's key",
+            reason: format!("{} does not hold a hex private key", args.owner_key_env),
+        })?;
+    let mut session: Session = read_json(&args.session, "a Session")?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let client = client(&args.chain, &args.bundler_url).await?;
+        let d = *client.deployments();
+        let key = SessionKey::random();
+        if session.sessionValidator == Address::ZERO {
+            session.sessionValidator = d.ecdsa_session_validator;
+        }
+        if session.sessionValidatorInitData.is_empty() {
+            session.sessionValidatorInitData = Bytes::copy_from_slice(key.address().as_slice());
+        }
+        if session.sessionValidatorInitData.as_ref() != key.address().as_slice() {
+            return Err(CliError::Invalid {
+                what: "the session",
+                reason: "sessionValidatorInitData must be empty: the new session key goes there"
+                    .into(),
+            });
+        }
+        let spec = OwnerAccount::new(&d, owner_address(&owner));
+        let account = client.account_address(&spec).await.map_err(CliError::other)?;
+        let permission_id = PermissionId::of(&session);
+        let (enable, user_op_hash) = if args.enable_on_first_use {
+            let enable =
+                client.prepare_enable(&owner, account, &session).await.map_err(CliError::other)?;
+            (Some(enable), None)
+        } else {
+            let granted = client
+                .grant(&owner, &spec, std::slice::from_ref(&session), &[])
+                .await
+                .map_err(CliError::other)?;
+            (None, granted.sent.map(|s| s.user_op_hash))
+        };
+        let record = SessionRecord {
+            chain_id: client.chain_id(),
+            account,
+            permission_id,
+            session_key: key.address(),
+            session,
+            enable,
+            smart_session: d.smart_session,
+            label: args.label.clone(),
+            granted_by: user_op_hash,
+        };
+        store.save(&key, &record).map_err(CliError::other)?;
+        let out = GrantOutput {
+            account,
+            permission_id,
+            session_key: key.address(),
+            mode: if args.enable_on_first_use { "enable-on-first-use" } else { "granted" },
+            user_op_hash,
+            stored_in: args.chain.store.clone(),
+        };
+        output(args.chain.json, &out, |o| {
+            println!("session {} for account {}", o.permission_id, o.account);
+            println!("  session key {} (stored in {})", o.session_key, o.stored_in.display());
+            match o.user_op_hash {
+                Some(hash) => println!("  granted by op {hash}"),
+                None if o.mode == "granted" => println!("  already enabled"),
+                None => println!("  the owner signed it; its first use enables it"),
+            }
+        })
+    })
+}
+
+fn owner_address(owner: &alloy_signer_local::PrivateKeySigner) -> Address {
+    owner.address()
+}
+
+pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
+    let store = args.chain.store()?;
+    let calls: Vec<Execution> = read_json(&args.calls, "an array of {target, value, callData}")?;
+    let calls: Vec<Call> = calls
+        .into_iter()
+        .map(|e| Call { to: e.target, value: e.value, data: e.callData })
+        .collect();
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let client = client(&args.chain, &args.bundler_url).await?;
+        let reference = SessionRef {
+            chain_id: client.chain_id(),
+            account: args.account,
+            permission_id: args.permission_id,
+        };
+        let stored =
+            store.load(&reference).map_err(CliError::other)?.ok_or_else(|| CliError::Invalid {
+                what: "the session",
+                reason: format!(
+                    "no session {} of {} on chain {} in the store",
+                    reference.permission_id, reference.account, reference.chain_id
+                ),
+            })?;
+        let used = client
+            .use_session(&stored.key, &stored.record, &calls)
+            .await
+            .map_err(CliError::other)?;
+        if stored.record.enable.is_some() {
+            let record = SessionRecord { enable: None, ..stored.record.clone() };
+            store.update(&record).map_err(CliError::other)?;
+        }
+        output(args.chain.json, &used, |u| {
+            println!(
+                "op {} included ({:?} mode): {} gas charged",
+                u.sent.user_op_hash, u.mode, u.sent.receipt.actual_gas_used
+            );
+        })
+    })
+}
+
+pub(crate) fn status(args: StatusArgs) -> Result<String, CliError> {
+    let store = args.chain.store()?;
+    let deployments = args.chain.deployments()?;
+    let chain = Chain::Node { rpc_url: args.chain.rpc_url.clone() };
+    let runtime = runtime()?;
+    let chain_id = runtime
+        .block_on(chain.with_state(deployments, |d| Ok(d.chain_id())))
+        .map_err(CliError::other)?;
+    let records: Vec<SessionRecord> = store
+        .list()
+        .map_err(CliError::other)?
+        .into_iter()
+        .filter(|r| r.chain_id == chain_id && args.account.is_none_or(|a| a == r.account))
+        .collect();
+    let statuses = runtime.block_on(async {
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let status = mandate::client::read_status(&chain, deployments, &record)
+                .await
+                .map_err(CliError::other)?;
+            out.push(status);
+        }
+        Ok::<_, CliError>(out)
+    })?;
+    output(args.chain.json, &statuses, |all| {
+        if all.is_empty() {
+            println!("no sessions in the store");
+        }
+        for status in all {
+            crate::demo::print_status("session", status);
+        }
+    })
+}

@@ -1,0 +1,42 @@
+//! Where the client reads chain state and runs its pre-flights: the embedded devnet (shared
+//! with its in-process bundler), or a node, forked afresh at its latest block for each step.
+
+use mandate_sim::{Deployments, Devnet};
+
+use crate::{ClientError, devnet_bundler::DevnetBundler};
+
+/// The chain a client works on.
+#[derive(Clone, Debug)]
+pub enum Chain {
+    /// The embedded devnet behind a [`DevnetBundler`]: reads and pre-flights see every op the
+    /// bundler included.
+    Devnet(DevnetBundler),
+    /// A JSON-RPC node: each step reads a fork at the latest block (lazily, cached for the step).
+    Node {
+        /// The node's URL (never logged).
+        rpc_url: String,
+    },
+}
+
+impl Chain {
+    /// Runs `f` on the chain's current state. On a node this forks the latest block on a
+    /// blocking thread; nothing `f` does reaches the node.
+    pub async fn with_state<R, F>(&self, deployments: Deployments, f: F) -> Result<R, ClientError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Devnet) -> Result<R, ClientError> + Send + 'static,
+    {
+        match self {
+            Self::Devnet(bundler) => bundler.with_devnet(f)?,
+            Self::Node { rpc_url } => {
+                let url = rpc_url.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut fork = Devnet::fork(&url, None, deployments)?;
+                    f(&mut fork)
+                })
+                .await
+                .map_err(|e| ClientError::Task(e.to_string()))?
+            }
+        }
+    }
+}

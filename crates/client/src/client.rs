@@ -1,0 +1,830 @@
+//! [`SessionClient`]: grant sessions with an owner key, use them with a session key, and read
+//! what they still allow — each op judged locally, estimated, signed, pre-flighted in revm and
+//! only then sent.
+
+use std::sync::Arc;
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolValue};
+use mandate_abi::{
+    AccountType, Call, DUMMY_ECDSA_SIGNATURE, EnableSession, EnableSessionData, EnableTarget,
+    PackedUserOperation, PermissionId, Session, SmartSessionMode, UserOperation, encode_enable,
+    encode_use, execute_calls, prepare_enable,
+    sol::{IERC7579Account, ISmartSession},
+    validator_nonce_key,
+};
+use mandate_bundler::{Bundler, BundlerClient, UserOperationReceipt, WaitOptions};
+use mandate_policy::{Evaluator, Verdict as LocalVerdict};
+use mandate_sim::{Deployments, Devnet, Execution, Verdict};
+use serde::Serialize;
+
+use crate::{
+    ClientError, SessionKey, SessionRecord,
+    account::{MODULE_TYPE_VALIDATOR, OwnerAccount},
+    chain::Chain,
+    devnet_bundler::DevnetBundler,
+    policy_sim::{self, DevnetStorage},
+    sponsor::Sponsor,
+};
+
+/// ENABLE mode byte that prefixes SmartSession's install data.
+const INSTALL_MODE_ENABLE: u8 = 1;
+/// Limits an op carries before it is estimated (and when estimation is switched off).
+const PLACEHOLDER_VERIFICATION_GAS: u128 = 2_000_000;
+const PLACEHOLDER_CALL_GAS: u128 = 1_000_000;
+const PLACEHOLDER_PRE_VERIFICATION_GAS: u64 = 100_000;
+const PLACEHOLDER_PAYMASTER_GAS: u128 = 300_000;
+
+/// The pre-checks a client makes before it sends an op. Each is on by default and can only be
+/// switched off here, explicitly; an op sent without one says so in its [`Sent::skipped`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checks {
+    /// Ask the local evaluator first, and refuse what SmartSession would refuse.
+    pub local_verdict: bool,
+    /// Ask the bundler for gas limits (else the op carries generous placeholders).
+    pub estimate_gas: bool,
+    /// Run the signed op through the EntryPoint in revm, and send only what passes.
+    pub preflight: bool,
+}
+
+impl Default for Checks {
+    fn default() -> Self {
+        Self { local_verdict: true, estimate_gas: true, preflight: true }
+    }
+}
+
+impl Checks {
+    fn skipped(self) -> Vec<&'static str> {
+        let mut skipped = Vec::new();
+        for (on, name) in [
+            (self.local_verdict, "local verdict"),
+            (self.estimate_gas, "gas estimate"),
+            (self.preflight, "pre-flight"),
+        ] {
+            if !on {
+                skipped.push(name);
+            }
+        }
+        skipped
+    }
+}
+
+/// How ops are priced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fees {
+    /// `maxFeePerGas = 2 × base fee + tip`, `maxPriorityFeePerGas = tip`, from the chain's
+    /// latest block.
+    FromChain {
+        /// The priority fee in wei.
+        tip: u128,
+    },
+    /// Fixed prices.
+    Fixed {
+        /// `maxFeePerGas`.
+        max_fee: u128,
+        /// `maxPriorityFeePerGas`.
+        max_priority_fee: u128,
+    },
+}
+
+impl Default for Fees {
+    fn default() -> Self {
+        Self::FromChain { tip: 1_000_000_000 }
+    }
+}
+
+/// A step of sending an op, reported as it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Step {
+    /// Reading the chain (account, modules, sessions, nonce).
+    Reading,
+    /// Asking the local evaluator.
+    LocalVerdict,
+    /// Asking the bundler for gas limits.
+    Estimating,
+    /// Running the signed op in revm.
+    Preflight,
+    /// Sending to the bundler.
+    Sending,
+    /// Waiting for the receipt.
+    Waiting,
+}
+
+/// Receives [`Step`]s (e.g. to show progress).
+pub type Progress = Arc<dyn Fn(Step) + Send + Sync>;
+
+/// How a client works.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Pre-checks.
+    pub checks: Checks,
+    /// Prices.
+    pub fees: Fees,
+    /// Who pays, when not the account.
+    pub sponsor: Option<Sponsor>,
+    /// How long to wait for receipts.
+    pub wait: WaitOptions,
+    /// Progress callback.
+    pub progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("checks", &self.checks)
+            .field("fees", &self.fees)
+            .field("sponsor", &self.sponsor)
+            .field("wait", &self.wait)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An op that was sent and included, and what was checked before.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sent {
+    /// The op's hash.
+    pub user_op_hash: B256,
+    /// Its receipt.
+    pub receipt: UserOperationReceipt,
+    /// The op as sent.
+    pub user_op: PackedUserOperation,
+    /// Gas the pre-flight measured for validation and execution, when it ran.
+    pub preflight_gas: Option<u64>,
+    /// Pre-checks that were switched off.
+    pub skipped: Vec<&'static str>,
+}
+
+/// What a grant did.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Granted {
+    /// The account.
+    pub account: Address,
+    /// The sessions' permission ids, in order.
+    pub permission_ids: Vec<PermissionId>,
+    /// Whether the op deployed the account.
+    pub deployed: bool,
+    /// Whether the op installed SmartSession.
+    pub installed: bool,
+    /// The op, unless every session was enabled already and there was nothing else to do.
+    pub sent: Option<Sent>,
+}
+
+/// How an op was signed by the session key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UseMode {
+    /// The session was enabled already.
+    Use,
+    /// The op enabled it (the owner's signature travelled in the op).
+    Enable,
+}
+
+/// What a use did.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Used {
+    /// USE or ENABLE.
+    pub mode: UseMode,
+    /// The op.
+    pub sent: Sent,
+}
+
+enum OpSigner<'a> {
+    Owner(&'a PrivateKeySigner),
+    Session {
+        key: &'a SessionKey,
+        permission_id: PermissionId,
+        enable: Option<Box<EnableSessionData>>,
+    },
+}
+
+/// The session client of one chain: a state source (embedded devnet or node) and a bundler.
+///
+/// Grant a session with the owner's key, then use it with the session key:
+///
+/// ```
+/// use alloy_primitives::U256;
+/// use alloy_signer_local::PrivateKeySigner;
+/// use alloy_sol_types::SolCall;
+/// use mandate_abi::{Call, SessionBuilder, custom_action, sol::IERC721};
+/// use mandate_client::{
+///     Chain, OwnerAccount, SessionClient, SessionKey, SessionRecord, UseMode,
+///     demo::policy_addresses,
+/// };
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let client = SessionClient::devnet(mandate_sim::Devnet::new()?);
+/// let d = *client.deployments();
+/// let (owner, key) = (PrivateKeySigner::random(), SessionKey::random());
+/// let spec = OwnerAccount::new(&d, owner.address());
+/// let account = client.account_address(&spec).await?;
+/// if let Chain::Devnet(devnet) = client.chain() {
+///     devnet.with_devnet(|d| d.set_balance(account, U256::from(10u128.pow(18))))?;
+/// }
+///
+/// // Any safeMint on the test NFT (SudoPolicy).
+/// let mint = custom_action(d.test_erc721, "safeMint(address)", &[], &policy_addresses(&d))?;
+/// let session = SessionBuilder::new(d.ecdsa_session_validator, key.address().to_vec())
+///     .action(mint)
+///     .build()?;
+/// let granted = client.grant(&owner, &spec, std::slice::from_ref(&session), &[]).await?;
+/// assert!(granted.deployed && granted.installed);
+///
+/// let record = SessionRecord {
+///     chain_id: client.chain_id(),
+///     account,
+///     permission_id: granted.permission_ids[0],
+///     session_key: key.address(),
+///     session,
+///     enable: None,
+///     smart_session: d.smart_session,
+///     label: None,
+///     granted_by: None,
+/// };
+/// let call = Call::new(d.test_erc721, IERC721::safeMintCall { to: account }.abi_encode());
+/// let used = client.use_session(&key, &record, &[call]).await?;
+/// assert_eq!(used.mode, UseMode::Use);
+/// assert!(used.sent.receipt.success);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SessionClient<B> {
+    bundler: B,
+    chain: Chain,
+    deployments: Deployments,
+    chain_id: u64,
+    options: Options,
+}
+
+impl<B> std::fmt::Debug for SessionClient<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionClient")
+            .field("chain_id", &self.chain_id)
+            .field("entry_point", &self.deployments.entry_point)
+            .field("smart_session", &self.deployments.smart_session)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionClient<DevnetBundler> {
+    /// A client on the embedded devnet, with its in-process bundler.
+    pub fn devnet(devnet: Devnet) -> Self {
+        let (deployments, chain_id) = (*devnet.deployments(), devnet.chain_id());
+        let bundler = DevnetBundler::new(devnet);
+        Self {
+            chain: Chain::Devnet(bundler.clone()),
+            bundler,
+            deployments,
+            chain_id,
+            options: Options::default(),
+        }
+    }
+}
+
+impl SessionClient<BundlerClient> {
+    /// A client of a node (`rpc_url`) and a bundler (`bundler_url`) on a chain where Mandate's
+    /// contracts are at `deployments`; checks the bundler serves that chain and EntryPoint.
+    pub async fn connect(
+        rpc_url: &str,
+        bundler_url: &str,
+        deployments: Deployments,
+    ) -> Result<Self, ClientError> {
+        let bundler = BundlerClient::new(bundler_url)?;
+        let chain = Chain::Node { rpc_url: rpc_url.to_string() };
+        let node_chain = chain.with_state(deployments, |d| Ok(d.chain_id())).await?;
+        let chain_id = Bundler::chain_id(&bundler).await?;
+        if chain_id != node_chain {
+            return Err(ClientError::Mismatch(format!(
+                "the bundler serves chain {chain_id}, the node chain {node_chain}"
+            )));
+        }
+        let entry_points = Bundler::supported_entry_points(&bundler).await?;
+        if !entry_points.contains(&deployments.entry_point) {
+            return Err(ClientError::Mismatch(format!(
+                "the bundler does not serve EntryPoint {}",
+                deployments.entry_point
+            )));
+        }
+        Ok(Self { bundler, chain, deployments, chain_id, options: Options::default() })
+    }
+}
+
+impl<B: Bundler> SessionClient<B> {
+    /// A client of any bundler over `chain`.
+    pub fn new(bundler: B, chain: Chain, deployments: Deployments, chain_id: u64) -> Self {
+        Self { bundler, chain, deployments, chain_id, options: Options::default() }
+    }
+
+    /// With other options.
+    pub fn with_options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options.
+    pub const fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The options, to change.
+    pub const fn options_mut(&mut self) -> &mut Options {
+        &mut self.options
+    }
+
+    /// Where Mandate's contracts are.
+    pub const fn deployments(&self) -> &Deployments {
+        &self.deployments
+    }
+
+    /// The chain id.
+    pub const fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The bundler.
+    pub const fn bundler(&self) -> &B {
+        &self.bundler
+    }
+
+    /// The chain the client reads.
+    pub const fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    fn progress(&self, step: Step) {
+        tracing::debug!(?step, chain_id = self.chain_id, "session client");
+        if let Some(progress) = &self.options.progress {
+            progress(step);
+        }
+    }
+
+    /// Runs `f` on the chain's current state.
+    pub async fn with_state<R, F>(&self, f: F) -> Result<R, ClientError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Devnet) -> Result<R, ClientError> + Send + 'static,
+    {
+        self.chain.with_state(self.deployments, f).await
+    }
+
+    /// The address of `account` (counterfactual until deployed).
+    pub async fn account_address(&self, account: &OwnerAccount) -> Result<Address, ClientError> {
+        let (factory, query) = (account.factory, account.address_query());
+        self.with_state(move |d| Ok(d.call_sol(factory, &query)?)).await
+    }
+
+    /// Grants `sessions` with one owner op: deploys the account if it has no code, installs
+    /// SmartSession with the sessions if it is not installed, or else enables them with
+    /// `enableSessions`; `calls` run in the same op. Sessions already enabled are left as they
+    /// are; with nothing left to do, no op is sent.
+    pub async fn grant(
+        &self,
+        owner: &PrivateKeySigner,
+        account: &OwnerAccount,
+        sessions: &[Session],
+        calls: &[Call],
+    ) -> Result<Granted, ClientError> {
+        self.progress(Step::Reading);
+        let permission_ids: Vec<PermissionId> = sessions.iter().map(PermissionId::of).collect();
+        let (factory, query, ss) =
+            (account.factory, account.address_query(), self.deployments.smart_session);
+        let pids = permission_ids.clone();
+        let nonce_key = account.nonce_key();
+        let (address, deployed, installed, enabled, nonce) = self
+            .with_state(move |d| {
+                let address = d.call_sol(factory, &query)?;
+                let deployed = d.has_code(address);
+                let installed =
+                    deployed && d.call_sol(address, &OwnerAccount::is_validator_installed(ss))?;
+                let mut enabled = Vec::with_capacity(pids.len());
+                for pid in &pids {
+                    let call = ISmartSession::isPermissionEnabledCall {
+                        permissionId: pid.0,
+                        account: address,
+                    };
+                    enabled.push(installed && d.call_sol(ss, &call)?);
+                }
+                let nonce = d.entry_point_nonce(address, nonce_key)?;
+                Ok((address, deployed, installed, enabled, nonce))
+            })
+            .await?;
+        let to_enable: Vec<Session> =
+            sessions.iter().zip(&enabled).filter(|(_, on)| !**on).map(|(s, _)| s.clone()).collect();
+        let mut all_calls = Vec::new();
+        if !installed {
+            // SmartSession refuses an empty session list: install it bare then.
+            let mut init = Vec::new();
+            if !to_enable.is_empty() {
+                init.push(INSTALL_MODE_ENABLE);
+                init.extend_from_slice(&to_enable.abi_encode());
+            }
+            let install = IERC7579Account::installModuleCall {
+                moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
+                module: ss,
+                initData: init.into(),
+            };
+            all_calls.push(Call::new(address, install.abi_encode()));
+        } else if !to_enable.is_empty() {
+            let enable = ISmartSession::enableSessionsCall { sessions: to_enable };
+            all_calls.push(Call::new(ss, enable.abi_encode()));
+        }
+        all_calls.extend_from_slice(calls);
+        if all_calls.is_empty() {
+            return Ok(Granted {
+                account: address,
+                permission_ids,
+                deployed: false,
+                installed: false,
+                sent: None,
+            });
+        }
+        // A lone installModule is the account's own function; anything more goes in a batch.
+        let call_data = match &all_calls[..] {
+            [only] if only.to == address && only.value.is_zero() => only.data.clone(),
+            _ => execute_calls(&all_calls),
+        };
+        let mut op = self.unsigned_op(address, nonce, call_data);
+        if !deployed {
+            op.factory = Some(account.factory);
+            op.factory_data = account.factory_data();
+        }
+        let sent = self.submit(op, OpSigner::Owner(owner)).await?;
+        Ok(Granted {
+            account: address,
+            permission_ids,
+            deployed: !deployed,
+            installed: !installed,
+            sent: Some(sent),
+        })
+    }
+
+    /// Prepares `session` for ENABLE mode on `account`: reads SmartSession's enable nonce and
+    /// has the owner sign the session digest. The returned data goes into the session's record;
+    /// the first [`Self::use_session`] then enables the session in its own op. SmartSession must
+    /// already be installed on the account.
+    pub async fn prepare_enable(
+        &self,
+        owner: &PrivateKeySigner,
+        account: Address,
+        session: &Session,
+    ) -> Result<EnableSession, ClientError> {
+        let target = self.enable_target(account, PermissionId::of(session)).await?;
+        let mut prepared = sign_enable(owner, session, &[target])?;
+        Ok(prepared.remove(0))
+    }
+
+    /// Where `account` would enable `permission_id`, with its current enable nonce.
+    pub async fn enable_target(
+        &self,
+        account: Address,
+        permission_id: PermissionId,
+    ) -> Result<EnableTarget, ClientError> {
+        let (ss, chain_id) = (self.deployments.smart_session, self.chain_id);
+        self.with_state(move |d| {
+            if !d.has_code(account)
+                || !d.call_sol(account, &OwnerAccount::is_validator_installed(ss))?
+            {
+                return Err(ClientError::NotInstalled { account });
+            }
+            let call = ISmartSession::getNonceCall { permissionId: permission_id.0, account };
+            let nonce = d.call_sol(ss, &call)?;
+            Ok(EnableTarget { chain_id, account, smart_session: ss, nonce })
+        })
+        .await
+    }
+
+    /// Uses a session for `calls` (one call, or a batch): local verdict, nonce, fees, sponsor,
+    /// gas, the session key's signature (ENABLE mode when the record still carries enable data
+    /// and the session is not enabled yet), pre-flight, send, receipt.
+    pub async fn use_session(
+        &self,
+        key: &SessionKey,
+        record: &SessionRecord,
+        calls: &[Call],
+    ) -> Result<Used, ClientError> {
+        if calls.is_empty() {
+            return Err(ClientError::Empty("a use needs at least one call"));
+        }
+        let permission_id = record.permission_id;
+        if record.session.sessionValidatorInitData.as_ref() != key.address().as_slice()
+            || PermissionId::of(&record.session) != permission_id
+        {
+            return Err(ClientError::WrongKey { key: key.address(), permission_id });
+        }
+        self.progress(Step::Reading);
+        let (account, ss) = (record.account, self.deployments.smart_session);
+        let nonce_key = validator_nonce_key(ss, 0);
+        let (enabled, nonce) = self
+            .with_state(move |d| {
+                let call = ISmartSession::isPermissionEnabledCall {
+                    permissionId: permission_id.0,
+                    account,
+                };
+                let enabled = d.has_code(account) && d.call_sol(ss, &call)?;
+                Ok((enabled, d.entry_point_nonce(account, nonce_key)?))
+            })
+            .await?;
+        let enable = match (&record.enable, enabled) {
+            (_, true) => None,
+            (Some(enable), false) => Some(Box::new(EnableSessionData {
+                enable_session: enable.clone(),
+                validator: self.deployments.k1_validator,
+                account_type: AccountType::Erc7579Implementation,
+            })),
+            (None, false) => return Err(ClientError::NotEnabled { account, permission_id }),
+        };
+        let mode = if enable.is_some() { UseMode::Enable } else { UseMode::Use };
+        let op = self.unsigned_op(account, nonce, execute_calls(calls));
+        let signer = OpSigner::Session { key, permission_id, enable };
+        if self.options.checks.local_verdict {
+            self.progress(Step::LocalVerdict);
+            self.local_verdict(&op, &signer).await?;
+        }
+        let sent = self.submit(op, signer).await?;
+        Ok(Used { mode, sent })
+    }
+
+    /// Is `permission_id` enabled on `account`?
+    pub async fn is_permission_enabled(
+        &self,
+        account: Address,
+        permission_id: PermissionId,
+    ) -> Result<bool, ClientError> {
+        let ss = self.deployments.smart_session;
+        self.with_state(move |d| {
+            if !d.has_code(account) {
+                return Ok(false);
+            }
+            let call =
+                ISmartSession::isPermissionEnabledCall { permissionId: permission_id.0, account };
+            Ok(d.call_sol(ss, &call)?)
+        })
+        .await
+    }
+
+    /// What `record`'s session still allows on chain: uses, value, spend, rule budgets and its
+    /// time window, per policy.
+    pub async fn session_status(
+        &self,
+        record: &SessionRecord,
+    ) -> Result<crate::SessionStatus, ClientError> {
+        read_status(&self.chain, self.deployments, record).await
+    }
+
+    fn unsigned_op(&self, sender: Address, nonce: U256, call_data: Bytes) -> UserOperation {
+        UserOperation {
+            sender,
+            nonce,
+            call_data,
+            call_gas_limit: PLACEHOLDER_CALL_GAS,
+            verification_gas_limit: PLACEHOLDER_VERIFICATION_GAS,
+            pre_verification_gas: U256::from(PLACEHOLDER_PRE_VERIFICATION_GAS),
+            ..Default::default()
+        }
+    }
+
+    fn sign(&self, op: &mut UserOperation, signer: &OpSigner<'_>) -> Result<(), ClientError> {
+        let (entry_point, chain_id) = (self.deployments.entry_point, self.chain_id);
+        match signer {
+            OpSigner::Owner(owner) => OwnerAccount::sign(owner, op, entry_point, chain_id)?,
+            OpSigner::Session { key, permission_id, enable } => {
+                let hash = op.hash(entry_point, chain_id);
+                let signature = key.sign_hash_personal(hash)?.as_bytes();
+                op.signature = match enable {
+                    None => encode_use(*permission_id, &signature),
+                    Some(data) => encode_enable(SmartSessionMode::Enable, data, &signature)
+                        .map_err(|e| ClientError::Mismatch(e.to_string()))?,
+                };
+            }
+        }
+        Ok(())
+    }
+
+    /// The local evaluator's answer for the op (signed with a dummy session signature: the key
+    /// itself is not in question here, the permissions are).
+    async fn local_verdict(
+        &self,
+        op: &UserOperation,
+        signer: &OpSigner<'_>,
+    ) -> Result<(), ClientError> {
+        let OpSigner::Session { permission_id, enable, .. } = signer else {
+            return Ok(());
+        };
+        let mut probe = op.clone();
+        probe.signature = match enable {
+            None => encode_use(*permission_id, &DUMMY_ECDSA_SIGNATURE),
+            Some(data) => encode_enable(SmartSessionMode::Enable, data, &DUMMY_ECDSA_SIGNATURE)
+                .map_err(|e| ClientError::Mismatch(e.to_string()))?,
+        };
+        let packed = probe.pack();
+        let hash = probe.hash(self.deployments.entry_point, self.chain_id);
+        let (deployments, chain_id, account) = (self.deployments, self.chain_id, op.sender);
+        let enable_digest = enable.as_ref().map(|data| {
+            (
+                mandate_abi::multichain_digest(&data.enable_session.hashesAndChainIds),
+                AccountType::Erc7579Implementation.format_enable_signature(
+                    data.validator,
+                    &data.enable_session.permissionEnableSig,
+                ),
+            )
+        });
+        let verdict = self
+            .with_state(move |d| {
+                let deployment = policy_sim::deployment(&deployments);
+                let mut state =
+                    mandate_policy::load_account(&DevnetStorage(d), &deployment, account)?;
+                let mut evaluator = Evaluator::new(deployment).verify_signatures(false);
+                if let Some((digest, formatted)) = enable_digest {
+                    // The account's ERC-1271 answer for the owner's signature, asked of the chain.
+                    let call = IERC7579Account::isValidSignatureCall {
+                        hash: digest,
+                        signature: formatted,
+                    };
+                    let valid = d
+                        .call_sol(account, &call)
+                        .map(|magic| magic.0 == [0x16, 0x26, 0xba, 0x7e])
+                        .unwrap_or(false);
+                    evaluator = evaluator.with_enable(
+                        chain_id,
+                        Arc::new(move |_: Address, _: B256, _: &[u8]| valid),
+                    );
+                }
+                Ok((evaluator.check(&mut state, &packed, hash)?, d.timestamp()))
+            })
+            .await?;
+        match verdict {
+            (LocalVerdict::Reject(reject), _) => Err(ClientError::Refused {
+                error: format!("{}({})", reject.name, reject.args.join(", ")),
+                reason: reject.reason,
+            }),
+            (LocalVerdict::Accept(accept), now) => {
+                let until = if accept.valid_until == 0 { u64::MAX } else { accept.valid_until };
+                if now < accept.valid_after || now > until {
+                    return Err(ClientError::OutsideTimeWindow {
+                        valid_after: accept.valid_after,
+                        valid_until: accept.valid_until,
+                        now,
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Prices, sponsors, estimates, signs, pre-flights, sends and waits.
+    async fn submit(
+        &self,
+        mut op: UserOperation,
+        signer: OpSigner<'_>,
+    ) -> Result<Sent, ClientError> {
+        let checks = self.options.checks;
+        let skipped = checks.skipped();
+        if !skipped.is_empty() {
+            tracing::warn!(?skipped, "pre-checks switched off for this op");
+        }
+        let base_fee = self.with_state(|d| Ok(d.base_fee())).await?;
+        (op.max_fee_per_gas, op.max_priority_fee_per_gas) = match self.options.fees {
+            Fees::FromChain { tip } => (u128::from(base_fee) * 2 + tip, tip),
+            Fees::Fixed { max_fee, max_priority_fee } => (max_fee, max_priority_fee),
+        };
+        if let Some(sponsor) = &self.options.sponsor {
+            op.paymaster = Some(sponsor.paymaster());
+            op.paymaster_verification_gas_limit = PLACEHOLDER_PAYMASTER_GAS;
+            op.paymaster_post_op_gas_limit = PLACEHOLDER_PAYMASTER_GAS;
+            op.paymaster_data = sponsor.stub_data();
+        }
+        if checks.estimate_gas {
+            self.progress(Step::Estimating);
+            self.sign(&mut op, &signer)?;
+            let estimate =
+                self.bundler.estimate_user_operation_gas(&op, self.deployments.entry_point).await?;
+            estimate.apply_to(&mut op);
+        }
+        if let Some(sponsor) = &self.options.sponsor {
+            let unsigned = op.clone();
+            let (deployments, sponsor) = (self.deployments, sponsor.clone());
+            op.paymaster_data =
+                self.with_state(move |d| sponsor.sponsor(d, &deployments, &unsigned)).await?;
+        }
+        self.sign(&mut op, &signer)?;
+        let packed = op.pack();
+        let mut preflight_gas = None;
+        if checks.preflight {
+            self.progress(Step::Preflight);
+            let to_check = packed.clone();
+            let verdict = self.with_state(move |d| Ok(d.check(&to_check)?)).await?;
+            preflight_gas = Some(preflight_passes(&verdict)?);
+        }
+        self.progress(Step::Sending);
+        let user_op_hash =
+            self.bundler.send_user_operation(&op, self.deployments.entry_point).await?;
+        tracing::info!(%user_op_hash, sender = %op.sender, "op sent");
+        self.progress(Step::Waiting);
+        let receipt = self.bundler.wait_for_receipt(user_op_hash, &self.options.wait).await?;
+        if !receipt.success {
+            return Err(ClientError::Reverted {
+                user_op_hash,
+                reason: receipt.reason.clone().unwrap_or_default(),
+                receipt: Box::new(receipt),
+            });
+        }
+        Ok(Sent { user_op_hash, receipt, user_op: packed, preflight_gas, skipped })
+    }
+}
+
+/// The gas the pre-flight measured (validation and execution), or why the op would fail.
+fn preflight_passes(verdict: &Verdict) -> Result<u64, ClientError> {
+    match verdict {
+        Verdict::Accepted(accepted) if accepted.execution == Execution::Succeeded => {
+            Ok(accepted.actual_gas_used.saturating_to())
+        }
+        _ => Err(ClientError::Preflight {
+            summary: verdict.to_string(),
+            verdict: Box::new(verdict.clone()),
+        }),
+    }
+}
+
+/// Has the owner sign `session` for every target at once (one signature over the multichain
+/// digest); returns one [`EnableSession`] per target, in order.
+pub fn sign_enable(
+    owner: &PrivateKeySigner,
+    session: &Session,
+    targets: &[EnableTarget],
+) -> Result<Vec<EnableSession>, ClientError> {
+    let mut out = Vec::with_capacity(targets.len());
+    let mut signature = None;
+    for index in 0..targets.len() {
+        let index = u8::try_from(index)
+            .map_err(|_| ClientError::Mismatch("at most 256 chains per enable".into()))?;
+        let prepared = prepare_enable(session, targets, SmartSessionMode::Enable, index);
+        let sig = match &signature {
+            Some(sig) => Bytes::clone(sig),
+            None => {
+                let sig: Bytes =
+                    owner.sign_message_sync(prepared.digest.as_slice())?.as_bytes().to_vec().into();
+                signature = Some(sig.clone());
+                sig
+            }
+        };
+        out.push(EnableSession { permissionEnableSig: sig, ..prepared.enable_session });
+    }
+    Ok(out)
+}
+
+/// Which of `permission_ids` are enabled on each chain (abstractjs's
+/// `checkEnabledPermissions`): permission id → chain id → enabled. `targets` pairs each
+/// chain's client with the account's address there.
+pub async fn check_enabled_permissions<B: Bundler>(
+    targets: &[(&SessionClient<B>, Address)],
+    permission_ids: &[PermissionId],
+) -> Result<
+    std::collections::BTreeMap<PermissionId, std::collections::BTreeMap<u64, bool>>,
+    ClientError,
+> {
+    let mut out: std::collections::BTreeMap<_, std::collections::BTreeMap<_, _>> =
+        std::collections::BTreeMap::new();
+    for (client, account) in targets {
+        for pid in permission_ids {
+            let enabled = client.is_permission_enabled(*account, *pid).await?;
+            out.entry(*pid).or_default().insert(client.chain_id(), enabled);
+        }
+    }
+    Ok(out)
+}
+
+/// What `record`'s session still allows on `chain` (no bundler needed).
+pub async fn read_status(
+    chain: &Chain,
+    deployments: Deployments,
+    record: &SessionRecord,
+) -> Result<crate::SessionStatus, ClientError> {
+    let record = record.clone();
+    chain
+        .with_state(deployments, move |d| {
+            if d.chain_id() != record.chain_id {
+                return Err(ClientError::Mismatch(format!(
+                    "session {} is on chain {}, the node on chain {}",
+                    record.permission_id,
+                    record.chain_id,
+                    d.chain_id()
+                )));
+            }
+            let deployment = policy_sim::deployment(&deployments);
+            let state = if d.has_code(record.account) {
+                mandate_policy::load_account(&DevnetStorage(d), &deployment, record.account)?
+            } else {
+                mandate_policy::AccountState::new(record.account)
+            };
+            Ok(crate::status::session_status(&record, &state, d.chain_id(), d.timestamp()))
+        })
+        .await
+}

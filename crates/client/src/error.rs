@@ -1,0 +1,100 @@
+//! What can go wrong between a grant or a use and its receipt.
+
+use alloy_primitives::{Address, B256};
+use mandate_abi::PermissionId;
+use mandate_bundler::{BundlerError, UserOperationReceipt};
+use mandate_policy::{EvalError, LoadError};
+use mandate_sim::{SimError, Verdict};
+
+/// Errors of the session client. None of them carries a key.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The simulator (embedded devnet or fork) failed to run.
+    #[error("simulator: {0}")]
+    Sim(#[from] SimError),
+    /// The bundler refused or failed.
+    #[error("bundler: {0}")]
+    Bundler(#[from] BundlerError),
+    /// Signing failed.
+    #[error("signing: {0}")]
+    Sign(#[from] alloy_signer::Error),
+    /// The account's session state could not be read.
+    #[error("reading the account's sessions: {0}")]
+    Load(#[from] LoadError),
+    /// The local evaluator could not evaluate the op.
+    #[error("local evaluator: {0}")]
+    Eval(#[from] EvalError),
+    /// The local evaluator says SmartSession would refuse the op: nothing was sent.
+    #[error("refused locally, nothing sent: {error}: {reason}")]
+    Refused {
+        /// The contract's error, e.g. `PolicyViolation(0x…, 0x…)`.
+        error: String,
+        /// Which call, action, policy and rule, and the values compared.
+        reason: String,
+    },
+    /// SmartSession would accept the op, but not at this block time: nothing was sent.
+    #[error(
+        "refused locally, nothing sent: the session allows this op from {valid_after} until \
+         {valid_until}, and the chain's time is {now}"
+    )]
+    OutsideTimeWindow {
+        /// validAfter of the op's window.
+        valid_after: u64,
+        /// validUntil of the op's window.
+        valid_until: u64,
+        /// The block time it would run at.
+        now: u64,
+    },
+    /// The pre-flight in revm says the op would fail: nothing was sent.
+    #[error("pre-flight in revm, nothing sent: {summary}")]
+    Preflight {
+        /// In words.
+        summary: String,
+        /// The simulator's whole verdict.
+        verdict: Box<Verdict>,
+    },
+    /// The op was included but its execution reverted (the chain moved after the pre-flight).
+    #[error("op {user_op_hash} was included but its execution reverted: {reason}")]
+    Reverted {
+        /// The op.
+        user_op_hash: B256,
+        /// The revert reason, when the bundler reports one.
+        reason: String,
+        /// The receipt.
+        receipt: Box<UserOperationReceipt>,
+    },
+    /// The session is not enabled on the account and the record holds no enable data.
+    #[error("permission {permission_id} is not enabled on {account} and has no enable data")]
+    NotEnabled {
+        /// The account.
+        account: Address,
+        /// The permission.
+        permission_id: PermissionId,
+    },
+    /// An ENABLE-mode grant needs SmartSession installed on the account.
+    #[error("SmartSession is not installed on {account}: grant with an op first")]
+    NotInstalled {
+        /// The account.
+        account: Address,
+    },
+    /// The session key does not match the session.
+    #[error("session key {key} is not the key of permission {permission_id}")]
+    WrongKey {
+        /// The key's address.
+        key: Address,
+        /// The permission.
+        permission_id: PermissionId,
+    },
+    /// The bundler works for another chain or EntryPoint than the node.
+    #[error("{0}")]
+    Mismatch(String),
+    /// Nothing to do: e.g. a use with no calls.
+    #[error("{0}")]
+    Empty(&'static str),
+    /// A blocking task failed.
+    #[error("background task: {0}")]
+    Task(String),
+    /// The session store failed.
+    #[error("session store: {0}")]
+    Store(String),
+}

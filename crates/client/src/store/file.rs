@@ -1,0 +1,432 @@
+//! The file store: keystores and JSON in a directory, every write atomic.
+//!
+//! # Layout
+//!
+//! ```text
+//! <dir>/                                        0700
+//!   <chainId>-<account>-<permissionId>/         0700  one per session, e.g. 1-0xaa…aa-0x12…ef
+//!     <generation>/                             0700  1, 2, …: the highest is the session
+//!       key.json                                0600  Web3 Secret Storage keystore (v3, scrypt)
+//!       session.json                            0600  the SessionRecord, pretty JSON
+//!   .tmp-*                                            leftovers of interrupted writes, ignored
+//! ```
+//!
+//! # Why a killed writer loses nothing
+//!
+//! - **save** writes a whole new generation into a `.tmp-*` directory beside the others
+//!   (`key.json` and `session.json`, each fsynced, then the directory fsynced), renames it to
+//!   the next generation number and fsyncs the session's directory. Readers only see
+//!   generations, and only the highest: before the rename they see the old session, after it
+//!   the new one. Older generations are deleted afterwards; a half-deleted one is never the
+//!   highest.
+//! - **update** writes `session.json.tmp-*` in the current generation, fsyncs it, renames it
+//!   over `session.json` and fsyncs the directory.
+//! - **remove** renames the session's directory to a `.tmp-*` name in `<dir>`, fsyncs `<dir>`
+//!   and then deletes it.
+//!
+//! [`FileStore::open`] deletes leftovers (`.tmp-*` entries, older generations). One process
+//! at a time should write to a directory; within a process, writes are serialised.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use alloy_primitives::hex;
+use alloy_signer_local::{LocalSignerError, PrivateKeySigner};
+use secrecy::{ExposeSecret, SecretString, zeroize::Zeroizing};
+
+use super::{SessionStore, StoreError, StoredSession, check_key};
+use crate::{SessionKey, SessionRecord, SessionRef};
+
+const KEY_FILE: &str = "key.json";
+const RECORD_FILE: &str = "session.json";
+const RECORD_TMP_PREFIX: &str = "session.json.tmp-";
+const TMP_PREFIX: &str = ".tmp-";
+
+/// The password a [`FileStore`] encrypts keys with. Wiped from memory when dropped; its
+/// `Debug` shows `Password(<redacted>)`.
+pub struct Password(SecretString);
+
+impl Password {
+    /// Wraps a password.
+    pub fn new(password: impl Into<String>) -> Self {
+        Self(SecretString::from(password.into()))
+    }
+
+    fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl From<String> for Password {
+    fn from(password: String) -> Self {
+        Self::new(password)
+    }
+}
+
+impl From<&str> for Password {
+    fn from(password: &str) -> Self {
+        Self::new(password)
+    }
+}
+
+impl From<SecretString> for Password {
+    fn from(password: SecretString) -> Self {
+        Self(password)
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// Sessions in a directory: keys as Web3 Secret Storage keystores under one password,
+/// details as JSON; see the [module docs](self) for the layout and how writes stay atomic.
+pub struct FileStore {
+    dir: PathBuf,
+    password: Password,
+    /// Writers exclusive, readers shared: a reader never sees an older generation vanish
+    /// under it.
+    lock: RwLock<()>,
+}
+
+impl std::fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileStore")
+            .field("dir", &self.dir)
+            .field("password", &self.password)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileStore {
+    /// Opens the store in `dir`, creating the directory (0700) if it is missing, and deletes
+    /// what interrupted writes left behind. The password is checked when a key is loaded.
+    pub fn open(dir: impl AsRef<Path>, password: impl Into<Password>) -> Result<Self, StoreError> {
+        let dir = dir.as_ref().to_path_buf();
+        private_dir_builder(true).create(&dir).map_err(io_error(&dir))?;
+        let store = Self { dir, password: password.into(), lock: RwLock::new(()) };
+        store.clean_up()?;
+        Ok(store)
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The directory a session is filed in (it may not exist).
+    pub fn session_dir(&self, reference: &SessionRef) -> PathBuf {
+        self.dir.join(dir_name(reference))
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, ()> {
+        // The guarded data is the directory, which every write leaves consistent.
+        self.lock.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, ()> {
+        self.lock.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Deletes `.tmp-*` entries, older generations and sessions left without one.
+    /// Best effort: what cannot be deleted is logged and stays, ignored by readers.
+    fn clean_up(&self) -> Result<(), StoreError> {
+        let _guard = self.write();
+        for entry in entries(&self.dir)? {
+            let path = self.dir.join(&entry);
+            if entry.starts_with(TMP_PREFIX) {
+                discard(&path);
+            } else if path.is_dir() {
+                let generations = generations(&path)?;
+                for name in entries(&path)? {
+                    if name.starts_with(TMP_PREFIX) {
+                        discard(&path.join(name));
+                    }
+                }
+                if let Some((&latest, older)) = generations.split_last() {
+                    for generation in older {
+                        discard(&path.join(generation.to_string()));
+                    }
+                    let latest = path.join(latest.to_string());
+                    for name in entries(&latest)? {
+                        if name.starts_with(RECORD_TMP_PREFIX) {
+                            discard(&latest.join(name));
+                        }
+                    }
+                } else if entries(&path)?.is_empty() {
+                    discard(&path);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The session's current generation directory, if it has one.
+    fn current(&self, session_dir: &Path) -> Result<Option<PathBuf>, StoreError> {
+        if !session_dir.is_dir() {
+            return Ok(None);
+        }
+        Ok(generations(session_dir)?.last().map(|g| session_dir.join(g.to_string())))
+    }
+
+    fn decrypt(&self, path: &Path, reference: &SessionRef) -> Result<SessionKey, StoreError> {
+        match PrivateKeySigner::decrypt_keystore(path, self.password.expose()) {
+            Ok(signer) => Ok(SessionKey::from_signer(signer)),
+            Err(LocalSignerError::EthKeystoreError(eth_keystore::KeystoreError::MacMismatch)) => {
+                Err(StoreError::WrongPassword(*reference))
+            }
+            Err(e) => Err(StoreError::Keystore { path: path.to_path_buf(), reason: e.to_string() }),
+        }
+    }
+
+    /// Writes `key.json` into the (private, not yet visible) directory `dir`.
+    fn write_key(&self, dir: &Path, key: &SessionKey) -> Result<(), StoreError> {
+        let path = dir.join(KEY_FILE);
+        let secret = Zeroizing::new(key.signer().to_bytes().0);
+        PrivateKeySigner::encrypt_keystore(
+            dir,
+            &mut rand::thread_rng(),
+            secret.as_slice(),
+            self.password.expose(),
+            Some(KEY_FILE),
+        )
+        .map_err(|e| StoreError::Keystore { path: path.clone(), reason: e.to_string() })?;
+        // The keystore is written with the default mode (inside a 0700 directory, so no one
+        // else could open it meanwhile): make it private, then durable.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+                .map_err(io_error(&path))?;
+        }
+        File::open(&path).and_then(|f| f.sync_all()).map_err(io_error(&path))
+    }
+}
+
+impl SessionStore for FileStore {
+    fn save(&self, key: &SessionKey, record: &SessionRecord) -> Result<(), StoreError> {
+        check_key(key.address(), record)?;
+        let _guard = self.write();
+        let session_dir = self.session_dir(&record.reference());
+        match private_dir_builder(false).create(&session_dir) {
+            Ok(()) => sync_dir(&self.dir)?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error(&session_dir)(e)),
+        }
+        let older = generations(&session_dir)?;
+        let next = match older.last() {
+            None => 1,
+            Some(latest) => latest.checked_add(1).ok_or_else(|| StoreError::Corrupt {
+                path: session_dir.join(latest.to_string()),
+                reason: "generation number overflows".into(),
+            })?,
+        };
+
+        // The new generation, complete and durable, under a name readers ignore.
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(TMP_PREFIX);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(0o700));
+        }
+        let tmp = builder.tempdir_in(&session_dir).map_err(io_error(&session_dir))?;
+        self.write_key(tmp.path(), key)?;
+        let record_path = tmp.path().join(RECORD_FILE);
+        write_new_file(&record_path, &record_json(record, &record_path)?)?;
+        sync_dir(tmp.path())?;
+
+        // Visible in one step.
+        let generation = session_dir.join(next.to_string());
+        fs::rename(tmp.path(), &generation).map_err(io_error(&generation))?;
+        let _ = tmp.keep();
+        sync_dir(&session_dir)?;
+
+        for old in older {
+            discard(&session_dir.join(old.to_string()));
+        }
+        Ok(())
+    }
+
+    fn update(&self, record: &SessionRecord) -> Result<(), StoreError> {
+        let reference = record.reference();
+        let _guard = self.write();
+        let current =
+            self.current(&self.session_dir(&reference))?.ok_or(StoreError::NotFound(reference))?;
+        let path = current.join(RECORD_FILE);
+        let stored = read_record(&path)?;
+        check_key(stored.session_key, record)?;
+
+        let json = record_json(record, &path)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(RECORD_TMP_PREFIX)
+            .tempfile_in(&current)
+            .map_err(io_error(&current))?;
+        tmp.write_all(&json)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(io_error(tmp.path()))?;
+        tmp.persist(&path).map_err(|e| io_error(&path)(e.error))?;
+        sync_dir(&current)
+    }
+
+    fn load(&self, reference: &SessionRef) -> Result<Option<StoredSession>, StoreError> {
+        let _guard = self.read();
+        let Some(current) = self.current(&self.session_dir(reference))? else {
+            return Ok(None);
+        };
+        let record_path = current.join(RECORD_FILE);
+        let record = read_record(&record_path)?;
+        if record.reference() != *reference {
+            return Err(StoreError::Corrupt {
+                path: record_path,
+                reason: format!("it holds {}, filed as {reference}", record.reference()),
+            });
+        }
+        let key_path = current.join(KEY_FILE);
+        let key = self.decrypt(&key_path, reference)?;
+        if key.address() != record.session_key {
+            return Err(StoreError::Corrupt {
+                path: key_path,
+                reason: format!(
+                    "the key is {}, the session's record names {}",
+                    key.address(),
+                    record.session_key
+                ),
+            });
+        }
+        Ok(Some(StoredSession { key, record }))
+    }
+
+    fn list(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        let _guard = self.read();
+        let mut records = Vec::new();
+        for entry in entries(&self.dir)? {
+            if entry.starts_with('.') {
+                continue;
+            }
+            let Some(current) = self.current(&self.dir.join(&entry))? else { continue };
+            let path = current.join(RECORD_FILE);
+            let record = read_record(&path)?;
+            if dir_name(&record.reference()) != entry {
+                return Err(StoreError::Corrupt {
+                    path,
+                    reason: format!("it holds {}, filed as {entry}", record.reference()),
+                });
+            }
+            records.push(record);
+        }
+        records.sort_by_key(SessionRecord::reference);
+        Ok(records)
+    }
+
+    fn remove(&self, reference: &SessionRef) -> Result<bool, StoreError> {
+        let _guard = self.write();
+        let session_dir = self.session_dir(reference);
+        if !session_dir.is_dir() {
+            return Ok(false);
+        }
+        let existed = self.current(&session_dir)?.is_some();
+        // Out of sight in one step, then deleted at leisure.
+        let trash = self.dir.join(format!("{TMP_PREFIX}removed-{:016x}", rand::random::<u64>()));
+        fs::rename(&session_dir, &trash).map_err(io_error(&session_dir))?;
+        sync_dir(&self.dir)?;
+        discard(&trash);
+        Ok(existed)
+    }
+}
+
+/// `<chainId>-<account>-<permissionId>`, lowercase hex.
+fn dir_name(reference: &SessionRef) -> String {
+    format!(
+        "{}-{}-{}",
+        reference.chain_id,
+        hex::encode_prefixed(reference.account),
+        hex::encode_prefixed(reference.permission_id.0)
+    )
+}
+
+fn record_json(record: &SessionRecord, path: &Path) -> Result<Vec<u8>, StoreError> {
+    let mut json = serde_json::to_vec_pretty(record)
+        .map_err(|source| StoreError::Json { path: path.to_path_buf(), source })?;
+    json.push(b'\n');
+    Ok(json)
+}
+
+fn read_record(path: &Path) -> Result<SessionRecord, StoreError> {
+    let bytes = fs::read(path).map_err(io_error(path))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|source| StoreError::Json { path: path.to_path_buf(), source })
+}
+
+/// Creates `path` (0600), writes `bytes` and fsyncs it.
+fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(io_error(path))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_error(path))
+}
+
+fn private_dir_builder(recursive: bool) -> fs::DirBuilder {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(recursive);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+}
+
+/// Makes a directory's entries (creations, renames) durable.
+fn sync_dir(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    File::open(path).and_then(|dir| dir.sync_all()).map_err(io_error(path))?;
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// The names in a directory.
+fn entries(dir: &Path) -> Result<Vec<String>, StoreError> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_error(dir))? {
+        let entry = entry.map_err(io_error(dir))?;
+        // Names the store does not write are not UTF-8-checked; they are not ours.
+        if let Ok(name) = entry.file_name().into_string() {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// A session directory's generations, ascending.
+fn generations(session_dir: &Path) -> Result<Vec<u64>, StoreError> {
+    let mut generations: Vec<u64> = entries(session_dir)?
+        .iter()
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|name| name.parse().ok())
+        .collect();
+    generations.sort_unstable();
+    Ok(generations)
+}
+
+/// Deletes a leftover file or directory, logging (not failing) if it cannot.
+fn discard(path: &Path) {
+    let result = if path.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) };
+    if let Err(error) = result {
+        tracing::warn!(path = %path.display(), %error, "session store: could not delete a leftover");
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
+}

@@ -1,0 +1,194 @@
+//! Where session keys live between uses: a [`SessionStore`] keeps a session's key together
+//! with its [`SessionRecord`], filed under the record's [`SessionRef`].
+//!
+//! - [`MemoryStore`]: in process, for tests and short-lived agents;
+//! - [`FileStore`]: a directory; the key as a Web3 Secret Storage keystore (scrypt, AES-128-CTR)
+//!   encrypted with the store's [`Password`], the details as JSON; every write atomic, so a
+//!   process killed mid-write leaves the old session or the new one, never a torn one.
+//!
+//! A store of your own (a database, a KMS, a vault) is one `impl SessionStore`: five
+//! synchronous methods, object-safe, so `Box<dyn SessionStore>` and `Arc<dyn SessionStore>`
+//! work wherever a store is taken.
+//!
+//! Keys never appear in `Debug`, `Display`, logs or errors: [`SessionKey`] and
+//! [`StoredSession`] format as the key's address, [`Password`] as `<redacted>`, and a
+//! [`StoreError`] names a session or a path, never a secret.
+//!
+//! ```
+//! use mandate_client::store::{FileStore, SessionStore};
+//! use mandate_client::{SessionKey, SessionRecord};
+//! # use alloy_primitives::Address;
+//! # use mandate_abi::{PermissionId, Session};
+//! # let dir = tempfile::tempdir()?;
+//!
+//! let store = FileStore::open(dir.path(), "correct horse battery staple")?;
+//!
+//! // A fresh key, and what was granted to it.
+//! let key = SessionKey::random();
+//! let record = SessionRecord {
+//!     chain_id: 1,
+//!     account: Address::repeat_byte(0xaa),
+//!     permission_id: PermissionId::default(),
+//!     session_key: key.address(),
+//!     session: Session::default(),
+//!     enable: None,
+//!     smart_session: Address::repeat_byte(0x55),
+//!     label: Some("mint NFTs".into()),
+//!     granted_by: None,
+//! };
+//! store.save(&key, &record)?;
+//!
+//! // Later, maybe in another process: the same key and details.
+//! let stored = store.load(&record.reference())?.expect("saved above");
+//! assert_eq!(stored.key.address(), key.address());
+//! assert_eq!(stored.record, record);
+//! assert_eq!(store.list()?, vec![record]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod file;
+mod memory;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use alloy_primitives::Address;
+
+pub use file::{FileStore, Password};
+pub use memory::MemoryStore;
+
+use crate::{SessionKey, SessionRecord, SessionRef};
+
+/// A session's key with its details, as loaded from a store. Its `Debug` shows the key's
+/// address, never the secret.
+#[derive(Clone, Debug)]
+pub struct StoredSession {
+    /// The session key.
+    pub key: SessionKey,
+    /// What the session allows and where it lives.
+    pub record: SessionRecord,
+}
+
+/// Keeps session keys with their details, filed under [`SessionRecord::reference`].
+///
+/// Every method is all-or-nothing: when it returns an error (or the process dies in it) the
+/// store holds what it held before or what was being written, never a mix. Implementations
+/// must keep keys out of their errors and logs.
+pub trait SessionStore: Send + Sync {
+    /// Stores `key` with `record`, replacing any session filed under the same reference.
+    ///
+    /// Fails with [`StoreError::KeyMismatch`] if `record.session_key` is not `key`'s
+    /// address.
+    fn save(&self, key: &SessionKey, record: &SessionRecord) -> Result<(), StoreError>;
+
+    /// Replaces the details of a stored session, keeping its key (e.g. to drop
+    /// [`SessionRecord::enable`] once the session is enabled on chain).
+    ///
+    /// Fails with [`StoreError::NotFound`] if nothing is filed under `record.reference()`,
+    /// and with [`StoreError::KeyMismatch`] if `record.session_key` is not the stored key's
+    /// address.
+    fn update(&self, record: &SessionRecord) -> Result<(), StoreError>;
+
+    /// The session filed under `reference`, key included; `None` if there is none.
+    fn load(&self, reference: &SessionRef) -> Result<Option<StoredSession>, StoreError>;
+
+    /// The details of every stored session, ordered by reference. No key is decrypted.
+    fn list(&self) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// Deletes the session filed under `reference`, key included; whether there was one.
+    fn remove(&self, reference: &SessionRef) -> Result<bool, StoreError>;
+}
+
+macro_rules! forward_store {
+    ($($ty:ty),*) => {$(
+        impl<S: SessionStore + ?Sized> SessionStore for $ty {
+            fn save(&self, key: &SessionKey, record: &SessionRecord) -> Result<(), StoreError> {
+                (**self).save(key, record)
+            }
+            fn update(&self, record: &SessionRecord) -> Result<(), StoreError> {
+                (**self).update(record)
+            }
+            fn load(&self, reference: &SessionRef) -> Result<Option<StoredSession>, StoreError> {
+                (**self).load(reference)
+            }
+            fn list(&self) -> Result<Vec<SessionRecord>, StoreError> {
+                (**self).list()
+            }
+            fn remove(&self, reference: &SessionRef) -> Result<bool, StoreError> {
+                (**self).remove(reference)
+            }
+        }
+    )*};
+}
+
+forward_store!(&S, Box<S>, Arc<S>);
+
+/// Why a store could not do what was asked. Names sessions and paths, never a key or a
+/// password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Reading or writing a file or directory failed.
+    #[error("session store: {}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A session's details are not valid JSON of a [`SessionRecord`] (or could not be
+    /// written as JSON).
+    #[error("session store: {} is not a session record: {source}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        source: serde_json::Error,
+    },
+    /// A keystore could not be written, or read as a Web3 Secret Storage keystore.
+    #[error("session store: keystore {}: {reason}", path.display())]
+    Keystore {
+        /// The keystore file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The store's password does not decrypt this session's key.
+    #[error("session store: wrong password for the key of {0}")]
+    WrongPassword(SessionRef),
+    /// A stored file does not agree with where it is filed or with its key.
+    #[error("session store: {}: {reason}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What disagrees.
+        reason: String,
+    },
+    /// Nothing is stored under this reference.
+    #[error("session store: no {0}")]
+    NotFound(SessionRef),
+    /// A record's `sessionKey` is not the address of the key it is stored (or to be stored)
+    /// with.
+    #[error("session store: {reference}: the key is {key}, the record names {record}")]
+    KeyMismatch {
+        /// The session.
+        reference: SessionRef,
+        /// The key's address.
+        key: Address,
+        /// The record's `sessionKey`.
+        record: Address,
+    },
+}
+
+/// [`StoreError::KeyMismatch`] unless `record.session_key` is `key`.
+fn check_key(key: Address, record: &SessionRecord) -> Result<(), StoreError> {
+    if key == record.session_key {
+        Ok(())
+    } else {
+        Err(StoreError::KeyMismatch {
+            reference: record.reference(),
+            key,
+            record: record.session_key,
+        })
+    }
+}
