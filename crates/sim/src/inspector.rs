@@ -10,8 +10,7 @@ use revm::{
     handler::{
         EthFrame, EthPrecompiles, EvmTr, FrameInitOrResult, ItemOrResult, MainnetEvm,
         evm::{ContextDbError, FrameInitResult, FrameTr},
-        instructions::EthInstructions,
-        instructions::InstructionProvider,
+        instructions::{EthInstructions, InstructionProvider},
     },
     inspector::{InspectorEvmTr, JournalExt, handler::frame_end},
     interpreter::{
@@ -118,7 +117,8 @@ pub(crate) struct PreflightInspector {
     factory: Option<Address>,
     selectors: EntryPointSelectors,
     stack: Vec<OpenFrame>,
-    /// The phase of the innermost frame that has one (kept up to date: `step` runs per opcode).
+    /// The phase of the innermost frame that has one (kept up to date by the frame hooks: the
+    /// per-opcode ones read it).
     current: Option<Phase>,
     /// Hashes whose preimage starts with the sender's address: slots from there on (up to 128)
     /// are associated with it.
