@@ -64,7 +64,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let call = Call::new(d.test_erc721, IERC721::safeMintCall { to: account }.abi_encode());
     for _ in 0..2 {
         let stored = store.load(&record.reference())?.ok_or("the session is stored")?;
-        let used = client.use_session(&stored.key, &stored.record, &[call.clone()]).await?;
+        let used =
+            client.use_session(&stored.key, &stored.record, std::slice::from_ref(&call)).await?;
         println!("minted in {:?} mode: op {}", used.mode, used.sent.user_op_hash);
         if stored.record.enable.is_some() {
             store.update(&SessionRecord { enable: None, ..stored.record })?;
