@@ -13,7 +13,7 @@ use alloy_sol_types::SolCall;
 use mandate::{
     abi::{Call, Policy, SessionBuilder, custom_action, sol::IERC721},
     client::{
-        Chain, FileStore, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionStore,
+        FileStore, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionStore,
         demo::policy_addresses,
     },
     sim::Devnet,
@@ -26,9 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let owner = PrivateKeySigner::random();
     let spec = OwnerAccount::new(&d, owner.address());
     let account = client.account_address(&spec).await?;
-    if let Chain::Devnet(bundler) = client.chain() {
-        bundler.with_devnet(|devnet| devnet.set_balance(account, U256::from(10u128.pow(18))))?;
-    }
+    client.set_balance(account, U256::from(10u128.pow(18)))?;
     // The account exists with SmartSession installed, no sessions yet.
     client.grant(&owner, &spec, &[], &[]).await?;
 
