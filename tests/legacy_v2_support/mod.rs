@@ -23,6 +23,7 @@ use mandate::{
 /// What the router of `@biconomy-devx/account-contracts-v2@1.0.1` recovers over.
 pub const PACKAGE_ROUTER: RouterDigest = RouterDigest::UserOpHashAndManager;
 
+#[derive(Clone)]
 pub struct Fixture {
     pub devnet: Devnet,
     pub v2: LegacyV2Deployments,
@@ -99,6 +100,20 @@ impl Fixture {
         let result = fixture.owner_op(call);
         assert_eq!(outcome(result), Ok(true), "owner setup op");
         fixture
+    }
+
+    /// The owner replaces the account's merkle root with the tree of `leaves` (one op).
+    pub fn set_leaves(&mut self, leaves: &[SessionLeaf]) {
+        self.tree = MerkleTree::from_leaves(leaves);
+        let call = mandate::abi::legacy_v2::execute_calldata(
+            self.v2.session_key_manager,
+            U256::ZERO,
+            ISessionKeyManagerV1::setMerkleRootCall { _merkleRoot: self.tree.root() }
+                .abi_encode()
+                .into(),
+        );
+        let result = self.owner_op(call);
+        assert_eq!(outcome(result), Ok(true), "setMerkleRoot op");
     }
 
     /// Sends an op signed by the owner through the ECDSA module.
