@@ -144,6 +144,9 @@ fn judge(
     } else {
         f.devnet.clone().handle_ops_v06(vec![op]).unwrap()
     };
+    if let mandate::sim::BundleOutcome::Included { tx_gas_used, receipts } = &result {
+        println!("handleOps gas {tx_gas_used}, op actualGasUsed {}", receipts[0].actual_gas_used);
+    }
     let onchain = outcome(result);
     assert_eq!(onchain.clone().map(|_| ()), expected.map_err(str::to_string), "revm");
     onchain.ok()

@@ -712,3 +712,151 @@ fn batch(
     }
     Ok(OpVerdict::Validated(ValidationDataV2 { sig_failed: false, valid_until, valid_after }))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use mandate_abi::legacy_v2::{
+        AbiRule, AbiSessionData, Erc20SessionData, execute_batch_calldata, execute_calldata,
+    };
+
+    use super::*;
+
+    const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
+
+    fn transfer(to: Address, amount: u64) -> Vec<u8> {
+        [&TRANSFER[..], &(to, U256::from(amount)).abi_encode_params()].concat()
+    }
+
+    fn abi_data(rules: Vec<AbiRule>) -> Bytes {
+        AbiSessionData {
+            session_key: Address::repeat_byte(0x5e),
+            target: Address::repeat_byte(0x70),
+            selector: TRANSFER.into(),
+            value_limit: 10,
+            rules,
+        }
+        .encode()
+        .unwrap()
+    }
+
+    #[test]
+    fn abi_rules_name_the_rule_and_the_values() {
+        let data = abi_data(vec![
+            AbiRule::new(0, AbiCondition::NotEqual, B256::ZERO),
+            AbiRule::new(32, AbiCondition::LessThan, B256::from(U256::from(50))),
+        ]);
+        let token = Address::repeat_byte(0x70);
+        let call = transfer(Address::repeat_byte(1), 50);
+        let err = abi_params(token, U256::ZERO, &call, &data).unwrap_err();
+        assert_eq!(
+            err,
+            Violation::RuleViolated {
+                rule: 1,
+                offset: 32,
+                condition: 2,
+                param: U256::from(50),
+                reference: U256::from(50)
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "ABI module: rule 1 (offset 32) fails: param 50 is not < reference 50"
+        );
+        assert_eq!(
+            abi_params(token, U256::ZERO, &transfer(Address::repeat_byte(1), 49), &data),
+            Ok(Address::repeat_byte(0x5e))
+        );
+        assert_eq!(
+            abi_params(token, U256::from(11), &call, &data),
+            Err(Violation::ValueExceeded { limit: 10, value: U256::from(11) })
+        );
+        // A rule past the end of the calldata: the module's slice reverts without a reason.
+        let short = abi_data(vec![AbiRule::new(64, AbiCondition::Equal, B256::ZERO)]);
+        let err = abi_params(token, U256::ZERO, &call, &short).unwrap_err();
+        assert!(matches!(err, Violation::Malformed(_)), "{err:?}");
+        assert_eq!(err.revert_reason(), None);
+        // Truncated session key data.
+        assert!(matches!(
+            abi_params(token, U256::ZERO, &call, &data[..61]),
+            Err(Violation::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn erc20_single_and_batch_messages_differ() {
+        let token = Address::repeat_byte(0x70);
+        let data = Erc20SessionData {
+            session_key: Address::repeat_byte(0x5e),
+            token,
+            recipient: Address::repeat_byte(0x7e),
+            max_amount: U256::from(5),
+        }
+        .encode();
+        let other = Address::repeat_byte(0x71);
+        let call = transfer(Address::repeat_byte(0x7e), 5);
+        assert_eq!(
+            erc20_params(other, U256::ZERO, &call, &data).unwrap_err().revert_reason().as_deref(),
+            Some("ERC20SV Invalid Token")
+        );
+        let op = execute_calldata(other, U256::ZERO, call.clone().into());
+        assert_eq!(
+            erc20_user_op(&op, &data).unwrap_err().revert_reason().as_deref(),
+            Some("ERC20SV Wrong Token")
+        );
+        let op =
+            execute_calldata(token, U256::ZERO, transfer(Address::repeat_byte(0x7e), 6).into());
+        assert_eq!(
+            erc20_user_op(&op, &data),
+            Err(Violation::Erc20MaxAmountExceeded { max: U256::from(5), amount: U256::from(6) })
+        );
+        let op = execute_batch_calldata(&[(token, U256::ZERO, call.into())]);
+        assert!(matches!(
+            erc20_user_op(&op, &data),
+            Err(Violation::NotExecuteSelector { module: SvmKind::Erc20, .. })
+        ));
+        // A dirty recipient word: abi.decode reverts.
+        let mut dirty = transfer(Address::repeat_byte(0x7e), 1);
+        dirty[4] = 1;
+        assert!(matches!(
+            erc20_params(token, U256::ZERO, &dirty, &data),
+            Err(Violation::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn recover_gives_openzeppelin_4_reasons() {
+        let hash = B256::repeat_byte(7);
+        let reason = |sig: &[u8]| recover(hash, sig).unwrap_err().revert_reason().unwrap();
+        assert_eq!(reason(&[0u8; 64]), "ECDSA: invalid signature length");
+        let mut high_s = [0u8; 65];
+        high_s[32..64].copy_from_slice(&[0xff; 32]);
+        high_s[64] = 27;
+        assert_eq!(reason(&high_s), "ECDSA: invalid signature 's' value");
+        let mut bad_v = [1u8; 65];
+        bad_v[64] = 29;
+        assert_eq!(reason(&bad_v), "ECDSA: invalid signature");
+    }
+
+    #[test]
+    fn entry_point_reasons_follow_validation_data() {
+        let ok = ValidationDataV2 { sig_failed: false, valid_until: 0, valid_after: 0 };
+        assert_eq!(OpVerdict::Validated(ok).entry_point_result(5), Ok(()));
+        let expired = ValidationDataV2 { valid_until: 4, ..ok };
+        assert_eq!(
+            OpVerdict::Validated(expired).entry_point_result(5),
+            Err("AA22 expired or not due".into())
+        );
+        assert_eq!(OpVerdict::Validated(expired).entry_point_result(4), Ok(()));
+        let failed = ValidationDataV2 { sig_failed: true, ..ok };
+        assert_eq!(
+            OpVerdict::Validated(failed).entry_point_result(5),
+            Err("AA24 signature error".into())
+        );
+        assert_eq!(
+            OpVerdict::Reverted(Violation::Malformed("x".into())).entry_point_result(5),
+            Err("AA23 reverted (or OOG)".into())
+        );
+        assert_eq!(expired.packed(), U256::from(4) << 160);
+    }
+}

@@ -183,6 +183,22 @@ mod tests {
     }
 
     #[test]
+    fn leaf_reads_the_sdks_stored_leaf_node() {
+        // A `SessionLeafNode` as the SDK's session storage keeps it (extra fields ignored).
+        let json = r#"{"validUntil":0,"validAfter":1700000000,
+            "sessionValidationModule":"0x000006bc2ecdae38113929293d241cf252d91861",
+            "sessionKeyData":"0x0102","sessionPublicKey":"0x5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e",
+            "sessionID":"a1b2","status":"ACTIVE"}"#;
+        let leaf: SessionLeaf = serde_json::from_str(json).unwrap();
+        assert_eq!(leaf.valid_after, 1_700_000_000);
+        assert_eq!(leaf.session_validation_module, crate::legacy_v2::ABI_SVM);
+        assert_eq!(leaf.session_key_data.as_ref(), &[1, 2]);
+        let back = serde_json::to_value(&leaf).unwrap();
+        assert_eq!(back["sessionKeyData"], "0x0102");
+        assert_eq!(back["validAfter"], 1_700_000_000);
+    }
+
+    #[test]
     fn leaf_packing_is_6_6_20_data() {
         let l = SessionLeaf::new(0x0102_0304_0506, 7, Address::repeat_byte(9), vec![0xaa]);
         let packed = l.packed();
