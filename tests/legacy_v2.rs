@@ -16,8 +16,8 @@ use legacy_v2_support::{Fixture, outcome, signer};
 use mandate::{
     abi::legacy_v2::{
         AbiCondition, AbiRule, AbiSessionData, BatchEntry, Erc20SessionData, RouterDigest,
-        SessionLeaf, UserOperationV06, execute_batch_calldata, execute_calldata, personal_hash,
-        router_digest,
+        SessionLeaf, UserOperationV06, batch_session_leaves, execute_batch_calldata,
+        execute_calldata, personal_hash, router_digest, single_session_leaf,
     },
     policy::legacy_v2::{OpVerdict, Violation, validate_user_op},
     sim::GENESIS_TIMESTAMP,
@@ -183,7 +183,8 @@ fn the_root_is_the_sdk_tree_root_and_the_account_uses_the_package_modules() {
 fn single_session_mints_the_nft() {
     let mut story = story();
     let (nft, account) = (story.nft, story.fixture.account);
-    let leaf = story.leaves[1].clone();
+    // getSingleSessionTxParams(account, chain, 1): the stored session at index 1.
+    let leaf = single_session_leaf(&story.leaves, Some(1)).unwrap().clone();
     let key = story.fixture.session_key.clone();
     let call = execute_calldata(nft, U256::ZERO, safe_mint(account));
     let (op, hash) = story.fixture.single_op(call, &leaf, &key);
@@ -202,8 +203,8 @@ fn batch_session_transfers_and_mints() {
         (token, U256::ZERO, transfer(RECIPIENT, MAX_AMOUNT)),
         (nft, U256::ZERO, safe_mint(account)),
     ];
-    let entries: Vec<BatchEntry> =
-        vec![story.leaves[0].clone().into(), story.leaves[1].clone().into()];
+    // getBatchSessionTxParams(txs, [0, 1], …): one stored session per call, in call order.
+    let entries = batch_session_leaves(&story.leaves, Some(&[0, 1]), calls.len()).unwrap();
     let (op, hash) = story.fixture.batch_op(&calls, &entries, &key);
     assert_eq!(judge(&mut story, op, hash, Ok(()), true), Some(true));
     assert_eq!(balance(&mut story, token, RECIPIENT), U256::from(MAX_AMOUNT));

@@ -42,9 +42,9 @@ use alloy_primitives::{Address, address};
 
 pub use merkle::{MerkleTree, SessionLeaf};
 pub use signature::{
-    BatchEntry, RouterDigest, account_signature, batch_module_signature, batch_session_signature,
-    decode_account_signature, router_digest, router_prehash, single_module_signature,
-    single_session_signature,
+    BatchEntry, RouterDigest, account_signature, batch_module_signature, batch_session_leaves,
+    batch_session_signature, decode_account_signature, router_digest, router_prehash,
+    single_module_signature, single_session_leaf, single_session_signature,
 };
 pub use svm::{AbiCondition, AbiRule, AbiSessionData, Erc20SessionData, rule_offset_by_index};
 pub use user_op::{
@@ -195,4 +195,30 @@ pub enum LegacyV2Error {
     /// A batch with no calls.
     #[error("a batch session signature needs at least one session")]
     EmptyBatch,
+    /// Batch session indexes that do not match the calls one to one (the SDK's
+    /// `INVALID_SESSION_INDEXES`).
+    #[error("{indexes} session indexes for {calls} calls: one per call, in call order")]
+    SessionIndexes {
+        /// Indexes given.
+        indexes: usize,
+        /// Calls in the batch.
+        calls: usize,
+    },
+    /// A session index past the stored sessions.
+    #[error("session index {index}, but {stored} sessions are stored")]
+    SessionIndex {
+        /// The index.
+        index: usize,
+        /// Sessions stored.
+        stored: usize,
+    },
+    /// Fewer stored sessions than calls (the SDK would send fewer sessions than calls and the
+    /// router would revert `Lengths mismatch`).
+    #[error("{calls} calls but only {stored} sessions are stored")]
+    NotEnoughSessions {
+        /// Sessions stored.
+        stored: usize,
+        /// Calls in the batch.
+        calls: usize,
+    },
 }

@@ -72,6 +72,42 @@ impl From<SessionLeaf> for BatchEntry {
     }
 }
 
+/// The leaf `getSingleSessionTxParams` picks from the stored sessions: `index`, or the last one.
+pub fn single_session_leaf(
+    stored: &[SessionLeaf],
+    index: Option<usize>,
+) -> Result<&SessionLeaf, LegacyV2Error> {
+    let index = index.unwrap_or_else(|| stored.len().saturating_sub(1));
+    stored.get(index).ok_or(LegacyV2Error::SessionIndex { index, stored: stored.len() })
+}
+
+/// The leaves `getBatchSessionTxParams` picks for `calls` calls, in call order: `indexes` (one
+/// per call), or the last `calls` stored sessions.
+pub fn batch_session_leaves(
+    stored: &[SessionLeaf],
+    indexes: Option<&[usize]>,
+    calls: usize,
+) -> Result<Vec<BatchEntry>, LegacyV2Error> {
+    match indexes {
+        Some(indexes) if indexes.len() != calls => {
+            Err(LegacyV2Error::SessionIndexes { indexes: indexes.len(), calls })
+        }
+        Some(indexes) => indexes
+            .iter()
+            .map(|&index| {
+                stored
+                    .get(index)
+                    .map(|leaf| leaf.clone().into())
+                    .ok_or(LegacyV2Error::SessionIndex { index, stored: stored.len() })
+            })
+            .collect(),
+        None if calls > stored.len() => {
+            Err(LegacyV2Error::NotEnoughSessions { stored: stored.len(), calls })
+        }
+        None => Ok(stored[stored.len() - calls..].iter().cloned().map(Into::into).collect()),
+    }
+}
+
 /// The router's module signature: `abi.encode(address sessionKeyManager, SessionData[],
 /// bytes sessionKeySignature)`.
 pub fn batch_module_signature(
@@ -185,6 +221,35 @@ mod tests {
         assert_eq!(key_sig.len(), 65);
         let stranger = SessionLeaf::new(0, 0, Address::ZERO, vec![]);
         assert!(single_session_signature(&stranger, &tree, &[0u8; 65], skm).is_err());
+    }
+
+    #[test]
+    fn sessions_are_picked_as_the_sdk_picks_them() {
+        let stored: Vec<SessionLeaf> =
+            (0..4u8).map(|i| SessionLeaf::new(0, 0, Address::repeat_byte(i), vec![i])).collect();
+        assert_eq!(single_session_leaf(&stored, None).unwrap(), &stored[3]);
+        assert_eq!(single_session_leaf(&stored, Some(1)).unwrap(), &stored[1]);
+        assert_eq!(
+            single_session_leaf(&stored, Some(4)),
+            Err(LegacyV2Error::SessionIndex { index: 4, stored: 4 })
+        );
+        assert!(single_session_leaf(&[], None).is_err());
+        let picked = batch_session_leaves(&stored, Some(&[2, 0]), 2).unwrap();
+        assert_eq!((&picked[0].leaf, &picked[1].leaf), (&stored[2], &stored[0]));
+        let last = batch_session_leaves(&stored, None, 3).unwrap();
+        assert_eq!(last[0].leaf, stored[1]);
+        assert_eq!(
+            batch_session_leaves(&stored, Some(&[0]), 2),
+            Err(LegacyV2Error::SessionIndexes { indexes: 1, calls: 2 })
+        );
+        assert_eq!(
+            batch_session_leaves(&stored, None, 5),
+            Err(LegacyV2Error::NotEnoughSessions { stored: 4, calls: 5 })
+        );
+        assert_eq!(
+            batch_session_leaves(&stored, Some(&[0, 9]), 2),
+            Err(LegacyV2Error::SessionIndex { index: 9, stored: 4 })
+        );
     }
 
     #[test]
