@@ -42,66 +42,53 @@ function referenceValue() {
   switch (int(3)) {
     case 0: {
       const n = int(33);
-      const value = n === 0 ? 0n : BigInt(hex(n));
-      return { sdk: value, json: { form: 'bigint', value: value.toString() } };
+      return n === 0 ? 0n : BigInt(hex(n));
     }
-    case 1: {
-      const value = hex(1 + int(32));
-      return { sdk: value, json: { form: 'hex', value } };
-    }
-    default: {
-      const value = hex(32);
-      return { sdk: { raw: value }, json: { form: 'raw', value } };
-    }
+    case 1:
+      return hex(1 + int(32));
+    default:
+      return { raw: hex(32) };
   }
 }
 
 function abiLeaf(sessionKey) {
-  const interval = { validUntil: timestamp(), validAfter: timestamp() };
-  const contract = address();
-  const raw = int(2) === 0;
-  const selector = raw ? hex(4) : pick(signatures);
-  const valueLimit = int(2) === 0 ? 0n : BigInt(hex(1 + int(16)));
-  const rules = Array.from({ length: int(5) }, () => {
-    const reference = referenceValue();
-    return {
-      sdk: { offset: int(3) === 0 ? int(65536) : 32 * int(6), condition: int(6), referenceValue: reference.sdk },
-      json: reference.json,
-    };
-  });
-  const datum = createABISessionDatum({
-    interval,
+  const params = {
+    interval: { validUntil: timestamp(), validAfter: timestamp() },
     sessionKeyAddress: sessionKey,
-    contractAddress: contract,
-    functionSelector: raw ? { raw: selector } : selector,
-    rules: rules.map((r) => r.sdk),
-    valueLimit,
-  });
-  const input = {
-    ...interval,
-    sessionKey,
-    contract,
-    selector: raw ? { raw: selector } : { signature: selector },
-    valueLimit: valueLimit.toString(),
-    rules: rules.map((r) => ({ offset: r.sdk.offset, condition: r.sdk.condition, referenceValue: r.json })),
+    contractAddress: address(),
+    functionSelector: int(2) === 0 ? { raw: hex(4) } : pick(signatures),
+    rules: Array.from({ length: int(5) }, () => ({
+      offset: int(3) === 0 ? int(65536) : 32 * int(6),
+      condition: int(6),
+      referenceValue: referenceValue(),
+    })),
+    valueLimit: int(2) === 0 ? 0n : BigInt(hex(1 + int(16))),
   };
-  return { kind: 'abi', input, datum };
+  return { kind: 'abi', params, datum: createABISessionDatum(params) };
 }
 
 function erc20Leaf(sessionKey) {
-  const interval = { validUntil: timestamp(), validAfter: timestamp() };
-  const token = address();
-  const recipient = address();
-  const maxAmount = BigInt(hex(1 + int(32)));
-  const datum = createERC20SessionDatum({
-    interval,
+  const erc20 = { sessionKey, token: address(), recipient: address(), maxAmount: BigInt(hex(1 + int(32))) };
+  const params = {
+    interval: { validUntil: timestamp(), validAfter: timestamp() },
     sessionKeyAddress: sessionKey,
     sessionKeyData: encodeAbiParameters(
       [{ type: 'address' }, { type: 'address' }, { type: 'address' }, { type: 'uint256' }],
-      [sessionKey, token, recipient, maxAmount],
+      [erc20.sessionKey, erc20.token, erc20.recipient, erc20.maxAmount],
     ),
-  });
-  return { kind: 'erc20', input: { ...interval, sessionKey, token, recipient, maxAmount: maxAmount.toString() }, datum };
+  };
+  return { kind: 'erc20', params, erc20, datum: createERC20SessionDatum(params) };
+}
+
+// JSON cannot hold bigints: write them as a decimal string, a 0x-hex string or (when small) a
+// number, in turn, so the Rust side reads every form a dapp may send.
+let form = 0;
+function replacer(_key, value) {
+  if (typeof value !== 'bigint') return value;
+  form = (form + 1) % 3;
+  if (form === 0) return value.toString();
+  if (form === 1) return '0x' + value.toString(16);
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
 }
 
 const vectors = [];
@@ -142,7 +129,13 @@ for (let v = 0; v < 24; v++) {
     sessionKeyPrivateKey: privateKey,
     account,
     userOpHash,
-    leaves: leaves.map((l) => ({ kind: l.kind, input: l.input, sessionKeyData: l.datum.sessionKeyData, sessionValidationModule: l.datum.sessionValidationModule })),
+    leaves: leaves.map((l) => ({
+      kind: l.kind,
+      params: l.params,
+      ...(l.erc20 ? { erc20: l.erc20 } : {}),
+      sessionKeyData: l.datum.sessionKeyData,
+      sessionValidationModule: l.datum.sessionValidationModule,
+    })),
     root,
     setMerkleRootCalldata,
     proofs: leaves.map((l) => skm.merkleTree.getHexProof(skm.merkleTree.getLeaves()[leaves.indexOf(l)])),
@@ -163,4 +156,4 @@ const out = {
   },
   vectors,
 };
-process.stdout.write(JSON.stringify(out, null, 1) + '\n');
+process.stdout.write(JSON.stringify(out, replacer, 1) + '\n');

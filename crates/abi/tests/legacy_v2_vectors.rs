@@ -1,25 +1,26 @@
 //! Byte equality with the Biconomy SDK (`@biconomy/account` 4.6.3, viem, merkletreejs) for
 //! session keys v2: every vector in `interop/legacy_v2_vectors.json`, which
 //! `node interop/legacy_v2_vectors.mjs` makes from seeded random inputs (CI makes it afresh from
-//! the pinned packages). Checked: ABI and ERC-20 session key data (`createABISessionDatum`,
-//! `createERC20SessionDatum`, reference values given as bigint, short hex or `{raw}`, selectors as
-//! signatures or `{raw}`), the module addresses, the merkle root, proofs and `setMerkleRoot`
+//! the pinned packages). Checked: ABI and ERC-20 session key data from the SDK's own arguments
+//! read as JSON (`createABISessionDatum`, `createERC20SessionDatum`; bigints as numbers, decimal
+//! or hex strings; reference values as bigint, short hex or `{raw}`; selectors as signatures or
+//! `{raw}`), the module addresses, the merkle root, proofs and `setMerkleRoot`
 //! calldata of `SessionKeyManagerModule.createSessionData`, the single-session module signature
 //! of `SessionKeyManagerModule.signUserOpHash` and the batch one of
 //! `BatchedSessionRouterModule.signUserOpHash` (leaves in call order, `additionalSessionData`).
 
 #![allow(clippy::unwrap_used)]
 
-use std::{path::PathBuf, str::FromStr};
+use std::path::PathBuf;
 
-use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::legacy_v2::{
-    ABI_SVM, AbiRule, AbiSessionData, BATCHED_SESSION_ROUTER, ERC20_SVM, Erc20SessionData,
-    MerkleTree, SESSION_KEY_MANAGER_V1, SessionLeaf, batch_module_signature, personal_hash,
-    single_module_signature,
+    ABI_SVM, AbiSessionParams, BATCHED_SESSION_ROUTER, ERC20_SVM, Erc20SessionData,
+    Erc20SessionParams, MerkleTree, SESSION_KEY_MANAGER_V1, SessionLeaf, batch_module_signature,
+    personal_hash, single_module_signature,
     sol::{ISessionKeyManagerV1, SessionData},
 };
 use serde_json::Value;
@@ -42,69 +43,21 @@ fn bytes(v: &Value) -> Bytes {
     s(v).parse().unwrap()
 }
 
-/// `parseReferenceValue`: `{raw}` verbatim, a bigint as 32 bytes, other hex left-padded.
-fn reference(v: &Value) -> B256 {
-    let value = s(&v["value"]);
-    match s(&v["form"]) {
-        "bigint" => B256::from(U256::from_str(value).unwrap()),
-        "raw" => value.parse().unwrap(),
+/// The leaf from the SDK's own arguments (`createABISessionDatum` / `createERC20SessionDatum`,
+/// bigints in any JSON form); ERC-20 data also rebuilt from its four values.
+fn leaf_of(v: &Value) -> SessionLeaf {
+    match s(&v["kind"]) {
+        "abi" => {
+            let params: AbiSessionParams = serde_json::from_value(v["params"].clone()).unwrap();
+            params.leaf().unwrap()
+        }
         _ => {
-            let raw: Bytes = value.parse().unwrap();
-            let mut word = [0u8; 32];
-            word[32 - raw.len()..].copy_from_slice(&raw);
-            B256::from(word)
+            let params: Erc20SessionParams = serde_json::from_value(v["params"].clone()).unwrap();
+            let data: Erc20SessionData = serde_json::from_value(v["erc20"].clone()).unwrap();
+            assert_eq!(data.encode(), params.session_key_data);
+            params.leaf().unwrap()
         }
     }
-}
-
-fn leaf_of(v: &Value) -> SessionLeaf {
-    let input = &v["input"];
-    let (svm, data) = match s(&v["kind"]) {
-        "abi" => {
-            let selector: [u8; 4] = match input["selector"].get("raw") {
-                Some(raw) => bytes(raw)[..].try_into().unwrap(),
-                None => keccak256(s(&input["selector"]["signature"]))[..4].try_into().unwrap(),
-            };
-            let rules = input["rules"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    AbiRule::checked(
-                        i,
-                        r["offset"].as_u64().unwrap(),
-                        r["condition"].as_u64().unwrap(),
-                        reference(&r["referenceValue"]),
-                    )
-                    .unwrap()
-                })
-                .collect();
-            let data = AbiSessionData {
-                session_key: address(&input["sessionKey"]),
-                target: address(&input["contract"]),
-                selector: selector.into(),
-                value_limit: s(&input["valueLimit"]).parse().unwrap(),
-                rules,
-            };
-            (ABI_SVM, data.encode().unwrap())
-        }
-        _ => {
-            let data = Erc20SessionData {
-                session_key: address(&input["sessionKey"]),
-                token: address(&input["token"]),
-                recipient: address(&input["recipient"]),
-                max_amount: U256::from_str(s(&input["maxAmount"])).unwrap(),
-            };
-            (ERC20_SVM, data.encode())
-        }
-    };
-    SessionLeaf::new(
-        input["validUntil"].as_u64().unwrap(),
-        input["validAfter"].as_u64().unwrap(),
-        svm,
-        data,
-    )
 }
 
 #[test]

@@ -34,6 +34,7 @@
 //! ```
 
 mod merkle;
+mod params;
 mod signature;
 mod svm;
 mod user_op;
@@ -41,6 +42,10 @@ mod user_op;
 use alloy_primitives::{Address, address};
 
 pub use merkle::{MerkleTree, SessionLeaf};
+pub use params::{
+    AbiSessionParams, Erc20SessionParams, FunctionSelector, ReferenceValue, RuleParams,
+    SessionInterval,
+};
 pub use signature::{
     BatchEntry, RouterDigest, account_signature, batch_module_signature, batch_session_leaves,
     batch_session_signature, decode_account_signature, router_digest, router_prehash,

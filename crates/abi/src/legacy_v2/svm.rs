@@ -17,7 +17,8 @@ pub struct Erc20SessionData {
     pub token: Address,
     /// The only recipient of `transfer(to, amount)` (or any `f(address, uint256)`).
     pub recipient: Address,
-    /// Largest amount per call.
+    /// Largest amount per call (JSON: number, decimal or 0x-hex string).
+    #[serde(with = "crate::json::u256_flex")]
     pub max_amount: U256,
 }
 
