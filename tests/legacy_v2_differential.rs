@@ -27,10 +27,19 @@ use mandate::{
     policy::legacy_v2::validate_user_op,
     sim::GENESIS_TIMESTAMP,
 };
+use std::time::{Duration, Instant};
+
 use proptest::{
     prelude::*,
     test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
 };
+
+thread_local! {
+    /// Time in the local evaluator and in revm's `handleOps`, summed over cases.
+    static TIMES: std::cell::RefCell<(Duration, Duration)> = const {
+        std::cell::RefCell::new((Duration::ZERO, Duration::ZERO))
+    };
+}
 
 fn cases() -> u32 {
     std::env::var("MANDATE_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000)
@@ -325,10 +334,18 @@ fn run_case(base: &Fixture, env: &Env, case: &Case) -> Result<String, String> {
         account_signature(&single_module_signature(&leaves[0], &proof_of(&leaves[0]), &sig), module)
     };
 
+    let started = Instant::now();
     let local = validate_user_op(&f.deployment(), &f.account_state(), &op, hash)
         .map_err(|e| format!("not modelled: {e}"))?;
     let expected = local.entry_point_result(f.devnet.timestamp());
+    let local_time = started.elapsed();
+    let started = Instant::now();
     let onchain = outcome(f.devnet.handle_ops_v06(vec![op]).unwrap()).map(|_| ());
+    TIMES.with(|t| {
+        let mut t = t.borrow_mut();
+        t.0 += local_time;
+        t.1 += started.elapsed();
+    });
     if expected != onchain {
         return Err(format!("local {expected:?} ({local:?}) but revm {onchain:?}"));
     }
@@ -384,6 +401,8 @@ fn strategies_cover_every_verdict() {
         *counts.entry(label).or_default() += 1;
     }
     println!("{counts:#?}");
+    let (local, revm) = TIMES.with(|t| *t.borrow());
+    println!("400 ops: local evaluator {local:?}, revm handleOps {revm:?}");
     for expected in [
         "passes",
         "AA24 signature error",
