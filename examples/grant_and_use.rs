@@ -24,9 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = SessionKey::random();
     let spec = OwnerAccount::new(&d, owner.address());
     let account = client.account_address(&spec).await?;
-    if let mandate::client::Chain::Devnet(bundler) = client.chain() {
-        bundler.with_devnet(|devnet| devnet.set_balance(account, U256::from(10u128.pow(18))))?;
-    }
+    client.set_balance(account, U256::from(10u128.pow(18)))?;
 
     // At most 10 tokens per transfer, to one shop, twice.
     let shop = Address::repeat_byte(0x5b);

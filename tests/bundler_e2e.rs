@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolValue, sol};
+use alloy_sol_types::{SolCall, SolValue};
 use bundler_support::Harness;
 use mandate::{
     abi::{
         DUMMY_ECDSA_SIGNATURE, ENTRY_POINT_V07, UserOperation, execute_calls,
-        sol::{IERC20, IERC721, IEntryPoint},
+        sol::{IERC20, IERC721, IEntryPoint, IVerifyingPaymaster},
     },
     bundler::{
         AccountOverride, Bundler, BundlerClient, RpcErrorKind, StateOverride, UserOperationReceipt,
@@ -27,25 +27,6 @@ use mandate::{
     client::fixture::SessionOps,
     sim::PAYMASTER_SIGNER_KEY,
 };
-
-sol! {
-    struct PaymasterUserOp {
-        address sender;
-        uint256 nonce;
-        bytes initCode;
-        bytes callData;
-        bytes32 accountGasLimits;
-        uint256 preVerificationGas;
-        bytes32 gasFees;
-        bytes paymasterAndData;
-        bytes signature;
-    }
-
-    interface IVerifyingPaymaster {
-        function getHash(PaymasterUserOp calldata userOp, uint48 validUntil, uint48 validAfter)
-            external view returns (bytes32);
-    }
-}
 
 /// Polls every 20-100 ms, so that the measured latency is close to the bundler's.
 fn receipt_wait() -> WaitOptions {
@@ -201,17 +182,7 @@ async fn sessions_through_alto_on_anvil() {
         .call(
             d.verifying_paymaster,
             &IVerifyingPaymaster::getHashCall {
-                userOp: PaymasterUserOp {
-                    sender: packed.sender,
-                    nonce: packed.nonce,
-                    initCode: packed.initCode,
-                    callData: packed.callData,
-                    accountGasLimits: packed.accountGasLimits,
-                    preVerificationGas: packed.preVerificationGas,
-                    gasFees: packed.gasFees,
-                    paymasterAndData: packed.paymasterAndData,
-                    signature: packed.signature,
-                },
+                userOp: packed,
                 validUntil: validity.0,
                 validAfter: validity.1,
             },

@@ -35,16 +35,8 @@ async fn the_story_through_alto_on_anvil() {
     let report = Story::random().run(&client, fund).await.unwrap();
     eprintln!("the story through Alto took {:?}", started.elapsed());
 
-    let modes: Vec<Option<UseMode>> = report
-        .steps
-        .iter()
-        .filter_map(|s| match &s.outcome {
-            Outcome::Included { mode, .. } => Some(*mode),
-            Outcome::Refused { .. } => None,
-        })
-        .collect();
     assert_eq!(
-        modes,
+        report.included_modes(),
         vec![
             None,
             Some(UseMode::Use),
@@ -53,8 +45,7 @@ async fn the_story_through_alto_on_anvil() {
             Some(UseMode::Use)
         ]
     );
-    let refused = report.steps.iter().filter(|s| matches!(s.outcome, Outcome::Refused { .. }));
-    assert_eq!(refused.count(), 3);
+    assert_eq!(report.refusals().len(), 3);
     // The chain agrees with the story: anvil's state, read through a fork.
     assert_eq!(report.recipient_tokens, U256::from(200));
     assert_eq!(report.nfts_held, U256::from(3));

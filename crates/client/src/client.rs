@@ -214,7 +214,7 @@ enum OpSigner<'a> {
 /// use alloy_sol_types::SolCall;
 /// use mandate_abi::{Call, SessionBuilder, custom_action, sol::IERC721};
 /// use mandate_client::{
-///     Chain, OwnerAccount, SessionClient, SessionKey, SessionRecord, UseMode,
+///     OwnerAccount, SessionClient, SessionKey, SessionRecord, UseMode,
 ///     demo::policy_addresses,
 /// };
 ///
@@ -224,9 +224,7 @@ enum OpSigner<'a> {
 /// let (owner, key) = (PrivateKeySigner::random(), SessionKey::random());
 /// let spec = OwnerAccount::new(&d, owner.address());
 /// let account = client.account_address(&spec).await?;
-/// if let Chain::Devnet(devnet) = client.chain() {
-///     devnet.with_devnet(|d| d.set_balance(account, U256::from(10u128.pow(18))))?;
-/// }
+/// client.set_balance(account, U256::from(10u128.pow(18)))?;
 ///
 /// // Any safeMint on the test NFT (SudoPolicy).
 /// let mint = custom_action(d.test_erc721, "safeMint(address)", &[], &policy_addresses(&d))?;
@@ -286,6 +284,13 @@ impl SessionClient<DevnetBundler> {
             chain_id,
             options: Options::default(),
         }
+    }
+}
+
+impl SessionClient<DevnetBundler> {
+    /// Sets an account's native balance on the devnet (to pay for its ops).
+    pub fn set_balance(&self, who: Address, wei: U256) -> Result<(), ClientError> {
+        Ok(self.bundler.with_devnet(|d| d.set_balance(who, wei))?)
     }
 }
 

@@ -134,6 +134,30 @@ pub struct DemoReport {
     pub nfts_held: U256,
 }
 
+impl DemoReport {
+    /// How each included op was signed, in order (`None` for the owner's op).
+    pub fn included_modes(&self) -> Vec<Option<UseMode>> {
+        self.steps
+            .iter()
+            .filter_map(|s| match &s.outcome {
+                Outcome::Included { mode, .. } => Some(*mode),
+                Outcome::Refused { .. } => None,
+            })
+            .collect()
+    }
+
+    /// The ops refused before sending: the contract error and the reason.
+    pub fn refusals(&self) -> Vec<(&str, &str)> {
+        self.steps
+            .iter()
+            .filter_map(|s| match &s.outcome {
+                Outcome::Refused { error, reason } => Some((error.as_str(), reason.as_str())),
+                Outcome::Included { .. } => None,
+            })
+            .collect()
+    }
+}
+
 /// Gives the account native currency for gas (the devnet sets its balance; a test against a
 /// node asks the node).
 pub type Funder<'a> =
@@ -388,17 +412,9 @@ pub const fn policy_addresses(d: &mandate_sim::Deployments) -> PolicyAddresses {
 pub fn run_on_devnet(story: &Story) -> Result<DemoReport, DemoError> {
     let client = SessionClient::devnet(Devnet::new()?);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let chain = client.chain().clone();
-    let fund: Funder<'_> = &move |account| {
-        let chain = chain.clone();
-        Box::pin(async move {
-            let crate::Chain::Devnet(bundler) = chain else {
-                return Err("not the devnet".to_string());
-            };
-            bundler
-                .with_devnet(|d| d.set_balance(account, U256::from(10u128.pow(18))))
-                .map_err(|e| e.to_string())
-        })
+    let fund: Funder<'_> = &|account| {
+        let funded = client.set_balance(account, U256::from(10u128.pow(18)));
+        Box::pin(async move { funded.map_err(|e| e.to_string()) })
     };
     runtime.block_on(story.run(&client, fund))
 }

@@ -7,33 +7,14 @@ use alloy_primitives::B256;
 use alloy_primitives::{Address, Bytes, aliases::U48};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolValue, sol};
-use mandate_abi::UserOperation;
+use alloy_sol_types::SolValue;
+use mandate_abi::{UserOperation, sol::IVerifyingPaymaster};
 use mandate_sim::{Deployments, Devnet};
 
 use crate::ClientError;
 
 /// A throwaway key whose only use is a well-formed stub signature (not secret).
 const STUB_KEY: B256 = B256::repeat_byte(0x11);
-
-sol! {
-    struct PaymasterUserOp {
-        address sender;
-        uint256 nonce;
-        bytes initCode;
-        bytes callData;
-        bytes32 accountGasLimits;
-        uint256 preVerificationGas;
-        bytes32 gasFees;
-        bytes paymasterAndData;
-        bytes signature;
-    }
-
-    interface IVerifyingPaymaster {
-        function getHash(PaymasterUserOp calldata userOp, uint48 validUntil, uint48 validAfter)
-            external view returns (bytes32);
-    }
-}
 
 /// Who pays for ops.
 #[derive(Clone)]
@@ -93,22 +74,11 @@ impl Sponsor {
         let Self::Verifying { paymaster, signer } = self;
         let mut stubbed = op.clone();
         stubbed.paymaster_data = self.stub_data();
-        let packed = stubbed.pack();
         let (valid_until, valid_after) = Self::validity();
         let hash = devnet.call_sol(
             *paymaster,
             &IVerifyingPaymaster::getHashCall {
-                userOp: PaymasterUserOp {
-                    sender: packed.sender,
-                    nonce: packed.nonce,
-                    initCode: packed.initCode,
-                    callData: packed.callData,
-                    accountGasLimits: packed.accountGasLimits,
-                    preVerificationGas: packed.preVerificationGas,
-                    gasFees: packed.gasFees,
-                    paymasterAndData: packed.paymasterAndData,
-                    signature: packed.signature,
-                },
+                userOp: stubbed.pack(),
                 validUntil: valid_until,
                 validAfter: valid_after,
             },

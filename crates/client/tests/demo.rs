@@ -5,7 +5,7 @@
 use alloy_primitives::U256;
 use mandate_client::{
     Remaining, Scope, UseMode,
-    demo::{Outcome, RECIPIENT, Story, TOTAL, TRANSFERS, run_on_devnet},
+    demo::{RECIPIENT, Story, TOTAL, TRANSFERS, run_on_devnet},
 };
 
 #[test]
@@ -15,17 +15,9 @@ fn the_story_on_the_devnet() {
     let text = serde_json::to_string_pretty(&report).unwrap();
     assert!(!text.contains(&alloy_primitives::hex::encode(story.session_key.signer().to_bytes())));
 
-    let outcomes: Vec<&Outcome> = report.steps.iter().map(|s| &s.outcome).collect();
-    assert_eq!(outcomes.len(), 8);
-    let modes: Vec<Option<UseMode>> = outcomes
-        .iter()
-        .filter_map(|o| match o {
-            Outcome::Included { mode, .. } => Some(*mode),
-            Outcome::Refused { .. } => None,
-        })
-        .collect();
+    assert_eq!(report.steps.len(), 8);
     assert_eq!(
-        modes,
+        report.included_modes(),
         vec![
             None,
             Some(UseMode::Use),
@@ -34,20 +26,18 @@ fn the_story_on_the_devnet() {
             Some(UseMode::Use)
         ]
     );
-    let refusals: Vec<(&str, &str)> = outcomes
-        .iter()
-        .filter_map(|o| match o {
-            Outcome::Refused { error, reason } => Some((error.as_str(), reason.as_str())),
-            Outcome::Included { .. } => None,
-        })
-        .collect();
+    let refusals = report.refusals();
     assert_eq!(refusals.len(), 3);
     for (error, reason) in &refusals {
         assert!(error.starts_with("PolicyViolation("), "{error}");
-        assert!(reason.contains("UniAction"), "{reason}");
+        assert!(reason.contains("UniActionPolicy"), "{reason}");
     }
-    assert!(refusals[0].1.contains("rule 1"), "{}", refusals[0].1);
-    assert!(refusals[1].1.contains("rule 1"), "{}", refusals[1].1);
+    assert!(
+        refusals[0].1.contains("rule 1: usage 200 + 60 exceeds the limit 250"),
+        "{}",
+        refusals[0].1
+    );
+    assert!(refusals[1].1.contains("rule 1: parameter 150"), "{}", refusals[1].1);
     assert!(refusals[2].1.contains("rule 0"), "{}", refusals[2].1);
 
     assert_eq!(report.recipient_tokens, U256::from(200));

@@ -20,7 +20,11 @@ use serde::{Deserialize, Serialize};
 /// Where the artifact file sits, relative to the repository root.
 pub const ARTIFACT_PATH: &str = "crates/contracts/artifacts.json";
 
+/// Where the legacy Biconomy v2 artifact file sits, relative to the repository root.
+pub const LEGACY_V2_ARTIFACT_PATH: &str = "crates/contracts/legacy-v2-artifacts.json";
+
 const EMBEDDED: &str = include_str!("../artifacts.json");
+const EMBEDDED_LEGACY_V2: &str = include_str!("../legacy-v2-artifacts.json");
 
 /// Names of the contracts Mandate deploys.
 pub mod names {
@@ -54,6 +58,29 @@ pub mod names {
     pub const VALUE_LIMIT_POLICY: &str = "ValueLimitPolicy";
     /// ERC-4337 v0.7 sample VerifyingPaymaster, compiled from `@account-abstraction/contracts@0.7.0`.
     pub const VERIFYING_PAYMASTER: &str = "VerifyingPaymaster";
+    /// Mandate's ABI session validation module for Biconomy session keys v2 (written from the
+    /// spec; in [`artifacts`](crate::artifacts)).
+    pub const ABI_SESSION_VALIDATION_MODULE: &str = "AbiSessionValidationModule";
+
+    /// Contracts of the legacy Biconomy v2 stack, in
+    /// [`legacy_v2_artifacts`](crate::legacy_v2_artifacts): compiled with solc 0.8.17 from
+    /// `@account-abstraction/contracts@0.6.0` and `@biconomy-devx/account-contracts-v2@1.0.1`.
+    pub mod legacy_v2 {
+        /// ERC-4337 v0.6 EntryPoint.
+        pub const ENTRY_POINT: &str = "EntryPoint";
+        /// Biconomy Smart Account v2 implementation.
+        pub const SMART_ACCOUNT: &str = "SmartAccount";
+        /// Its factory (`deployCounterFactualAccount`).
+        pub const SMART_ACCOUNT_FACTORY: &str = "SmartAccountFactory";
+        /// The owner's ECDSA validation module.
+        pub const ECDSA_OWNERSHIP_MODULE: &str = "EcdsaOwnershipRegistryModule";
+        /// Session Key Manager v1 (merkle root per account).
+        pub const SESSION_KEY_MANAGER: &str = "SessionKeyManager";
+        /// The batched-session router.
+        pub const BATCHED_SESSION_ROUTER: &str = "BatchedSessionRouter";
+        /// The ERC-20 session validation module.
+        pub const ERC20_SESSION_VALIDATION_MODULE: &str = "ERC20SessionValidationModule";
+    }
 }
 
 /// Errors reading artifacts.
@@ -146,6 +173,21 @@ pub fn artifacts() -> &'static ArtifactFile {
     })
 }
 
+/// The embedded legacy Biconomy v2 artifacts (EntryPoint v0.6, Smart Account v2 and its session
+/// modules), parsed once; names in [`names::legacy_v2`].
+///
+/// # Panics
+///
+/// Never for a published crate: the embedded file is checked by this crate's tests and by CI.
+pub fn legacy_v2_artifacts() -> &'static ArtifactFile {
+    static PARSED: OnceLock<ArtifactFile> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        #[allow(clippy::expect_used)]
+        ArtifactFile::from_json(EMBEDDED_LEGACY_V2)
+            .expect("embedded legacy-v2-artifacts.json is well-formed")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +211,7 @@ mod tests {
             names::USAGE_LIMIT_POLICY,
             names::VALUE_LIMIT_POLICY,
             names::VERIFYING_PAYMASTER,
+            names::ABI_SESSION_VALIDATION_MODULE,
         ] {
             let contract = file.get(name).expect(name);
             assert!(!contract.bytecode.is_empty(), "{name} has no creation code");
@@ -180,6 +223,28 @@ mod tests {
     fn json_round_trips_byte_for_byte() {
         let text = artifacts().to_json().expect("serialises");
         assert_eq!(text, EMBEDDED);
+        let text = legacy_v2_artifacts().to_json().expect("serialises");
+        assert_eq!(text, EMBEDDED_LEGACY_V2);
+    }
+
+    #[test]
+    fn embedded_legacy_v2_artifacts_hold_the_v2_stack() {
+        use names::legacy_v2::*;
+        let file = legacy_v2_artifacts();
+        assert!(file.compiler.version.starts_with("0.8.17"), "{}", file.compiler.version);
+        for name in [
+            ENTRY_POINT,
+            SMART_ACCOUNT,
+            SMART_ACCOUNT_FACTORY,
+            ECDSA_OWNERSHIP_MODULE,
+            SESSION_KEY_MANAGER,
+            BATCHED_SESSION_ROUTER,
+            ERC20_SESSION_VALIDATION_MODULE,
+        ] {
+            let contract = file.get(name).expect(name);
+            assert!(!contract.bytecode.is_empty(), "{name} has no creation code");
+            assert!(contract.deployed_bytecode.len() <= 24_576, "{name} is over EIP-170");
+        }
     }
 
     #[test]

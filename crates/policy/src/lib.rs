@@ -72,6 +72,7 @@
 mod calldata;
 pub mod error;
 pub mod eval;
+pub mod legacy_v2;
 pub mod loader;
 pub mod state;
 

@@ -478,7 +478,17 @@ impl Devnet {
         target: Address,
     ) -> Result<(), SimError> {
         let deployed = self.deploy(name, constructor_args)?;
-        let account = self.db.cache.accounts.remove(&deployed).ok_or_else(|| SimError::Deploy {
+        self.move_account(name, deployed, target)
+    }
+
+    /// Moves the code and storage of `from` to `target`; `name` only labels errors.
+    pub(crate) fn move_account(
+        &mut self,
+        name: &str,
+        from: Address,
+        target: Address,
+    ) -> Result<(), SimError> {
+        let account = self.db.cache.accounts.remove(&from).ok_or_else(|| SimError::Deploy {
             name: name.to_string(),
             reason: "deployed account vanished".into(),
         })?;
@@ -538,13 +548,18 @@ impl Devnet {
     pub fn handle_ops(&mut self, ops: Vec<PackedUserOperation>) -> Result<BundleOutcome, SimError> {
         let entry_point = self.deployments.entry_point;
         let call = IEntryPoint::handleOpsCall { ops, beneficiary: BUNDLER };
-        let tx = self.tx(
-            BUNDLER,
-            TxKind::Call(entry_point),
-            U256::ZERO,
-            call.abi_encode().into(),
-            BLOCK_GAS_LIMIT,
-        )?;
+        self.submit_bundle(entry_point, call.abi_encode().into())
+    }
+
+    /// Sends `handleOps` calldata to `entry_point` from the bundler; keeps the state only when
+    /// the bundle goes through.
+    pub(crate) fn submit_bundle(
+        &mut self,
+        entry_point: Address,
+        calldata: Bytes,
+    ) -> Result<BundleOutcome, SimError> {
+        let tx =
+            self.tx(BUNDLER, TxKind::Call(entry_point), U256::ZERO, calldata, BLOCK_GAS_LIMIT)?;
         // Only keep the state of bundles that go through, as a chain would only include those.
         let run = self
             .evm_context()

@@ -47,6 +47,7 @@ mod devnet;
 mod error;
 mod fork;
 mod inspector;
+pub mod legacy_v2;
 mod outcome;
 mod preflight;
 mod verdict;

@@ -1,5 +1,7 @@
 //! `mandate-build-contracts`: compiles `contracts/` with foundry-compilers and the solcjs
-//! wrapper, and writes the embedded artifact file of `mandate-contracts`.
+//! wrapper, and writes the embedded artifact files of `mandate-contracts`: one per
+//! `foundry.toml` profile (`default` → `artifacts.json`, `legacy-v2` →
+//! `legacy-v2-artifacts.json`).
 //!
 //! ```text
 //! mandate-build-contracts            # rebuild crates/contracts/artifacts.json
@@ -28,8 +30,34 @@ use mandate_contracts::{ArtifactFile, CompiledContract, CompilerInfo};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-/// Contracts from npm packages (not under `src`) that are part of the artifact file.
-const PACKAGE_CONTRACTS: &[&str] = &["EntryPoint", "VerifyingPaymaster"];
+/// One artifact file: the `foundry.toml` profile it is compiled with, where it is written and
+/// the contracts from npm packages (not under the profile's `src`) that it keeps.
+struct Target {
+    profile: &'static str,
+    artifact_path: &'static str,
+    package_contracts: &'static [&'static str],
+}
+
+const TARGETS: &[Target] = &[
+    Target {
+        profile: "default",
+        artifact_path: mandate_contracts::ARTIFACT_PATH,
+        package_contracts: &["EntryPoint", "VerifyingPaymaster"],
+    },
+    Target {
+        profile: "legacy-v2",
+        artifact_path: mandate_contracts::LEGACY_V2_ARTIFACT_PATH,
+        package_contracts: &[
+            "EntryPoint",
+            "SmartAccount",
+            "SmartAccountFactory",
+            "EcdsaOwnershipRegistryModule",
+            "SessionKeyManager",
+            "BatchedSessionRouter",
+            "ERC20SessionValidationModule",
+        ],
+    },
+];
 
 #[derive(Parser)]
 #[command(about = "Compile Mandate's contracts and write the embedded artifacts")]
@@ -115,15 +143,19 @@ fn find_root(start: &Path) -> Result<PathBuf, BuildError> {
         .ok_or_else(|| BuildError::NoRoot(start.to_path_buf()))
 }
 
-fn read_profile(root: &Path) -> Result<Profile, BuildError> {
+fn read_profile(root: &Path, name: &str) -> Result<Profile, BuildError> {
     let path = root.join("foundry.toml");
     let text = fs::read_to_string(&path).map_err(io_err(&path))?;
     let mut parsed: FoundryToml =
         toml::from_str(&text).map_err(|e| BuildError::Config(e.to_string()))?;
-    parsed
-        .profile
-        .remove("default")
-        .ok_or_else(|| BuildError::Config("no [profile.default]".into()))
+    parsed.profile.remove(name).ok_or_else(|| BuildError::Config(format!("no [profile.{name}]")))
+}
+
+/// The solcjs wrapper for `version`: `contracts/bin/solc-<version>` when there is one (a
+/// second solcjs under an npm alias), else `contracts/bin/solc`.
+fn wrapper_for(root: &Path, version: &str) -> PathBuf {
+    let pinned = root.join(format!("contracts/bin/solc-{version}"));
+    if pinned.is_file() { pinned } else { root.join("contracts/bin/solc") }
 }
 
 fn settings(profile: &Profile) -> Result<SolcSettings, BuildError> {
@@ -161,9 +193,9 @@ fn relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
 
-fn build(root: &Path) -> Result<ArtifactFile, BuildError> {
-    let profile = read_profile(root)?;
-    let wrapper = root.join("contracts/bin/solc");
+fn build(root: &Path, target: &Target) -> Result<ArtifactFile, BuildError> {
+    let profile = read_profile(root, target.profile)?;
+    let wrapper = wrapper_for(root, &profile.solc);
     let solc = Solc::new(&wrapper)
         .map_err(|source| BuildError::Solc { path: wrapper.clone(), source: Box::new(source) })?;
     let found = format!("{}.{}.{}", solc.version.major, solc.version.minor, solc.version.patch);
@@ -218,7 +250,7 @@ fn build(root: &Path) -> Result<ArtifactFile, BuildError> {
     for (file, name, contract) in output.contracts.contracts_with_files() {
         let abs = if file.is_absolute() { file.clone() } else { root.join(file) };
         let ours = abs.starts_with(&sources_dir);
-        if !ours && !PACKAGE_CONTRACTS.contains(&name.as_str()) {
+        if !ours && !target.package_contracts.contains(&name.as_str()) {
             continue;
         }
         let (Some(abi), Some(evm)) = (&contract.abi, &contract.evm) else { continue };
@@ -300,29 +332,34 @@ fn run(args: Args) -> Result<(), BuildError> {
         Some(root) => root,
         None => find_root(&cwd)?,
     };
+    for target in TARGETS {
+        build_target(&root, target, args.check)?;
+    }
+    Ok(())
+}
+
+fn build_target(root: &Path, target: &Target, check: bool) -> Result<(), BuildError> {
     let started = Instant::now();
-    let fresh = build(&root)?;
+    let fresh = build(root, target)?;
     let elapsed = started.elapsed();
-    let target = root.join(mandate_contracts::ARTIFACT_PATH);
+    let path = root.join(target.artifact_path);
     let json = fresh.to_json()?;
-    if args.check {
-        let committed_text = fs::read_to_string(&target).map_err(io_err(&target))?;
+    if check {
+        let committed_text = fs::read_to_string(&path).map_err(io_err(&path))?;
         let committed = ArtifactFile::from_json(&committed_text)?;
         if committed != fresh || committed_text != json {
-            return Err(BuildError::Stale {
-                path: target,
-                detail: first_difference(&committed, &fresh),
-            });
+            return Err(BuildError::Stale { path, detail: first_difference(&committed, &fresh) });
         }
         println!(
-            "artifacts are fresh ({} contracts, compiled in {elapsed:.2?})",
+            "{} is fresh ({} contracts, compiled in {elapsed:.2?})",
+            target.artifact_path,
             fresh.contracts.len()
         );
     } else {
-        write_atomic(&target, json.as_bytes())?;
+        write_atomic(&path, json.as_bytes())?;
         println!(
             "wrote {} ({} contracts, compiled in {elapsed:.2?})",
-            target.display(),
+            path.display(),
             fresh.contracts.len()
         );
     }
