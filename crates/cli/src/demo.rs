@@ -9,8 +9,16 @@ use mandate::client::{
 
 use crate::input::CliError;
 
-pub(crate) fn run(json: bool) -> Result<String, CliError> {
+pub(crate) fn run(json: bool, legacy_v2: bool) -> Result<String, CliError> {
     let started = Instant::now();
+    if legacy_v2 {
+        let report = mandate::client::legacy_v2::run_demo().map_err(CliError::other)?;
+        if json {
+            return serde_json::to_string_pretty(&report).map_err(CliError::other);
+        }
+        print_legacy(&report);
+        return Ok(format!("\n(the story took {:.2} s)", started.elapsed().as_secs_f64()));
+    }
     let report = run_on_devnet(&Story::random()).map_err(CliError::other)?;
     if json {
         return serde_json::to_string_pretty(&report).map_err(CliError::other);
@@ -93,4 +101,28 @@ pub(crate) fn print_status(title: &str, status: &SessionStatus) {
         };
         println!("  - {scope}: {what}");
     }
+}
+
+fn print_legacy(report: &mandate::client::legacy_v2::V2Report) {
+    println!(
+        "Biconomy session keys v2 on the embedded devnet (EntryPoint v0.6 {})",
+        report.entry_point
+    );
+    println!("  Smart Account v2  {}", report.account);
+    println!("  session key       {}", report.session_key);
+    println!("  merkle root       {}", report.merkle_root);
+    println!();
+    for (i, step) in report.steps.iter().enumerate() {
+        println!("{}. {}", i + 1, step.title);
+        match (&step.gas_used, &step.refused) {
+            (Some(gas), _) => println!("   included: {gas} gas charged"),
+            (None, Some(why)) => println!("   REFUSED locally, nothing sent: {why}"),
+            (None, None) => println!("   not sent"),
+        }
+    }
+    println!();
+    println!(
+        "The recipient holds {} tokens; the account holds {} NFTs.",
+        report.recipient_tokens, report.nfts_held
+    );
 }

@@ -27,6 +27,9 @@ enum Command {
         /// Print one JSON document instead of prose.
         #[arg(long)]
         json: bool,
+        /// Tell the Biconomy session keys v2 story instead (EntryPoint v0.6, seeds 000–002).
+        #[arg(long)]
+        legacy_v2: bool,
     },
     /// Sessions: grant, use and status on a real chain; permission ids, enableSessions
     /// calldata, action ids, multichain digests.
@@ -43,7 +46,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (name, result) = match cli.command {
-        Command::Demo { json } => ("demo", demo::run(json).map_err(|e| e.to_string())),
+        Command::Demo { json, legacy_v2 } => {
+            ("demo", demo::run(json, legacy_v2).map_err(|e| e.to_string()))
+        }
         Command::Session(c) => ("session", encode::session(c).map_err(|e| e.to_string())),
         Command::Signature(c) => ("signature", encode::signature(c).map_err(|e| e.to_string())),
         Command::Policy(c) => ("policy", encode::policy(c).map_err(|e| e.to_string())),

@@ -38,6 +38,7 @@ pub mod devnet_bundler;
 mod error;
 pub mod fixture;
 pub mod key;
+pub mod legacy_v2;
 pub mod policy_sim;
 pub mod record;
 pub mod sponsor;
