@@ -17,9 +17,9 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rpc_client::RpcClient;
 use alloy_sol_types::{SolCall, SolValue};
 use mandate::{
-    abi::{ENTRY_POINT_V07, sol::IEntryPoint},
-    contracts::{artifacts, names},
-    sim::{Deployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER},
+    abi::{ENTRY_POINT_V07, legacy_v2::ENTRY_POINT_V06, sol::IEntryPoint},
+    contracts::{ArtifactFile, artifacts, legacy_v2_artifacts, names},
+    sim::{Deployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, legacy_v2::LegacyV2Deployments},
 };
 use serde_json::{Value, json};
 
@@ -162,7 +162,12 @@ impl Node {
 
     /// Deploys an embedded contract.
     pub async fn deploy(&self, name: &str, args: &[u8]) -> Address {
-        let contract = artifacts().get(name).expect("embedded artifact");
+        self.deploy_from(artifacts(), name, args).await
+    }
+
+    /// Deploys a contract of `set`.
+    pub async fn deploy_from(&self, set: &ArtifactFile, name: &str, args: &[u8]) -> Address {
+        let contract = set.get(name).expect("embedded artifact");
         let code: Bytes = [contract.bytecode.as_ref(), args].concat().into();
         let receipt = self.transact(None, U256::ZERO, code).await;
         serde_json::from_value(receipt["contractAddress"].clone()).expect("contract address")
@@ -173,7 +178,30 @@ impl Node {
         let _: Value = self.request("anvil_setBalance", json!([who, wei])).await;
     }
 
-    /// Moves a deployed contract's code and storage to `target` (the EntryPoint's canonical
+    /// The Biconomy v2 stack as `mandate_sim::Devnet::deploy_legacy_v2` deploys it: the v0.6
+    /// EntryPoint moved to its canonical address, Smart Account v2 and its factory, the ECDSA
+    /// module, the Session Key Manager, the router and both session validation modules.
+    pub async fn deploy_legacy_v2(&self) -> LegacyV2Deployments {
+        use names::legacy_v2::*;
+        let set = legacy_v2_artifacts();
+        let entry_point = self.deploy_from(set, ENTRY_POINT, &[]).await;
+        self.move_to(entry_point, ENTRY_POINT_V06).await;
+        let account_implementation =
+            self.deploy_from(set, SMART_ACCOUNT, &ENTRY_POINT_V06.abi_encode()).await;
+        let factory_args = (account_implementation, DEPLOYER).abi_encode_params();
+        LegacyV2Deployments {
+            entry_point: ENTRY_POINT_V06,
+            account_implementation,
+            account_factory: self.deploy_from(set, SMART_ACCOUNT_FACTORY, &factory_args).await,
+            ecdsa_module: self.deploy_from(set, ECDSA_OWNERSHIP_MODULE, &[]).await,
+            session_key_manager: self.deploy_from(set, SESSION_KEY_MANAGER, &[]).await,
+            batched_session_router: self.deploy_from(set, BATCHED_SESSION_ROUTER, &[]).await,
+            erc20_svm: self.deploy_from(set, ERC20_SESSION_VALIDATION_MODULE, &[]).await,
+            abi_svm: self.deploy(names::ABI_SESSION_VALIDATION_MODULE, &[]).await,
+        }
+    }
+
+    /// Moves a deployed contract's code and storage to `target` (an EntryPoint's canonical
     /// address). Its constructor's SenderCreator stays where it was created (its address is an
     /// immutable of the runtime); a copy goes to where the EntryPoint's own first CREATE would
     /// put it, which is where ERC-4337's simulation contract looks for it.
@@ -207,6 +235,8 @@ pub struct Harness {
     pub node: Node,
     /// Where the contracts are.
     pub deployments: Deployments,
+    /// Where the Biconomy v2 stack is, when [`Harness::start_with_legacy_v2`] deployed it.
+    pub legacy_v2: Option<LegacyV2Deployments>,
     /// anvil's chain id.
     pub chain_id: u64,
     /// From the start to Alto answering (without `npm ci`).
@@ -237,6 +267,16 @@ async fn wait_until_up(url: &str, method: &'static str, what: &str, process: &mu
 impl Harness {
     /// Installs (if needed) and starts anvil, deploys the contracts, starts Alto.
     pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// [`Harness::start`] with the Biconomy v2 stack as well, and Alto serving EntryPoint v0.6
+    /// beside v0.7.
+    pub async fn start_with_legacy_v2() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(legacy_v2: bool) -> Self {
         ensure_installed();
         let started = Instant::now();
 
@@ -303,6 +343,11 @@ impl Harness {
             value_limit_policy,
             verifying_paymaster,
         };
+        let legacy_v2 = if legacy_v2 { Some(node.deploy_legacy_v2().await) } else { None };
+        let mut entry_points = ENTRY_POINT_V07.to_checksum(None);
+        if legacy_v2.is_some() {
+            entry_points = format!("{entry_points},{}", ENTRY_POINT_V06.to_checksum(None));
+        }
         let deployed_in = started.elapsed();
 
         let port = free_port();
@@ -314,7 +359,7 @@ impl Harness {
                 .arg("--require")
                 .arg(e2e_dir().join("loopback.cjs"))
                 .arg(alto_entry())
-                .args(["--entrypoints", &ENTRY_POINT_V07.to_checksum(None)])
+                .args(["--entrypoints", &entry_points])
                 .args(["--executor-private-keys", EXECUTOR_KEY])
                 .args(["--utility-private-key", UTILITY_KEY])
                 .args(["--rpc-url", &node_url])
@@ -336,6 +381,7 @@ impl Harness {
             bundler_url,
             node,
             deployments,
+            legacy_v2,
             chain_id,
             started_in: started.elapsed(),
             deployed_in,

@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use alloy_primitives::{Address, B256};
-use mandate_abi::UserOperation;
+use mandate_abi::{UserOperation, legacy_v2::UserOperationV06};
 
 use crate::{BundlerError, GasEstimate, UserOperationReceipt, WaitOptions, wait::poll_receipt};
 
@@ -46,4 +46,22 @@ pub trait Bundler: Send + Sync {
     ) -> impl Future<Output = Result<UserOperationReceipt, BundlerError>> + Send {
         poll_receipt(user_op_hash, options, move || self.get_user_operation_receipt(user_op_hash))
     }
+}
+
+/// A bundler that also serves an ERC-4337 v0.6 EntryPoint, for legacy accounts (Biconomy's
+/// Smart Account v2 with session keys v2). Receipts and waiting are the same as for v0.7.
+pub trait BundlerV06: Bundler {
+    /// Gas limits for a v0.6 `op`.
+    fn estimate_user_operation_gas_v06(
+        &self,
+        op: &UserOperationV06,
+        entry_point: Address,
+    ) -> impl Future<Output = Result<GasEstimate, BundlerError>> + Send;
+
+    /// Submits a v0.6 `op`; returns its hash.
+    fn send_user_operation_v06(
+        &self,
+        op: &UserOperationV06,
+        entry_point: Address,
+    ) -> impl Future<Output = Result<B256, BundlerError>> + Send;
 }

@@ -5,14 +5,14 @@ use std::{collections::BTreeMap, fmt, time::Duration};
 use alloy_json_rpc::{RpcRecv, RpcSend};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rpc_client::RpcClient;
-use mandate_abi::UserOperation;
+use mandate_abi::{UserOperation, legacy_v2::UserOperationV06};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use crate::{
-    Bundler, BundlerError, GasEstimate, GasPrices, PaymasterData, PaymasterStubData,
-    RpcUserOperation, UserOperationByHash, UserOperationReceipt, WaitOptions, quantity,
-    wait::poll_receipt,
+    Bundler, BundlerError, BundlerV06, GasEstimate, GasPrices, PaymasterData, PaymasterStubData,
+    RpcUserOperation, RpcUserOperationV06, UserOperationByHash, UserOperationReceipt, WaitOptions,
+    quantity, wait::poll_receipt,
 };
 
 /// How often and how patiently requests are repeated.
@@ -266,9 +266,41 @@ impl BundlerClient {
         op: &UserOperation,
         entry_point: Address,
     ) -> Result<B256, BundlerError> {
-        const METHOD: &str = "eth_sendUserOperation";
         let expected = op.hash(entry_point, self.chain_id().await?);
-        let rpc_op = RpcUserOperation::from(op);
+        self.send_rpc_op(RpcUserOperation::from(op), expected, entry_point).await
+    }
+
+    /// Submits a v0.6 `op` to a v0.6 `entry_point` with the same care as
+    /// [`Self::send_user_operation`].
+    pub async fn send_user_operation_v06(
+        &self,
+        op: &UserOperationV06,
+        entry_point: Address,
+    ) -> Result<B256, BundlerError> {
+        let expected = op.hash(entry_point, self.chain_id().await?);
+        self.send_rpc_op(RpcUserOperationV06::from(op), expected, entry_point).await
+    }
+
+    /// Gas limits for a v0.6 `op` (its signature must pass the account's check or be a dummy
+    /// the account accepts during simulation).
+    pub async fn estimate_user_operation_gas_v06(
+        &self,
+        op: &UserOperationV06,
+        entry_point: Address,
+    ) -> Result<GasEstimate, BundlerError> {
+        self.call("eth_estimateUserOperationGas", (RpcUserOperationV06::from(op), entry_point))
+            .await
+    }
+
+    /// `eth_sendUserOperation` of an op in either version's JSON shape whose hash is
+    /// `expected`: repeated only while the bundler certainly does not hold it.
+    async fn send_rpc_op<O: RpcSend>(
+        &self,
+        rpc_op: O,
+        expected: B256,
+        entry_point: Address,
+    ) -> Result<B256, BundlerError> {
+        const METHOD: &str = "eth_sendUserOperation";
         let mut attempt = 1;
         loop {
             let error = match self.call_once::<_, B256>(METHOD, (rpc_op.clone(), entry_point)).await
@@ -385,5 +417,23 @@ impl Bundler for BundlerClient {
         options: &WaitOptions,
     ) -> Result<UserOperationReceipt, BundlerError> {
         Self::wait_for_receipt(self, user_op_hash, options).await
+    }
+}
+
+impl BundlerV06 for BundlerClient {
+    async fn estimate_user_operation_gas_v06(
+        &self,
+        op: &UserOperationV06,
+        entry_point: Address,
+    ) -> Result<GasEstimate, BundlerError> {
+        Self::estimate_user_operation_gas_v06(self, op, entry_point).await
+    }
+
+    async fn send_user_operation_v06(
+        &self,
+        op: &UserOperationV06,
+        entry_point: Address,
+    ) -> Result<B256, BundlerError> {
+        Self::send_user_operation_v06(self, op, entry_point).await
     }
 }

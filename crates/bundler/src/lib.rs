@@ -1,4 +1,4 @@
-//! An ERC-4337 v0.7 bundler client for Mandate.
+//! An ERC-4337 v0.7 bundler client for Mandate (and v0.6, for legacy accounts).
 //!
 //! [`BundlerClient`] speaks a bundler's JSON-RPC API over alloy's transport on tokio:
 //! `eth_sendUserOperation`, `eth_estimateUserOperationGas` (with state overrides),
@@ -14,7 +14,8 @@
 //! only what is safe: an op is never sent again while the bundler may already hold it.
 //!
 //! [`Bundler`] is the trait Mandate submits through; the umbrella crate `mandate` implements it
-//! in process over its embedded devnet as well.
+//! in process over its embedded devnet as well. [`BundlerV06`] adds the v0.6 shape
+//! ([`RpcUserOperationV06`]: `initCode`, `paymasterAndData`) for EntryPoint v0.6 accounts.
 //!
 //! ```
 //! use mandate_bundler::{
@@ -67,13 +68,15 @@ mod client;
 mod error;
 pub mod quantity;
 mod types;
+mod types_v06;
 mod wait;
 
-pub use bundler::Bundler;
+pub use bundler::{Bundler, BundlerV06};
 pub use client::{AccountOverride, BundlerClient, ClientConfig, RetryPolicy, StateOverride};
 pub use error::{BundlerError, RpcErrorKind, RpcFailure, aa_code};
 pub use types::{
     GasEstimate, GasPrice, GasPrices, PaymasterData, PaymasterStubData, QuantityOverflow, RpcLog,
     RpcTransactionReceipt, RpcUserOperation, Sponsor, UserOperationByHash, UserOperationReceipt,
 };
+pub use types_v06::RpcUserOperationV06;
 pub use wait::{CancelToken, WaitOptions, poll_receipt};

@@ -141,15 +141,15 @@ impl TryFrom<RpcUserOperation> for UserOperation {
 }
 
 /// `eth_estimateUserOperationGas`: the gas limits a bundler suggests (v0.7 names; the v0.6
-/// `verificationGas` is accepted too).
+/// `verificationGas` is read too, alone or beside `verificationGasLimit` as Alto sends it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "RawGasEstimate")]
 pub struct GasEstimate {
     /// `preVerificationGas`.
     #[serde(with = "quantity::u256")]
     pub pre_verification_gas: U256,
     /// `verificationGasLimit`.
-    #[serde(with = "quantity::u256", alias = "verificationGas")]
+    #[serde(with = "quantity::u256")]
     pub verification_gas_limit: U256,
     /// `callGasLimit`.
     #[serde(with = "quantity::u256")]
@@ -160,6 +160,47 @@ pub struct GasEstimate {
     /// `paymasterPostOpGasLimit`, when the bundler reports it.
     #[serde(default, with = "quantity::opt_u256", skip_serializing_if = "Option::is_none")]
     pub paymaster_post_op_gas_limit: Option<U256>,
+}
+
+/// [`GasEstimate`] as it arrives: the verification limit under either name.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawGasEstimate {
+    #[serde(with = "quantity::u256")]
+    pre_verification_gas: U256,
+    #[serde(default, with = "quantity::opt_u256")]
+    verification_gas_limit: Option<U256>,
+    #[serde(default, with = "quantity::opt_u256")]
+    verification_gas: Option<U256>,
+    #[serde(with = "quantity::u256")]
+    call_gas_limit: U256,
+    #[serde(default, with = "quantity::opt_u256")]
+    paymaster_verification_gas_limit: Option<U256>,
+    #[serde(default, with = "quantity::opt_u256")]
+    paymaster_post_op_gas_limit: Option<U256>,
+}
+
+impl TryFrom<RawGasEstimate> for GasEstimate {
+    type Error = String;
+
+    fn try_from(raw: RawGasEstimate) -> Result<Self, Self::Error> {
+        let verification_gas_limit = match (raw.verification_gas_limit, raw.verification_gas) {
+            (Some(limit), Some(v06)) if limit != v06 => {
+                return Err(format!(
+                    "verificationGasLimit {limit} and verificationGas {v06} disagree"
+                ));
+            }
+            (Some(limit), _) | (None, Some(limit)) => limit,
+            (None, None) => return Err("missing field `verificationGasLimit`".into()),
+        };
+        Ok(Self {
+            pre_verification_gas: raw.pre_verification_gas,
+            verification_gas_limit,
+            call_gas_limit: raw.call_gas_limit,
+            paymaster_verification_gas_limit: raw.paymaster_verification_gas_limit,
+            paymaster_post_op_gas_limit: raw.paymaster_post_op_gas_limit,
+        })
+    }
 }
 
 impl GasEstimate {

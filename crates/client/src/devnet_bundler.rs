@@ -37,9 +37,12 @@ use std::{
 };
 
 use alloy_primitives::{Address, B256, U256, keccak256};
-use mandate_abi::UserOperation;
+use mandate_abi::{
+    UserOperation,
+    legacy_v2::{ENTRY_POINT_V06, UserOperationV06},
+};
 use mandate_bundler::{
-    Bundler, BundlerError, GasEstimate, RpcFailure, RpcLog, RpcTransactionReceipt,
+    Bundler, BundlerError, BundlerV06, GasEstimate, RpcFailure, RpcLog, RpcTransactionReceipt,
     UserOperationReceipt,
 };
 use mandate_sim::{BundleOutcome, Devnet, OpReceipt};
@@ -88,11 +91,19 @@ impl DevnetBundler {
         }
     }
 
-    fn send(&self, op: &UserOperation, entry_point: Address) -> Result<B256, BundlerError> {
+    /// Runs one op in its own bundle (`run`) unless its hash is known; keeps its receipt.
+    fn send(
+        &self,
+        entry_point: Address,
+        expected_entry_point: impl FnOnce(&Devnet) -> bool,
+        hash: impl FnOnce(u64) -> B256,
+        paymaster: Option<Address>,
+        run: impl FnOnce(&mut Devnet) -> Result<BundleOutcome, mandate_sim::SimError>,
+    ) -> Result<B256, BundlerError> {
         const METHOD: &str = "eth_sendUserOperation";
         let mut inner = self.lock()?;
         let chain_id = inner.devnet.chain_id();
-        if entry_point != inner.devnet.deployments().entry_point {
+        if !expected_entry_point(&inner.devnet) {
             return Err(BundlerError::Rpc(RpcFailure::new(
                 METHOD,
                 -32602,
@@ -100,7 +111,7 @@ impl DevnetBundler {
                 None,
             )));
         }
-        let hash = op.hash(entry_point, chain_id);
+        let hash = hash(chain_id);
         if inner.receipts.contains_key(&hash) {
             return Err(BundlerError::Rpc(RpcFailure::new(
                 METHOD,
@@ -109,8 +120,7 @@ impl DevnetBundler {
                 None,
             )));
         }
-        let outcome =
-            inner.devnet.handle_op(op.pack()).map_err(|e| BundlerError::Backend(e.to_string()))?;
+        let outcome = run(&mut inner.devnet).map_err(|e| BundlerError::Backend(e.to_string()))?;
         match outcome {
             BundleOutcome::Included { tx_gas_used, receipts } => {
                 inner.bundles += 1;
@@ -120,8 +130,7 @@ impl DevnetBundler {
                 );
                 let number = inner.bundles;
                 for r in receipts {
-                    let receipt =
-                        receipt(&r, entry_point, op.paymaster, tx_hash, number, tx_gas_used);
+                    let receipt = receipt(&r, entry_point, paymaster, tx_hash, number, tx_gas_used);
                     inner.receipts.insert(r.user_op_hash, receipt);
                 }
                 Ok(hash)
@@ -221,7 +230,13 @@ impl Bundler for DevnetBundler {
         op: &UserOperation,
         entry_point: Address,
     ) -> Result<B256, BundlerError> {
-        self.send(op, entry_point)
+        self.send(
+            entry_point,
+            |d| entry_point == d.deployments().entry_point,
+            |chain_id| op.hash(entry_point, chain_id),
+            op.paymaster,
+            |d| d.handle_op(op.pack()),
+        )
     }
 
     async fn get_user_operation_receipt(
@@ -229,5 +244,44 @@ impl Bundler for DevnetBundler {
         user_op_hash: B256,
     ) -> Result<Option<UserOperationReceipt>, BundlerError> {
         Ok(self.lock()?.receipts.get(&user_op_hash).cloned())
+    }
+}
+
+/// v0.6 ops go to the devnet's v0.6 EntryPoint, which must have been deployed
+/// ([`Devnet::deploy_legacy_v2`]).
+impl BundlerV06 for DevnetBundler {
+    async fn estimate_user_operation_gas_v06(
+        &self,
+        op: &UserOperationV06,
+        _entry_point: Address,
+    ) -> Result<GasEstimate, BundlerError> {
+        let found = self
+            .lock()?
+            .devnet
+            .estimate_gas_v06(op)
+            .map_err(|e| BundlerError::Backend(e.to_string()))?;
+        Ok(GasEstimate {
+            pre_verification_gas: found.pre_verification_gas,
+            verification_gas_limit: U256::from(found.verification_gas_limit),
+            call_gas_limit: U256::from(found.call_gas_limit),
+            paymaster_verification_gas_limit: None,
+            paymaster_post_op_gas_limit: None,
+        })
+    }
+
+    async fn send_user_operation_v06(
+        &self,
+        op: &UserOperationV06,
+        entry_point: Address,
+    ) -> Result<B256, BundlerError> {
+        let paymaster = (op.paymasterAndData.len() >= 20)
+            .then(|| Address::from_slice(&op.paymasterAndData[..20]));
+        self.send(
+            entry_point,
+            |d| entry_point == ENTRY_POINT_V06 && d.has_code(ENTRY_POINT_V06),
+            |chain_id| op.hash(entry_point, chain_id),
+            paymaster,
+            |d| d.handle_ops_v06(vec![op.clone()]),
+        )
     }
 }

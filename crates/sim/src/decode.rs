@@ -9,7 +9,7 @@ use alloy_primitives::{Address, B256, Bytes, Log, Selector, hex};
 use alloy_sol_types::{Panic, Revert, SolError};
 
 /// Revert data decoded against every ABI the simulator knows.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DecodedRevert {
     /// The raw revert data.
     pub data: Bytes,

@@ -47,8 +47,9 @@ pub const PAYMASTER_SIGNER: Address = address!("a0Ee7A142d267C1f36714E4a8F75612F
 pub const PAYMASTER_DEPOSIT: u128 = 10u128.pow(21);
 
 /// Where the genesis contracts live (JSON: camelCase names, as `mandate` reads them with
-/// `--deployments`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// `--deployments`). The default is all zeros: no contract known (a fork used for other
+/// contracts).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployments {
     /// ERC-4337 v0.7 EntryPoint, at its canonical address.
@@ -326,7 +327,7 @@ impl Devnet {
         self.account_info(address).code.is_some_and(|c| !c.is_empty())
     }
 
-    fn account_info(&self, address: Address) -> AccountInfo {
+    pub(crate) fn account_info(&self, address: Address) -> AccountInfo {
         // From the cache, or (on a fork) from the node; a failed read counts as empty.
         self.db.basic_ref(address).ok().flatten().unwrap_or_default()
     }

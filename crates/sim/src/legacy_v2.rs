@@ -24,10 +24,15 @@ use mandate_abi::legacy_v2::{
 };
 use mandate_contracts::{artifacts, legacy_v2_artifacts, names};
 
-use crate::{BUNDLER, BundleOutcome, DEPLOYER, Devnet, SimError};
+use crate::{
+    BUNDLER, BundleOutcome, DEPLOYER, Devnet, GasEstimate, Rejected, Rejection, SimError,
+    VALIDATION_MARGIN,
+    preflight::{COMPLETED_CODES, MAX_GAS, PVG_FIXED, SIGNATURE_SIZE, bundle_share_gas},
+};
 
-/// Where the v2 stack lives on a devnet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where the v2 stack lives on a devnet (or a node: the JSON form is a deployments file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LegacyV2Deployments {
     /// ERC-4337 v0.6 EntryPoint, at [`ENTRY_POINT_V06`].
     pub entry_point: Address,
@@ -136,4 +141,72 @@ impl Devnet {
         let call = IEntryPointV06::handleOpsCall { ops, beneficiary: BUNDLER };
         self.submit_bundle(ENTRY_POINT_V06, call.abi_encode().into())
     }
+
+    /// Estimates a v0.6 `op`'s limits as a bundler's `eth_estimateUserOperationGas` does, on
+    /// a copy of the chain where the sender can pay: the smallest `verificationGasLimit` with
+    /// which validation completes in `handleOps` (plus [`VALIDATION_MARGIN`]; a signature
+    /// that no longer matches the changed limits counts as completed, as in
+    /// [`Devnet::estimate_gas`]), the smallest `callGasLimit` with which the account's
+    /// execution succeeds when the EntryPoint calls it, and `preVerificationGas` from the op's
+    /// size ([`pre_verification_gas_v06`]).
+    pub fn estimate_gas_v06(&self, op: &UserOperationV06) -> Result<GasEstimate, SimError> {
+        let mut sim = self.clone();
+        sim.set_balance(op.sender, U256::from(10u128.pow(30)));
+        let mut probe = op.clone();
+        probe.preVerificationGas = pre_verification_gas_v06(op);
+        probe.verificationGasLimit = U256::from(MAX_GAS);
+        probe.callGasLimit = U256::from(MAX_GAS / 4);
+        let validates = |o: &UserOperationV06| -> Result<Result<(), Rejection>, SimError> {
+            Ok(match sim.clone().handle_ops_v06(vec![o.clone()])? {
+                BundleOutcome::Included { .. } => Ok(()),
+                BundleOutcome::Rejected(r)
+                    if r.code.as_deref().is_some_and(|c| COMPLETED_CODES.contains(&c)) =>
+                {
+                    Ok(())
+                }
+                BundleOutcome::Rejected(r) => Err(r),
+                BundleOutcome::Reverted(revert) => return Err(SimError::ExecutionReverts(revert)),
+            })
+        };
+        if let Err(rejection) = validates(&probe)? {
+            return Err(SimError::ValidationFails(Box::new(Rejected {
+                user_op_hash: op.hash(ENTRY_POINT_V06, self.chain_id()),
+                rejection,
+                path: Vec::new(),
+                warnings: Vec::new(),
+            })));
+        }
+        let verification = Self::smallest(0, MAX_GAS, |v| {
+            let mut o = probe.clone();
+            o.verificationGasLimit = U256::from(v);
+            Ok(validates(&o)?.is_ok())
+        })?;
+        probe.verificationGasLimit = U256::from(verification + verification / VALIDATION_MARGIN);
+        let factory = (op.initCode.len() >= 20).then(|| {
+            (Address::from_slice(&op.initCode[..20]), Bytes::copy_from_slice(&op.initCode[20..]))
+        });
+        let call = sim.estimate_call_gas(ENTRY_POINT_V06, op.sender, &op.callData, factory)?;
+        probe.callGasLimit = U256::from(call);
+        Ok(GasEstimate {
+            verification_gas_limit: probe.verificationGasLimit.to(),
+            call_gas_limit: call,
+            paymaster_verification_gas_limit: 0,
+            paymaster_post_op_gas_limit: 0,
+            pre_verification_gas: pre_verification_gas_v06(&probe),
+        })
+    }
+}
+
+/// `preVerificationGas` of a v0.6 op as bundlers price it in a bundle of one (the v0.6 SDK's
+/// `calcPreVerificationGas` constants over the op's ABI encoding, a short signature counted as
+/// 65 bytes).
+pub fn pre_verification_gas_v06(op: &UserOperationV06) -> U256 {
+    let mut sized = op.clone();
+    if sized.signature.len() < SIGNATURE_SIZE {
+        sized.signature = vec![1u8; SIGNATURE_SIZE].into();
+    }
+    if sized.preVerificationGas.is_zero() {
+        sized.preVerificationGas = U256::from(PVG_FIXED);
+    }
+    bundle_share_gas(&sized.abi_encode())
 }

@@ -2,7 +2,7 @@
 //! effects, and say whether a bundler would include it, what it would cost and what it would do;
 //! estimate its gas limits by simulation.
 
-use alloy_primitives::{Address, Selector, U256, keccak256};
+use alloy_primitives::{Address, Bytes, Selector, U256, keccak256};
 use alloy_sol_types::SolCall;
 use mandate_abi::{PackedUserOperation, UserOperation, ValidationData, sol::IEntryPoint};
 use revm::{
@@ -47,7 +47,7 @@ fn entry_point_selectors() -> EntryPointSelectors {
 
 /// Rejections that mean validation ran to its end: only the signature or the time window
 /// failed, which does not depend on the gas given.
-const COMPLETED_CODES: &[&str] = &["AA22", "AA24", "AA32", "AA34"];
+pub(crate) const COMPLETED_CODES: &[&str] = &["AA22", "AA24", "AA32", "AA34"];
 
 /// Gas limits for a user operation, found by simulation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -91,30 +91,38 @@ impl LimitsReport {
 pub const VALIDATION_MARGIN: u128 = 20;
 
 /// Gas above which estimates give up.
-const MAX_GAS: u128 = 15_000_000;
+pub(crate) const MAX_GAS: u128 = 15_000_000;
 
 /// `preVerificationGas` as bundlers price an op's bytes in a bundle of one: calldata cost of
 /// the packed op, a per-op overhead and the bundle's fixed cost.
 pub fn pre_verification_gas(op: &PackedUserOperation) -> U256 {
-    const FIXED: u64 = 21_000;
-    const PER_USER_OP: u64 = 18_300;
-    const PER_USER_OP_WORD: u64 = 4;
-    const ZERO_BYTE: u64 = 4;
-    const NON_ZERO_BYTE: u64 = 16;
-    const SIGNATURE_SIZE: usize = 65;
     use alloy_sol_types::SolValue;
     let mut sized = op.clone();
     if sized.signature.len() < SIGNATURE_SIZE {
         sized.signature = vec![1u8; SIGNATURE_SIZE].into();
     }
     if sized.preVerificationGas.is_zero() {
-        sized.preVerificationGas = U256::from(FIXED);
+        sized.preVerificationGas = U256::from(PVG_FIXED);
     }
-    let packed = sized.abi_encode();
+    bundle_share_gas(&sized.abi_encode())
+}
+
+/// The signature length bundlers price an op with when its own is shorter (a dummy).
+pub(crate) const SIGNATURE_SIZE: usize = 65;
+/// A bundle's fixed cost (the transaction's intrinsic gas).
+pub(crate) const PVG_FIXED: u64 = 21_000;
+
+/// An op's share of a bundle of one, from its ABI encoding: calldata cost, a per-op overhead,
+/// per-word memory and the bundle's fixed cost.
+pub(crate) fn bundle_share_gas(encoded: &[u8]) -> U256 {
+    const PER_USER_OP: u64 = 18_300;
+    const PER_USER_OP_WORD: u64 = 4;
+    const ZERO_BYTE: u64 = 4;
+    const NON_ZERO_BYTE: u64 = 16;
     let calldata: u64 =
-        packed.iter().map(|b| if *b == 0 { ZERO_BYTE } else { NON_ZERO_BYTE }).sum();
-    let words = packed.len().div_ceil(32) as u64;
-    U256::from(calldata + FIXED + PER_USER_OP + PER_USER_OP_WORD * words)
+        encoded.iter().map(|b| if *b == 0 { ZERO_BYTE } else { NON_ZERO_BYTE }).sum();
+    let words = encoded.len().div_ceil(32) as u64;
+    U256::from(calldata + PVG_FIXED + PER_USER_OP + PER_USER_OP_WORD * words)
 }
 
 impl Devnet {
@@ -293,7 +301,7 @@ impl Devnet {
     }
 
     /// The smallest value in `low..=high` for which `ok` holds, given that it holds at `high`.
-    fn smallest(
+    pub(crate) fn smallest(
         low: u128,
         high: u128,
         mut ok: impl FnMut(u128) -> Result<bool, SimError>,
@@ -358,7 +366,10 @@ impl Devnet {
         } else {
             0
         };
-        let call_gas_limit = sim.estimate_call_gas(op)?;
+        let entry_point = sim.deployments().entry_point;
+        let factory = op.factory.map(|f| (f, op.factory_data.clone()));
+        let call_gas_limit =
+            sim.estimate_call_gas(entry_point, op.sender, &op.call_data, factory)?;
         Ok(GasEstimate {
             verification_gas_limit,
             call_gas_limit,
@@ -375,19 +386,27 @@ impl Devnet {
     /// The smallest gas the account's execution of `op.call_data` needs, called from the
     /// EntryPoint as `innerHandleOp` calls it (deploying the account first on this copy if the
     /// op has a factory).
-    fn estimate_call_gas(&mut self, op: &UserOperation) -> Result<u128, SimError> {
-        let entry_point = self.deployments().entry_point;
-        if let Some(factory) = op.factory.filter(|_| !self.has_code(op.sender)) {
-            self.transact(BUNDLER, factory, U256::ZERO, op.factory_data.clone())?;
+    pub(crate) fn estimate_call_gas(
+        &mut self,
+        entry_point: Address,
+        sender: Address,
+        call_data: &Bytes,
+        factory: Option<(Address, Bytes)>,
+    ) -> Result<u128, SimError> {
+        if let Some((factory, factory_data)) = factory.filter(|_| !self.has_code(sender)) {
+            self.transact(BUNDLER, factory, U256::ZERO, factory_data)?;
         }
+        // The EntryPoint is the caller here and pays this copy's gas: give it the means to.
+        let balance = self.account_info(entry_point).balance;
+        self.set_balance(entry_point, balance.saturating_add(U256::from(10u128.pow(24))));
         let intrinsic =
-            21_000 + op.call_data.iter().map(|b| if *b == 0 { 4u64 } else { 16 }).sum::<u64>();
+            21_000 + call_data.iter().map(|b| if *b == 0 { 4u64 } else { 16 }).sum::<u64>();
         let run = |sim: &mut Self, gas: u128| -> Result<ExecutionResult, SimError> {
             let tx = sim.tx(
                 entry_point,
-                TxKind::Call(op.sender),
+                TxKind::Call(sender),
                 U256::ZERO,
-                op.call_data.clone(),
+                call_data.clone(),
                 intrinsic + gas as u64,
             )?;
             let mut evm = sim.evm_context().build_mainnet();
@@ -399,7 +418,7 @@ impl Devnet {
                 return Err(SimError::ExecutionReverts(self.decoder().decode(&output)));
             }
             ExecutionResult::Halt { reason, .. } => {
-                return Err(SimError::Halted { to: op.sender, reason: format!("{reason:?}") });
+                return Err(SimError::Halted { to: sender, reason: format!("{reason:?}") });
             }
         }
         // The EntryPoint passes callGasLimit to the call; allow for the 63/64 rule of nested calls.

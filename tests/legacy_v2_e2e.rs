@@ -1,0 +1,76 @@
+//! Biconomy session keys v2 through real Alto on real anvil with EntryPoint v0.6: the seeds
+//! 000–002 story told by `mandate_client::legacy_v2::V2Client` — every op judged locally,
+//! estimated by Alto, pre-flighted on a fork of anvil's latest block, sent to Alto — ends as on
+//! the embedded devnet, and the chain agrees.
+#![allow(clippy::unwrap_used)]
+
+mod bundler_support;
+
+use std::time::Instant;
+
+use alloy_primitives::U256;
+use mandate::{
+    abi::legacy_v2::ENTRY_POINT_V06,
+    bundler::BundlerClient,
+    client::{
+        demo::Funder,
+        legacy_v2::{MAX_AMOUNT, V2Client, V2Story},
+    },
+};
+
+use crate::bundler_support::{Harness, Node};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_v2_story_through_alto_on_anvil() {
+    let harness = Harness::start_with_legacy_v2().await;
+    let v2 = harness.legacy_v2.unwrap();
+    let alto = BundlerClient::new(&harness.bundler_url).unwrap();
+    assert!(alto.supported_entry_points().await.unwrap().contains(&ENTRY_POINT_V06));
+
+    let client = V2Client::connect(&harness.node_url, &harness.bundler_url, v2).await.unwrap();
+    assert_eq!(client.chain_id(), harness.chain_id);
+    let node_url = harness.node_url.clone();
+    let fund: Funder<'_> = &move |account| {
+        let node = Node::new(&node_url);
+        Box::pin(async move {
+            node.set_balance(account, U256::from(10u128.pow(18))).await;
+            Ok(())
+        })
+    };
+    let d = harness.deployments;
+    let started = Instant::now();
+    let report = V2Story::random(d.test_erc20, d.test_erc721).run(&client, fund).await.unwrap();
+    eprintln!("the v2 story through Alto took {:?}", started.elapsed());
+
+    let included: Vec<bool> = report.steps.iter().map(|s| s.included).collect();
+    assert_eq!(included, vec![true, true, true, true, false, false]);
+    let refusals: Vec<&str> = report.steps.iter().filter_map(|s| s.refused.as_deref()).collect();
+    assert!(
+        refusals[0].starts_with("AA23 reverted: ERC20SV Max Amount Exceeded"),
+        "{}",
+        refusals[0]
+    );
+    assert!(refusals[0].contains(&(MAX_AMOUNT + 1).to_string()), "{}", refusals[0]);
+    assert!(refusals[1].starts_with("AA23 reverted: ABISV Arg Rule Violated"), "{}", refusals[1]);
+    // anvil's state, read through a fork, agrees with the story.
+    assert_eq!(report.recipient_tokens, U256::from(500));
+    assert_eq!(report.nfts_held, U256::from(2));
+    assert_eq!(client.merkle_root(report.account).await.unwrap(), report.merkle_root);
+    // Every included op has Alto's receipt from EntryPoint v0.6, with anvil's transaction.
+    for step in report.steps.iter().filter(|s| s.included) {
+        let receipt =
+            alto.get_user_operation_receipt(step.user_op_hash.unwrap()).await.unwrap().unwrap();
+        assert!(receipt.success, "{}", step.title);
+        assert_eq!(receipt.entry_point, ENTRY_POINT_V06);
+        assert_eq!(receipt.sender, report.account);
+        assert_eq!(Some(receipt.actual_gas_used), step.gas_used);
+        let tx: serde_json::Value = harness
+            .node
+            .request(
+                "eth_getTransactionReceipt",
+                serde_json::json!([receipt.receipt.transaction_hash]),
+            )
+            .await;
+        assert_eq!(tx["status"], "0x1", "{}", step.title);
+    }
+}
