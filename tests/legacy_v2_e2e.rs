@@ -9,12 +9,15 @@ mod bundler_support;
 use std::time::Instant;
 
 use alloy_primitives::U256;
+use alloy_sol_types::SolCall;
 use mandate::{
     abi::legacy_v2::ENTRY_POINT_V06,
+    abi::sol::{IERC20, IERC721},
     bundler::BundlerClient,
     client::{
+        Checks, ClientError, Options,
         demo::Funder,
-        legacy_v2::{MAX_AMOUNT, V2Client, V2Story},
+        legacy_v2::{LegacyV2Error, MAX_AMOUNT, RECIPIENT, V2Client, V2Sessions, V2Story},
     },
 };
 
@@ -39,12 +42,12 @@ async fn the_v2_story_through_alto_on_anvil() {
     };
     let d = harness.deployments;
     let started = Instant::now();
-    let report = V2Story::random(d.test_erc20, d.test_erc721).run(&client, fund).await.unwrap();
+    let story = V2Story::random(d.test_erc20, d.test_erc721);
+    let report = story.run(&client, fund).await.unwrap();
     eprintln!("the v2 story through Alto took {:?}", started.elapsed());
 
-    let included: Vec<bool> = report.steps.iter().map(|s| s.included).collect();
-    assert_eq!(included, vec![true, true, true, true, false, false]);
-    let refusals: Vec<&str> = report.steps.iter().filter_map(|s| s.refused.as_deref()).collect();
+    assert_eq!(report.included(), vec![true, true, true, true, false, false]);
+    let refusals = report.refusals();
     assert!(
         refusals[0].starts_with("AA23 reverted: ERC20SV Max Amount Exceeded"),
         "{}",
@@ -72,5 +75,40 @@ async fn the_v2_story_through_alto_on_anvil() {
             )
             .await;
         assert_eq!(tx["status"], "0x1", "{}", step.title);
+    }
+
+    // The two ops refused locally, sent with every check off: Alto's simulation of the real
+    // EntryPoint v0.6 refuses them too, with the same module errors.
+    let unchecked = V2Client::connect(&harness.node_url, &harness.bundler_url, v2)
+        .await
+        .unwrap()
+        .with_options(Options {
+            checks: Checks { local_verdict: false, estimate_gas: false, preflight: false },
+            ..Options::default()
+        });
+    let (erc20, abi) =
+        (story.erc20_leaf(&client), story.abi_leaf(&client, report.account).unwrap());
+    let sessions = V2Sessions::new(report.account, vec![erc20.clone(), abi.clone()]);
+    let over_max = IERC20::transferCall { to: RECIPIENT, amount: U256::from(MAX_AMOUNT + 1) };
+    let to_itself = IERC721::safeMintCall { to: report.session_key };
+    for (leaf, call, expected) in [
+        (
+            &erc20,
+            (d.test_erc20, U256::ZERO, over_max.abi_encode().into()),
+            "ERC20SV Max Amount Exceeded",
+        ),
+        (
+            &abi,
+            (d.test_erc721, U256::ZERO, to_itself.abi_encode().into()),
+            "ABISV Arg Rule Violated",
+        ),
+    ] {
+        let error =
+            unchecked.use_single(&story.session_key, &sessions, leaf, call).await.unwrap_err();
+        let LegacyV2Error::Client(ClientError::Bundler(error)) = &error else {
+            panic!("not refused by Alto: {error}")
+        };
+        assert_eq!(error.aa_code(), Some("AA23"), "{error}");
+        assert!(error.to_string().contains(expected), "{error}");
     }
 }

@@ -8,10 +8,9 @@ use mandate_client::legacy_v2::{MAX_AMOUNT, run_demo};
 #[test]
 fn the_v2_story_on_the_devnet() {
     let report = run_demo().unwrap();
-    let included: Vec<bool> = report.steps.iter().map(|s| s.included).collect();
-    assert_eq!(included, vec![true, true, true, true, false, false]);
+    assert_eq!(report.included(), vec![true, true, true, true, false, false]);
     assert!(report.steps[..4].iter().all(|s| s.gas_used.is_some_and(|g| g > U256::ZERO)));
-    let refusals: Vec<&str> = report.steps.iter().filter_map(|s| s.refused.as_deref()).collect();
+    let refusals = report.refusals();
     assert!(
         refusals[0].starts_with("AA23 reverted: ERC20SV Max Amount Exceeded"),
         "{}",

@@ -27,7 +27,7 @@ use mandate_contracts::{artifacts, legacy_v2_artifacts, names};
 use crate::{
     BUNDLER, BundleOutcome, DEPLOYER, Devnet, GasEstimate, Rejected, Rejection, SimError,
     VALIDATION_MARGIN,
-    preflight::{COMPLETED_CODES, MAX_GAS, PVG_FIXED, SIGNATURE_SIZE, bundle_share_gas},
+    preflight::{COMPLETED_CODES, MAX_GAS, bundle_share_gas, size_for_pricing},
 };
 
 /// Where the v2 stack lives on a devnet (or a node: the JSON form is a deployments file).
@@ -202,11 +202,6 @@ impl Devnet {
 /// 65 bytes).
 pub fn pre_verification_gas_v06(op: &UserOperationV06) -> U256 {
     let mut sized = op.clone();
-    if sized.signature.len() < SIGNATURE_SIZE {
-        sized.signature = vec![1u8; SIGNATURE_SIZE].into();
-    }
-    if sized.preVerificationGas.is_zero() {
-        sized.preVerificationGas = U256::from(PVG_FIXED);
-    }
+    size_for_pricing(&mut sized.signature, &mut sized.preVerificationGas);
     bundle_share_gas(&sized.abi_encode())
 }

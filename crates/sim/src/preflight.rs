@@ -98,19 +98,24 @@ pub(crate) const MAX_GAS: u128 = 15_000_000;
 pub fn pre_verification_gas(op: &PackedUserOperation) -> U256 {
     use alloy_sol_types::SolValue;
     let mut sized = op.clone();
-    if sized.signature.len() < SIGNATURE_SIZE {
-        sized.signature = vec![1u8; SIGNATURE_SIZE].into();
-    }
-    if sized.preVerificationGas.is_zero() {
-        sized.preVerificationGas = U256::from(PVG_FIXED);
-    }
+    size_for_pricing(&mut sized.signature, &mut sized.preVerificationGas);
     bundle_share_gas(&sized.abi_encode())
 }
 
-/// The signature length bundlers price an op with when its own is shorter (a dummy).
-pub(crate) const SIGNATURE_SIZE: usize = 65;
 /// A bundle's fixed cost (the transaction's intrinsic gas).
-pub(crate) const PVG_FIXED: u64 = 21_000;
+const PVG_FIXED: u64 = 21_000;
+
+/// Makes an op's copy look as it will when sent, for pricing: a signature shorter than an
+/// ECDSA one (a dummy) counted as 65 bytes, and a zero `preVerificationGas` as a non-zero one.
+pub(crate) fn size_for_pricing(signature: &mut Bytes, pvg: &mut U256) {
+    const SIGNATURE_SIZE: usize = 65;
+    if signature.len() < SIGNATURE_SIZE {
+        *signature = vec![1u8; SIGNATURE_SIZE].into();
+    }
+    if pvg.is_zero() {
+        *pvg = U256::from(PVG_FIXED);
+    }
+}
 
 /// An op's share of a bundle of one, from its ABI encoding: calldata cost, a per-op overhead,
 /// per-word memory and the bundle's fixed cost.

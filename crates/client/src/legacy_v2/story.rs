@@ -60,6 +60,18 @@ pub struct V2Report {
     pub nfts_held: U256,
 }
 
+impl V2Report {
+    /// Whether each step's op was included, in order.
+    pub fn included(&self) -> Vec<bool> {
+        self.steps.iter().map(|s| s.included).collect()
+    }
+
+    /// The reasons of the refused steps, in order.
+    pub fn refusals(&self) -> Vec<&str> {
+        self.steps.iter().filter_map(|s| s.refused.as_deref()).collect()
+    }
+}
+
 /// The story's cast and props: the owner, the session key, and the test tokens it uses (an
 /// ERC-20 with an open `mint`, an ERC-721 with `safeMint(to)`).
 #[derive(Debug)]
