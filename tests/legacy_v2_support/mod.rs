@@ -155,11 +155,22 @@ impl Fixture {
         key: &PrivateKeySigner,
     ) -> (UserOperationV06, B256) {
         let mut op = op(&mut self.devnet, self.account, call);
-        let hash = self.devnet.user_op_hash_v06(&op).unwrap();
+        let hash = self.sign_single(&mut op, leaf, key);
+        (op, hash)
+    }
+
+    /// Signs `op` (as it is now) for the single session `leaf` with `key`; returns its hash.
+    pub fn sign_single(
+        &mut self,
+        op: &mut UserOperationV06,
+        leaf: &SessionLeaf,
+        key: &PrivateKeySigner,
+    ) -> B256 {
+        let hash = self.devnet.user_op_hash_v06(op).unwrap();
         let sig = key.sign_hash_sync(&personal_hash(hash)).unwrap().as_bytes();
         op.signature =
             single_session_signature(leaf, &self.tree, &sig, self.v2.session_key_manager).unwrap();
-        (op, hash)
+        hash
     }
 
     /// A batch op for `entries` (one per call, in call order), signed by `key` as the package's
