@@ -22,6 +22,10 @@
 //!     let (sessions, sent) = client.create_sessions(&owner, &account, Vec::new(), &[]).await?;
 //!     assert!(sent.receipt.success);
 //!     assert_eq!(client.merkle_root(account.address).await?, sessions.root());
+//!     // Kept as JSON between runs; the tree comes back with it.
+//!     let kept: mandate_client::legacy_v2::V2Sessions =
+//!         serde_json::from_str(&serde_json::to_string(&sessions)?)?;
+//!     assert_eq!(kept.root(), sessions.root());
 //!     Ok::<_, Box<dyn std::error::Error>>(())
 //! })?;
 //! # Ok(())
@@ -153,8 +157,10 @@ impl V2Account {
 }
 
 /// An account's session leaves and the merkle tree over them (what the SDK keeps in its
-/// session storage).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// session storage). Its JSON is `{account, leaves}` (leaves in the SDK's shape); the tree is
+/// rebuilt when it is read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredV2Sessions", into = "StoredV2Sessions")]
 pub struct V2Sessions {
     /// The account.
     pub account: Address,
@@ -178,6 +184,25 @@ impl V2Sessions {
     /// The tree.
     pub const fn tree(&self) -> &MerkleTree {
         &self.tree
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredV2Sessions {
+    account: Address,
+    leaves: Vec<SessionLeaf>,
+}
+
+impl From<StoredV2Sessions> for V2Sessions {
+    fn from(stored: StoredV2Sessions) -> Self {
+        Self::new(stored.account, stored.leaves)
+    }
+}
+
+impl From<V2Sessions> for StoredV2Sessions {
+    fn from(sessions: V2Sessions) -> Self {
+        Self { account: sessions.account, leaves: sessions.leaves }
     }
 }
 
@@ -648,5 +673,26 @@ fn included_gas(outcome: &BundleOutcome) -> Result<U256, String> {
         },
         BundleOutcome::Rejected(r) => Err(r.to_string()),
         BundleOutcome::Reverted(r) => Err(format!("handleOps reverted: {r}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_round_trip_as_json_with_their_tree() {
+        let leaf = |byte: u8| {
+            SessionLeaf::new(0, 7, Address::repeat_byte(byte), Bytes::from(vec![byte; 40]))
+        };
+        let sessions = V2Sessions::new(Address::repeat_byte(0xac), vec![leaf(1), leaf(2), leaf(3)]);
+        let json = serde_json::to_value(&sessions).unwrap();
+        assert_eq!(json["account"], serde_json::json!(Address::repeat_byte(0xac)));
+        assert_eq!(json["leaves"].as_array().unwrap().len(), 3);
+        assert!(json["leaves"][0].get("validAfter").is_some(), "{json}");
+        let back: V2Sessions = serde_json::from_value(json).unwrap();
+        assert_eq!(back, sessions);
+        assert_ne!(back.root(), B256::ZERO);
+        assert_eq!(back.root(), MerkleTree::from_leaves(&sessions.leaves).root());
     }
 }
