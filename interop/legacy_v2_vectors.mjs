@@ -16,25 +16,14 @@ import {
   createABISessionDatum,
   createERC20SessionDatum,
 } from '@biconomy/account';
-import { createWalletClient, encodeAbiParameters, getAddress, http, toHex } from 'viem';
+import { createWalletClient, encodeAbiParameters, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
+import { seeded } from './random.mjs';
 
 const seed = Number(process.argv[2] ?? 1337);
 
-// mulberry32: the same seed always gives the same vectors.
-let state = seed >>> 0;
-function next() {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const int = (n) => Math.floor(next() * n);
-const pick = (xs) => xs[int(xs.length)];
-const hex = (n) => toHex(new Uint8Array(Array.from({ length: n }, () => int(256))));
-const address = () => getAddress(hex(20));
+const { int, pick, hex, address } = seeded(seed);
 const timestamp = () => (int(3) === 0 ? 0 : int(2 ** 31));
 const signatures = ['transfer(address,uint256)', 'safeMint(address)', 'approve(address,uint256)'];
 

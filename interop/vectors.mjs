@@ -17,26 +17,14 @@ import {
   hashChainSessions,
 } from '@rhinestone/module-sdk';
 import { LibZip } from 'solady';
-import { getAddress, toHex } from 'viem';
+import { toHex } from 'viem';
 import { getUserOperationHash } from 'viem/account-abstraction';
 import { batchCalldata } from './execute.mjs';
+import { seeded } from './random.mjs';
 
 const seed = Number(process.argv[2] ?? 7579);
 
-// mulberry32: a small seeded generator, so the same seed always gives the same vectors.
-let state = seed >>> 0;
-function next() {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const int = (n) => Math.floor(next() * n);
-const pick = (xs) => xs[int(xs.length)];
-const bytes = (n) => Array.from({ length: n }, () => int(256));
-const hex = (n) => toHex(new Uint8Array(bytes(n)));
-const address = () => getAddress(hex(20));
+const { next, int, pick, bytes, hex, address } = seeded(seed);
 const bigint = (maxBytes) => {
   const n = int(maxBytes + 1);
   return n === 0 ? 0n : BigInt(hex(n));
