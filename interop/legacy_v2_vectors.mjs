@@ -19,7 +19,7 @@ import {
 import { createWalletClient, encodeAbiParameters, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
-import { seeded } from './random.mjs';
+import { bigintReplacer, seeded } from './inputs.mjs';
 
 const seed = Number(process.argv[2] ?? 1337);
 
@@ -69,16 +69,7 @@ function erc20Leaf(sessionKey) {
   return { kind: 'erc20', params, erc20, datum: createERC20SessionDatum(params) };
 }
 
-// JSON cannot hold bigints: write them as a decimal string, a 0x-hex string or (when small) a
-// number, in turn, so the Rust side reads every form a dapp may send.
-let form = 0;
-function replacer(_key, value) {
-  if (typeof value !== 'bigint') return value;
-  form = (form + 1) % 3;
-  if (form === 0) return value.toString();
-  if (form === 1) return '0x' + value.toString(16);
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
-}
+const replacer = bigintReplacer();
 
 const vectors = [];
 for (let v = 0; v < 24; v++) {

@@ -20,7 +20,7 @@ import { LibZip } from 'solady';
 import { toHex } from 'viem';
 import { getUserOperationHash } from 'viem/account-abstraction';
 import { batchCalldata } from './execute.mjs';
-import { seeded } from './random.mjs';
+import { bigintReplacer, seeded } from './inputs.mjs';
 
 const seed = Number(process.argv[2] ?? 7579);
 
@@ -30,16 +30,7 @@ const bigint = (maxBytes) => {
   return n === 0 ? 0n : BigInt(hex(n));
 };
 
-// JSON cannot hold bigints: write them as a decimal string, a 0x-hex string or (when small) a
-// number, in turn, so the Rust side reads every form a dapp may send.
-let form = 0;
-function replacer(_key, value) {
-  if (typeof value !== 'bigint') return value;
-  form = (form + 1) % 3;
-  if (form === 0) return value.toString();
-  if (form === 1) return '0x' + value.toString(16);
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
-}
+const replacer = bigintReplacer();
 
 const conditionCount = 7;
 function universalParams() {

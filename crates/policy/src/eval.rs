@@ -1173,19 +1173,21 @@ fn condition_name(c: u8) -> &'static str {
     }
 }
 
+/// Half the secp256k1 group order: OpenZeppelin's ECDSA refuses a larger `s` (malleability).
+pub(crate) const SECP256K1_HALF_N: U256 = alloy_primitives::uint!(
+    0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0_U256
+);
+
 /// EcdsaSessionValidator: OpenZeppelin `ECDSA.tryRecover` over the EIP-191 hash of `hash`
 /// (65 bytes, low s, v 27 or 28, non-zero signer) and the signer must be `key`.
 pub fn ecdsa_ok(hash: B256, sig: &[u8], key: Address) -> bool {
-    const HALF_N: U256 = alloy_primitives::uint!(
-        0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0_U256
-    );
     if sig.len() != 65 {
         return false;
     }
     let r = U256::from_be_slice(&sig[..32]);
     let s = U256::from_be_slice(&sig[32..64]);
     let v = sig[64];
-    if s > HALF_N || (v != 27 && v != 28) {
+    if s > SECP256K1_HALF_N || (v != 27 && v != 28) {
         return false;
     }
     let digest = eip191_hash_message(hash);

@@ -27,7 +27,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use alloy_primitives::{Address, B256, Bytes, Signature, U256, aliases::U48, uint};
+use alloy_primitives::{Address, B256, Bytes, Signature, U256, aliases::U48};
 use alloy_sol_types::SolValue;
 use mandate_abi::legacy_v2::{
     AbiCondition, EXECUTE_BATCH_OPTIMIZED_SELECTOR, EXECUTE_BATCH_SELECTOR,
@@ -293,6 +293,13 @@ pub fn erc20_params(
     if value != U256::ZERO {
         return Err(Violation::Erc20NonZeroValue { value });
     }
+    erc20_transfer_checks(call, recipient, max)?;
+    Ok(session_key)
+}
+
+/// Both ERC-20 paths' checks of the token call itself: `transfer(to, amount)` with `to` the
+/// session's recipient and `amount` at most its maximum.
+fn erc20_transfer_checks(call: &[u8], recipient: Address, max: U256) -> Result<(), Violation> {
     let (to, amount) = transfer_args(call)?;
     if to != recipient {
         return Err(Violation::Erc20WrongRecipient { permitted: recipient, called: to });
@@ -300,7 +307,7 @@ pub fn erc20_params(
     if amount > max {
         return Err(Violation::Erc20MaxAmountExceeded { max, amount });
     }
-    Ok(session_key)
+    Ok(())
 }
 
 /// `execute(target, value, data)` read as the modules read it: the selector must be `execute`
@@ -347,13 +354,7 @@ pub fn erc20_user_op(op_call: &[u8], data: &[u8]) -> Result<Address, Violation> 
         return Err(Violation::Erc20NonZeroValue { value });
     }
     let (_, _, inner) = execute_parts(op_call, SvmKind::Erc20)?;
-    let (to, amount) = transfer_args(inner)?;
-    if to != recipient {
-        return Err(Violation::Erc20WrongRecipient { permitted: recipient, called: to });
-    }
-    if amount > max {
-        return Err(Violation::Erc20MaxAmountExceeded { max, amount });
-    }
+    erc20_transfer_checks(inner, recipient, max)?;
     Ok(session_key)
 }
 
@@ -411,8 +412,6 @@ pub fn abi_user_op(op_call: &[u8], data: &[u8]) -> Result<Address, Violation> {
     abi_params(Address::from_word(target.into()), value, inner, data)
 }
 
-const HALF_N: U256 = uint!(0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0_U256);
-
 /// OpenZeppelin `ECDSA.recover` over `prehash`: the signer, or why it reverts (4.x messages).
 pub fn recover(prehash: B256, signature: &[u8]) -> Result<Address, Violation> {
     let invalid = |reason| Violation::InvalidSignature { reason };
@@ -421,7 +420,7 @@ pub fn recover(prehash: B256, signature: &[u8]) -> Result<Address, Violation> {
     }
     let r = U256::from_be_slice(&signature[..32]);
     let s = U256::from_be_slice(&signature[32..64]);
-    if s > HALF_N {
+    if s > crate::eval::SECP256K1_HALF_N {
         return Err(invalid("ECDSA: invalid signature 's' value"));
     }
     let v = signature[64];
