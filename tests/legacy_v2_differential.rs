@@ -337,7 +337,7 @@ fn run_case(base: &Fixture, env: &Env, case: &Case) -> Result<String, String> {
     let started = Instant::now();
     let local = validate_user_op(&f.deployment(), &f.account_state(), &op, hash)
         .map_err(|e| format!("not modelled: {e}"))?;
-    let expected = local.entry_point_result(f.devnet.timestamp());
+    let expected = local.entry_point_result(f.devnet.timestamp()).map_err(|e| e.to_string());
     let local_time = started.elapsed();
     let started = Instant::now();
     let onchain = outcome(f.devnet.handle_ops_v06(vec![op]).unwrap()).map(|_| ());

@@ -74,14 +74,15 @@ pub mod error;
 pub mod eval;
 pub mod legacy_v2;
 pub mod loader;
+mod revert;
 pub mod state;
 
-pub use error::{EnableError, EvalError, LoadError};
+pub use error::{EnableError, EvalError, LoadError, UniConfigError};
 pub use eval::{
     Accept, Checkpoint, EnableSignatureVerifier, Evaluator, PolicyRun, Reject, Verdict, ecdsa_ok,
 };
 pub use loader::{StorageReader, load_account};
 pub use state::{
-    AccountState, Deployment, Erc20Config, HashMap, IdHasher, PolicyKind, PolicySlot, PolicyState,
+    AccountState, Deployment, Erc20Config, IdMap, PolicyKind, PolicySlot, PolicyState,
     SessionState, TokenBudget, UniConfig, UniRule,
 };
