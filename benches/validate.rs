@@ -67,7 +67,7 @@ fn bench(c: &mut Criterion) {
         sessionValidator: d.ecdsa_session_validator,
         sessionValidatorInitData: key.address().to_vec().into(),
         actions: vec![ActionData {
-            actionTargetSelector: FixedBytes([0xa9, 0x05, 0x9c, 0xbb]),
+            actionTargetSelector: FixedBytes(mandate::abi::sol::IERC20::transferCall::SELECTOR),
             actionTarget: d.test_erc20,
             actionPolicies: vec![PolicyData {
                 policy: d.uni_action_policy,

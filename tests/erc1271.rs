@@ -21,7 +21,8 @@ use mandate::{
 use common::erc7739::{IERC5267, Mail, TypedDataSign};
 
 const MAIL_TYPE: &str = "Mail(string contents)";
-const MAGIC: [u8; 4] = [0x16, 0x26, 0xba, 0x7e];
+const MAGIC: [u8; 4] =
+    <IERC7579Account::isValidSignatureCall as alloy_sol_types::SolCall>::SELECTOR;
 const FAILED: [u8; 4] = [0xff; 4];
 
 fn app_domain() -> alloy_sol_types::Eip712Domain {

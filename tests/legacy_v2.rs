@@ -138,7 +138,11 @@ fn judge(
     let f = &mut story.fixture;
     let local = validate_user_op(&f.deployment(), &f.account_state(), &op, hash).unwrap();
     let now = f.devnet.timestamp();
-    assert_eq!(local.entry_point_result(now), expected.map_err(str::to_string), "local: {local:?}");
+    assert_eq!(
+        local.entry_point_result(now).map_err(|e| e.to_string()),
+        expected.map_err(str::to_string),
+        "local: {local:?}"
+    );
     let result = if keep {
         f.devnet.handle_ops_v06(vec![op]).unwrap()
     } else {
@@ -340,7 +344,10 @@ fn every_condition_passes_and_fails() {
                 else {
                     panic!("code {code}: {local:?}")
                 };
-                assert_eq!((rule, usize::from(condition), param), (0, code, U256::from(amount)));
+                assert_eq!(
+                    (rule, usize::from(condition.code()), param),
+                    (0, code, U256::from(amount))
+                );
             }
             judge(&mut story, op, hash, expected, false);
         }

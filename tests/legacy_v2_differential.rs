@@ -47,8 +47,10 @@ fn cases() -> u32 {
 
 const RECIPIENT: Address = Address::repeat_byte(0x7e);
 const STRANGER: Address = Address::repeat_byte(0x51);
-const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
-const SAFE_MINT: [u8; 4] = [0x40, 0xd0, 0x97, 0xc3];
+const TRANSFER: [u8; 4] =
+    <mandate::abi::sol::IERC20::transferCall as alloy_sol_types::SolCall>::SELECTOR;
+const SAFE_MINT: [u8; 4] =
+    <mandate::abi::sol::IERC721::safeMintCall as alloy_sol_types::SolCall>::SELECTOR;
 const OTHER_SELECTOR: [u8; 4] = [0xde, 0xad, 0xbe, 0xef];
 
 /// Addresses of the devnet the indexes of a case resolve to.
@@ -337,7 +339,7 @@ fn run_case(base: &Fixture, env: &Env, case: &Case) -> Result<String, String> {
     let started = Instant::now();
     let local = validate_user_op(&f.deployment(), &f.account_state(), &op, hash)
         .map_err(|e| format!("not modelled: {e}"))?;
-    let expected = local.entry_point_result(f.devnet.timestamp());
+    let expected = local.entry_point_result(f.devnet.timestamp()).map_err(|e| e.to_string());
     let local_time = started.elapsed();
     let started = Instant::now();
     let onchain = outcome(f.devnet.handle_ops_v06(vec![op]).unwrap()).map(|_| ());

@@ -170,7 +170,7 @@ fn scenarios() -> Vec<Scenario> {
                     1,
                     vec![action(
                         w.d.test_erc20,
-                        [0xa9, 0x05, 0x9c, 0xbb],
+                        IERC20::transferCall::SELECTOR,
                         vec![policy(p.uni, init)],
                     )],
                 )]
@@ -202,7 +202,7 @@ fn scenarios() -> Vec<Scenario> {
                     1,
                     vec![action(
                         w.d.test_erc20,
-                        [0xa9, 0x05, 0x9c, 0xbb],
+                        IERC20::transferCall::SELECTOR,
                         vec![policy(p.spending, init)],
                     )],
                 )]
@@ -226,13 +226,15 @@ fn scenarios() -> Vec<Scenario> {
                     1,
                     vec![action(
                         w.d.test_erc20,
-                        [0xa9, 0x05, 0x9c, 0xbb],
+                        IERC20::transferCall::SELECTOR,
                         vec![policy(p.usage, init(Policy::UsageLimit(2)))],
                     )],
                 );
                 s.userOpPolicies = vec![policy(p.time_frame, time_frame(now + 1000, now - 1000))];
-                let mut expired =
-                    w.session(2, vec![sudo_action(p, w.d.test_erc20, [0xa9, 0x05, 0x9c, 0xbb])]);
+                let mut expired = w.session(
+                    2,
+                    vec![sudo_action(p, w.d.test_erc20, IERC20::transferCall::SELECTOR)],
+                );
                 expired.userOpPolicies =
                     vec![policy(p.time_frame, time_frame(now - 1, now - 1000))];
                 vec![s, expired]
@@ -273,7 +275,7 @@ fn scenarios() -> Vec<Scenario> {
                 vec![w.session(
                     1,
                     vec![
-                        sudo_action(p, w.d.test_erc20, [0xa9, 0x05, 0x9c, 0xbb]),
+                        sudo_action(p, w.d.test_erc20, IERC20::transferCall::SELECTOR),
                         fallback_action(vec![policy(p.sudo, vec![])]),
                     ],
                 )]
@@ -315,9 +317,9 @@ fn scenarios() -> Vec<Scenario> {
             name: "paymaster opt-in",
             sessions: |w, p| {
                 let nft = w.d.test_erc20;
-                let plain = w.session(1, vec![sudo_action(p, nft, [0xa9, 0x05, 0x9c, 0xbb])]);
+                let plain = w.session(1, vec![sudo_action(p, nft, IERC20::transferCall::SELECTOR)]);
                 let mut permitted =
-                    w.session(2, vec![sudo_action(p, nft, [0xa9, 0x05, 0x9c, 0xbb])]);
+                    w.session(2, vec![sudo_action(p, nft, IERC20::transferCall::SELECTOR)]);
                 permitted.permitERC4337Paymaster = true;
                 let mut with_policy = permitted.clone();
                 with_policy.salt = B256::with_last_byte(3);
@@ -352,7 +354,8 @@ fn scenarios() -> Vec<Scenario> {
 
 /// The session the ENABLE steps enable (index = salt).
 fn enable_session(w: &World, p: &Policies, salt: u8) -> Session {
-    let mut s = w.session(salt, vec![sudo_action(p, w.d.test_erc20, [0xa9, 0x05, 0x9c, 0xbb])]);
+    let mut s =
+        w.session(salt, vec![sudo_action(p, w.d.test_erc20, IERC20::transferCall::SELECTOR)]);
     s.userOpPolicies = vec![policy(p.usage, init(Policy::UsageLimit(5)))];
     s
 }
@@ -545,7 +548,7 @@ fn validation_data_matches_upstream() {
             actions: vec![
                 action(
                     d.test_erc20,
-                    [0xa9, 0x05, 0x9c, 0xbb],
+                    IERC20::transferCall::SELECTOR,
                     vec![
                         policy(p.time_frame, time_frame(now + 300, now - 50)),
                         policy(p.sudo, vec![]),
@@ -637,7 +640,7 @@ fn gas_report() {
                     1,
                     vec![action(
                         w.d.test_erc20,
-                        [0xa9, 0x05, 0x9c, 0xbb],
+                        IERC20::transferCall::SELECTOR,
                         vec![policy(p.uni, init)],
                     )],
                 );

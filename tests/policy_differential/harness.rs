@@ -24,12 +24,12 @@ pub const OTHER: Address = address!("0000000000000000000000000000000000007777");
 pub const SESSION_KEY: B256 = B256::repeat_byte(0x11);
 pub const WRONG_KEY: B256 = B256::repeat_byte(0x22);
 
-pub const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
-pub const APPROVE: [u8; 4] = [0x09, 0x5e, 0xa7, 0xb3];
-pub const TRANSFER_FROM: [u8; 4] = [0x23, 0xb8, 0x72, 0xdd];
+pub const TRANSFER: [u8; 4] = mandate::abi::sol::IERC20::transferCall::SELECTOR;
+pub const APPROVE: [u8; 4] = mandate::abi::sol::IERC20::approveCall::SELECTOR;
+pub const TRANSFER_FROM: [u8; 4] = mandate::abi::sol::IERC20::transferFromCall::SELECTOR;
 pub const INCREASE_ALLOWANCE: [u8; 4] = [0x39, 0x50, 0x93, 0x51];
 pub const OTHER_SELECTOR: [u8; 4] = [0x12, 0x34, 0x56, 0x78];
-pub const EXECUTE: [u8; 4] = [0xe9, 0xae, 0x5c, 0x53];
+pub const EXECUTE: [u8; 4] = mandate::abi::sol::IERC7579Account::executeCall::SELECTOR;
 
 /// The account's code: ERC-1271 `isValidSignature` that accepts exactly the signatures whose first
 /// byte is 1 (returns 0x1626ba7e, else zero), whatever the hash.

@@ -113,9 +113,15 @@ impl Erc20Function {
     /// The selector.
     pub const fn selector(self) -> FixedBytes<4> {
         FixedBytes(match self {
-            Self::Transfer => [0xa9, 0x05, 0x9c, 0xbb],
-            Self::Approve => [0x09, 0x5e, 0xa7, 0xb3],
-            Self::TransferFrom => [0x23, 0xb8, 0x72, 0xdd],
+            Self::Transfer => {
+                <crate::sol::IERC20::transferCall as alloy_sol_types::SolCall>::SELECTOR
+            }
+            Self::Approve => {
+                <crate::sol::IERC20::approveCall as alloy_sol_types::SolCall>::SELECTOR
+            }
+            Self::TransferFrom => {
+                <crate::sol::IERC20::transferFromCall as alloy_sol_types::SolCall>::SELECTOR
+            }
         })
     }
 

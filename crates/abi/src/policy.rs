@@ -84,6 +84,35 @@ impl ParamCondition {
         })
     }
 
+    /// The Solidity enum member's name (`EQUAL`, `GREATER_THAN`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Equal => "EQUAL",
+            Self::GreaterThan => "GREATER_THAN",
+            Self::LessThan => "LESS_THAN",
+            Self::GreaterThanOrEqual => "GREATER_THAN_OR_EQUAL",
+            Self::LessThanOrEqual => "LESS_THAN_OR_EQUAL",
+            Self::NotEqual => "NOT_EQUAL",
+            Self::InRange => "IN_RANGE",
+        }
+    }
+
+    /// Whether `param` passes the condition against `reference` (as UniActionPolicy compares
+    /// uint256 words; `InRange` reads `reference` as `min << 128 | max`).
+    pub fn holds(self, param: U256, reference: U256) -> bool {
+        match self {
+            Self::Equal => param == reference,
+            Self::GreaterThan => param > reference,
+            Self::LessThan => param < reference,
+            Self::GreaterThanOrEqual => param >= reference,
+            Self::LessThanOrEqual => param <= reference,
+            Self::NotEqual => param != reference,
+            Self::InRange => {
+                param >= (reference >> 128) && param <= (reference & U256::from(u128::MAX))
+            }
+        }
+    }
+
     /// The condition of an abstractjs name (`equal`, `greaterThan`, ...).
     pub fn from_name(name: &str) -> Option<Self> {
         Some(match name {

@@ -655,7 +655,7 @@ impl<B: Bundler> SessionClient<B> {
                     };
                     let valid = d
                         .call_sol(account, &call)
-                        .map(|magic| magic.0 == [0x16, 0x26, 0xba, 0x7e])
+                        .map(|magic| magic.0 == IERC7579Account::isValidSignatureCall::SELECTOR)
                         .unwrap_or(false);
                     evaluator = evaluator.with_enable(
                         chain_id,

@@ -1,10 +1,11 @@
 //! Errors: what the evaluator cannot model, and why enabling a session would revert.
 
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, Bytes, U256};
 use mandate_abi::PermissionId;
 
 /// The evaluator cannot give the contract's verdict for this input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EvalError {
     /// A policy contract the evaluator has no model of.
     #[error("policy {0} is not modelled")]
@@ -34,6 +35,7 @@ pub enum EvalError {
 
 /// Why `enableSessions` would revert (or cannot be modelled).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EnableError {
     /// No sessions.
     #[error("InvalidData(): no sessions")]
@@ -70,8 +72,49 @@ pub enum EnableError {
 
 /// Reading state out of storage failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// A stored value no contract could have written.
     #[error("inconsistent storage: {0}")]
     Inconsistent(&'static str),
+}
+
+/// Why UniActionPolicy's `initializeWithMultiplexer` cannot `abi.decode` its init data as an
+/// `ActionConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UniConfigError {
+    /// Shorter than the 98 static words of an `ActionConfig` (an empty revert).
+    #[error("initData is not abi.encode(ActionConfig): {len} bytes")]
+    TooShort {
+        /// Its length.
+        len: usize,
+    },
+    /// A rule's enum, uint64 or bool word is out of range (an empty revert).
+    #[error("initData is not abi.encode(ActionConfig): rule {rule}'s {field} is out of range")]
+    InvalidWord {
+        /// The rule, 0..16.
+        rule: usize,
+        /// Its field (`condition`, `offset`, `isLimited`).
+        field: &'static str,
+    },
+    /// `paramRules.length` is over 16 (an array bounds panic, `Panic(0x32)`).
+    #[error("more than 16 rules: {length}")]
+    TooManyRules {
+        /// The length word.
+        length: U256,
+    },
+}
+
+impl UniConfigError {
+    /// What [`EnableError::PolicyInit`] reports: `"more than 16 rules"` for the panic, else
+    /// `"initData is not abi.encode(ActionConfig)"`.
+    pub const fn reason(&self) -> &'static str {
+        match self {
+            Self::TooManyRules { .. } => "more than 16 rules",
+            Self::TooShort { .. } | Self::InvalidWord { .. } => {
+                "initData is not abi.encode(ActionConfig)"
+            }
+        }
+    }
 }

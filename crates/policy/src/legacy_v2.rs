@@ -22,7 +22,7 @@
 //! let mint_to = |to: Address| -> Bytes { [&[0x40, 0xd0, 0x97, 0xc3][..], to.into_word().as_slice()].concat().into() };
 //! assert_eq!(abi_params(nft, U256::ZERO, &mint_to(Address::repeat_byte(0xac)), &data), Ok(Address::repeat_byte(0x5e)));
 //! let err = abi_params(nft, U256::ZERO, &mint_to(Address::repeat_byte(0xbb)), &data).unwrap_err();
-//! assert!(matches!(err, Violation::RuleViolated { rule: 0, condition: 0, .. }));
+//! assert!(matches!(err, Violation::RuleViolated { rule: 0, condition: AbiCondition::Equal, .. }));
 //! assert_eq!(err.revert_reason().as_deref(), Some("ABISV Arg Rule Violated"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -37,6 +37,7 @@ use mandate_abi::legacy_v2::{
 
 /// Why a module (or the account) reverts: the first failed check, with the values compared.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Violation {
     /// The op does not call `execute` / `execute_ncC` (single session) —
     /// `ABISV Not Execute Selector` or `ERC20SV Invalid Selector`.
@@ -76,14 +77,31 @@ pub enum Violation {
         value: U256,
     },
     /// ABI module: a rule does not hold (`ABISV Arg Rule Violated`).
-    #[error("ABI module: rule {rule} (offset {offset}) fails: param {param} is not {op} reference {reference}", op = condition_symbol(*condition))]
+    #[error("ABI module: rule {rule} (offset {offset}) fails: param {param} is not {op} reference {reference}", op = condition.symbol())]
     RuleViolated {
         /// Index of the first failing rule.
         rule: usize,
         /// Its offset after the selector.
         offset: u16,
-        /// Its condition code (codes above 5 always fail).
-        condition: u8,
+        /// Its condition.
+        condition: AbiCondition,
+        /// The calldata word.
+        param: U256,
+        /// The reference value.
+        reference: U256,
+    },
+    /// ABI module: a rule's condition code is above 5, which always fails
+    /// (`ABISV Arg Rule Violated`).
+    #[error(
+        "ABI module: rule {rule} (offset {offset}) fails: param {param} is not (unknown condition) reference {reference}"
+    )]
+    UnknownCondition {
+        /// Index of the rule.
+        rule: usize,
+        /// Its offset after the selector.
+        offset: u16,
+        /// Its condition code.
+        code: u8,
         /// The calldata word.
         param: U256,
         /// The reference value.
@@ -171,10 +189,6 @@ pub enum Violation {
     Malformed(String),
 }
 
-fn condition_symbol(code: u8) -> &'static str {
-    AbiCondition::from_code(code).map_or("(unknown condition)", AbiCondition::symbol)
-}
-
 impl Violation {
     /// The `Error(string)` the contracts revert with, if any (the EntryPoint reports
     /// `AA23 reverted: <reason>`; without one, `AA23 reverted (or OOG)`).
@@ -185,7 +199,7 @@ impl Violation {
             Self::DestinationForbidden { .. } => "ABISV Destination Forbidden",
             Self::SelectorForbidden { .. } => "ABISV Selector Forbidden",
             Self::ValueExceeded { .. } => "ABISV Permitted Value Exceeded",
-            Self::RuleViolated { .. } => "ABISV Arg Rule Violated",
+            Self::RuleViolated { .. } | Self::UnknownCondition { .. } => "ABISV Arg Rule Violated",
             Self::Erc20WrongToken { .. } => "ERC20SV Wrong Token",
             Self::Erc20InvalidToken { .. } => "ERC20SV Invalid Token",
             Self::Erc20NonZeroValue { .. } => "ERC20SV Non Zero Value",
@@ -388,7 +402,7 @@ pub fn abi_params(
     for rule in 0..count {
         let r = at(62 + 35 * rule, 97 + 35 * rule)?;
         let offset = u16::from_be_bytes([r[0], r[1]]);
-        let condition = r[2];
+        let code = r[2];
         let reference = U256::from_be_slice(&r[3..35]);
         let start = 4 + usize::from(offset);
         let param = U256::from_be_slice(slice(
@@ -397,8 +411,10 @@ pub fn abi_params(
             U256::from(start + 32),
             &format!("rule {rule} param"),
         )?);
-        let holds = AbiCondition::from_code(condition).is_some_and(|c| c.holds(param, reference));
-        if !holds {
+        let Some(condition) = AbiCondition::from_code(code) else {
+            return Err(Violation::UnknownCondition { rule, offset, code, param, reference });
+        };
+        if !condition.holds(param, reference) {
             return Err(Violation::RuleViolated { rule, offset, condition, param, reference });
         }
     }
@@ -505,17 +521,19 @@ impl OpVerdict {
     /// The EntryPoint v0.6's verdict at block time `now`: `Ok` when the op passes validation,
     /// else the `FailedOp` reason (`AA23 reverted: …`, `AA23 reverted (or OOG)`,
     /// `AA24 signature error`, `AA22 expired or not due`).
-    pub fn entry_point_result(&self, now: u64) -> Result<(), String> {
+    pub fn entry_point_result(&self, now: u64) -> Result<(), FailedOp> {
         match self {
             Self::Reverted(v) => Err(v.revert_reason().map_or_else(
-                || "AA23 reverted (or OOG)".to_string(),
-                |r| format!("AA23 reverted: {r}"),
+                || FailedOp::new("AA23", "AA23 reverted (or OOG)".into()),
+                |r| FailedOp::new("AA23", format!("AA23 reverted: {r}")),
             )),
-            Self::Validated(d) if d.sig_failed => Err("AA24 signature error".into()),
+            Self::Validated(d) if d.sig_failed => {
+                Err(FailedOp::new("AA24", "AA24 signature error".into()))
+            }
             Self::Validated(d) => {
                 let until = if d.valid_until == 0 { (1 << 48) - 1 } else { d.valid_until };
                 if now > until || now < d.valid_after {
-                    Err("AA22 expired or not due".into())
+                    Err(FailedOp::new("AA22", "AA22 expired or not due".into()))
                 } else {
                     Ok(())
                 }
@@ -524,8 +542,26 @@ impl OpVerdict {
     }
 }
 
+/// The EntryPoint v0.6 refuses the op in validation: its `FailedOp` reason.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+#[non_exhaustive]
+pub struct FailedOp {
+    /// The ERC-4337 code: `AA22`, `AA23` or `AA24`.
+    pub code: &'static str,
+    /// The whole reason, e.g. `AA23 reverted: ABISV Arg Rule Violated`.
+    pub reason: String,
+}
+
+impl FailedOp {
+    const fn new(code: &'static str, reason: String) -> Self {
+        Self { code, reason }
+    }
+}
+
 /// What the evaluator cannot model.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LegacyV2EvalError {
     /// The op's signature names a module other than the deployment's Session Key Manager or
     /// router (or the router names another manager).
@@ -715,13 +751,14 @@ fn batch(
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use alloy_sol_types::SolCall;
     use mandate_abi::legacy_v2::{
         AbiRule, AbiSessionData, Erc20SessionData, execute_batch_calldata, execute_calldata,
     };
 
     use super::*;
 
-    const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
+    const TRANSFER: [u8; 4] = mandate_abi::sol::IERC20::transferCall::SELECTOR;
 
     fn transfer(to: Address, amount: u64) -> Vec<u8> {
         [&TRANSFER[..], &(to, U256::from(amount)).abi_encode_params()].concat()
@@ -753,7 +790,7 @@ mod tests {
             Violation::RuleViolated {
                 rule: 1,
                 offset: 32,
-                condition: 2,
+                condition: AbiCondition::LessThan,
                 param: U256::from(50),
                 reference: U256::from(50)
             }
@@ -844,17 +881,17 @@ mod tests {
         let expired = ValidationDataV2 { valid_until: 4, ..ok };
         assert_eq!(
             OpVerdict::Validated(expired).entry_point_result(5),
-            Err("AA22 expired or not due".into())
+            Err(FailedOp::new("AA22", "AA22 expired or not due".into()))
         );
         assert_eq!(OpVerdict::Validated(expired).entry_point_result(4), Ok(()));
         let failed = ValidationDataV2 { sig_failed: true, ..ok };
         assert_eq!(
             OpVerdict::Validated(failed).entry_point_result(5),
-            Err("AA24 signature error".into())
+            Err(FailedOp::new("AA24", "AA24 signature error".into()))
         );
         assert_eq!(
             OpVerdict::Reverted(Violation::Malformed("x".into())).entry_point_result(5),
-            Err("AA23 reverted (or OOG)".into())
+            Err(FailedOp::new("AA23", "AA23 reverted (or OOG)".into()))
         );
         assert_eq!(expired.packed(), U256::from(4) << 160);
     }

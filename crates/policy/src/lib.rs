@@ -22,8 +22,9 @@
 //! use mandate_abi::{
 //!     alloy_primitives::{Address, B256, Bytes, U256},
 //!     ActionData, Call, PackedUserOperation, PermissionId, PolicyData, Session, encode_use,
-//!     execute_calls,
+//!     execute_calls, sol::IERC20,
 //! };
+//! use mandate_abi::alloy_sol_types::SolCall;
 //! use mandate_policy::{AccountState, Deployment, Evaluator, PolicyKind, Verdict};
 //!
 //! let (smart_session, validator) = (Address::repeat_byte(0x55), Address::repeat_byte(0xe1));
@@ -39,7 +40,7 @@
 //!     sessionValidator: validator,
 //!     sessionValidatorInitData: Address::repeat_byte(0x5e).to_vec().into(),
 //!     actions: vec![ActionData {
-//!         actionTargetSelector: [0xa9, 0x05, 0x9c, 0xbb].into(),
+//!         actionTargetSelector: IERC20::transferCall::SELECTOR.into(),
 //!         actionTarget: token,
 //!         actionPolicies: vec![PolicyData {
 //!             policy: usage,
@@ -55,7 +56,7 @@
 //! let evaluator = Evaluator::new(deployment).verify_signatures(false);
 //! let op = PackedUserOperation {
 //!     sender: account,
-//!     callData: execute_calls(&[Call::new(token, Bytes::from(vec![0xa9, 0x05, 0x9c, 0xbb]))]),
+//!     callData: execute_calls(&[Call::new(token, Bytes::from(IERC20::transferCall::SELECTOR))]),
 //!     signature: encode_use(pid, &[0u8; 65]),
 //!     ..Default::default()
 //! };
@@ -74,14 +75,15 @@ pub mod error;
 pub mod eval;
 pub mod legacy_v2;
 pub mod loader;
+mod revert;
 pub mod state;
 
-pub use error::{EnableError, EvalError, LoadError};
+pub use error::{EnableError, EvalError, LoadError, UniConfigError};
 pub use eval::{
     Accept, Checkpoint, EnableSignatureVerifier, Evaluator, PolicyRun, Reject, Verdict, ecdsa_ok,
 };
 pub use loader::{StorageReader, load_account};
 pub use state::{
-    AccountState, Deployment, Erc20Config, HashMap, IdHasher, PolicyKind, PolicySlot, PolicyState,
+    AccountState, Deployment, Erc20Config, IdMap, PolicyKind, PolicySlot, PolicyState,
     SessionState, TokenBudget, UniConfig, UniRule,
 };

@@ -2,13 +2,13 @@
 //! source that answers `(address, slot) -> word`: a simulator, a state dump, `eth_getStorageAt`.
 
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use mandate_abi::{ActionId, ConfigId, PermissionId};
+use mandate_abi::{ActionId, ConfigId, ParamCondition, PermissionId};
 
 use crate::{
     error::LoadError,
     state::{
-        AccountState, Deployment, Erc20Config, HashMap, PolicyKind, PolicyState, SessionState,
-        TokenBudget, UniConfig, UniRule,
+        AccountState, Deployment, Erc20Config, PolicyKind, PolicyState, SessionState, TokenBudget,
+        UniConfig, UniRule,
     },
 };
 
@@ -111,7 +111,7 @@ pub fn load_account<R: StorageReader + ?Sized>(
             .into_iter()
             .map(ActionId)
             .collect();
-        let mut action_policies = HashMap::default();
+        let mut action_policies = crate::state::IdMap::default();
         for aid in &action_ids {
             let policies: Vec<Address> = set_values(reader, ss, account, key(4, pid.0, aid.0))?
                 .into_iter()
@@ -191,8 +191,12 @@ fn load_policy<R: StorageReader + ?Sized>(
             let mut rules = Vec::with_capacity(n);
             for i in 0..n as u64 {
                 let packed = at(2 + 4 * i);
+                let condition = u8::try_from(packed & U256::from(0xff))
+                    .ok()
+                    .and_then(ParamCondition::from_u8)
+                    .ok_or(LoadError::Inconsistent("a rule's condition is not a ParamCondition"))?;
                 rules.push(UniRule {
-                    condition: u8::try_from(packed & U256::from(0xff)).unwrap_or_default(),
+                    condition,
                     offset: u64::try_from((packed >> 8) & U256::from(u64::MAX)).unwrap_or_default(),
                     is_limited: !((packed >> 72usize) & U256::from(0xff)).is_zero(),
                     reference: B256::from(at(3 + 4 * i)),
@@ -207,7 +211,7 @@ fn load_policy<R: StorageReader + ?Sized>(
             let set = h2(id.0, word_of_address(m));
             let tokens: Vec<Address> =
                 set_values(r, policy, a, set)?.into_iter().map(Address::from_word).collect();
-            let mut budgets = HashMap::default();
+            let mut budgets = alloy_primitives::map::AddressMap::default();
             for t in &tokens {
                 let b = token_base(id, m, *t, a);
                 let budget = TokenBudget {

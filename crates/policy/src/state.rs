@@ -1,44 +1,24 @@
 //! The state SmartSession and its policies keep for one account, in memory, and how enabling
 //! sessions changes it (mirroring `enableSessions` and each policy's `initializeWithMultiplexer`).
 
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// A fast, non-cryptographic hasher for the state's maps, whose keys are addresses and keccak
-/// outputs (not attacker-chosen collisions: an evaluator's state is the user's own).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write(&n.to_le_bytes());
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// The maps of the state.
-pub type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<IdHasher>>;
-
-use alloy_primitives::{Address, B256, Bytes, U256};
-use mandate_abi::{ActionId, ConfigId, PermissionId, PolicyData, Session};
+use alloy_primitives::{
+    Address, B256, Bytes, U256,
+    map::{AddressMap, FbBuildHasher, HashMap},
+};
+use alloy_sol_types::{SolError, SolValue};
+use mandate_abi::{ActionId, ConfigId, ParamCondition, PermissionId, PolicyData, Session};
 use serde::{Deserialize, Serialize};
 
-use crate::error::EnableError;
+use crate::{
+    error::{EnableError, UniConfigError},
+    revert::{
+        InvalidInitDataLength, InvalidLimit, InvalidTokenAddress, PolicyNotInitialized, error_name,
+        panic_data,
+    },
+};
+
+/// A map keyed by a 32-byte id ([`PermissionId`], [`ActionId`]), hashed as alloy hashes `B256`.
+pub type IdMap<K, V> = HashMap<K, V, FbBuildHasher<32>>;
 
 /// The policy contracts the evaluator models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -100,8 +80,8 @@ impl Deployment {
 /// One parameter rule of UniActionPolicy, as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UniRule {
-    /// `ParamCondition` code, 0..=6.
-    pub condition: u8,
+    /// The comparison.
+    pub condition: ParamCondition,
     /// Byte offset of the parameter after the selector.
     pub offset: u64,
     /// Whether the rule keeps a cumulative usage.
@@ -146,7 +126,7 @@ pub struct Erc20Config {
     /// The configured tokens, in set order.
     pub tokens: Vec<Address>,
     /// Non-zero budgets by token (absent = all zero).
-    pub budgets: HashMap<Address, TokenBudget>,
+    pub budgets: AddressMap<TokenBudget>,
 }
 
 /// The state of one policy for one config id; absent entries are all-zero storage.
@@ -192,7 +172,7 @@ pub struct SessionState {
     /// Enabled action ids, in storage order.
     pub action_ids: Vec<ActionId>,
     /// Action policies by action id, in storage order.
-    pub action_policies: HashMap<ActionId, Vec<Address>>,
+    pub action_policies: IdMap<ActionId, Vec<Address>>,
 }
 
 /// Everything the evaluator needs about one account.
@@ -203,7 +183,7 @@ pub struct AccountState {
     /// Enabled permission ids, in storage order.
     pub enabled: Vec<PermissionId>,
     /// Sessions by permission id (including a nonce-only entry for revoked ones).
-    pub sessions: HashMap<PermissionId, SessionState>,
+    pub sessions: IdMap<PermissionId, SessionState>,
     /// Policy states by (policy, config id); absent = zero storage.
     pub policies: HashMap<(Address, ConfigId), PolicyState>,
     /// Memoised hashes (not state: ignored by `==`).
@@ -218,7 +198,7 @@ pub(crate) struct IdCache {
     /// Action config ids of this account, by (permission, action).
     pub(crate) action_configs: HashMap<(PermissionId, ActionId), ConfigId>,
     /// User-operation config ids of this account, by permission.
-    pub(crate) user_op_configs: HashMap<PermissionId, ConfigId>,
+    pub(crate) user_op_configs: IdMap<PermissionId, ConfigId>,
 }
 
 impl PartialEq for AccountState {
@@ -393,16 +373,13 @@ impl AccountState {
         id: ConfigId,
         init: &[u8],
     ) -> Result<(), EnableError> {
-        use alloy_sol_types::SolError;
         let key = (policy, id);
         let account = self.account;
         let multiplexer = deployment_multiplexer;
         let not_initialized = || EnableError::PolicyInit {
             policy,
-            reason: "PolicyNotInitialized",
-            data: crate::eval::PolicyNotInitialized { id: id.0, multiplexer, account }
-                .abi_encode()
-                .into(),
+            reason: error_name::<PolicyNotInitialized>(),
+            data: PolicyNotInitialized { id: id.0, multiplexer, account }.abi_encode().into(),
         };
         let short = || EnableError::PolicyInit {
             policy,
@@ -436,20 +413,18 @@ impl AccountState {
                 Some(PolicyState::ValueLimit { limit, used: U256::ZERO })
             }
             PolicyKind::UniAction => {
-                let config = decode_uni_config(init).map_err(|panic| EnableError::PolicyInit {
+                let config = decode_uni_config(init).map_err(|e| EnableError::PolicyInit {
                     policy,
-                    reason: if panic {
-                        "more than 16 rules"
-                    } else {
-                        "initData is not abi.encode(ActionConfig)"
+                    reason: e.reason(),
+                    data: match e {
+                        UniConfigError::TooManyRules { .. } => panic_data(0x32),
+                        _ => Bytes::new(),
                     },
-                    data: if panic { crate::eval::panic_data(0x32) } else { Bytes::new() },
                 })?;
                 (!config.value_limit_per_use.is_zero() || !config.rules.is_empty())
                     .then_some(PolicyState::UniAction(config))
             }
             PolicyKind::Erc20SpendingLimit => {
-                use alloy_sol_types::SolValue;
                 let (tokens, limits) = <(Vec<Address>, Vec<U256>)>::abi_decode_params(init)
                     .map_err(|_| EnableError::PolicyInit {
                         policy,
@@ -459,8 +434,8 @@ impl AccountState {
                 if tokens.len() != limits.len() {
                     return Err(EnableError::PolicyInit {
                         policy,
-                        reason: "InvalidInitDataLength",
-                        data: crate::eval::InvalidInitDataLength {}.abi_encode().into(),
+                        reason: error_name::<InvalidInitDataLength>(),
+                        data: InvalidInitDataLength {}.abi_encode().into(),
                     });
                 }
                 let mut config = Erc20Config::default();
@@ -468,15 +443,15 @@ impl AccountState {
                     if token.is_zero() {
                         return Err(EnableError::PolicyInit {
                             policy,
-                            reason: "InvalidTokenAddress",
-                            data: crate::eval::InvalidTokenAddress { token }.abi_encode().into(),
+                            reason: error_name::<InvalidTokenAddress>(),
+                            data: InvalidTokenAddress { token }.abi_encode().into(),
                         });
                     }
                     if limit.is_zero() {
                         return Err(EnableError::PolicyInit {
                             policy,
-                            reason: "InvalidLimit",
-                            data: crate::eval::InvalidLimit { limit }.abi_encode().into(),
+                            reason: error_name::<InvalidLimit>(),
+                            data: InvalidLimit { limit }.abi_encode().into(),
                         });
                     }
                     config.budgets.entry(token).or_default().limit = limit;
@@ -493,24 +468,27 @@ impl AccountState {
     }
 }
 
-/// Decodes `abi.encode(ActionConfig)` as Solidity's `abi.decode` does (98 static words); an
-/// invalid enum, uint64 or bool word is an empty revert (`Err(false)`), more than 16 rules a
-/// panic (`Err(true)`).
-pub(crate) fn decode_uni_config(init: &[u8]) -> Result<UniConfig, bool> {
+/// Decodes `abi.encode(ActionConfig)` as Solidity's `abi.decode` does (98 static words): an
+/// invalid enum, uint64 or bool word is an empty revert, more than 16 rules a panic.
+pub(crate) fn decode_uni_config(init: &[u8]) -> Result<UniConfig, UniConfigError> {
     const WORDS: usize = 2 + 16 * 6;
     if init.len() < WORDS * 32 {
-        return Err(false);
+        return Err(UniConfigError::TooShort { len: init.len() });
     }
     let word = |i: usize| U256::from_be_slice(&init[i * 32..i * 32 + 32]);
     let mut rules = Vec::new();
     let mut decoded = Vec::with_capacity(16);
-    for i in 0..16 {
-        let base = 2 + 6 * i;
-        let condition = u8::try_from(word(base)).ok().filter(|c| *c <= 6).ok_or(false)?;
-        let offset = u64::try_from(word(base + 1)).map_err(|_| false)?;
+    for rule in 0..16 {
+        let base = 2 + 6 * rule;
+        let invalid = |field| UniConfigError::InvalidWord { rule, field };
+        let condition = u8::try_from(word(base))
+            .ok()
+            .and_then(ParamCondition::from_u8)
+            .ok_or_else(|| invalid("condition"))?;
+        let offset = u64::try_from(word(base + 1)).map_err(|_| invalid("offset"))?;
         let limited = word(base + 2);
         if limited > U256::from(1) {
-            return Err(false);
+            return Err(invalid("isLimited"));
         }
         decoded.push(UniRule {
             condition,
@@ -521,7 +499,10 @@ pub(crate) fn decode_uni_config(init: &[u8]) -> Result<UniConfig, bool> {
             used: word(base + 5),
         });
     }
-    let length = usize::try_from(word(1)).ok().filter(|n| *n <= 16).ok_or(true)?;
+    let length = usize::try_from(word(1))
+        .ok()
+        .filter(|n| *n <= 16)
+        .ok_or(UniConfigError::TooManyRules { length: word(1) })?;
     rules.extend_from_slice(&decoded[..length]);
     Ok(UniConfig { value_limit_per_use: word(0), rules })
 }

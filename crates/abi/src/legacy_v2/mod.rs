@@ -148,13 +148,17 @@ pub const ABI_SVM: Address = address!("000006bC2eCdAe38113929293d241Cf252D91861"
 pub const ERC20_SVM: Address = address!("000000D50C68705bd6897B2d17c7de32FB519fDA");
 
 /// `execute(address,uint256,bytes)` of the Smart Account v2.
-pub const EXECUTE_SELECTOR: [u8; 4] = [0xb6, 0x1d, 0x27, 0xf6];
+pub const EXECUTE_SELECTOR: [u8; 4] =
+    <sol::ISmartAccountV2::executeCall as alloy_sol_types::SolCall>::SELECTOR;
 /// `execute_ncC(address,uint256,bytes)`.
-pub const EXECUTE_OPTIMIZED_SELECTOR: [u8; 4] = [0x00, 0x00, 0x18, 0x9a];
+pub const EXECUTE_OPTIMIZED_SELECTOR: [u8; 4] =
+    <sol::ISmartAccountV2::execute_ncCCall as alloy_sol_types::SolCall>::SELECTOR;
 /// `executeBatch(address[],uint256[],bytes[])`.
-pub const EXECUTE_BATCH_SELECTOR: [u8; 4] = [0x47, 0xe1, 0xda, 0x2a];
+pub const EXECUTE_BATCH_SELECTOR: [u8; 4] =
+    <sol::ISmartAccountV2::executeBatchCall as alloy_sol_types::SolCall>::SELECTOR;
 /// `executeBatch_y6U(address[],uint256[],bytes[])`.
-pub const EXECUTE_BATCH_OPTIMIZED_SELECTOR: [u8; 4] = [0x00, 0x00, 0x46, 0x80];
+pub const EXECUTE_BATCH_OPTIMIZED_SELECTOR: [u8; 4] =
+    <sol::ISmartAccountV2::executeBatch_y6UCall as alloy_sol_types::SolCall>::SELECTOR;
 
 /// Bad input to the legacy v2 encoders.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

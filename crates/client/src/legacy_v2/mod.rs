@@ -555,7 +555,7 @@ impl<B: BundlerV06> V2Client<B> {
         if let Err(reason) = verdict.entry_point_result(now) {
             let detail = match &verdict {
                 OpVerdict::Reverted(violation) => format!("{reason} — {violation}"),
-                OpVerdict::Validated(_) => reason,
+                OpVerdict::Validated(_) => reason.to_string(),
             };
             return Err(LegacyV2Error::Refused(detail));
         }
