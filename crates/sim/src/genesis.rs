@@ -372,3 +372,29 @@ async fn send<P: Provider<Ethereum>>(
     }
     Ok(receipt.contract_address())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DEPLOYER, Devnet};
+
+    #[test]
+    fn the_devnet_holds_the_plan_at_the_deployers_create_addresses() {
+        let mut devnet = Devnet::new().expect("genesis");
+        let d = *devnet.deployments();
+        // The EntryPoint is the deployer's first creation, moved; the rest follow in order.
+        assert_eq!(d.entry_point, ENTRY_POINT_V07);
+        assert_eq!(d.smart_session, DEPLOYER.create(1));
+        assert_eq!(d.account_implementation, DEPLOYER.create(5));
+        assert_eq!(d.account_factory, DEPLOYER.create(6));
+        assert_eq!(d.verifying_paymaster, DEPLOYER.create(14));
+        assert!(devnet.has_code(ENTRY_POINT_V07.create(1)), "SenderCreator copy");
+        // After the paymaster's deposit (nonce 15), the v2 stack.
+        let v2 = devnet.deploy_legacy_v2().expect("v2");
+        assert_eq!(v2.entry_point, ENTRY_POINT_V06);
+        assert_eq!(v2.account_implementation, DEPLOYER.create(17));
+        assert_eq!(v2.abi_svm, DEPLOYER.create(23));
+        assert!(devnet.has_code(ENTRY_POINT_V06.create(1)), "SenderCreator copy");
+        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 23);
+    }
+}
