@@ -14,12 +14,12 @@ use std::{
 };
 
 use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_provider::RootProvider;
 use alloy_rpc_client::RpcClient;
-use alloy_sol_types::{SolCall, SolValue};
+use alloy_sol_types::SolCall;
 use mandate::{
-    abi::{ENTRY_POINT_V07, legacy_v2::ENTRY_POINT_V06, sol::IEntryPoint},
-    contracts::{ArtifactFile, artifacts, legacy_v2_artifacts, names},
-    sim::{Deployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, legacy_v2::LegacyV2Deployments},
+    abi::{ENTRY_POINT_V07, legacy_v2::ENTRY_POINT_V06},
+    sim::{Deployments, genesis, legacy_v2::LegacyV2Deployments},
 };
 use serde_json::{Value, json};
 
@@ -160,68 +160,21 @@ impl Node {
         receipt
     }
 
-    /// Deploys an embedded contract.
-    pub async fn deploy(&self, name: &str, args: &[u8]) -> Address {
-        self.deploy_from(artifacts(), name, args).await
-    }
-
-    /// Deploys a contract of `set`.
-    pub async fn deploy_from(&self, set: &ArtifactFile, name: &str, args: &[u8]) -> Address {
-        let contract = set.get(name).expect("embedded artifact");
-        let code: Bytes = [contract.bytecode.as_ref(), args].concat().into();
-        let receipt = self.transact(None, U256::ZERO, code).await;
-        serde_json::from_value(receipt["contractAddress"].clone()).expect("contract address")
-    }
-
     /// Sets a balance.
     pub async fn set_balance(&self, who: Address, wei: U256) {
         let _: Value = self.request("anvil_setBalance", json!([who, wei])).await;
     }
 
-    /// The Biconomy v2 stack as `mandate_sim::Devnet::deploy_legacy_v2` deploys it: the v0.6
-    /// EntryPoint moved to its canonical address, Smart Account v2 and its factory, the ECDSA
-    /// module, the Session Key Manager, the router and both session validation modules.
+    /// The Biconomy v2 stack, deployed by the same plan as `mandate_sim::Devnet::deploy_legacy_v2`
+    /// ([`genesis::legacy_v2`]).
     pub async fn deploy_legacy_v2(&self) -> LegacyV2Deployments {
-        use names::legacy_v2::*;
-        let set = legacy_v2_artifacts();
-        let entry_point = self.deploy_from(set, ENTRY_POINT, &[]).await;
-        self.move_to(entry_point, ENTRY_POINT_V06).await;
-        let account_implementation =
-            self.deploy_from(set, SMART_ACCOUNT, &ENTRY_POINT_V06.abi_encode()).await;
-        let factory_args = (account_implementation, DEPLOYER).abi_encode_params();
-        LegacyV2Deployments {
-            entry_point: ENTRY_POINT_V06,
-            account_implementation,
-            account_factory: self.deploy_from(set, SMART_ACCOUNT_FACTORY, &factory_args).await,
-            ecdsa_module: self.deploy_from(set, ECDSA_OWNERSHIP_MODULE, &[]).await,
-            session_key_manager: self.deploy_from(set, SESSION_KEY_MANAGER, &[]).await,
-            batched_session_router: self.deploy_from(set, BATCHED_SESSION_ROUTER, &[]).await,
-            erc20_svm: self.deploy_from(set, ERC20_SESSION_VALIDATION_MODULE, &[]).await,
-            abi_svm: self.deploy(names::ABI_SESSION_VALIDATION_MODULE, &[]).await,
-        }
+        self.run(&genesis::legacy_v2()).await
     }
 
-    /// Moves a deployed contract's code and storage to `target` (an EntryPoint's canonical
-    /// address). Its constructor's SenderCreator stays where it was created (its address is an
-    /// immutable of the runtime); a copy goes to where the EntryPoint's own first CREATE would
-    /// put it, which is where ERC-4337's simulation contract looks for it.
-    async fn move_to(&self, deployed: Address, target: Address) {
-        let code: Bytes = self.request("eth_getCode", json!([deployed, "latest"])).await;
-        let _: Value = self.request("anvil_setCode", json!([target, code])).await;
-        for slot in 0u64..16 {
-            let slot = B256::from(U256::from(slot));
-            let value: B256 =
-                self.request("eth_getStorageAt", json!([deployed, slot, "latest"])).await;
-            if !value.is_zero() {
-                let _: Value =
-                    self.request("anvil_setStorageAt", json!([target, slot, value])).await;
-            }
-        }
-        let sender_creator: Bytes =
-            self.request("eth_getCode", json!([deployed.create(1), "latest"])).await;
-        assert!(!sender_creator.is_empty(), "the EntryPoint created its SenderCreator");
-        let _: Value =
-            self.request("anvil_setCode", json!([target.create(1), sender_creator])).await;
+    /// Runs a genesis plan from the deployer (anvil signs).
+    async fn run<D: Default>(&self, plan: &genesis::Plan<D>) -> D {
+        let provider: RootProvider = RootProvider::new(self.rpc.clone());
+        genesis::deploy_on_node(&provider, DEPLOYER, plan).await.expect("the genesis plan runs")
     }
 }
 
@@ -299,50 +252,8 @@ impl Harness {
         let chain_id: U256 = node.request("eth_chainId", json!([])).await;
         let chain_id = chain_id.to::<u64>();
 
-        // The same genesis as the embedded devnet (mandate_sim::Devnet::new).
-        let entry_point = node.deploy(names::ENTRY_POINT, &[]).await;
-        node.move_to(entry_point, ENTRY_POINT_V07).await;
-        let smart_session = node.deploy(names::SMART_SESSION, &[]).await;
-        let sudo_policy = node.deploy(names::SUDO_POLICY, &[]).await;
-        let ecdsa_session_validator = node.deploy(names::ECDSA_SESSION_VALIDATOR, &[]).await;
-        let k1_validator = node.deploy(names::K1_VALIDATOR, &[]).await;
-        let account_implementation =
-            node.deploy(names::ACCOUNT, &ENTRY_POINT_V07.abi_encode()).await;
-        let account_factory =
-            node.deploy(names::ACCOUNT_FACTORY, &account_implementation.abi_encode()).await;
-        let test_erc20 = node.deploy(names::TEST_ERC20, &[]).await;
-        let test_erc721 = node.deploy(names::TEST_ERC721, &[]).await;
-        let uni_action_policy = node.deploy(names::UNI_ACTION_POLICY, &[]).await;
-        let time_frame_policy = node.deploy(names::TIME_FRAME_POLICY, &[]).await;
-        let erc20_spending_limit_policy =
-            node.deploy(names::ERC20_SPENDING_LIMIT_POLICY, &[]).await;
-        let usage_limit_policy = node.deploy(names::USAGE_LIMIT_POLICY, &[]).await;
-        let value_limit_policy = node.deploy(names::VALUE_LIMIT_POLICY, &[]).await;
-        let verifying_paymaster = node
-            .deploy(
-                names::VERIFYING_PAYMASTER,
-                &(ENTRY_POINT_V07, PAYMASTER_SIGNER).abi_encode_params(),
-            )
-            .await;
-        let deposit = IEntryPoint::depositToCall { account: verifying_paymaster }.abi_encode();
-        node.transact(Some(ENTRY_POINT_V07), U256::from(PAYMASTER_DEPOSIT), deposit.into()).await;
-        let deployments = Deployments {
-            entry_point: ENTRY_POINT_V07,
-            smart_session,
-            sudo_policy,
-            ecdsa_session_validator,
-            k1_validator,
-            account_implementation,
-            account_factory,
-            test_erc20,
-            test_erc721,
-            uni_action_policy,
-            time_frame_policy,
-            erc20_spending_limit_policy,
-            usage_limit_policy,
-            value_limit_policy,
-            verifying_paymaster,
-        };
+        // The embedded devnet's genesis (mandate_sim::Devnet::new runs the same plan).
+        let deployments = node.run(&genesis::mandate()).await;
         let legacy_v2 = if legacy_v2 { Some(node.deploy_legacy_v2().await) } else { None };
         let mut entry_points = ENTRY_POINT_V07.to_checksum(None);
         if legacy_v2.is_some() {

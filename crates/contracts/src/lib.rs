@@ -85,6 +85,7 @@ pub mod names {
 
 /// Errors reading artifacts.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ArtifactError {
     /// No contract of that name was compiled.
     #[error("no compiled contract named {0:?} (known: {1})")]

@@ -1,10 +1,10 @@
 //! The embedded devnet: revm over an in-memory database whose genesis holds the EntryPoint and
 //! Mandate's contracts.
 
-use alloy_primitives::{Address, B256, Bytes, Log, Selector, TxKind, U256, address, b256};
-use alloy_sol_types::{SolCall, SolEvent, SolInterface, SolValue};
+use alloy_primitives::{Address, B256, Bytes, Log, Selector, TxKind, U256, address, b256, hex};
+use alloy_sol_types::{SolCall, SolEvent, SolInterface};
 use mandate_abi::{
-    ENTRY_POINT_V07, PackedUserOperation,
+    PackedUserOperation,
     sol::IEntryPoint::{self, IEntryPointErrors},
 };
 use mandate_contracts::{artifacts, names};
@@ -17,9 +17,10 @@ use revm::{
 };
 
 use crate::{
-    SimError,
+    DeployError, SimError,
     decode::{LogDecoder, RevertDecoder, decoders},
     fork::{self, Backend},
+    genesis::{self, Step},
     outcome::{BundleOutcome, OpReceipt, Rejection},
 };
 
@@ -120,70 +121,11 @@ impl Devnet {
             base_fee: BASE_FEE,
             block_number: 1,
             timestamp: GENESIS_TIMESTAMP,
-            deployments: Deployments {
-                entry_point: ENTRY_POINT_V07,
-                smart_session: Address::ZERO,
-                sudo_policy: Address::ZERO,
-                ecdsa_session_validator: Address::ZERO,
-                k1_validator: Address::ZERO,
-                account_implementation: Address::ZERO,
-                account_factory: Address::ZERO,
-                test_erc20: Address::ZERO,
-                test_erc721: Address::ZERO,
-                uni_action_policy: Address::ZERO,
-                time_frame_policy: Address::ZERO,
-                erc20_spending_limit_policy: Address::ZERO,
-                usage_limit_policy: Address::ZERO,
-                value_limit_policy: Address::ZERO,
-                verifying_paymaster: Address::ZERO,
-            },
+            deployments: Deployments::default(),
         };
         devnet.set_balance(BUNDLER, U256::from(BUNDLER_FUNDS));
         devnet.set_balance(DEPLOYER, U256::from(BUNDLER_FUNDS));
-
-        devnet.deploy_at(names::ENTRY_POINT, &[], ENTRY_POINT_V07)?;
-        let smart_session = devnet.deploy(names::SMART_SESSION, &[])?;
-        let sudo_policy = devnet.deploy(names::SUDO_POLICY, &[])?;
-        let ecdsa_session_validator = devnet.deploy(names::ECDSA_SESSION_VALIDATOR, &[])?;
-        let k1_validator = devnet.deploy(names::K1_VALIDATOR, &[])?;
-        let account_implementation =
-            devnet.deploy(names::ACCOUNT, &ENTRY_POINT_V07.abi_encode())?;
-        let account_factory =
-            devnet.deploy(names::ACCOUNT_FACTORY, &account_implementation.abi_encode())?;
-        let test_erc20 = devnet.deploy(names::TEST_ERC20, &[])?;
-        let test_erc721 = devnet.deploy(names::TEST_ERC721, &[])?;
-        let uni_action_policy = devnet.deploy(names::UNI_ACTION_POLICY, &[])?;
-        let time_frame_policy = devnet.deploy(names::TIME_FRAME_POLICY, &[])?;
-        let erc20_spending_limit_policy = devnet.deploy(names::ERC20_SPENDING_LIMIT_POLICY, &[])?;
-        let usage_limit_policy = devnet.deploy(names::USAGE_LIMIT_POLICY, &[])?;
-        let value_limit_policy = devnet.deploy(names::VALUE_LIMIT_POLICY, &[])?;
-        let verifying_paymaster = devnet.deploy(
-            names::VERIFYING_PAYMASTER,
-            &(ENTRY_POINT_V07, PAYMASTER_SIGNER).abi_encode_params(),
-        )?;
-        devnet.transact(
-            DEPLOYER,
-            ENTRY_POINT_V07,
-            U256::from(PAYMASTER_DEPOSIT),
-            IEntryPoint::depositToCall { account: verifying_paymaster }.abi_encode().into(),
-        )?;
-        devnet.deployments = Deployments {
-            entry_point: ENTRY_POINT_V07,
-            smart_session,
-            sudo_policy,
-            ecdsa_session_validator,
-            k1_validator,
-            account_implementation,
-            account_factory,
-            test_erc20,
-            test_erc721,
-            uni_action_policy,
-            time_frame_policy,
-            erc20_spending_limit_policy,
-            usage_limit_policy,
-            value_limit_policy,
-            verifying_paymaster,
-        };
+        devnet.deployments = devnet.execute(&genesis::mandate())?;
         Ok(devnet)
     }
 
@@ -198,8 +140,7 @@ impl Devnet {
         block: Option<u64>,
         deployments: Deployments,
     ) -> Result<Self, SimError> {
-        let (backend, point) =
-            fork::connect(rpc_url, block).map_err(|e| SimError::Fork(e.to_string()))?;
+        let (backend, point) = fork::connect(rpc_url, block)?;
         let mut devnet = Self {
             db: CacheDB::new(backend),
             chain_id: point.chain_id,
@@ -217,7 +158,7 @@ impl Devnet {
     pub fn prefetch(&mut self, addresses: &[Address]) -> Result<(), SimError> {
         use revm::Database;
         for address in addresses {
-            self.db.basic(*address).map_err(|e| SimError::Fork(e.to_string()))?;
+            self.db.basic(*address)?;
         }
         Ok(())
     }
@@ -379,16 +320,12 @@ impl Devnet {
             .nonce(nonce)
             .chain_id(Some(self.chain_id))
             .build()
-            .map_err(|e| SimError::Evm(format!("{e:?}")))
+            .map_err(SimError::TxEnv)
     }
 
     /// Runs a transaction and keeps its effects.
     fn commit(&mut self, tx: TxEnv) -> Result<ExecutionResult, SimError> {
-        let result = self
-            .evm_context()
-            .build_mainnet()
-            .transact_commit(tx)
-            .map_err(|e| SimError::Evm(e.to_string()))?;
+        let result = self.evm_context().build_mainnet().transact_commit(tx)?;
         self.block_number += 1;
         Ok(result)
     }
@@ -396,7 +333,7 @@ impl Devnet {
     /// Runs a transaction and throws its effects away.
     fn dry_run(&mut self, tx: TxEnv) -> Result<ExecutionResult, SimError> {
         let mut evm = self.evm_context().build_mainnet();
-        evm.transact(tx).map(|r| r.result).map_err(|e| SimError::Evm(e.to_string()))
+        Ok(evm.transact(tx)?.result)
     }
 
     fn receipt_of(&self, to: Address, result: ExecutionResult) -> Result<TxReceipt, SimError> {
@@ -407,9 +344,7 @@ impl Devnet {
             ExecutionResult::Revert { output, .. } => {
                 Err(SimError::Reverted { to, revert: self.decoder().decode(&output) })
             }
-            ExecutionResult::Halt { reason, .. } => {
-                Err(SimError::Halted { to, reason: format!("{reason:?}") })
-            }
+            ExecutionResult::Halt { reason, .. } => Err(SimError::Halted { to, reason }),
         }
     }
 
@@ -431,10 +366,11 @@ impl Devnet {
         let address = DEPLOYER.create(self.account_info(DEPLOYER).nonce);
         let tx = self.tx(DEPLOYER, TxKind::Create, U256::ZERO, code, BLOCK_GAS_LIMIT)?;
         let result = self.commit(tx)?;
+        let failed = |reason| SimError::Deploy { name: name.to_string(), reason };
         self.receipt_of(address, result)
-            .map_err(|e| SimError::Deploy { name: name.to_string(), reason: e.to_string() })?;
+            .map_err(|e| failed(DeployError::Transaction(Box::new(e))))?;
         if !self.has_code(address) {
-            return Err(SimError::Deploy { name: name.to_string(), reason: "no code".into() });
+            return Err(failed(DeployError::NoCode));
         }
         Ok(address)
     }
@@ -447,16 +383,15 @@ impl Devnet {
         constructor_args: &[u8],
     ) -> Result<Address, SimError> {
         let name = path.display().to_string();
-        let bad = |reason: String| SimError::Deploy { name: name.clone(), reason };
-        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let bad = |reason| SimError::Deploy { name: name.clone(), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| bad(DeployError::Read(e)))?;
         let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+            serde_json::from_str(&text).map_err(|e| bad(DeployError::Json(e)))?;
         let bytecode = json["bytecode"]["object"]
             .as_str()
             .or_else(|| json["bytecode"].as_str())
-            .ok_or_else(|| bad("no bytecode.object in the artifact".into()))?;
-        let code = alloy_primitives::hex::decode(bytecode)
-            .map_err(|e| bad(format!("bytecode is not hex (unlinked libraries?): {e}")))?;
+            .ok_or_else(|| bad(DeployError::NoBytecode))?;
+        let code = hex::decode(bytecode).map_err(|e| bad(DeployError::Hex(e)))?;
         self.deploy_code(&name, &code, constructor_args)
     }
 
@@ -470,35 +405,42 @@ impl Devnet {
         *self = *snapshot.0;
     }
 
-    /// Deploys `name` and moves its code and storage to `target` (for contracts whose address
-    /// is fixed by convention, such as the EntryPoint).
-    pub fn deploy_at(
-        &mut self,
-        name: &str,
-        constructor_args: &[u8],
-        target: Address,
-    ) -> Result<(), SimError> {
-        let deployed = self.deploy(name, constructor_args)?;
-        self.move_account(name, deployed, target)
+    /// Runs a genesis `plan` (see [`genesis`]) from [`DEPLOYER`] and returns where its
+    /// contracts are.
+    pub fn execute<D: Default>(&mut self, plan: &genesis::Plan<D>) -> Result<D, SimError> {
+        let mut built = D::default();
+        for step in plan.steps() {
+            match step {
+                Step::Deploy { set, name, args, field } => {
+                    let code = genesis::creation_code(*set, name, args, &built, DEPLOYER)?;
+                    *field(&mut built) = self.deploy_code(name, &code, &[])?;
+                }
+                Step::Relocate { name, field, target } => {
+                    let deployed = *field(&mut built);
+                    self.relocate(name, deployed, *target)?;
+                    *field(&mut built) = *target;
+                }
+                Step::Deposit { entry_point, account, value } => {
+                    let calldata = genesis::deposit_calldata(account(&built));
+                    self.transact(DEPLOYER, entry_point(&built), *value, calldata)?;
+                }
+            }
+        }
+        Ok(built)
     }
 
-    /// Moves the code and storage of `from` to `target`; `name` only labels errors.
-    pub(crate) fn move_account(
-        &mut self,
-        name: &str,
-        from: Address,
-        target: Address,
-    ) -> Result<(), SimError> {
-        let account = self.db.cache.accounts.remove(&from).ok_or_else(|| SimError::Deploy {
-            name: name.to_string(),
-            reason: "deployed account vanished".into(),
-        })?;
+    /// [`Step::Relocate`]: moves the code and storage of `from` to `target`, and copies the
+    /// SenderCreator `from` created to `target.create(1)`; `name` only labels errors.
+    fn relocate(&mut self, name: &str, from: Address, target: Address) -> Result<(), SimError> {
+        let vanished =
+            || SimError::Deploy { name: name.to_string(), reason: DeployError::Vanished };
+        let account = self.db.cache.accounts.remove(&from).ok_or_else(vanished)?;
         self.db.insert_account_info(target, account.info);
         for (slot, value) in account.storage {
-            self.db
-                .insert_account_storage(target, slot, value)
-                .map_err(|e| SimError::Evm(e.to_string()))?;
+            self.db.insert_account_storage(target, slot, value)?;
         }
+        let sender_creator = self.account_info(from.create(1)).code.ok_or_else(vanished)?;
+        self.set_code(target.create(1), sender_creator.original_bytes());
         Ok(())
     }
 
@@ -562,11 +504,7 @@ impl Devnet {
         let tx =
             self.tx(BUNDLER, TxKind::Call(entry_point), U256::ZERO, calldata, BLOCK_GAS_LIMIT)?;
         // Only keep the state of bundles that go through, as a chain would only include those.
-        let run = self
-            .evm_context()
-            .build_mainnet()
-            .transact(tx)
-            .map_err(|e| SimError::Evm(e.to_string()))?;
+        let run = self.evm_context().build_mainnet().transact(tx)?;
         match run.result {
             result @ ExecutionResult::Success { .. } => {
                 self.db.commit(run.state);
@@ -579,7 +517,7 @@ impl Devnet {
             }
             ExecutionResult::Revert { output, .. } => Ok(self.bundle_revert(&output)),
             ExecutionResult::Halt { reason, .. } => {
-                Err(SimError::Halted { to: entry_point, reason: format!("{reason:?}") })
+                Err(SimError::Halted { to: entry_point, reason })
             }
         }
     }

@@ -22,16 +22,15 @@ use mandate_abi::legacy_v2::{
     ENTRY_POINT_V06, UserOperationV06,
     sol::{IEcdsaOwnershipRegistryModule, IEntryPointV06, ISmartAccountFactoryV2},
 };
-use mandate_contracts::{artifacts, legacy_v2_artifacts, names};
 
 use crate::{
     BUNDLER, BundleOutcome, DEPLOYER, Devnet, GasEstimate, Rejected, Rejection, SimError,
-    VALIDATION_MARGIN,
+    VALIDATION_MARGIN, genesis,
     preflight::{COMPLETED_CODES, MAX_GAS, bundle_share_gas, size_for_pricing},
 };
 
 /// Where the v2 stack lives on a devnet (or a node: the JSON form is a deployments file).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LegacyV2Deployments {
     /// ERC-4337 v0.6 EntryPoint, at [`ENTRY_POINT_V06`].
@@ -53,41 +52,10 @@ pub struct LegacyV2Deployments {
 }
 
 impl Devnet {
-    fn deploy_legacy(&mut self, name: &str, args: &[u8]) -> Result<Address, SimError> {
-        let contract = legacy_v2_artifacts().get(name)?;
-        self.deploy_code(name, &contract.bytecode, args)
-    }
-
-    /// Deploys the v2 stack (the v0.6 EntryPoint at its canonical address).
+    /// Deploys the v2 stack ([`genesis::legacy_v2`]; the v0.6 EntryPoint at its canonical
+    /// address).
     pub fn deploy_legacy_v2(&mut self) -> Result<LegacyV2Deployments, SimError> {
-        use names::legacy_v2::*;
-        let entry_point = self.deploy_legacy(ENTRY_POINT, &[])?;
-        self.move_account(ENTRY_POINT, entry_point, ENTRY_POINT_V06)?;
-        let account_implementation =
-            self.deploy_legacy(SMART_ACCOUNT, &ENTRY_POINT_V06.abi_encode())?;
-        let account_factory = self.deploy_legacy(
-            SMART_ACCOUNT_FACTORY,
-            &(account_implementation, DEPLOYER).abi_encode_params(),
-        )?;
-        let ecdsa_module = self.deploy_legacy(ECDSA_OWNERSHIP_MODULE, &[])?;
-        let session_key_manager = self.deploy_legacy(SESSION_KEY_MANAGER, &[])?;
-        let batched_session_router = self.deploy_legacy(BATCHED_SESSION_ROUTER, &[])?;
-        let erc20_svm = self.deploy_legacy(ERC20_SESSION_VALIDATION_MODULE, &[])?;
-        let abi_svm = self.deploy_code(
-            names::ABI_SESSION_VALIDATION_MODULE,
-            &artifacts().get(names::ABI_SESSION_VALIDATION_MODULE)?.bytecode,
-            &[],
-        )?;
-        Ok(LegacyV2Deployments {
-            entry_point: ENTRY_POINT_V06,
-            account_implementation,
-            account_factory,
-            ecdsa_module,
-            session_key_manager,
-            batched_session_router,
-            erc20_svm,
-            abi_svm,
-        })
+        self.execute(&genesis::legacy_v2())
     }
 
     /// Creates a Smart Account v2 owned by `owner` (ECDSA module) through the factory, and

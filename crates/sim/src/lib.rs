@@ -46,6 +46,7 @@ mod decode;
 mod devnet;
 mod error;
 mod fork;
+pub mod genesis;
 mod inspector;
 pub mod legacy_v2;
 mod outcome;
@@ -58,7 +59,8 @@ pub use devnet::{
     Devnet, GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY, Snapshot,
     TxReceipt,
 };
-pub use error::SimError;
+pub use error::{DeployError, SimError};
+pub use fork::ForkError;
 pub use inspector::{Frame, Phase, RuleViolation};
 pub use outcome::{BundleOutcome, OpReceipt, Rejection};
 pub use preflight::{GasEstimate, LimitsReport, VALIDATION_MARGIN, pre_verification_gas};

@@ -18,7 +18,7 @@ use revm::{
 
 use crate::{
     BUNDLER, Devnet, SimError,
-    fork::BackendError,
+    fork::ForkError,
     inspector::{EntryPointSelectors, Frame, GatedEvm, Phase, PreflightInspector},
     outcome::BundleOutcome,
     verdict::{Accepted, Execution, PhaseGas, Rejected, StateChange, Verdict},
@@ -179,10 +179,10 @@ impl Devnet {
             GatedEvm { evm: self.evm_context().build_mainnet_with_inspector(inspector), gated };
         evm.evm.ctx.set_tx(tx);
         let result =
-            MainnetHandler::<_, EVMError<BackendError>, EthFrame>::default().inspect_run(&mut evm);
+            MainnetHandler::<_, EVMError<ForkError>, EthFrame>::default().inspect_run(&mut evm);
         // As `inspect_tx`: finalize the journal (and take the state) even on error.
         let state = evm.evm.finalize();
-        let result = result.map_err(|e| SimError::Evm(e.to_string()))?;
+        let result = result?;
         let run = ExecResultAndState::new(result, state);
         let seen = std::mem::take(&mut evm.evm.inspector.seen);
         drop(evm);
@@ -221,19 +221,17 @@ impl Devnet {
                         )
                     })
                     .collect();
-                (Some((gas.tx_gas_used(), logs, state_changes)), None)
+                Ok((gas.tx_gas_used(), logs, state_changes))
             }
-            ExecutionResult::Revert { output, .. } => (None, Some(output)),
+            ExecutionResult::Revert { output, .. } => Err(output),
             ExecutionResult::Halt { reason, .. } => {
-                return Err(SimError::Halted { to: entry_point, reason: format!("{reason:?}") });
+                return Err(SimError::Halted { to: entry_point, reason });
             }
         };
         match outcome {
-            (Some((tx_gas, logs, state_changes)), _) => {
+            Ok((tx_gas, logs, state_changes)) => {
                 let receipts = self.receipts(entry_point, logs.clone());
-                let receipt = receipts.first().ok_or_else(|| {
-                    SimError::Evm("handleOps succeeded without a UserOperationEvent".into())
-                })?;
+                let receipt = receipts.first().ok_or(SimError::NoUserOperationEvent)?;
                 let execution = if receipt.success {
                     Execution::Succeeded
                 } else {
@@ -269,13 +267,11 @@ impl Devnet {
                     warnings,
                 })))
             }
-            (None, Some(output)) => {
+            Err(output) => {
                 let rejection = match self.bundle_revert(&output) {
                     BundleOutcome::Rejected(rejection) => rejection,
                     other => {
-                        return Err(SimError::Evm(format!(
-                            "handleOps reverted outside validation: {other:?}"
-                        )));
+                        return Err(SimError::RevertedOutsideValidation(Box::new(other)));
                     }
                 };
                 Ok(Verdict::Rejected(Box::new(Rejected {
@@ -285,7 +281,6 @@ impl Devnet {
                     warnings,
                 })))
             }
-            (None, None) => Err(SimError::Evm("handleOps gave no result".into())),
         }
     }
 
@@ -415,7 +410,7 @@ impl Devnet {
                 intrinsic + gas as u64,
             )?;
             let mut evm = sim.evm_context().build_mainnet();
-            evm.transact(tx).map(|r| r.result).map_err(|e| SimError::Evm(e.to_string()))
+            Ok(evm.transact(tx)?.result)
         };
         match run(self, MAX_GAS)? {
             ExecutionResult::Success { .. } => {}
@@ -423,7 +418,7 @@ impl Devnet {
                 return Err(SimError::ExecutionReverts(self.decoder().decode(&output)));
             }
             ExecutionResult::Halt { reason, .. } => {
-                return Err(SimError::Halted { to: sender, reason: format!("{reason:?}") });
+                return Err(SimError::Halted { to: sender, reason });
             }
         }
         // The EntryPoint passes callGasLimit to the call; allow for the 63/64 rule of nested calls.

@@ -17,6 +17,7 @@ use std::{
     time::Instant,
 };
 
+use alloy_primitives::hex;
 use clap::Parser;
 use foundry_compilers::{
     ConfigurableArtifacts, ProjectBuilder, ProjectPathsConfig,

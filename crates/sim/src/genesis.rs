@@ -1,0 +1,400 @@
+//! The genesis plan: the ordered deployments that put the EntryPoint and Mandate's contracts (or
+//! the legacy Biconomy v2 stack) on a chain, written once and run by two executors — revm, for
+//! the embedded [`Devnet`](crate::Devnet), and a JSON-RPC node through alloy-provider
+//! ([`deploy_on_node`]) — so that both chains hold the same contracts by construction, each
+//! at its deployer's `CREATE` addresses in the plan's order.
+//!
+//! ```
+//! use mandate_sim::{Devnet, genesis};
+//!
+//! let devnet = Devnet::new()?;
+//! // The devnet's genesis is the plan, run by revm.
+//! assert_eq!(genesis::mandate().deploys().count(), 15);
+//! assert_eq!(devnet.deployments().entry_point, mandate_abi::ENTRY_POINT_V07);
+//! # Ok::<(), mandate_sim::SimError>(())
+//! ```
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_provider::{
+    Network, PendingTransactionError, Provider,
+    network::{Ethereum, ReceiptResponse, TransactionBuilder},
+    transport::TransportError,
+};
+use alloy_sol_types::SolCall;
+use mandate_abi::{ENTRY_POINT_V07, legacy_v2::ENTRY_POINT_V06, sol::IEntryPoint};
+use mandate_contracts::{ArtifactError, ArtifactFile, artifacts, legacy_v2_artifacts, names};
+
+use crate::{
+    BLOCK_GAS_LIMIT, Deployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, fork::without_url,
+    legacy_v2::LegacyV2Deployments,
+};
+
+/// Storage slots of a relocated contract that [`deploy_on_node`] copies (a node has no call
+/// that lists an account's storage; the EntryPoints' constructors write only low slots).
+const RELOCATED_SLOTS: u64 = 16;
+
+type TransactionRequest = <Ethereum as Network>::TransactionRequest;
+
+/// Which embedded artifact file a contract is compiled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ArtifactSet {
+    /// [`mandate_contracts::artifacts`].
+    Mandate,
+    /// [`mandate_contracts::legacy_v2_artifacts`].
+    LegacyV2,
+}
+
+impl ArtifactSet {
+    /// The artifact file.
+    pub fn file(self) -> &'static ArtifactFile {
+        match self {
+            Self::Mandate => artifacts(),
+            Self::LegacyV2 => legacy_v2_artifacts(),
+        }
+    }
+}
+
+/// A constructor argument: one ABI word holding an address.
+#[derive(Clone, Copy, Debug)]
+pub enum Arg<D> {
+    /// A fixed address.
+    Address(Address),
+    /// Where an earlier step put a contract (read from the deployments built so far).
+    Deployed(fn(&D) -> Address),
+    /// The account that runs the plan.
+    Deployer,
+}
+
+/// One step of a [`Plan`] producing deployments `D`.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Step<D> {
+    /// Deploys `name` of `set` from the deployer with ABI-encoded `args`, and records its
+    /// address in `field`.
+    Deploy {
+        /// The artifact file.
+        set: ArtifactSet,
+        /// The contract's name in it.
+        name: &'static str,
+        /// Its constructor arguments.
+        args: Vec<Arg<D>>,
+        /// Where its address goes.
+        field: fn(&mut D) -> &mut Address,
+    },
+    /// Moves the code and storage of the EntryPoint recorded in `field` to `target` (its
+    /// canonical address) and records `target` there instead (on a node, which cannot delete
+    /// an account, the deployed copy stays behind). The EntryPoint's SenderCreator
+    /// stays where its constructor created it (its address is an immutable of the runtime); a
+    /// copy of its code goes to `target.create(1)`, where the EntryPoint's own first `CREATE`
+    /// would put it and where ERC-4337's simulation contracts look for it.
+    Relocate {
+        /// The contract's name (labels errors).
+        name: &'static str,
+        /// The contract moved.
+        field: fn(&mut D) -> &mut Address,
+        /// Where it goes.
+        target: Address,
+    },
+    /// The deployer deposits `value` wei for `account` at `entry_point` (`depositTo`).
+    Deposit {
+        /// The EntryPoint.
+        entry_point: fn(&D) -> Address,
+        /// The account credited (a paymaster).
+        account: fn(&D) -> Address,
+        /// Wei.
+        value: U256,
+    },
+}
+
+/// An ordered list of [`Step`]s whose result is the deployments `D`.
+#[derive(Clone, Debug)]
+pub struct Plan<D> {
+    steps: Vec<Step<D>>,
+}
+
+impl<D> Plan<D> {
+    /// The steps, in order.
+    pub fn steps(&self) -> &[Step<D>] {
+        &self.steps
+    }
+
+    /// The contracts deployed, in order: `(set, name)`.
+    pub fn deploys(&self) -> impl Iterator<Item = (ArtifactSet, &'static str)> + '_ {
+        self.steps.iter().filter_map(|step| match step {
+            Step::Deploy { set, name, .. } => Some((*set, *name)),
+            _ => None,
+        })
+    }
+}
+
+fn deploy<D>(
+    set: ArtifactSet,
+    name: &'static str,
+    args: Vec<Arg<D>>,
+    field: fn(&mut D) -> &mut Address,
+) -> Step<D> {
+    Step::Deploy { set, name, args, field }
+}
+
+/// The EntryPoint v0.7 (at [`ENTRY_POINT_V07`]), Smart Sessions, its policies and validators, the
+/// account and its factory, the test tokens and the VerifyingPaymaster (signer
+/// [`PAYMASTER_SIGNER`], [`PAYMASTER_DEPOSIT`] deposited): the embedded devnet's genesis.
+pub fn mandate() -> Plan<Deployments> {
+    use ArtifactSet::Mandate;
+    let none = Vec::new;
+    Plan {
+        steps: vec![
+            deploy(Mandate, names::ENTRY_POINT, none(), |d| &mut d.entry_point),
+            Step::Relocate {
+                name: names::ENTRY_POINT,
+                field: |d| &mut d.entry_point,
+                target: ENTRY_POINT_V07,
+            },
+            deploy(Mandate, names::SMART_SESSION, none(), |d| &mut d.smart_session),
+            deploy(Mandate, names::SUDO_POLICY, none(), |d| &mut d.sudo_policy),
+            deploy(Mandate, names::ECDSA_SESSION_VALIDATOR, none(), |d| {
+                &mut d.ecdsa_session_validator
+            }),
+            deploy(Mandate, names::K1_VALIDATOR, none(), |d| &mut d.k1_validator),
+            deploy(Mandate, names::ACCOUNT, vec![Arg::Deployed(|d| d.entry_point)], |d| {
+                &mut d.account_implementation
+            }),
+            deploy(
+                Mandate,
+                names::ACCOUNT_FACTORY,
+                vec![Arg::Deployed(|d| d.account_implementation)],
+                |d| &mut d.account_factory,
+            ),
+            deploy(Mandate, names::TEST_ERC20, none(), |d| &mut d.test_erc20),
+            deploy(Mandate, names::TEST_ERC721, none(), |d| &mut d.test_erc721),
+            deploy(Mandate, names::UNI_ACTION_POLICY, none(), |d| &mut d.uni_action_policy),
+            deploy(Mandate, names::TIME_FRAME_POLICY, none(), |d| &mut d.time_frame_policy),
+            deploy(Mandate, names::ERC20_SPENDING_LIMIT_POLICY, none(), |d| {
+                &mut d.erc20_spending_limit_policy
+            }),
+            deploy(Mandate, names::USAGE_LIMIT_POLICY, none(), |d| &mut d.usage_limit_policy),
+            deploy(Mandate, names::VALUE_LIMIT_POLICY, none(), |d| &mut d.value_limit_policy),
+            deploy(
+                Mandate,
+                names::VERIFYING_PAYMASTER,
+                vec![Arg::Deployed(|d| d.entry_point), Arg::Address(PAYMASTER_SIGNER)],
+                |d| &mut d.verifying_paymaster,
+            ),
+            Step::Deposit {
+                entry_point: |d| d.entry_point,
+                account: |d| d.verifying_paymaster,
+                value: U256::from(PAYMASTER_DEPOSIT),
+            },
+        ],
+    }
+}
+
+/// The Biconomy v2 stack: the EntryPoint v0.6 (at [`ENTRY_POINT_V06`]), Smart Account v2 and
+/// its factory (owned by the deployer), the ECDSA module, the Session Key Manager, the batched
+/// router, the ERC-20 session validation module and Mandate's ABI session validation module.
+pub fn legacy_v2() -> Plan<LegacyV2Deployments> {
+    use ArtifactSet::{LegacyV2, Mandate};
+    use names::legacy_v2::*;
+    let none = Vec::new;
+    Plan {
+        steps: vec![
+            deploy(LegacyV2, ENTRY_POINT, none(), |d| &mut d.entry_point),
+            Step::Relocate {
+                name: ENTRY_POINT,
+                field: |d| &mut d.entry_point,
+                target: ENTRY_POINT_V06,
+            },
+            deploy(LegacyV2, SMART_ACCOUNT, vec![Arg::Deployed(|d| d.entry_point)], |d| {
+                &mut d.account_implementation
+            }),
+            deploy(
+                LegacyV2,
+                SMART_ACCOUNT_FACTORY,
+                vec![Arg::Deployed(|d| d.account_implementation), Arg::Deployer],
+                |d| &mut d.account_factory,
+            ),
+            deploy(LegacyV2, ECDSA_OWNERSHIP_MODULE, none(), |d| &mut d.ecdsa_module),
+            deploy(LegacyV2, SESSION_KEY_MANAGER, none(), |d| &mut d.session_key_manager),
+            deploy(LegacyV2, BATCHED_SESSION_ROUTER, none(), |d| &mut d.batched_session_router),
+            deploy(LegacyV2, ERC20_SESSION_VALIDATION_MODULE, none(), |d| &mut d.erc20_svm),
+            deploy(Mandate, names::ABI_SESSION_VALIDATION_MODULE, none(), |d| &mut d.abi_svm),
+        ],
+    }
+}
+
+/// The creation code of a [`Step::Deploy`]: the contract's bytecode and its arguments, one
+/// address word each.
+pub(crate) fn creation_code<D>(
+    set: ArtifactSet,
+    name: &str,
+    args: &[Arg<D>],
+    built: &D,
+    deployer: Address,
+) -> Result<Bytes, ArtifactError> {
+    let mut code = set.file().get(name)?.bytecode.to_vec();
+    for arg in args {
+        let address = match arg {
+            Arg::Address(address) => *address,
+            Arg::Deployed(of) => of(built),
+            Arg::Deployer => deployer,
+        };
+        code.extend_from_slice(address.into_word().as_slice());
+    }
+    Ok(code.into())
+}
+
+/// The calldata of a [`Step::Deposit`].
+pub(crate) fn deposit_calldata(account: Address) -> Bytes {
+    IEntryPoint::depositToCall { account }.abi_encode().into()
+}
+
+/// What can go wrong running a [`Plan`] on a node. No variant holds the node's URL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeDeployError {
+    /// A contract is missing from the embedded artifacts.
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    /// A request to the node failed.
+    #[error("node request failed: {0}")]
+    Rpc(#[source] TransportError),
+    /// A transaction's receipt never came.
+    #[error("waiting for a receipt: {0}")]
+    Pending(#[source] PendingTransactionError),
+    /// A transaction of the plan reverted.
+    #[error("the transaction for {step} failed (transaction {tx_hash})")]
+    Failed {
+        /// The contract deployed, or the call made.
+        step: &'static str,
+        /// The transaction.
+        tx_hash: B256,
+    },
+    /// A deployment left no code, or its receipt named no contract.
+    #[error("deploying {0} left no code")]
+    NoCode(&'static str),
+    /// A relocated EntryPoint had created no SenderCreator.
+    #[error("{0} created no SenderCreator")]
+    NoSenderCreator(&'static str),
+}
+
+impl From<TransportError> for NodeDeployError {
+    fn from(e: TransportError) -> Self {
+        Self::Rpc(without_url(e))
+    }
+}
+
+/// Runs `plan` on the node behind `provider`, from `deployer`, and returns where the contracts
+/// are. Each transaction is sent with `eth_sendTransaction` unless the provider has a wallet
+/// (then it is signed locally): `deployer` must be an account the node signs for (anvil's dev
+/// accounts) or the provider's signer. Relocation uses anvil's `anvil_setCode` and
+/// `anvil_setStorageAt` (anvil, or a node with the same cheat calls).
+pub async fn deploy_on_node<D, P>(
+    provider: &P,
+    deployer: Address,
+    plan: &Plan<D>,
+) -> Result<D, NodeDeployError>
+where
+    D: Default,
+    P: Provider<Ethereum>,
+{
+    let mut built = D::default();
+    for step in plan.steps() {
+        match step {
+            Step::Deploy { set, name, args, field } => {
+                let code = creation_code(*set, name, args, &built, deployer)?;
+                let tx = TransactionRequest::default().with_input(code);
+                let receipt = send(provider, deployer, tx, name).await?;
+                let address = receipt.ok_or(NodeDeployError::NoCode(name))?;
+                if provider.get_code_at(address).await?.is_empty() {
+                    return Err(NodeDeployError::NoCode(name));
+                }
+                *field(&mut built) = address;
+            }
+            Step::Relocate { name, field, target } => {
+                let deployed = *field(&mut built);
+                let code = provider.get_code_at(deployed).await?;
+                provider
+                    .raw_request::<_, serde_json::Value>("anvil_setCode".into(), (*target, code))
+                    .await?;
+                for slot in 0..RELOCATED_SLOTS {
+                    let slot = U256::from(slot);
+                    let value = provider.get_storage_at(deployed, slot).await?;
+                    if !value.is_zero() {
+                        provider
+                            .raw_request::<_, serde_json::Value>(
+                                "anvil_setStorageAt".into(),
+                                (*target, slot, B256::from(value)),
+                            )
+                            .await?;
+                    }
+                }
+                let sender_creator = provider.get_code_at(deployed.create(1)).await?;
+                if sender_creator.is_empty() {
+                    return Err(NodeDeployError::NoSenderCreator(name));
+                }
+                provider
+                    .raw_request::<_, serde_json::Value>(
+                        "anvil_setCode".into(),
+                        (target.create(1), sender_creator),
+                    )
+                    .await?;
+                *field(&mut built) = *target;
+            }
+            Step::Deposit { entry_point, account, value } => {
+                let tx = TransactionRequest::default()
+                    .with_to(entry_point(&built))
+                    .with_value(*value)
+                    .with_input(deposit_calldata(account(&built)));
+                send(provider, deployer, tx, "depositTo").await?;
+            }
+        }
+    }
+    Ok(built)
+}
+
+/// Sends `tx` from `deployer` (gas limit [`BLOCK_GAS_LIMIT`]) and waits for its receipt; the
+/// contract it created, if any.
+async fn send<P: Provider<Ethereum>>(
+    provider: &P,
+    deployer: Address,
+    tx: TransactionRequest,
+    step: &'static str,
+) -> Result<Option<Address>, NodeDeployError> {
+    let tx = tx.with_from(deployer).with_gas_limit(BLOCK_GAS_LIMIT);
+    let receipt =
+        provider.send_transaction(tx).await?.get_receipt().await.map_err(|e| match e {
+            PendingTransactionError::TransportError(e) => NodeDeployError::from(e),
+            e => NodeDeployError::Pending(e),
+        })?;
+    if !receipt.status() {
+        return Err(NodeDeployError::Failed { step, tx_hash: receipt.transaction_hash() });
+    }
+    Ok(receipt.contract_address())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DEPLOYER, Devnet};
+
+    #[test]
+    fn the_devnet_holds_the_plan_at_the_deployers_create_addresses() {
+        let mut devnet = Devnet::new().expect("genesis");
+        let d = *devnet.deployments();
+        // The EntryPoint is the deployer's first creation, moved; the rest follow in order.
+        assert_eq!(d.entry_point, ENTRY_POINT_V07);
+        assert_eq!(d.smart_session, DEPLOYER.create(1));
+        assert_eq!(d.account_implementation, DEPLOYER.create(5));
+        assert_eq!(d.account_factory, DEPLOYER.create(6));
+        assert_eq!(d.verifying_paymaster, DEPLOYER.create(14));
+        assert!(devnet.has_code(ENTRY_POINT_V07.create(1)), "SenderCreator copy");
+        // After the paymaster's deposit (nonce 15), the v2 stack.
+        let v2 = devnet.deploy_legacy_v2().expect("v2");
+        assert_eq!(v2.entry_point, ENTRY_POINT_V06);
+        assert_eq!(v2.account_implementation, DEPLOYER.create(17));
+        assert_eq!(v2.abi_svm, DEPLOYER.create(23));
+        assert!(devnet.has_code(ENTRY_POINT_V06.create(1)), "SenderCreator copy");
+        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 23);
+    }
+}
