@@ -12,6 +12,7 @@ use crate::{
 
 /// What a builder refuses, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// A universal action policy with more than 16 rules.
     #[error("universal action policy: {0} rules, at most 16")]

@@ -169,7 +169,7 @@ pub enum BundlerError {
     InvalidUrl(String),
     /// An in-process bundler failed (e.g. its EVM).
     #[error("bundler failed: {0}")]
-    Backend(String),
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl BundlerError {

@@ -158,6 +158,7 @@ pub const EXECUTE_BATCH_OPTIMIZED_SELECTOR: [u8; 4] = [0x00, 0x00, 0x46, 0x80];
 
 /// Bad input to the legacy v2 encoders.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LegacyV2Error {
     /// An ABI SVM rule offset does not fit the 16-bit field.
     #[error("ABI SVM rules[{rule}].offset {offset} does not fit in uint16")]
