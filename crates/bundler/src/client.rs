@@ -133,10 +133,8 @@ impl BundlerClient {
         client: alloy_transport_http::reqwest::Client,
         url: &str,
     ) -> Result<Self, BundlerError> {
-        let url: alloy_transport_http::reqwest::Url = url.parse().map_err(|e| {
-            // The parser's message never quotes the URL (it may carry an API key).
-            BundlerError::InvalidUrl(format!("{e}"))
-        })?;
+        let url: alloy_transport_http::reqwest::Url =
+            url.parse().map_err(BundlerError::InvalidUrl)?;
         let is_local = alloy_transport::utils::guess_local_url(url.as_str());
         let http = alloy_transport_http::Http::with_client(client, url);
         Ok(Self::from_rpc_client(RpcClient::new(http, is_local)))
