@@ -435,3 +435,17 @@ impl BundlerV06 for BundlerClient {
         Self::send_user_operation_v06(self, op, entry_point).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_url_is_refused_without_quoting_it() {
+        for url in ["https://api.example:99999/rpc?apikey=SECRET", "SECRET-not-a-url"] {
+            let error = BundlerClient::new(url).expect_err(url);
+            assert!(matches!(error, BundlerError::InvalidUrl(_)), "{error:?}");
+            assert!(!format!("{error} {error:?}").contains("SECRET"), "{error} {error:?}");
+        }
+    }
+}

@@ -48,3 +48,14 @@ impl Chain {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_the_node_url_out() {
+        let chain = Chain::Node { rpc_url: "https://node.example/v2/SECRET".into() };
+        assert_eq!(format!("{chain:?}"), "Node { .. }");
+    }
+}
