@@ -2,7 +2,7 @@
 //! `buildActionPolicy` offer them (spec §11.2): ERC-20 `transfer` / `approve` / `transferFrom`
 //! actions turned into the right policies, custom actions, and whole sessions.
 
-use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
 
 use crate::{
     ids::FALLBACK_TARGET,
@@ -12,6 +12,7 @@ use crate::{
 
 /// What a builder refuses, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// A universal action policy with more than 16 rules.
     #[error("universal action policy: {0} rules, at most 16")]
@@ -81,7 +82,7 @@ pub enum BuildError {
 }
 
 /// The 4-byte selector of `function`: `0x12345678`, or a signature such as
-/// `transfer(address,uint256)`.
+/// `transfer(address,uint256)`, canonicalised as solc hashes it (see [`signature_selector`]).
 pub fn selector(function: &str) -> Result<FixedBytes<4>, BuildError> {
     let f = function.trim();
     if let Some(hex) = f.strip_prefix("0x") {
@@ -91,11 +92,15 @@ pub fn selector(function: &str) -> Result<FixedBytes<4>, BuildError> {
             .map(FixedBytes::from)
             .map_err(|_| BuildError::Function(f.into()));
     }
-    let open = f.find('(').ok_or_else(|| BuildError::Function(f.into()))?;
-    if open == 0 || !f.ends_with(')') || f.contains(' ') {
-        return Err(BuildError::Function(f.into()));
-    }
-    Ok(FixedBytes::from_slice(&keccak256(f.as_bytes())[..4]))
+    signature_selector(f).ok_or_else(|| BuildError::Function(f.into()))
+}
+
+/// The selector of a function signature, read by [`alloy_json_abi::Function::parse`] and
+/// hashed in its canonical form, as solc computes it: `transfer(address,uint)` and
+/// `function transfer(address to, uint256 amount)` both give `transfer(address,uint256)`'s
+/// `0xa9059cbb`. `None` if `signature` is not a function signature.
+pub fn signature_selector(signature: &str) -> Option<FixedBytes<4>> {
+    alloy_json_abi::Function::parse(signature).ok().map(|f| f.selector())
 }
 
 /// The three ERC-20 actions abstractjs builds.
@@ -380,7 +385,7 @@ pub fn fallback_action(policies: Vec<PolicyData>) -> ActionData {
 
 #[cfg(test)]
 mod tests {
-    use alloy_primitives::hex;
+    use alloy_primitives::{hex, keccak256};
 
     use super::*;
 
@@ -400,6 +405,25 @@ mod tests {
         );
         assert_eq!(selector("0x40d097c3").unwrap(), FixedBytes::from(hex!("40d097c3")));
         assert!(matches!(selector("transfer"), Err(BuildError::Function(_))));
+        // Canonicalised as solc hashes it, not hashed as written.
+        for spelling in [
+            "transfer(address,uint)",
+            "transfer(address to, uint256 amount)",
+            "function transfer(address,uint256)",
+        ] {
+            assert_eq!(
+                selector(spelling).unwrap(),
+                Erc20Function::Transfer.selector(),
+                "{spelling}"
+            );
+        }
+        assert_eq!(
+            selector("f(int,uint[],(uint,bool)[2])").unwrap(),
+            FixedBytes::from_slice(&keccak256("f(int256,uint256[],(uint256,bool)[2])")[..4])
+        );
+        for bad in ["transfer(", "(address)", "transfer(address,,uint256)", "", "0x"] {
+            assert!(matches!(selector(bad), Err(BuildError::Function(_))), "{bad}");
+        }
         assert!(matches!(selector("0x1234"), Err(BuildError::Function(_))));
     }
 

@@ -7,6 +7,7 @@
 
 /// Why a byte stream is not valid FastLZ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FastLzError {
     /// A literal run or a back-reference header ends past the input.
     #[error("truncated FastLZ stream at byte {offset}")]

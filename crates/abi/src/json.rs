@@ -3,9 +3,47 @@
 //!
 //! The Smart Sessions types in [`crate::sol`] derive serde with module-sdk's field names, so a
 //! dapp's `Session`, `EnableSession` or `ChainSession[]` deserialises as it is.
+//!
+//! [`parse_quantity`] is the one lenient reader of integers written as text: these helpers and
+//! the bundler's JSON-RPC quantities both read through it.
 
-use alloy_primitives::U256;
+use alloy_primitives::{U256, ruint::ParseError};
 use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+/// A non-negative integer written as text: `0x`- or `0X`-prefixed hex (`0x` alone is 0) or
+/// decimal, surrounding whitespace ignored.
+pub fn parse_quantity(text: &str) -> Result<U256, QuantityError> {
+    let text = text.trim();
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some("") => Ok(U256::ZERO),
+        Some(hex) => U256::from_str_radix(hex, 16)
+            .map_err(|source| QuantityError::Hex { text: text.into(), source }),
+        None => U256::from_str_radix(text, 10)
+            .map_err(|source| QuantityError::Decimal { text: text.into(), source }),
+    }
+}
+
+/// Why [`parse_quantity`] refused a text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QuantityError {
+    /// `0x`-prefixed, but not a 256-bit hex number.
+    #[error("bad hex quantity {text:?}: {source}")]
+    Hex {
+        /// The text, trimmed.
+        text: String,
+        /// Why.
+        source: ParseError,
+    },
+    /// Not a 256-bit decimal number.
+    #[error("bad quantity {text:?}: {source}")]
+    Decimal {
+        /// The text, trimmed.
+        text: String,
+        /// Why.
+        source: ParseError,
+    },
+}
 
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -21,17 +59,8 @@ fn parse_u256<'de, D: Deserializer<'de>>(deserializer: D) -> Result<U256, D::Err
             U256::from_str_radix(&text, 10)
                 .map_err(|_| D::Error::custom(format!("{text} is not a non-negative integer")))
         }
-        Flexible::Text(s) => {
-            let t = s.trim();
-            let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-                Some(hex) if !hex.is_empty() => U256::from_str_radix(hex, 16),
-                Some(_) => Ok(U256::ZERO),
-                None => U256::from_str_radix(t, 10),
-            };
-            parsed.map_err(|_| {
-                D::Error::custom(format!("{s:?} is not an integer (decimal or 0x-hex)"))
-            })
-        }
+        Flexible::Text(s) => parse_quantity(&s)
+            .map_err(|_| D::Error::custom(format!("{s:?} is not an integer (decimal or 0x-hex)"))),
     }
 }
 
@@ -97,5 +126,24 @@ pub mod u128_flex {
         let value = parse_u256(deserializer)?;
         u128::try_from(value)
             .map_err(|_| D::Error::custom(format!("{value} does not fit in uint128")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_in_hex_or_decimal() {
+        for (text, value) in [("0x1f", 31u64), ("0X1F", 31), (" 31 ", 31), ("0x", 0), ("0", 0)] {
+            assert_eq!(parse_quantity(text), Ok(U256::from(value)), "{text}");
+        }
+        for text in ["0xzz", "-1", "1.5", "1e3", "0x 1", "twelve"] {
+            assert!(parse_quantity(text).is_err(), "{text}");
+        }
+        assert_eq!(
+            parse_quantity(" 0xzz").unwrap_err().to_string(),
+            format!("bad hex quantity \"0xzz\": {}", U256::from_str_radix("zz", 16).unwrap_err())
+        );
     }
 }

@@ -400,6 +400,7 @@ impl Policy {
 
 /// Why module-sdk-shaped policy parameters could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyParamsError {
     /// Not one of the six kinds.
     #[error(

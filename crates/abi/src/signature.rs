@@ -101,6 +101,7 @@ impl std::str::FromStr for AccountType {
 
 /// Why a signature could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignatureError {
     /// The signature is empty.
     #[error("signature is empty")]

@@ -133,10 +133,8 @@ impl BundlerClient {
         client: alloy_transport_http::reqwest::Client,
         url: &str,
     ) -> Result<Self, BundlerError> {
-        let url: alloy_transport_http::reqwest::Url = url.parse().map_err(|e| {
-            // The parser's message never quotes the URL (it may carry an API key).
-            BundlerError::InvalidUrl(format!("{e}"))
-        })?;
+        let url: alloy_transport_http::reqwest::Url =
+            url.parse().map_err(BundlerError::InvalidUrl)?;
         let is_local = alloy_transport::utils::guess_local_url(url.as_str());
         let http = alloy_transport_http::Http::with_client(client, url);
         Ok(Self::from_rpc_client(RpcClient::new(http, is_local)))
@@ -435,5 +433,19 @@ impl BundlerV06 for BundlerClient {
         entry_point: Address,
     ) -> Result<B256, BundlerError> {
         Self::send_user_operation_v06(self, op, entry_point).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_url_is_refused_without_quoting_it() {
+        for url in ["https://api.example:99999/rpc?apikey=SECRET", "SECRET-not-a-url"] {
+            let error = BundlerClient::new(url).expect_err(url);
+            assert!(matches!(error, BundlerError::InvalidUrl(_)), "{error:?}");
+            assert!(!format!("{error} {error:?}").contains("SECRET"), "{error} {error:?}");
+        }
     }
 }

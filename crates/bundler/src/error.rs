@@ -101,6 +101,9 @@ pub fn aa_code(text: &str) -> Option<String> {
     })
 }
 
+/// Why a bundler URL does not parse (the `url` crate's `ParseError`).
+pub type UrlError = <alloy_transport_http::reqwest::Url as std::str::FromStr>::Err;
+
 /// Errors of bundler calls.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -164,12 +167,13 @@ pub enum BundlerError {
         /// What the bundler returned.
         returned: B256,
     },
-    /// The URL could not be used.
+    /// The URL could not be used. The parser's message never quotes the URL (it may carry an
+    /// API key).
     #[error("invalid bundler URL: {0}")]
-    InvalidUrl(String),
+    InvalidUrl(#[source] UrlError),
     /// An in-process bundler failed (e.g. its EVM).
     #[error("bundler failed: {0}")]
-    Backend(String),
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl BundlerError {

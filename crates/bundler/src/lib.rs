@@ -73,10 +73,11 @@ mod wait;
 
 pub use bundler::{Bundler, BundlerV06};
 pub use client::{AccountOverride, BundlerClient, ClientConfig, RetryPolicy, StateOverride};
-pub use error::{BundlerError, RpcErrorKind, RpcFailure, aa_code};
+pub use error::{BundlerError, RpcErrorKind, RpcFailure, UrlError, aa_code};
+pub use tokio_util::sync::CancellationToken;
 pub use types::{
     GasEstimate, GasPrice, GasPrices, PaymasterData, PaymasterStubData, QuantityOverflow, RpcLog,
     RpcTransactionReceipt, RpcUserOperation, Sponsor, UserOperationByHash, UserOperationReceipt,
 };
 pub use types_v06::RpcUserOperationV06;
-pub use wait::{CancelToken, WaitOptions, poll_receipt};
+pub use wait::{WaitOptions, poll_receipt};

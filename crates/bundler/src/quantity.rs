@@ -2,9 +2,11 @@
 //!
 //! Bundlers agree on `0x`-prefixed hex quantities in what they are sent, but not in what they
 //! answer: some send decimal strings, bare JSON numbers, `null` or `"0x"` for an absent field.
-//! These helpers accept all of those and always write minimal hex.
+//! These helpers accept all of those and always write minimal hex; text is read by
+//! [`mandate_abi::json::parse_quantity`], as the SDKs' JSON is.
 
 use alloy_primitives::{Address, U256};
+use mandate_abi::json::{QuantityError, parse_quantity};
 use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
 
 /// A quantity as bundlers send it: hex string, decimal string or JSON number.
@@ -15,20 +17,10 @@ enum Raw {
     Number(u64),
 }
 
-fn parse(raw: Raw) -> Result<U256, String> {
+fn parse(raw: Raw) -> Result<U256, QuantityError> {
     match raw {
         Raw::Number(n) => Ok(U256::from(n)),
-        Raw::Text(s) => {
-            let s = s.trim();
-            if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-                if hex.is_empty() {
-                    return Ok(U256::ZERO);
-                }
-                U256::from_str_radix(hex, 16).map_err(|e| format!("bad hex quantity {s:?}: {e}"))
-            } else {
-                U256::from_str_radix(s, 10).map_err(|e| format!("bad quantity {s:?}: {e}"))
-            }
-        }
+        Raw::Text(s) => parse_quantity(&s),
     }
 }
 

@@ -2,52 +2,13 @@
 
 use std::{
     future::Future,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
     time::{Duration, Instant},
 };
 
 use alloy_primitives::B256;
-use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::{BundlerError, UserOperationReceipt};
-
-/// Cancels a wait from elsewhere (another task, a shutdown handler). Clones share one state.
-#[derive(Clone, Debug, Default)]
-pub struct CancelToken {
-    inner: Arc<(AtomicBool, Notify)>,
-}
-
-impl CancelToken {
-    /// A token that is not cancelled.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Cancels every wait holding this token (or a clone of it).
-    pub fn cancel(&self) {
-        self.inner.0.store(true, Ordering::SeqCst);
-        self.inner.1.notify_waiters();
-    }
-
-    /// Whether [`Self::cancel`] was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.inner.0.load(Ordering::SeqCst)
-    }
-
-    /// Resolves once the token is cancelled.
-    pub async fn cancelled(&self) {
-        loop {
-            let notified = self.inner.1.notified();
-            if self.is_cancelled() {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
 
 /// How to wait for a receipt.
 #[derive(Clone, Debug)]
@@ -59,7 +20,7 @@ pub struct WaitOptions {
     /// Longest pause between polls (the pause doubles up to it).
     pub max_interval: Duration,
     /// Stops the wait with [`BundlerError::Cancelled`].
-    pub cancel: Option<CancelToken>,
+    pub cancel: Option<CancellationToken>,
 }
 
 impl Default for WaitOptions {
@@ -80,7 +41,7 @@ impl WaitOptions {
     }
 
     /// Adds a cancellation token.
-    pub fn cancel_with(mut self, token: CancelToken) -> Self {
+    pub fn cancel_with(mut self, token: CancellationToken) -> Self {
         self.cancel = Some(token);
         self
     }

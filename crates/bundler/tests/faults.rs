@@ -7,8 +7,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use mandate_bundler::{
-    Bundler, BundlerClient, BundlerError, CancelToken, ClientConfig, RetryPolicy, RpcErrorKind,
-    WaitOptions,
+    Bundler, BundlerClient, BundlerError, CancellationToken, ClientConfig, RetryPolicy,
+    RpcErrorKind, WaitOptions,
     mandate_abi::{
         ENTRY_POINT_V07, UserOperation,
         alloy_primitives::{Address, Bytes, U256},
@@ -196,7 +196,7 @@ async fn an_op_without_receipt_times_out_or_is_cancelled() {
     let polls = server.calls("eth_getUserOperationReceipt");
     eprintln!("receipt wait of 800 ms polled {polls} times");
 
-    let token = CancelToken::new();
+    let token = CancellationToken::new();
     let cancel = token.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -5,8 +5,8 @@ use mandate_sim::{Deployments, Devnet};
 
 use crate::{ClientError, devnet_bundler::DevnetBundler};
 
-/// The chain a client works on.
-#[derive(Clone, Debug)]
+/// The chain a client works on. Its `Debug` leaves the node's URL out (URLs carry API keys).
+#[derive(Clone)]
 pub enum Chain {
     /// The embedded devnet behind a [`DevnetBundler`]: reads and pre-flights see every op the
     /// bundler included.
@@ -16,6 +16,15 @@ pub enum Chain {
         /// The node's URL (never logged).
         rpc_url: String,
     },
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Devnet(bundler) => f.debug_tuple("Devnet").field(bundler).finish(),
+            Self::Node { .. } => f.debug_struct("Node").finish_non_exhaustive(),
+        }
+    }
 }
 
 impl Chain {
@@ -34,9 +43,19 @@ impl Chain {
                     let mut fork = Devnet::fork(&url, None, deployments)?;
                     f(&mut fork)
                 })
-                .await
-                .map_err(|e| ClientError::Task(e.to_string()))?
+                .await?
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_the_node_url_out() {
+        let chain = Chain::Node { rpc_url: "https://node.example/v2/SECRET".into() };
+        assert_eq!(format!("{chain:?}"), "Node { .. }");
     }
 }

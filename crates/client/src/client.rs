@@ -307,16 +307,13 @@ impl SessionClient<BundlerClient> {
         let node_chain = chain.with_state(deployments, |d| Ok(d.chain_id())).await?;
         let chain_id = Bundler::chain_id(&bundler).await?;
         if chain_id != node_chain {
-            return Err(ClientError::Mismatch(format!(
-                "the bundler serves chain {chain_id}, the node chain {node_chain}"
-            )));
+            return Err(ClientError::ChainMismatch { bundler: chain_id, node: node_chain });
         }
         let entry_points = Bundler::supported_entry_points(&bundler).await?;
         if !entry_points.contains(&deployments.entry_point) {
-            return Err(ClientError::Mismatch(format!(
-                "the bundler does not serve EntryPoint {}",
-                deployments.entry_point
-            )));
+            return Err(ClientError::UnsupportedEntryPoint {
+                entry_point: deployments.entry_point,
+            });
         }
         Ok(Self { bundler, chain, deployments, chain_id, options: Options::default() })
     }
@@ -605,8 +602,7 @@ impl<B: Bundler> SessionClient<B> {
                 let signature = key.sign_hash_personal(hash)?.as_bytes();
                 op.signature = match enable {
                     None => encode_use(*permission_id, &signature),
-                    Some(data) => encode_enable(SmartSessionMode::Enable, data, &signature)
-                        .map_err(|e| ClientError::Mismatch(e.to_string()))?,
+                    Some(data) => encode_enable(SmartSessionMode::Enable, data, &signature)?,
                 };
             }
         }
@@ -626,8 +622,7 @@ impl<B: Bundler> SessionClient<B> {
         let mut probe = op.clone();
         probe.signature = match enable {
             None => encode_use(*permission_id, &DUMMY_ECDSA_SIGNATURE),
-            Some(data) => encode_enable(SmartSessionMode::Enable, data, &DUMMY_ECDSA_SIGNATURE)
-                .map_err(|e| ClientError::Mismatch(e.to_string()))?,
+            Some(data) => encode_enable(SmartSessionMode::Enable, data, &DUMMY_ECDSA_SIGNATURE)?,
         };
         let packed = probe.pack();
         let hash = probe.hash(self.deployments.entry_point, self.chain_id);
@@ -769,7 +764,7 @@ pub fn sign_enable(
     let mut signature = None;
     for index in 0..targets.len() {
         let index = u8::try_from(index)
-            .map_err(|_| ClientError::Mismatch("at most 256 chains per enable".into()))?;
+            .map_err(|_| ClientError::TooManyChains { chains: targets.len() })?;
         let prepared = prepare_enable(session, targets, SmartSessionMode::Enable, index);
         let sig = match &signature {
             Some(sig) => Bytes::clone(sig),
@@ -816,12 +811,11 @@ pub async fn read_status(
     chain
         .with_state(deployments, move |d| {
             if d.chain_id() != record.chain_id {
-                return Err(ClientError::Mismatch(format!(
-                    "session {} is on chain {}, the node on chain {}",
-                    record.permission_id,
-                    record.chain_id,
-                    d.chain_id()
-                )));
+                return Err(ClientError::SessionChainMismatch {
+                    permission_id: record.permission_id,
+                    session: record.chain_id,
+                    node: d.chain_id(),
+                });
             }
             let deployment = policy_sim::deployment(&deployments);
             let state = if d.has_code(record.account) {

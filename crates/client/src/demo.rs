@@ -39,6 +39,7 @@ pub const FUNDS: u64 = 1_000;
 
 /// Errors of the story.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DemoError {
     /// The client failed where the story expects success.
     #[error("{step}: {source}")]
@@ -64,7 +65,7 @@ pub enum DemoError {
     Sim(#[from] mandate_sim::SimError),
     /// Funding the account failed.
     #[error("funding the account: {0}")]
-    Fund(String),
+    Fund(#[source] FundError),
     /// A runtime could not be started.
     #[error("runtime: {0}")]
     Runtime(#[from] std::io::Error),
@@ -161,7 +162,10 @@ impl DemoReport {
 /// Gives the account native currency for gas (the devnet sets its balance; a test against a
 /// node asks the node).
 pub type Funder<'a> =
-    &'a (dyn Fn(Address) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Sync);
+    &'a (dyn Fn(Address) -> Pin<Box<dyn Future<Output = Result<(), FundError>> + Send>> + Sync);
+
+/// Why a [`Funder`] failed.
+pub type FundError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The story's cast: who owns the account and which key acts for it.
 #[derive(Debug)]
@@ -414,7 +418,7 @@ pub fn run_on_devnet(story: &Story) -> Result<DemoReport, DemoError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let fund: Funder<'_> = &|account| {
         let funded = client.set_balance(account, U256::from(10u128.pow(18)));
-        Box::pin(async move { funded.map_err(|e| e.to_string()) })
+        Box::pin(async move { funded.map_err(FundError::from) })
     };
     runtime.block_on(story.run(&client, fund))
 }

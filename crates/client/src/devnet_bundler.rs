@@ -62,6 +62,11 @@ struct Inner {
     receipts: HashMap<B256, UserOperationReceipt>,
 }
 
+/// Another thread panicked while it held the devnet.
+#[derive(Debug, thiserror::Error)]
+#[error("devnet lock poisoned")]
+struct LockPoisoned;
+
 impl DevnetBundler {
     /// A bundler over `devnet`.
     pub fn new(devnet: Devnet) -> Self {
@@ -69,7 +74,7 @@ impl DevnetBundler {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, BundlerError> {
-        self.inner.lock().map_err(|_| BundlerError::Backend("devnet lock poisoned".into()))
+        self.inner.lock().map_err(|_| BundlerError::Backend(Box::new(LockPoisoned)))
     }
 
     /// Runs `f` on the devnet (to read state or change it between ops).
@@ -83,11 +88,11 @@ impl DevnetBundler {
             Ok(inner) => inner
                 .into_inner()
                 .map(|inner| inner.devnet)
-                .map_err(|_| BundlerError::Backend("devnet lock poisoned".into())),
+                .map_err(|_| BundlerError::Backend(Box::new(LockPoisoned))),
             Err(shared) => shared
                 .lock()
                 .map(|inner| inner.devnet.clone())
-                .map_err(|_| BundlerError::Backend("devnet lock poisoned".into())),
+                .map_err(|_| BundlerError::Backend(Box::new(LockPoisoned))),
         }
     }
 
@@ -120,7 +125,7 @@ impl DevnetBundler {
                 None,
             )));
         }
-        let outcome = run(&mut inner.devnet).map_err(|e| BundlerError::Backend(e.to_string()))?;
+        let outcome = run(&mut inner.devnet).map_err(|e| BundlerError::Backend(Box::new(e)))?;
         match outcome {
             BundleOutcome::Included { tx_gas_used, receipts } => {
                 inner.bundles += 1;
@@ -208,11 +213,8 @@ impl Bundler for DevnetBundler {
         op: &UserOperation,
         _entry_point: Address,
     ) -> Result<GasEstimate, BundlerError> {
-        let found = self
-            .lock()?
-            .devnet
-            .estimate_gas(op)
-            .map_err(|e| BundlerError::Backend(e.to_string()))?;
+        let found =
+            self.lock()?.devnet.estimate_gas(op).map_err(|e| BundlerError::Backend(Box::new(e)))?;
         let has_paymaster = op.paymaster.is_some();
         Ok(GasEstimate {
             pre_verification_gas: found.pre_verification_gas,
@@ -259,7 +261,7 @@ impl BundlerV06 for DevnetBundler {
             .lock()?
             .devnet
             .estimate_gas_v06(op)
-            .map_err(|e| BundlerError::Backend(e.to_string()))?;
+            .map_err(|e| BundlerError::Backend(Box::new(e)))?;
         Ok(GasEstimate {
             pre_verification_gas: found.pre_verification_gas,
             verification_gas_limit: U256::from(found.verification_gas_limit),

@@ -1,13 +1,16 @@
 //! What can go wrong between a grant or a use and its receipt.
 
 use alloy_primitives::{Address, B256};
-use mandate_abi::PermissionId;
+use mandate_abi::{PermissionId, SignatureError};
 use mandate_bundler::{BundlerError, UserOperationReceipt};
 use mandate_policy::{EvalError, LoadError};
 use mandate_sim::{SimError, Verdict};
 
+use crate::store::StoreError;
+
 /// Errors of the session client. None of them carries a key.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// The simulator (embedded devnet or fork) failed to run.
     #[error("simulator: {0}")]
@@ -85,16 +88,46 @@ pub enum ClientError {
         /// The permission.
         permission_id: PermissionId,
     },
-    /// The bundler works for another chain or EntryPoint than the node.
+    /// The bundler serves another chain than the node.
+    #[error("the bundler serves chain {bundler}, the node chain {node}")]
+    ChainMismatch {
+        /// The bundler's chain id.
+        bundler: u64,
+        /// The node's chain id.
+        node: u64,
+    },
+    /// The session is on another chain than the node.
+    #[error("session {permission_id} is on chain {session}, the node on chain {node}")]
+    SessionChainMismatch {
+        /// The session's permission.
+        permission_id: PermissionId,
+        /// The session's chain id.
+        session: u64,
+        /// The node's chain id.
+        node: u64,
+    },
+    /// The bundler does not serve the EntryPoint the client sends to.
+    #[error("the bundler does not serve EntryPoint {entry_point}")]
+    UnsupportedEntryPoint {
+        /// The EntryPoint.
+        entry_point: Address,
+    },
+    /// The session signature could not be encoded.
     #[error("{0}")]
-    Mismatch(String),
+    Signature(#[from] SignatureError),
+    /// More chains in one multichain enable than its one-byte chain index counts.
+    #[error("at most 256 chains per enable")]
+    TooManyChains {
+        /// The chains given.
+        chains: usize,
+    },
     /// Nothing to do: e.g. a use with no calls.
     #[error("{0}")]
     Empty(&'static str),
-    /// A blocking task failed.
+    /// A blocking task failed (panicked or was cancelled).
     #[error("background task: {0}")]
-    Task(String),
+    Task(#[from] tokio::task::JoinError),
     /// The session store failed.
     #[error("session store: {0}")]
-    Store(String),
+    Store(#[from] StoreError),
 }

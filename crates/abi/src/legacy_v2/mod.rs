@@ -161,7 +161,8 @@ pub const EXECUTE_BATCH_OPTIMIZED_SELECTOR: [u8; 4] =
     <sol::ISmartAccountV2::executeBatch_y6UCall as alloy_sol_types::SolCall>::SELECTOR;
 
 /// Bad input to the legacy v2 encoders.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LegacyV2Error {
     /// An ABI SVM rule offset does not fit the 16-bit field.
     #[error("ABI SVM rules[{rule}].offset {offset} does not fit in uint16")]
@@ -193,6 +194,14 @@ pub enum LegacyV2Error {
     /// The leaf is not in the tree (the SDK would send an empty proof: `SessionNotApproved`).
     #[error("session leaf {0} is not in the merkle tree")]
     LeafNotInTree(alloy_primitives::B256),
+    /// Data that does not ABI-decode as what it should hold.
+    #[error("{what}: {source}")]
+    Decode {
+        /// What was decoded.
+        what: &'static str,
+        /// What the decoder said.
+        source: alloy_sol_types::Error,
+    },
     /// Session key data too short or malformed.
     #[error("{what}: {detail}")]
     Malformed {

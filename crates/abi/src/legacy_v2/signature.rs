@@ -15,10 +15,8 @@ pub fn account_signature(module_signature: &[u8], module: Address) -> Bytes {
 
 /// Splits an account signature into the module signature and the module.
 pub fn decode_account_signature(signature: &[u8]) -> Result<(Bytes, Address), LegacyV2Error> {
-    <(Bytes, Address)>::abi_decode_params(signature).map_err(|e| LegacyV2Error::Malformed {
-        what: "Smart Account v2 signature",
-        detail: e.to_string(),
-    })
+    <(Bytes, Address)>::abi_decode_params(signature)
+        .map_err(|source| LegacyV2Error::Decode { what: "Smart Account v2 signature", source })
 }
 
 /// The Session Key Manager's module signature: `abi.encode(uint48 validUntil, uint48 validAfter,

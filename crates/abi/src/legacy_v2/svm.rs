@@ -31,8 +31,8 @@ impl Erc20SessionData {
     /// Decodes it (as the module's `abi.decode`: exactly four clean words at least).
     pub fn decode(data: &[u8]) -> Result<Self, LegacyV2Error> {
         let (session_key, token, recipient, max_amount) =
-            <(Address, Address, Address, U256)>::abi_decode_params(data).map_err(|e| {
-                LegacyV2Error::Malformed { what: "ERC-20 session key data", detail: e.to_string() }
+            <(Address, Address, Address, U256)>::abi_decode_params(data).map_err(|source| {
+                LegacyV2Error::Decode { what: "ERC-20 session key data", source }
             })?;
         Ok(Self { session_key, token, recipient, max_amount })
     }

@@ -66,6 +66,7 @@ const PLACEHOLDER_PRE_VERIFICATION_GAS: u64 = 100_000;
 
 /// Errors of the v2 flows.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LegacyV2Error {
     /// Reading the chain, the pre-flight's simulator, the bundler or signing failed.
     #[error(transparent)]
@@ -95,7 +96,7 @@ pub enum LegacyV2Error {
     Unsupported(String),
     /// Funding the account failed.
     #[error("funding the account: {0}")]
-    Fund(String),
+    Fund(#[source] crate::demo::FundError),
     /// The async runtime could not start.
     #[error("async runtime: {0}")]
     Runtime(#[from] std::io::Error),
@@ -275,17 +276,10 @@ impl V2Client<BundlerClient> {
         let node_chain = chain.with_state(Deployments::default(), |d| Ok(d.chain_id())).await?;
         let chain_id = Bundler::chain_id(&bundler).await?;
         if chain_id != node_chain {
-            return Err(ClientError::Mismatch(format!(
-                "the bundler serves chain {chain_id}, the node chain {node_chain}"
-            ))
-            .into());
+            return Err(ClientError::ChainMismatch { bundler: chain_id, node: node_chain }.into());
         }
         if !Bundler::supported_entry_points(&bundler).await?.contains(&v2.entry_point) {
-            return Err(ClientError::Mismatch(format!(
-                "the bundler does not serve EntryPoint {}",
-                v2.entry_point
-            ))
-            .into());
+            return Err(ClientError::UnsupportedEntryPoint { entry_point: v2.entry_point }.into());
         }
         Ok(Self::new(bundler, chain, v2, chain_id))
     }

@@ -15,7 +15,10 @@ use mandate_sim::Devnet;
 use serde::Serialize;
 
 use super::{LegacyV2Error, V2Account, V2Client, V2Sent};
-use crate::{SessionKey, demo::Funder};
+use crate::{
+    SessionKey,
+    demo::{FundError, Funder},
+};
 
 /// Where the story's tokens go.
 pub const RECIPIENT: Address = Address::repeat_byte(0x7e);
@@ -244,7 +247,7 @@ pub fn run_demo() -> Result<V2Report, LegacyV2Error> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let fund: Funder<'_> = &|account| {
         let funded = client.set_balance(account, U256::from(10u128.pow(18)));
-        Box::pin(async move { funded.map_err(|e| e.to_string()) })
+        Box::pin(async move { funded.map_err(FundError::from) })
     };
     runtime.block_on(V2Story::random(token, nft).run(&client, fund))
 }

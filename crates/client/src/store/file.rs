@@ -179,7 +179,7 @@ impl FileStore {
             Err(LocalSignerError::EthKeystoreError(eth_keystore::KeystoreError::MacMismatch)) => {
                 Err(StoreError::WrongPassword(*reference))
             }
-            Err(e) => Err(StoreError::Keystore { path: path.to_path_buf(), reason: e.to_string() }),
+            Err(source) => Err(StoreError::Keystore { path: path.to_path_buf(), source }),
         }
     }
 
@@ -194,7 +194,7 @@ impl FileStore {
             self.password.expose(),
             Some(KEY_FILE),
         )
-        .map_err(|e| StoreError::Keystore { path: path.clone(), reason: e.to_string() })?;
+        .map_err(|source| StoreError::Keystore { path: path.clone(), source })?;
         // The keystore is written with the default mode (inside a 0700 directory, so no one
         // else could open it meanwhile): make it private, then durable.
         #[cfg(unix)]

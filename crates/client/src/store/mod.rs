@@ -146,12 +146,12 @@ pub enum StoreError {
         source: serde_json::Error,
     },
     /// A keystore could not be written, or read as a Web3 Secret Storage keystore.
-    #[error("session store: keystore {}: {reason}", path.display())]
+    #[error("session store: keystore {}: {source}", path.display())]
     Keystore {
         /// The keystore file.
         path: PathBuf,
         /// What went wrong.
-        reason: String,
+        source: alloy_signer_local::LocalSignerError,
     },
     /// The store's password does not decrypt this session's key.
     #[error("session store: wrong password for the key of {0}")]
