@@ -6,7 +6,7 @@ use std::hint::black_box;
 use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use mandate::client::fixture::SessionWorld;
+use mandate_testing::session::SessionWorld;
 
 fn world() -> SessionWorld {
     let mut world = SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random())
