@@ -39,8 +39,8 @@ fn world() -> SessionWorld {
         initData: Policy::UniversalAction(config).init_data().expect("encodes"),
     };
     world.ops.session.actions[1].actionPolicies = vec![policy];
-    world.session = world.ops.session.clone();
-    world.devnet.set_balance(world.account, U256::from(10u128.pow(18)));
+    world.ops.session = world.ops.session.clone();
+    world.devnet.set_balance(world.ops.account, U256::from(10u128.pow(18)));
     let op = world.create_account_op().expect("signs");
     assert!(world.devnet.handle_op(op).expect("runs").receipt().is_some());
     world.fund_tokens(U256::from(1_000u64)).expect("mints");

@@ -19,7 +19,7 @@ use mandate_testing::session::SessionWorld;
 fn world() -> SessionWorld {
     let mut world =
         SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random()).unwrap();
-    world.devnet.set_balance(world.account, U256::from(10u128.pow(18)));
+    world.devnet.set_balance(world.ops.account, U256::from(10u128.pow(18)));
     let op = world.create_account_op().unwrap();
     assert!(world.devnet.handle_op(op).unwrap().receipt().is_some());
     world.fund_tokens(U256::from(1_000u64)).unwrap();
@@ -48,14 +48,14 @@ fn accepted_op_reports_phases_logs_and_state_changes_and_keeps_nothing() {
     let nft = world.devnet.deployments().test_erc721;
     let transfer = a.logs.iter().find(|l| l.address == nft).expect("the mint's Transfer");
     assert_eq!(transfer.name.as_deref(), Some("Transfer"));
-    assert_eq!(transfer.params[1].1, world.account.to_checksum(None));
+    assert_eq!(transfer.params[1].1, world.ops.account.to_checksum(None));
     assert!(a.logs.iter().any(|l| l.name.as_deref() == Some("UserOperationEvent")));
     let nft_change = a.state_changes.iter().find(|c| c.address == nft).expect("the NFT's storage");
     assert!(nft_change.storage_writes >= 2);
     // Our modules keep to the storage bundlers allow.
     assert!(a.warnings.is_empty(), "{:?}", a.warnings);
     // Nothing was kept: the same op still goes through.
-    assert_eq!(world.nft_balance(world.account).unwrap(), U256::ZERO);
+    assert_eq!(world.nft_balance(world.ops.account).unwrap(), U256::ZERO);
     assert!(world.devnet.handle_op(op).unwrap().receipt().is_some());
 }
 
@@ -161,10 +161,10 @@ fn unsigned_mint(world: &mut SessionWorld) -> UserOperation {
     let smart_session = world.devnet.deployments().smart_session;
     let nonce = world
         .devnet
-        .entry_point_nonce(world.account, mandate::abi::validator_nonce_key(smart_session, 0))
+        .entry_point_nonce(world.ops.account, mandate::abi::validator_nonce_key(smart_session, 0))
         .unwrap();
     let mut op = world.ops.base_op(nonce, execute_calls(&[world.mint_call()]));
-    op.signature = encode_use(world.permission_id, &DUMMY_ECDSA_SIGNATURE);
+    op.signature = encode_use(world.ops.permission_id, &DUMMY_ECDSA_SIGNATURE);
     op
 }
 
@@ -235,9 +235,9 @@ fn snapshots_revert_the_chain_and_artifacts_deploy_from_files() {
     let op = world.use_session(&[world.mint_call()]).unwrap();
     assert!(world.devnet.handle_op(op).unwrap().receipt().is_some());
     world.devnet.set_timestamp(clock + 3600);
-    assert_eq!(world.nft_balance(world.account).unwrap(), U256::from(1));
+    assert_eq!(world.nft_balance(world.ops.account).unwrap(), U256::from(1));
     world.devnet.revert_to(snapshot);
-    assert_eq!(world.nft_balance(world.account).unwrap(), U256::ZERO);
+    assert_eq!(world.nft_balance(world.ops.account).unwrap(), U256::ZERO);
     assert_eq!(world.devnet.timestamp(), clock);
 
     // A forge-style artifact file: the test ERC-20's creation code under bytecode.object.
@@ -250,7 +250,7 @@ fn snapshots_revert_the_chain_and_artifacts_deploy_from_files() {
     let token = world.devnet.deploy_artifact_file(&path, &[]).unwrap();
     assert!(world.devnet.has_code(token));
     let balance =
-        world.devnet.call_sol(token, &IERC20::balanceOfCall { owner: world.account }).unwrap();
+        world.devnet.call_sol(token, &IERC20::balanceOfCall { owner: world.ops.account }).unwrap();
     assert_eq!(balance, U256::ZERO);
     std::fs::write(&path, "{\"bytecode\": 5}").unwrap();
     assert!(matches!(world.devnet.deploy_artifact_file(&path, &[]), Err(SimError::Deploy { .. })));
@@ -279,7 +279,7 @@ fn verdicts_are_those_of_inspecting_every_opcode() {
     // A fresh account deployed by the op: the deployment phase.
     let mut fresh =
         SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random()).unwrap();
-    fresh.devnet.set_balance(fresh.account, U256::from(10u128.pow(18)));
+    fresh.devnet.set_balance(fresh.ops.account, U256::from(10u128.pow(18)));
     let deploy = fresh.create_account_op().unwrap();
     // Raw accounts breaking rules: TIMESTAMP, GAS not before a call, a foreign slot read.
     let sender = address!("00000000000000000000000000000000000a11ce");

@@ -18,7 +18,7 @@ use mandate_testing::session::SessionWorld;
 fn world() -> SessionWorld {
     let mut world = SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random())
         .expect("devnet starts");
-    world.devnet.set_balance(world.account, U256::from(10u128.pow(18)));
+    world.devnet.set_balance(world.ops.account, U256::from(10u128.pow(18)));
     let op = world.create_account_op().unwrap();
     let outcome = world.devnet.handle_op(op).unwrap();
     let receipt = outcome.receipt().unwrap_or_else(|| panic!("account creation: {outcome:?}"));
@@ -36,15 +36,15 @@ fn included(outcome: &BundleOutcome) -> &mandate::sim::OpReceipt {
 #[test]
 fn account_is_created_with_the_session_enabled() {
     let mut world = world();
-    assert!(world.devnet.has_code(world.account));
+    assert!(world.devnet.has_code(world.ops.account));
     let smart_session = world.devnet.deployments().smart_session;
     let enabled = world
         .devnet
         .call_sol(
             smart_session,
             &ISmartSession::isPermissionEnabledCall {
-                permissionId: world.permission_id.0,
-                account: world.account,
+                permissionId: world.ops.permission_id.0,
+                account: world.ops.account,
             },
         )
         .unwrap();
@@ -54,10 +54,10 @@ fn account_is_created_with_the_session_enabled() {
         .devnet
         .call_sol(
             smart_session,
-            &ISmartSession::getPermissionIdCall { session: world.session.clone() },
+            &ISmartSession::getPermissionIdCall { session: world.ops.session.clone() },
         )
         .unwrap();
-    assert_eq!(on_chain, world.permission_id.0);
+    assert_eq!(on_chain, world.ops.permission_id.0);
 }
 
 #[test]
@@ -68,11 +68,11 @@ fn session_key_mints_in_a_single_call() {
     let outcome = world.devnet.handle_op(op).unwrap();
     let receipt = included(&outcome);
     assert_eq!(receipt.user_op_hash, hash);
-    assert_eq!(receipt.sender, world.account);
+    assert_eq!(receipt.sender, world.ops.account);
 
     let nft = world.devnet.deployments().test_erc721;
     let owner = world.devnet.call_sol(nft, &IERC721::ownerOfCall { tokenId: U256::ZERO }).unwrap();
-    assert_eq!(owner, world.account);
+    assert_eq!(owner, world.ops.account);
     let minted = receipt.logs.iter().any(|log| {
         log.address == nft && log.topics().first() == Some(&IERC721::Transfer::SIGNATURE_HASH)
     });
@@ -87,9 +87,9 @@ fn session_key_mints_and_transfers_in_a_batch() {
     let op = world.use_session(&calls).unwrap();
     included(&world.devnet.handle_op(op).unwrap());
 
-    assert_eq!(world.nft_balance(world.account).unwrap(), U256::from(1));
+    assert_eq!(world.nft_balance(world.ops.account).unwrap(), U256::from(1));
     assert_eq!(world.token_balance(recipient).unwrap(), U256::from(250));
-    assert_eq!(world.token_balance(world.account).unwrap(), U256::from(750));
+    assert_eq!(world.token_balance(world.ops.account).unwrap(), U256::from(750));
 }
 
 #[test]
@@ -104,10 +104,10 @@ fn call_outside_the_session_is_rejected_with_no_policies_set() {
     let inner = rejection.inner.as_ref().expect("the validator's revert");
     assert!(inner.is("NoPoliciesSet"), "got {inner}");
     assert_eq!(inner.selector(), Some(ISmartSession::NoPoliciesSet::SELECTOR.into()));
-    assert_eq!(inner.args, vec![world.permission_id.0.to_string()]);
+    assert_eq!(inner.args, vec![world.ops.permission_id.0.to_string()]);
     // Nothing was written: the approval did not happen.
     let token = world.devnet.deployments().test_erc20;
-    let calldata = IERC20::balanceOfCall { owner: world.account };
+    let calldata = IERC20::balanceOfCall { owner: world.ops.account };
     assert_eq!(world.devnet.call_sol(token, &calldata).unwrap(), U256::from(1_000));
 }
 
@@ -121,14 +121,14 @@ fn signature_by_another_key_fails_validation() {
     assert_eq!(rejection.code.as_deref(), Some("AA24"));
     assert_eq!(rejection.reason, "AA24 signature error");
     assert!(rejection.inner.is_none());
-    assert_eq!(world.nft_balance(world.account).unwrap(), U256::ZERO);
+    assert_eq!(world.nft_balance(world.ops.account).unwrap(), U256::ZERO);
 }
 
 #[test]
 fn delegatecall_is_rejected_with_unsupported_call_type() {
     let mut world = world();
     let nft = world.devnet.deployments().test_erc721;
-    let mint = IERC721::safeMintCall { to: world.account }.abi_encode();
+    let mint = IERC721::safeMintCall { to: world.ops.account }.abi_encode();
     let op = world.use_session_calldata(world.delegatecall_data(nft, &mint)).unwrap();
     let outcome = world.devnet.handle_op(op).unwrap();
     let rejection = outcome.rejection().unwrap_or_else(|| panic!("included: {outcome:?}"));

@@ -239,13 +239,7 @@ impl SessionOps {
 pub struct SessionWorld {
     /// The chain.
     pub devnet: Devnet,
-    /// The account's address (counterfactual until the first op).
-    pub account: Address,
-    /// The session the account grants.
-    pub session: Session,
-    /// Its permission id.
-    pub permission_id: PermissionId,
-    /// The ops, as built for any chain.
+    /// The ops, as built for any chain (with the account, the session and its permission id).
     pub ops: SessionOps,
 }
 
@@ -266,13 +260,7 @@ impl SessionWorld {
         let ops = SessionOps::new(*devnet.deployments(), devnet.chain_id(), owner, session_key);
         let (factory, query) = ops.account_query();
         let ops = ops.with_account(devnet.call_sol(factory, &query)?);
-        Ok(Self {
-            devnet,
-            account: ops.account,
-            session: ops.session.clone(),
-            permission_id: ops.permission_id,
-            ops,
-        })
+        Ok(Self { devnet, ops })
     }
 
     /// The owner's address.
@@ -300,7 +288,8 @@ impl SessionWorld {
         call_data: Bytes,
         signer: &PrivateKeySigner,
     ) -> Result<PackedUserOperation, SessionWorldError> {
-        let nonce = self.devnet.entry_point_nonce(self.account, self.ops.session_nonce_key())?;
+        let nonce =
+            self.devnet.entry_point_nonce(self.ops.account, self.ops.session_nonce_key())?;
         let mut op = self.ops.base_op(nonce, call_data);
         self.ops.sign_session(&mut op, signer)?;
         Ok(op.pack())
@@ -319,7 +308,8 @@ impl SessionWorld {
         &mut self,
         call_data: Bytes,
     ) -> Result<PackedUserOperation, SessionWorldError> {
-        let nonce = self.devnet.entry_point_nonce(self.account, self.ops.session_nonce_key())?;
+        let nonce =
+            self.devnet.entry_point_nonce(self.ops.account, self.ops.session_nonce_key())?;
         let mut op = self.ops.base_op(nonce, call_data);
         self.ops.sign_with_session_key(&mut op)?;
         Ok(op.pack())
@@ -348,7 +338,7 @@ impl SessionWorld {
     /// Mints test tokens to the account (a plain transaction from the deployer).
     pub fn fund_tokens(&mut self, amount: U256) -> Result<(), SessionWorldError> {
         let token = self.devnet.deployments().test_erc20;
-        let account = self.account;
+        let account = self.ops.account;
         self.devnet.transact_sol(
             mandate_sim::DEPLOYER,
             token,
