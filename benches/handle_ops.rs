@@ -6,12 +6,12 @@ use std::hint::black_box;
 use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use mandate::client::fixture::SessionWorld;
+use mandate_testing::session::SessionWorld;
 
 fn world() -> SessionWorld {
     let mut world = SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random())
         .expect("devnet starts");
-    world.devnet.set_balance(world.account, U256::from(10u128.pow(18)));
+    world.devnet.set_balance(world.ops.account, U256::from(10u128.pow(18)));
     let op = world.create_account_op().expect("signs");
     assert!(world.devnet.handle_op(op).expect("runs").receipt().is_some());
     world.fund_tokens(U256::from(1_000u64)).expect("mints");

@@ -4,11 +4,6 @@
 //! a warm cache, Alto's `eth_estimateUserOperationGas` and anvil's `eth_call` of `handleOps`
 //! for a mint op.
 
-#[path = "../tests/fork_support/mod.rs"]
-mod fork_support;
-#[path = "../tests/bundler_support/mod.rs"]
-mod support;
-
 use std::{hint::black_box, time::Instant};
 
 use alloy_primitives::{Address, B256, U256};
@@ -21,9 +16,9 @@ use mandate::{
         ActionConfig, ENTRY_POINT_V07, ParamCondition, ParamRule, Policy, PolicyData,
         execute_calls, sol::IEntryPoint,
     },
-    client::fixture::SessionWorld,
     sim::{BUNDLER, Devnet},
 };
+use mandate_testing::{fork, node::Harness, session::SessionWorld};
 use serde_json::{Value, json};
 
 const RECIPIENT: Address = Address::repeat_byte(0x7e);
@@ -44,8 +39,8 @@ fn world() -> SessionWorld {
         initData: Policy::UniversalAction(config).init_data().expect("encodes"),
     };
     world.ops.session.actions[1].actionPolicies = vec![policy];
-    world.session = world.ops.session.clone();
-    world.devnet.set_balance(world.account, U256::from(10u128.pow(18)));
+    world.ops.session = world.ops.session.clone();
+    world.devnet.set_balance(world.ops.account, U256::from(10u128.pow(18)));
     let op = world.create_account_op().expect("signs");
     assert!(world.devnet.handle_op(op).expect("runs").receipt().is_some());
     world.fund_tokens(U256::from(1_000u64)).expect("mints");
@@ -86,20 +81,20 @@ fn preflight(c: &mut Criterion) {
 
 fn against_real_node(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let harness = rt.block_on(support::Harness::start());
-    let (ops, nonce) = fork_support::session_account(&rt, &harness);
+    let harness = rt.block_on(Harness::start());
+    let (ops, nonce) = fork::session_account(&rt, &harness);
     let mut op = ops.base_op(nonce, execute_calls(&[ops.mint_call()]));
     ops.sign_with_session_key(&mut op).expect("signs");
     let packed = op.pack();
 
     let mut fork = Devnet::fork(&harness.node_url, None, harness.deployments).expect("forks");
     assert!(fork.check(&packed).expect("checks").is_success(), "warms the cache");
-    let node = RpcClient::new_http(harness.node_url.parse().expect("url"));
     let bundler = RpcClient::new_http(harness.bundler_url.parse().expect("url"));
-    let handle_ops =
-        IEntryPoint::handleOpsCall { ops: vec![packed.clone()], beneficiary: BUNDLER }.abi_encode();
-    let eth_call = json!([{ "from": support::DEPLOYER, "to": ENTRY_POINT_V07, "data": alloy_primitives::Bytes::from(handle_ops), "gas": "0x1c9c380" }, "latest"]);
-    let estimate = json!([fork_support::rpc_json(&op), ENTRY_POINT_V07]);
+    let handle_ops: alloy_primitives::Bytes =
+        IEntryPoint::handleOpsCall { ops: vec![packed.clone()], beneficiary: BUNDLER }
+            .abi_encode()
+            .into();
+    let estimate = json!([fork::rpc_json(&op), ENTRY_POINT_V07]);
     let estimate_works = rt
         .block_on(bundler.request::<_, Value>("eth_estimateUserOperationGas", estimate.clone()))
         .map_err(|e| eprintln!("Alto's eth_estimateUserOperationGas failed, not measured: {e}"))
@@ -111,7 +106,8 @@ fn against_real_node(c: &mut Criterion) {
     });
     group.bench_function("anvil_eth_call_handle_ops", |b| {
         b.iter(|| {
-            rt.block_on(node.request::<_, Value>("eth_call", eth_call.clone())).expect("eth_call")
+            rt.block_on(harness.node.call_from_deployer(ENTRY_POINT_V07, handle_ops.clone()))
+                .expect("eth_call")
         })
     });
     if estimate_works {

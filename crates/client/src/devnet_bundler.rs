@@ -5,8 +5,9 @@
 //! ```
 //! use alloy_signer_local::PrivateKeySigner;
 //! use mandate_bundler::{Bundler, WaitOptions};
-//! use mandate_client::{fixture::SessionOps, devnet_bundler::DevnetBundler};
+//! use mandate_client::devnet_bundler::DevnetBundler;
 //! use mandate_sim::Devnet;
+//! use mandate_testing::session::SessionOps; // the workspace's test support
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut devnet = Devnet::new()?;

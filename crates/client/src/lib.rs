@@ -16,8 +16,7 @@
 //! - reads what a session still allows ([`SessionClient::session_status`],
 //!   [`SessionClient::is_permission_enabled`], [`check_enabled_permissions`]).
 //!
-//! [`demo`] is the story `mandate demo` tells; [`fixture`] the fixed session tests build raw
-//! ops on.
+//! [`demo`] is the story `mandate demo` tells.
 //!
 //! ```
 //! use mandate_client::demo::{Outcome, Story, run_on_devnet};
@@ -36,7 +35,6 @@ mod client;
 pub mod demo;
 pub mod devnet_bundler;
 mod error;
-pub mod fixture;
 pub mod key;
 pub mod legacy_v2;
 pub mod policy_sim;

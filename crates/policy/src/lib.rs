@@ -6,7 +6,7 @@
 //! The state comes from the sessions the user enabled ([`AccountState::enable_sessions`]) or from
 //! contract storage ([`load_account`] over any [`StorageReader`]). Its semantics are those of
 //! Mandate's contracts (`contracts/src`), checked by differential property tests against them in
-//! revm (`tests/policy_differential`, `tests/policy_entry_point.rs`, `tests/policy_upstream.rs`).
+//! revm (this crate's `tests/it`: `policy_differential`, `policy_entry_point`, `policy_upstream`).
 //!
 //! What is modelled: USE, ENABLE and UNSAFE_ENABLE signatures (the owner's ERC-1271 answer comes
 //! from an [`EnableSignatureVerifier`] given to [`Evaluator::with_enable`]); single, batch and

@@ -245,7 +245,7 @@ fn build(root: &Path, target: &Target) -> Result<ArtifactFile, BuildError> {
         hasher.update(&content);
         hasher.update([0]);
     }
-    let input_hash = alloy_primitives::hex::encode_prefixed(hasher.finalize());
+    let input_hash = hex::encode_prefixed(hasher.finalize());
 
     let mut contracts = BTreeMap::new();
     for (file, name, contract) in output.contracts.contracts_with_files() {

@@ -1,0 +1,9 @@
+//! mandate-abi's integration tests (one binary): JSON shapes, round trips, and the vectors the
+//! pinned SDKs make (interop/).
+
+#![allow(clippy::unwrap_used)]
+
+mod json_shapes;
+mod legacy_v2_vectors;
+mod roundtrip;
+mod sdk_vectors;

@@ -1,0 +1,5 @@
+//! mandate-bundler's integration tests (one binary): the client against a faulty bundler of the
+//! tests' own.
+
+mod fault_server;
+mod faults;

@@ -1,0 +1,148 @@
+//! `mandate session grant|use|status` against real anvil and Alto, with the store on disk:
+//! a session granted by the CLI, used for a transfer, refused locally over its limit (nothing
+//! sent, non-zero exit, one line naming the policy's rule), and its limits read back.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolCall;
+use mandate::{abi::sol::IERC20, client::demo::policy_addresses};
+use serde_json::{Value, json};
+
+/// anvil's fourth dev key (a public test key): the account's owner.
+const OWNER_KEY: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+const SHOP: Address = Address::repeat_byte(0x5b);
+
+fn mandate(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mandate"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn ok_json(out: &Output) -> Value {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grant_use_and_status_through_alto_on_anvil() {
+    let harness = mandate_testing::node::Harness::start().await;
+    let d = harness.deployments;
+    let dir = tempfile::tempdir().unwrap();
+    let deployments = dir.path().join("deployments.json");
+    std::fs::write(&deployments, serde_json::to_vec(&d).unwrap()).unwrap();
+    let store = dir.path().join("sessions");
+
+    // Transfers to SHOP, at most 10 each; the key and validator are filled in by `grant`.
+    let transfer =
+        mandate::abi::Erc20Action::new(mandate::abi::Erc20Function::Transfer, d.test_erc20)
+            .recipient(SHOP)
+            .amount_limit_per_action(U256::from(10))
+            .usage_limit(5)
+            .build(&policy_addresses(&d), 0)
+            .unwrap();
+    let session = json!({
+        "sessionValidator": Address::ZERO,
+        "sessionValidatorInitData": "0x",
+        "salt": alloy_primitives::B256::ZERO,
+        "userOpPolicies": [],
+        "erc7739Policies": {"allowedERC7739Content": [], "erc1271Policies": []},
+        "actions": [transfer],
+        "permitERC4337Paymaster": false,
+    });
+    let session_file = dir.path().join("session.json");
+    std::fs::write(&session_file, serde_json::to_vec(&session).unwrap()).unwrap();
+
+    let env = [("MANDATE_OWNER_KEY", OWNER_KEY), ("MANDATE_STORE_PASSWORD", "correct horse")];
+    let chain_args = |cmd: &'static str| {
+        vec![
+            "session".to_string(),
+            cmd.to_string(),
+            "--rpc-url".into(),
+            harness.node_url.clone(),
+            "--deployments".into(),
+            deployments.display().to_string(),
+            "--store".into(),
+            store.display().to_string(),
+            "--json".into(),
+        ]
+    };
+    let with_bundler = |cmd: &'static str| {
+        let mut args = chain_args(cmd);
+        args.extend(["--bundler-url".to_string(), harness.bundler_url.clone()]);
+        args
+    };
+    let run = |args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        mandate(&args, &env)
+    };
+
+    // The account pays its own gas: fund it where the factory will put it.
+    let owner: alloy_signer_local::PrivateKeySigner = OWNER_KEY.parse().unwrap();
+    let spec = mandate::client::OwnerAccount::new(&d, owner.address());
+    let account: Address = harness.node.call(d.account_factory, &spec.address_query()).await;
+    harness.node.set_balance(account, U256::from(10u128.pow(18))).await;
+
+    let mut args = with_bundler("grant");
+    args.extend(["--session".into(), session_file.display().to_string()]);
+    let granted = ok_json(&run(&args));
+    assert_eq!(granted["account"].as_str().unwrap().parse::<Address>().unwrap(), account);
+    assert!(granted["userOpHash"].is_string());
+    let pid = granted["permissionId"].as_str().unwrap().to_string();
+    // The store holds a keystore and the record, nothing readable of the key.
+    let entries: Vec<_> = std::fs::read_dir(&store).unwrap().collect();
+    assert_eq!(entries.len(), 1);
+
+    // Tokens for the account, minted by anyone (test token).
+    let mint = IERC20::mintCall { to: account, amount: U256::from(100) }.abi_encode();
+    harness.node.transact(Some(d.test_erc20), U256::ZERO, mint.into()).await;
+
+    let calls = |amount: u64| {
+        let file = dir.path().join(format!("calls-{amount}.json"));
+        let data = IERC20::transferCall { to: SHOP, amount: U256::from(amount) }.abi_encode();
+        let calls = json!([{ "target": d.test_erc20, "value": "0", "callData": alloy_primitives::hex::encode_prefixed(data) }]);
+        std::fs::write(&file, serde_json::to_vec(&calls).unwrap()).unwrap();
+        file.display().to_string()
+    };
+    let mut args = with_bundler("use");
+    args.extend(["--account".into(), account.to_string(), "--permission-id".into(), pid.clone()]);
+    let mut use_7 = args.clone();
+    use_7.extend(["--calls".into(), calls(7)]);
+    let used = ok_json(&run(&use_7));
+    assert_eq!(used["mode"], "use");
+    assert_eq!(used["sent"]["receipt"]["success"], true);
+    let balance: U256 =
+        harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
+    assert_eq!(balance, U256::from(7));
+
+    let mut use_11 = args.clone();
+    use_11.extend(["--calls".into(), calls(11)]);
+    let refused = run(&use_11);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("refused locally") && stderr.contains("rule 1"), "{stderr}");
+
+    let status = ok_json(&run(&chain_args("status")));
+    let limits = &status[0]["limits"];
+    assert!(
+        limits
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["remaining"] == json!({"kind": "uses", "limit": 5, "used": 1, "left": 4})),
+        "{limits}"
+    );
+
+    // A wrong store password: a one-line error naming the session, never password or key.
+    let wrong = [("MANDATE_OWNER_KEY", OWNER_KEY), ("MANDATE_STORE_PASSWORD", "battery staple")];
+    let out = mandate(&use_7.iter().map(String::as_str).collect::<Vec<_>>(), &wrong);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&pid), "{stderr}");
+    assert!(!stderr.contains("battery") && !stderr.contains("correct horse"), "{stderr}");
+}

@@ -1,0 +1,323 @@
+//! The session stores: the same behaviour from the memory store and the file store, and the
+//! file store's files, errors and secrecy.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use alloy_primitives::hex;
+use alloy_signer_local::PrivateKeySigner;
+use mandate_client::store::{FileStore, MemoryStore, Password, SessionStore, StoreError};
+use mandate_client::{SessionKey, SessionRecord};
+use mandate_testing::store::{PASSWORD, fresh, record, reference};
+
+/// What every store does, whatever keeps it.
+fn behaves_as_a_store(store: &dyn SessionStore) {
+    assert!(store.list().unwrap().is_empty());
+    assert!(store.load(&reference(0)).unwrap().is_none());
+
+    // Save and load, two sessions.
+    let (key0, record0) = fresh(0, "first");
+    let (key1, record1) = fresh(1, "second");
+    store.save(&key1, &record1).unwrap();
+    store.save(&key0, &record0).unwrap();
+    let loaded = store.load(&reference(0)).unwrap().unwrap();
+    assert_eq!(loaded.key.address(), key0.address());
+    assert_eq!(loaded.key.signer().to_bytes(), key0.signer().to_bytes());
+    assert_eq!(loaded.record, record0);
+    assert_eq!(store.load(&reference(1)).unwrap().unwrap().record, record1);
+    assert_eq!(store.list().unwrap(), sorted(vec![record0, record1.clone()]));
+
+    // Replace: a new key and new details under the same reference.
+    let (key0b, record0b) = fresh(0, "first, re-granted");
+    store.save(&key0b, &record0b).unwrap();
+    let loaded = store.load(&reference(0)).unwrap().unwrap();
+    assert_eq!(loaded.key.address(), key0b.address());
+    assert_eq!(loaded.record, record0b);
+    assert_eq!(store.list().unwrap().len(), 2);
+
+    // Update: new details, same key.
+    let mut enabled = record1.clone();
+    enabled.enable = None;
+    enabled.label = Some("enabled on chain".into());
+    store.update(&enabled).unwrap();
+    let loaded = store.load(&reference(1)).unwrap().unwrap();
+    assert_eq!(loaded.key.address(), key1.address());
+    assert_eq!(loaded.record, enabled);
+
+    // Refusals leave the store as it was.
+    let stranger = SessionKey::random();
+    let err = store.save(&stranger, &record1).unwrap_err();
+    assert!(
+        matches!(err, StoreError::KeyMismatch { key, record, .. } if key == stranger.address() && record == key1.address()),
+        "{err:?}"
+    );
+    let err = store.update(&record(1, stranger.address(), "hijack")).unwrap_err();
+    assert!(matches!(err, StoreError::KeyMismatch { .. }), "{err:?}");
+    let err = store.update(&record(2, key1.address(), "nowhere")).unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(r) if r == reference(2)), "{err:?}");
+    assert_eq!(store.load(&reference(1)).unwrap().unwrap().record, enabled);
+    assert_eq!(store.list().unwrap(), sorted(vec![record0b, enabled.clone()]));
+
+    // Remove.
+    assert!(store.remove(&reference(0)).unwrap());
+    assert!(!store.remove(&reference(0)).unwrap());
+    assert!(store.load(&reference(0)).unwrap().is_none());
+    assert_eq!(store.list().unwrap(), vec![enabled]);
+    assert!(store.remove(&reference(1)).unwrap());
+    assert!(store.list().unwrap().is_empty());
+}
+
+fn sorted(mut records: Vec<SessionRecord>) -> Vec<SessionRecord> {
+    records.sort_by_key(SessionRecord::reference);
+    records
+}
+
+#[test]
+fn memory_store_behaves_as_a_store() {
+    behaves_as_a_store(&MemoryStore::new());
+}
+
+#[test]
+fn file_store_behaves_as_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    behaves_as_a_store(&FileStore::open(dir.path(), PASSWORD).unwrap());
+    // Nothing left behind: removed sessions and old generations are gone.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn stores_work_behind_box_and_arc() {
+    let dir = tempfile::tempdir().unwrap();
+    let boxed: Vec<Box<dyn SessionStore>> = vec![
+        Box::new(MemoryStore::new()),
+        Box::new(FileStore::open(dir.path(), PASSWORD).unwrap()),
+    ];
+    for store in boxed {
+        let (key, record) = fresh(3, "boxed");
+        store.save(&key, &record).unwrap();
+        let shared: Arc<dyn SessionStore> = Arc::from(store);
+        let other = Arc::clone(&shared);
+        let loaded =
+            std::thread::spawn(move || other.load(&reference(3)).unwrap()).join().unwrap().unwrap();
+        assert_eq!(loaded.record, record);
+        assert!(shared.remove(&reference(3)).unwrap());
+    }
+}
+
+#[test]
+fn a_file_store_reopens_with_its_sessions_and_standard_keystores() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, record) = fresh(0, "kept");
+    FileStore::open(dir.path(), PASSWORD).unwrap().save(&key, &record).unwrap();
+
+    let store = FileStore::open(dir.path(), Password::new(PASSWORD)).unwrap();
+    assert_eq!(store.list().unwrap(), vec![record.clone()]);
+    let loaded = store.load(&reference(0)).unwrap().unwrap();
+    assert_eq!(loaded.key.address(), key.address());
+
+    // The layout is as documented, and key.json is a Web3 Secret Storage keystore that any
+    // wallet reads; session.json is the record as JSON.
+    let session_dir = store.session_dir(&reference(0));
+    assert_eq!(
+        session_dir.file_name().unwrap().to_str().unwrap(),
+        format!(
+            "{}-{}-{}",
+            record.chain_id,
+            hex::encode_prefixed(record.account),
+            record.permission_id
+        )
+    );
+    let keystore: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(session_dir.join("1/key.json")).unwrap()).unwrap();
+    assert_eq!(keystore["version"], 3);
+    assert_eq!(keystore["crypto"]["kdf"], "scrypt");
+    let signer =
+        PrivateKeySigner::decrypt_keystore(session_dir.join("1/key.json"), PASSWORD).unwrap();
+    assert_eq!(signer.address(), key.address());
+    let on_disk: SessionRecord =
+        serde_json::from_slice(&std::fs::read(session_dir.join("1/session.json")).unwrap())
+            .unwrap();
+    assert_eq!(on_disk, record);
+
+    // A replacement is the next generation; the old one is gone.
+    let (key2, record2) = fresh(0, "replaced");
+    store.save(&key2, &record2).unwrap();
+    assert!(!session_dir.join("1").exists());
+    assert!(session_dir.join("2/key.json").is_file());
+}
+
+#[test]
+fn a_wrong_password_is_named_and_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, record) = fresh(1, "locked");
+    FileStore::open(dir.path(), PASSWORD).unwrap().save(&key, &record).unwrap();
+
+    let store = FileStore::open(dir.path(), "not the password").unwrap();
+    // Details are not encrypted: listing needs no password.
+    assert_eq!(store.list().unwrap(), vec![record]);
+    let err = store.load(&reference(1)).unwrap_err();
+    assert!(matches!(err, StoreError::WrongPassword(r) if r == reference(1)), "{err:?}");
+    let secret = hex::encode(key.signer().to_bytes());
+    for text in [err.to_string(), format!("{err:?}")] {
+        assert!(!text.contains("not the password") && !text.contains(&secret), "{text}");
+        assert!(text.contains(&reference(1).permission_id.to_string()), "{text}");
+    }
+}
+
+/// The one file named `name` in the store (leftovers aside).
+fn stored_file(dir: &Path, name: &str) -> PathBuf {
+    let mut found = Vec::new();
+    for session in std::fs::read_dir(dir).unwrap() {
+        for generation in std::fs::read_dir(session.unwrap().path()).unwrap() {
+            let path = generation.unwrap().path().join(name);
+            if path.is_file() {
+                found.push(path);
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.remove(0)
+}
+
+#[test]
+fn corrupt_files_are_typed_errors_with_their_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::open(dir.path(), PASSWORD).unwrap();
+    let (key, saved) = fresh(0, "to be damaged");
+    store.save(&key, &saved).unwrap();
+
+    let session = stored_file(dir.path(), "session.json");
+    let intact = std::fs::read(&session).unwrap();
+    std::fs::write(&session, &intact[..intact.len() / 2]).unwrap();
+    for err in [store.load(&reference(0)).unwrap_err(), store.list().unwrap_err()] {
+        assert!(matches!(&err, StoreError::Json { path, .. } if *path == session), "{err:?}");
+        assert!(err.to_string().contains(&session.display().to_string()), "{err}");
+    }
+    // Details filed under another session's name are refused, not returned.
+    let elsewhere = record(1, key.address(), "misfiled");
+    std::fs::write(&session, serde_json::to_vec(&elsewhere).unwrap()).unwrap();
+    let err = store.load(&reference(0)).unwrap_err();
+    assert!(matches!(&err, StoreError::Corrupt { path, .. } if *path == session), "{err:?}");
+    assert!(matches!(store.list().unwrap_err(), StoreError::Corrupt { .. }));
+    std::fs::write(&session, &intact).unwrap();
+
+    let keystore = stored_file(dir.path(), "key.json");
+    std::fs::write(&keystore, b"{\"version\": 3, \"crypto\": ").unwrap();
+    let err = store.load(&reference(0)).unwrap_err();
+    assert!(matches!(&err, StoreError::Keystore { path, .. } if *path == keystore), "{err:?}");
+    // Listing reads no keystore.
+    assert_eq!(store.list().unwrap(), vec![saved]);
+
+    // A valid keystore of another key: the record and the key disagree.
+    let other = SessionKey::random();
+    let scratch = tempfile::tempdir().unwrap();
+    PrivateKeySigner::encrypt_keystore(
+        scratch.path(),
+        &mut rand::thread_rng(),
+        other.signer().to_bytes(),
+        PASSWORD,
+        Some("k"),
+    )
+    .unwrap();
+    std::fs::copy(scratch.path().join("k"), &keystore).unwrap();
+    let err = store.load(&reference(0)).unwrap_err();
+    assert!(matches!(&err, StoreError::Corrupt { path, .. } if *path == keystore), "{err:?}");
+    let secret = hex::encode(other.signer().to_bytes());
+    assert!(!format!("{err} {err:?}").contains(&secret));
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_0600_and_directories_0700() {
+    use std::os::unix::fs::PermissionsExt;
+
+    fn walk(path: &Path, seen: &mut Vec<(PathBuf, u32)>) {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        seen.push((path.to_path_buf(), mode));
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).unwrap() {
+                walk(&entry.unwrap().path(), seen);
+            }
+        }
+    }
+
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("sessions");
+    let store = FileStore::open(&dir, PASSWORD).unwrap();
+    for n in 0..2 {
+        let (key, record) = fresh(n, "private");
+        store.save(&key, &record).unwrap();
+        let mut updated = record.clone();
+        updated.label = None;
+        store.update(&updated).unwrap();
+    }
+    let mut seen = Vec::new();
+    walk(&dir, &mut seen);
+    assert_eq!(seen.len(), 1 + 2 * (1 + 1 + 2), "{seen:?}");
+    for (path, mode) in seen {
+        let want = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode, want, "{} is {mode:o}", path.display());
+    }
+}
+
+#[test]
+fn leftovers_of_interrupted_writes_are_ignored_and_cleaned_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::open(dir.path(), PASSWORD).unwrap();
+    let (key, record) = fresh(0, "whole");
+    store.save(&key, &record).unwrap();
+    let session_dir = store.session_dir(&reference(0));
+
+    // What writers killed at various points leave: a generation being written, a record
+    // being replaced, a session being removed, a session whose first save never finished.
+    std::fs::create_dir(session_dir.join(".tmp-half")).unwrap();
+    std::fs::write(session_dir.join(".tmp-half/key.json"), b"{\"version\":").unwrap();
+    std::fs::write(session_dir.join("1/session.json.tmp-abc"), b"{").unwrap();
+    std::fs::create_dir(dir.path().join(".tmp-removed-0")).unwrap();
+    let (_, unfinished) = fresh(1, "never finished");
+    let unfinished_dir = store.session_dir(&unfinished.reference());
+    std::fs::create_dir_all(unfinished_dir.join(".tmp-x")).unwrap();
+
+    assert_eq!(store.list().unwrap(), vec![record.clone()]);
+    assert!(store.load(&unfinished.reference()).unwrap().is_none());
+    assert_eq!(store.load(&reference(0)).unwrap().unwrap().record, record);
+
+    let store = FileStore::open(dir.path(), PASSWORD).unwrap();
+    assert!(!session_dir.join(".tmp-half").exists());
+    assert!(!session_dir.join("1/session.json.tmp-abc").exists());
+    assert!(!dir.path().join(".tmp-removed-0").exists());
+    assert!(!unfinished_dir.exists());
+    assert_eq!(store.load(&reference(0)).unwrap().unwrap().record, record);
+}
+
+#[test]
+fn secrets_stay_out_of_debug_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::open(dir.path(), PASSWORD).unwrap();
+    let (key, record) = fresh(0, "secret");
+    store.save(&key, &record).unwrap();
+    let stored = store.load(&reference(0)).unwrap().unwrap();
+    let secret = hex::encode(key.signer().to_bytes());
+
+    let memory = MemoryStore::new();
+    memory.save(&key, &record).unwrap();
+    for text in [
+        format!("{stored:?}"),
+        format!("{stored:#?}"),
+        format!("{store:?}"),
+        format!("{memory:?}"),
+        format!("{:?}", Password::new(PASSWORD)),
+    ] {
+        assert!(!text.contains(&secret), "{text}");
+        assert!(!text.contains(PASSWORD), "{text}");
+    }
+    assert!(format!("{stored:?}").contains(&key.address().to_string()));
+    assert_eq!(format!("{:?}", Password::new(PASSWORD)), "Password(<redacted>)");
+
+    // On disk: the key only encrypted.
+    for name in ["key.json", "session.json"] {
+        let text = std::fs::read_to_string(stored_file(dir.path(), name)).unwrap();
+        assert!(!text.contains(&secret) && !text.contains(PASSWORD), "{name}");
+    }
+}

@@ -1,0 +1,229 @@
+//! The evaluator's verdict against the whole ERC-4337 path: real accounts, ops signed by the
+//! session key and submitted to the EntryPoint v0.7 in revm, at times around the policies'
+//! windows. A local Accept must be included exactly when the EntryPoint's time check passes
+//! (`AA22` otherwise, `AA24` for a wrong session signature); a local Reject must be the
+//! `AA23` revert with the same data; the state read back must equal the evaluator's.
+//!
+//! Cases: `MANDATE_PROPTEST_CASES / 10` (default 200).
+
+#![allow(clippy::unwrap_used, missing_docs, unreachable_pub, dead_code)]
+
+use alloy_primitives::{Address, B256, U256};
+use mandate_abi::{Call, Session, sol::IERC20};
+use mandate_client::policy_sim;
+use mandate_policy::{Evaluator, Verdict};
+use mandate_sim::{BundleOutcome, GENESIS_TIMESTAMP};
+use mandate_testing::{policy_data::*, world::*};
+use proptest::prelude::*;
+
+const RECIPIENT: Address = Address::repeat_byte(0x7e);
+
+fn cases() -> u32 {
+    std::env::var("MANDATE_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .map_or(200, |n| (n / 10).max(1))
+}
+
+#[derive(Clone, Debug)]
+struct Step {
+    amount: u64,
+    /// Seconds from genesis at which the op is submitted.
+    at: i64,
+    wrong_key: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Scenario {
+    /// (validUntil, validAfter) offsets from genesis for the user-op TimeFramePolicy.
+    user_op_window: Option<(i64, i64)>,
+    /// Same for an action TimeFramePolicy.
+    action_window: Option<(i64, i64)>,
+    usage: Option<u128>,
+    /// Per-transfer cap and total of a limited UniActionPolicy rule on the amount.
+    amount_rule: Option<(u64, u64)>,
+    steps: Vec<Step>,
+}
+
+fn offset() -> impl Strategy<Value = i64> {
+    prop::sample::select(vec![-100i64, -1, 0, 1, 2, 100, 1000])
+}
+
+fn scenario() -> impl Strategy<Value = Scenario> {
+    let window = || (offset(), offset()).prop_map(|(a, b)| (a.max(b) + 1, a.min(b)));
+    (
+        prop::option::of(window()),
+        prop::option::of(window()),
+        prop::option::of(1u128..4),
+        prop::option::of((50u64..150, 100u64..400)),
+        prop::collection::vec(
+            (
+                prop::sample::select(vec![0u64, 50, 100, 101, 149]),
+                offset(),
+                prop::bool::weighted(0.1),
+            )
+                .prop_map(|(amount, at, wrong_key)| Step { amount, at, wrong_key }),
+            1..5,
+        ),
+    )
+        .prop_map(|(user_op_window, action_window, usage, amount_rule, steps)| Scenario {
+            user_op_window,
+            action_window,
+            usage,
+            amount_rule,
+            steps,
+        })
+}
+
+fn at(offset: i64) -> u64 {
+    GENESIS_TIMESTAMP.checked_add_signed(offset).unwrap()
+}
+
+fn session_of(world: &World, s: &Scenario) -> Session {
+    use mandate_abi::{ParamCondition, ParamRule};
+    let d = world.d;
+    let mut policies = vec![policy(d.sudo_policy, Vec::<u8>::new())];
+    if let Some((until, after)) = s.action_window {
+        policies.push(policy(d.time_frame_policy, time_frame(at(until), at(after))));
+    }
+    if let Some(limit) = s.usage {
+        policies.push(policy(d.usage_limit_policy, limit.to_be_bytes().to_vec()));
+    }
+    if let Some((cap, total)) = s.amount_rule {
+        // `transfer(to, amount)`: the amount is argument 2.
+        let rule =
+            ParamRule::on_argument(2, ParamCondition::LessThanOrEqual, B256::from(U256::from(cap)))
+                .unwrap()
+                .limited(U256::from(total));
+        policies.push(policy(d.uni_action_policy, uni_action(U256::ZERO, vec![rule])));
+    }
+    let mut session = world.session(
+        1,
+        vec![action(
+            d.test_erc20,
+            <IERC20::transferCall as alloy_sol_types::SolCall>::SELECTOR,
+            policies,
+        )],
+    );
+    if let Some((until, after)) = s.user_op_window {
+        session.userOpPolicies.push(policy(d.time_frame_policy, time_frame(at(until), at(after))));
+    }
+    session
+}
+
+fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
+    let mut labels = Vec::new();
+    world.devnet.set_timestamp(GENESIS_TIMESTAMP);
+    let session = session_of(world, s);
+    let [pid] = world.enable_sessions(vec![session])[..] else { unreachable!() };
+    let deployment = policy_sim::deployment(&world.d);
+    let mut local =
+        policy_sim::load(&world.devnet, &deployment, world.account).map_err(|e| e.to_string())?;
+    let evaluator = Evaluator::new(deployment.clone());
+    for (i, step) in s.steps.iter().enumerate() {
+        world.devnet.set_timestamp(at(step.at));
+        let call = Call::new(
+            world.d.test_erc20,
+            alloy_sol_types::SolCall::abi_encode(&IERC20::transferCall {
+                to: RECIPIENT,
+                amount: U256::from(step.amount),
+            }),
+        );
+        let mut op = world.use_op(pid, &[call]);
+        if step.wrong_key {
+            let other = alloy_signer_local::PrivateKeySigner::random();
+            let hash = world.devnet.user_op_hash(&op);
+            let sig = alloy_signer::SignerSync::sign_message_sync(&other, hash.as_slice()).unwrap();
+            op.signature = mandate_abi::encode_use(pid, &sig.as_bytes());
+        }
+        let hash = world.devnet.user_op_hash(&op);
+        let mut next = local.clone();
+        let verdict = evaluator.validate(&mut next, &op, hash).map_err(|e| e.to_string())?;
+        let outcome = world.devnet.handle_op(op).unwrap();
+        let now = at(step.at);
+        let expect_included = match &verdict {
+            Verdict::Accept(a) => a.signature_valid && now >= a.valid_after && now <= a.valid_until,
+            Verdict::Reject(_) => false,
+        };
+        match (&verdict, &outcome) {
+            (_, BundleOutcome::Included { .. }) if expect_included => {
+                labels.push("included".to_string());
+                local = next;
+            }
+            (Verdict::Accept(a), BundleOutcome::Rejected(r)) if !expect_included => {
+                let code = if a.signature_valid { "AA22" } else { "AA24" };
+                if r.code.as_deref() != Some(code) {
+                    return Err(format!("step {i}: expected {code}, got {r}"));
+                }
+                labels.push(code.to_string());
+            }
+            (Verdict::Reject(rej), BundleOutcome::Rejected(r))
+                if r.code.as_deref() == Some("AA23")
+                    && r.inner.as_ref().map(|x| &x.data) == Some(&rej.data) =>
+            {
+                labels.push(format!("AA23 {}", rej.name));
+            }
+            _ => {
+                return Err(format!(
+                    "step {i} at {now}: local {verdict:?}, EntryPoint {outcome:?}"
+                ));
+            }
+        }
+        let loaded = policy_sim::load(&world.devnet, &deployment, world.account)
+            .map_err(|e| e.to_string())?;
+        if loaded != local {
+            return Err(format!(
+                "step {i}: state differs\n contracts {loaded:#?}\n local {local:#?}"
+            ));
+        }
+    }
+    Ok(labels)
+}
+
+fn with_world<T>(f: impl FnOnce(&mut World) -> T) -> T {
+    thread_local! {
+        static WORLD: std::cell::RefCell<Option<World>> = const { std::cell::RefCell::new(None) };
+    }
+    WORLD.with(|w| {
+        let mut w = w.borrow_mut();
+        let world = w.get_or_insert_with(World::new);
+        let saved = world.devnet.snapshot();
+        let result = f(world);
+        world.devnet.revert_to(saved);
+        result
+    })
+}
+
+/// The scenarios reach every outcome (fixed seed).
+#[test]
+fn scenarios_cover_every_outcome() {
+    use proptest::{
+        strategy::ValueTree,
+        test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
+    };
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]),
+    );
+    let strategy = scenario();
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for _ in 0..60 {
+        let s = strategy.new_tree(&mut runner).unwrap().current();
+        for label in with_world(|w| run(w, &s)).unwrap() {
+            *counts.entry(label).or_default() += 1;
+        }
+    }
+    println!("{counts:#?}");
+    for expected in ["included", "AA22", "AA24", "AA23 PolicyViolation"] {
+        assert!(counts.contains_key(expected), "no scenario gave {expected}: {counts:#?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn entry_point_agrees_with_the_evaluator(s in scenario()) {
+        with_world(|world| run(world, &s)).map_err(TestCaseError::fail)?;
+    }
+}

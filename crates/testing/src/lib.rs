@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod erc7739;
+pub mod fork;
+pub mod legacy_v2;
+pub mod node;
+pub mod op;
+pub mod policy_data;
+pub mod session;
+pub mod store;
+pub mod verdict;
+pub mod world;

@@ -1,0 +1,10 @@
+//! The umbrella crate's end-to-end tests against real anvil and Alto (started by
+//! `mandate_testing::node::Harness`; one binary apart from `tests/it` because they need the
+//! nodes).
+
+#![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
+
+mod bundler_e2e;
+mod client_e2e;
+mod fork;
+mod legacy_v2_e2e;

@@ -1,0 +1,16 @@
+//! The umbrella crate's integration tests on the embedded devnet (one binary, one module per
+//! area): the contracts' behaviour, the pre-flight, the in-process bundler and legacy v2.
+
+#![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
+
+mod bundler_devnet;
+mod enable_mode;
+mod erc1271;
+mod legacy_v2;
+mod policies;
+mod preflight;
+mod session_rules;
+mod skeleton;
+mod storage_layout;
+#[cfg(feature = "upstream-parity")]
+mod upstream_parity;

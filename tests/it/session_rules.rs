@@ -1,0 +1,401 @@
+//! SmartSession's own rules in USE mode: what an execution may target, which call and exec
+//! types pass, module management through a session, sessions calling SmartSession, the
+//! paymaster opt-in with the genesis VerifyingPaymaster, and session management.
+
+#![allow(clippy::unwrap_used)]
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::{SolCall, SolEvent};
+use mandate::{
+    abi::{
+        ActionId, CallType, ExecType, PermissionId, Policy,
+        builder::fallback_action,
+        execute_calldata, mode_code,
+        sol::{IERC721, IERC7579Account, IEntryPoint, ISmartSession, IVerifyingPaymaster},
+    },
+    sim::PAYMASTER_SIGNER,
+};
+use mandate_testing::{policy_data::*, verdict::*, world::*};
+
+fn mint(w: &World) -> Call {
+    Call::new(w.d.test_erc721, IERC721::safeMintCall { to: w.account }.abi_encode())
+}
+
+fn sudo(w: &World) -> Vec<mandate::abi::PolicyData> {
+    vec![policy(w.d.sudo_policy, vec![])]
+}
+
+/// A world with one session allowing safeMint, plus `extra` actions.
+fn mint_session(
+    extra: impl FnOnce(&World) -> Vec<mandate::abi::ActionData>,
+) -> (World, PermissionId) {
+    let mut w = World::new();
+    let mut actions = vec![action(w.d.test_erc721, IERC721::safeMintCall::SELECTOR, sudo(&w))];
+    actions.extend(extra(&w));
+    let s = w.session(1, actions);
+    let id = w.enable_sessions(vec![s])[0];
+    (w, id)
+}
+
+fn install_call(module: Address) -> Bytes {
+    IERC7579Account::installModuleCall {
+        moduleTypeId: U256::from(1),
+        module,
+        initData: Bytes::new(),
+    }
+    .abi_encode()
+    .into()
+}
+
+fn is_installed(w: &mut World, module: Address) -> bool {
+    let call = IERC7579Account::isModuleInstalledCall {
+        moduleTypeId: U256::from(1),
+        module,
+        additionalContext: Bytes::new(),
+    };
+    w.devnet.call_sol(w.account, &call).unwrap()
+}
+
+#[test]
+fn execute_on_the_account_itself_is_an_invalid_self_call() {
+    let (mut w, id) = mint_session(|w| vec![fallback_action(sudo(w))]);
+    let inner = execute_calldata(mode_code(CallType::Single, ExecType::Default), vec![]);
+    let op = w.use_op(id, &[Call::new(w.account, inner.clone()), mint(&w)]);
+    assert_rejected(&w.submit(op), "InvalidSelfCall", &[]);
+    let op = w.use_op(id, &[Call::new(w.account, inner)]);
+    assert_rejected(&w.submit(op), "InvalidSelfCall", &[]);
+}
+
+#[test]
+fn the_fallback_flag_address_is_an_invalid_target() {
+    let (mut w, id) = mint_session(|w| vec![fallback_action(sudo(w))]);
+    let op = w.use_op(id, &[Call::new(Address::with_last_byte(1), vec![0, 0, 0, 1])]);
+    assert_rejected(&w.submit(op), "InvalidTarget", &[]);
+}
+
+#[test]
+fn module_management_through_a_session_needs_an_action_or_the_generic_fallback() {
+    // Without fallback: installModule on the account has no policy.
+    let (mut w, id) = mint_session(|_| vec![]);
+    let module = w.d.ecdsa_session_validator;
+    let op = w.use_op(id, &[Call::new(w.account, install_call(module))]);
+    assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
+    // Calling installModule directly (not through execute) needs the (account, selector) action.
+    let op = w.use_op_data(id, install_call(module));
+    assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
+    assert!(!is_installed(&mut w, module));
+
+    // As upstream: the generic fallback also covers account self-calls other than execute.
+    let (mut w, id) = mint_session(|w| vec![fallback_action(sudo(w))]);
+    let op = w.use_op(id, &[Call::new(w.account, install_call(module))]);
+    included(&w.submit(op));
+    assert!(is_installed(&mut w, module));
+    // A direct account call never uses the fallback.
+    let op = w.use_op_data(id, install_call(w.d.sudo_policy));
+    assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
+}
+
+#[test]
+fn a_direct_account_call_is_authorised_by_its_account_action() {
+    let (mut w, id) = mint_session(|w| {
+        vec![action(w.account, IERC7579Account::installModuleCall::SELECTOR, sudo(w))]
+    });
+    let module = w.d.ecdsa_session_validator;
+    let op = w.use_op_data(id, install_call(module));
+    included(&w.submit(op));
+    assert!(is_installed(&mut w, module));
+}
+
+#[test]
+fn calling_smart_session_needs_its_own_fallback_action() {
+    let (mut w, id) = mint_session(|w| vec![fallback_action(sudo(w))]);
+    let remove = w.smart_session_call(ISmartSession::removeSessionCall { permissionId: id.0 });
+    let op = w.use_op(id, &[remove]);
+    assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
+
+    let admin = action(Address::with_last_byte(1), [0, 0, 0, 2], sudo(&w));
+    let (mut w, id) = mint_session(|_| vec![admin]);
+    let remove = w.smart_session_call(ISmartSession::removeSessionCall { permissionId: id.0 });
+    let op = w.use_op(id, &[remove]);
+    included(&w.submit(op));
+    let enabled =
+        w.view(&ISmartSession::isPermissionEnabledCall { permissionId: id.0, account: w.account });
+    assert!(!enabled);
+    let op = w.use_op(id, &[mint(&w)]);
+    assert_rejected(&w.submit(op), "InvalidPermissionId", &[id.0.to_string()]);
+}
+
+#[test]
+fn unsupported_call_and_exec_types() {
+    let (mut w, id) = mint_session(|_| vec![]);
+    let single = mandate::abi::encode_single(&mint(&w));
+    let op = w.use_op_data(
+        id,
+        execute_calldata(mode_code(CallType::Single, ExecType::Try), single.clone()),
+    );
+    assert_rejected(&w.submit(op), "UnsupportedExecutionType", &[]);
+    let mut static_mode = mode_code(CallType::Single, ExecType::Default);
+    static_mode.0[0] = 0xfe;
+    let op = w.use_op_data(id, execute_calldata(static_mode, single));
+    assert_rejected(&w.submit(op), "UnsupportedCallType", &["0xfe".to_string()]);
+    let op = w.use_op_data(
+        id,
+        execute_calldata(
+            mode_code(CallType::Batch, ExecType::Default),
+            mandate::abi::encode_batch(&[]),
+        ),
+    );
+    assert_rejected(&w.submit(op), "NoExecutionsInBatch", &[]);
+    let execute_user_op = [0x8d, 0xd7, 0x71, 0x2f, 0, 0, 0, 0];
+    let op = w.use_op_data(id, Bytes::copy_from_slice(&execute_user_op));
+    assert_rejected(&w.submit(op), "UnsupportedExecutionType", &[]);
+}
+
+#[test]
+fn an_unknown_or_removed_permission_is_invalid() {
+    let (mut w, id) = mint_session(|_| vec![]);
+    let other = PermissionId(B256::repeat_byte(9));
+    let op = w.use_op(other, &[mint(&w)]);
+    assert_rejected(&w.submit(op), "InvalidPermissionId", &[other.0.to_string()]);
+    w.owner_exec(&[w.smart_session_call(ISmartSession::removeSessionCall { permissionId: id.0 })]);
+    let op = w.use_op(id, &[mint(&w)]);
+    assert_rejected(&w.submit(op), "InvalidPermissionId", &[id.0.to_string()]);
+}
+
+// ---------------------------------------------------------------- paymaster
+
+fn sponsored(w: &mut World, id: PermissionId, calls: &[Call]) -> mandate::abi::PackedUserOperation {
+    w.sponsored_use_op(id, mandate::abi::execute_calls(calls))
+}
+
+#[test]
+fn genesis_paymaster_is_configured() {
+    let mut w = World::new();
+    let signer = w
+        .devnet
+        .call_sol(w.d.verifying_paymaster, &IVerifyingPaymaster::verifyingSignerCall {})
+        .unwrap();
+    assert_eq!(signer, PAYMASTER_SIGNER);
+    let deposit = w
+        .devnet
+        .call_sol(w.d.entry_point, &IEntryPoint::balanceOfCall { account: w.d.verifying_paymaster })
+        .unwrap();
+    assert_eq!(deposit, U256::from(mandate::sim::PAYMASTER_DEPOSIT));
+}
+
+#[test]
+fn paymaster_needs_the_opt_in_and_a_user_op_policy() {
+    let (mut w, id) = mint_session(|_| vec![]);
+    let m = mint(&w);
+    let op = sponsored(&mut w, id, &[m]);
+    assert_rejected(&w.submit(op), "PaymasterValidationNotEnabled", &[id.0.to_string()]);
+
+    w.owner_exec(&[w.smart_session_call(ISmartSession::setPermit4337PaymasterCall {
+        permissionId: id.0,
+        enabled: true,
+    })]);
+    let m = mint(&w);
+    let op = sponsored(&mut w, id, &[m]);
+    assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
+
+    w.owner_exec(&[w.smart_session_call(ISmartSession::enableUserOpPoliciesCall {
+        permissionId: id.0,
+        userOpPolicies: sudo(&w),
+    })]);
+    let before = w.devnet.balance(w.account);
+    let m = mint(&w);
+    let op = sponsored(&mut w, id, &[m]);
+    let receipt = included(&w.submit(op)).clone();
+    assert!(receipt.actual_gas_cost > U256::ZERO);
+    assert_eq!(w.devnet.balance(w.account), before, "the paymaster paid");
+    let deposit = w
+        .devnet
+        .call_sol(w.d.entry_point, &IEntryPoint::balanceOfCall { account: w.d.verifying_paymaster })
+        .unwrap();
+    assert_eq!(deposit, U256::from(mandate::sim::PAYMASTER_DEPOSIT) - receipt.actual_gas_cost);
+}
+
+// ---------------------------------------------------------------- management and views
+
+#[test]
+fn management_functions_and_views() {
+    let (mut w, id) = mint_session(|_| vec![]);
+    let (acct, ss) = (w.account, w.smart_session);
+    let (sudo_p, usage, tf) = (w.d.sudo_policy, w.d.usage_limit_policy, w.d.time_frame_policy);
+    let mint_id = ActionId::new(w.d.test_erc721, IERC721::safeMintCall::SELECTOR.into());
+
+    assert!(
+        w.view(&ISmartSession::isISessionValidatorSetCall { permissionId: id.0, account: acct })
+    );
+    assert!(w.view(&ISmartSession::isActionIdEnabledCall {
+        account: acct,
+        permissionId: id.0,
+        actionId: mint_id.0
+    }));
+    assert!(w.view(&ISmartSession::isActionPolicyEnabledCall {
+        account: acct,
+        permissionId: id.0,
+        actionId: mint_id.0,
+        policy: sudo_p
+    }));
+
+    // user-op policies: enable two, disable one.
+    let ops = vec![policy(usage, init(Policy::UsageLimit(5))), policy(tf, time_frame(0, 1))];
+    w.owner_exec(&[w.smart_session_call(ISmartSession::enableUserOpPoliciesCall {
+        permissionId: id.0,
+        userOpPolicies: ops.clone(),
+    })]);
+    assert_eq!(
+        w.view(&ISmartSession::getUserOpPoliciesCall { account: acct, permissionId: id.0 }),
+        vec![usage, tf]
+    );
+    let are = |w: &mut World, policies: Vec<mandate::abi::PolicyData>| {
+        w.view(&ISmartSession::areUserOpPoliciesEnabledCall {
+            account: acct,
+            permissionId: id.0,
+            policies,
+        })
+    };
+    assert!(are(&mut w, ops.clone()));
+    assert!(are(&mut w, vec![]));
+    let receipt = w.owner_exec(&[w.smart_session_call(ISmartSession::disableUserOpPoliciesCall {
+        permissionId: id.0,
+        policies: vec![usage, sudo_p],
+    })]);
+    let disabled: Vec<_> = receipt
+        .logs
+        .iter()
+        .filter(|l| l.topics()[0] == ISmartSession::PolicyDisabled::SIGNATURE_HASH)
+        .map(|l| ISmartSession::PolicyDisabled::decode_log_data(&l.data).unwrap().policy)
+        .collect();
+    assert_eq!(disabled, vec![usage], "only present policies are announced");
+    assert!(!are(&mut w, ops));
+    assert!(w.view(&ISmartSession::isUserOpPolicyEnabledCall {
+        account: acct,
+        permissionId: id.0,
+        policy: tf
+    }));
+
+    // ERC-1271 policies and ERC-7739 content.
+    let domain = B256::repeat_byte(0xd0);
+    let data7739 = mandate::abi::ERC7739Data {
+        allowedERC7739Content: vec![mandate::abi::ERC7739Context {
+            appDomainSeparator: domain,
+            contentNames: vec!["Permit(bytes32 stuff)Permit".into(), "Mail(string a)".into()],
+        }],
+        erc1271Policies: sudo(&w),
+    };
+    w.owner_exec(&[w.smart_session_call(ISmartSession::enableERC1271PoliciesCall {
+        permissionId: id.0,
+        erc1271Policies: data7739,
+    })]);
+    assert_eq!(
+        w.view(&ISmartSession::getERC1271PoliciesCall { account: acct, permissionId: id.0 }),
+        vec![sudo_p]
+    );
+    assert!(w.view(&ISmartSession::isERC7739ContentEnabledCall {
+        account: acct,
+        permissionId: id.0,
+        appDomainSeparator: domain,
+        content: "Mail(string a)".into()
+    }));
+    let content =
+        w.view(&ISmartSession::getEnabledERC7739ContentCall { account: acct, permissionId: id.0 });
+    assert_eq!(content.len(), 1);
+    assert_eq!(content[0].appDomainSeparator, domain);
+    assert_eq!(
+        content[0].contentNameHashes,
+        vec![
+            alloy_primitives::keccak256("Permit(bytes32 stuff)Permit"),
+            alloy_primitives::keccak256("Mail(string a)")
+        ]
+    );
+    let ctx = vec![mandate::abi::ERC7739Context {
+        appDomainSeparator: domain,
+        contentNames: vec!["Permit(bytes32 stuff)Permit".into(), "Mail(string a)".into()],
+    }];
+    w.owner_exec(&[w.smart_session_call(ISmartSession::disableERC1271PoliciesCall {
+        permissionId: id.0,
+        policies: vec![sudo_p],
+        contexts: ctx,
+    })]);
+    assert!(
+        w.view(&ISmartSession::getEnabledERC7739ContentCall { account: acct, permissionId: id.0 })
+            .is_empty()
+    );
+    assert!(
+        w.view(&ISmartSession::getERC1271PoliciesCall { account: acct, permissionId: id.0 })
+            .is_empty()
+    );
+
+    // Actions: disabling the last policy of an action removes it.
+    let receipt = w.owner_exec(&[w.smart_session_call(ISmartSession::disableActionPoliciesCall {
+        permissionId: id.0,
+        actionId: mint_id.0,
+        policies: vec![sudo_p],
+    })]);
+    assert!(
+        receipt
+            .logs
+            .iter()
+            .any(|l| l.topics()[0] == ISmartSession::ActionIdDisabled::SIGNATURE_HASH)
+    );
+    assert!(
+        w.view(&ISmartSession::getEnabledActionsCall { account: acct, permissionId: id.0 })
+            .is_empty()
+    );
+    let op = w.use_op(id, &[mint(&w)]);
+    assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
+
+    let actions = vec![action(w.d.test_erc721, IERC721::safeMintCall::SELECTOR, sudo(&w))];
+    w.owner_exec(&[w.smart_session_call(ISmartSession::enableActionPoliciesCall {
+        permissionId: id.0,
+        actionPolicies: actions.clone(),
+    })]);
+    let are_enabled =
+        ISmartSession::areActionsEnabledCall { account: acct, permissionId: id.0, actions };
+    let out = w.devnet.call(ss, are_enabled.abi_encode().into()).unwrap();
+    assert_eq!(out[31], 1);
+    let op = w.use_op(id, &[mint(&w)]);
+    // The time-frame user-op policy (validAfter 1) still applies, and passes.
+    included(&w.submit(op));
+
+    w.owner_exec(&[w.smart_session_call(ISmartSession::disableActionIdCall {
+        permissionId: id.0,
+        actionId: mint_id.0,
+    })]);
+    assert!(!w.view(&ISmartSession::isActionIdEnabledCall {
+        account: acct,
+        permissionId: id.0,
+        actionId: mint_id.0
+    }));
+    assert!(
+        w.view(&ISmartSession::getActionPoliciesCall {
+            account: acct,
+            permissionId: id.0,
+            actionId: mint_id.0
+        })
+        .is_empty()
+    );
+}
+
+#[test]
+fn management_of_an_unknown_permission_is_refused() {
+    let (mut w, _) = mint_session(|_| vec![]);
+    let other = B256::repeat_byte(3);
+    let call = w.smart_session_call(ISmartSession::enableUserOpPoliciesCall {
+        permissionId: other,
+        userOpPolicies: sudo(&w),
+    });
+    let outcome = w.owner_exec_outcome(&[call]);
+    let reason = outcome.receipt().unwrap().revert_reason.clone().unwrap();
+    assert_eq!(reason.name.as_deref(), Some("InvalidPermissionId"));
+    assert_eq!(reason.args, vec![other.to_string()]);
+    let call = w.smart_session_call(ISmartSession::disableActionIdCall {
+        permissionId: other,
+        actionId: other,
+    });
+    let outcome = w.owner_exec_outcome(&[call]);
+    let reason = outcome.receipt().unwrap().revert_reason.clone().unwrap();
+    assert_eq!(reason.name.as_deref(), Some("InvalidPermissionId"));
+}
