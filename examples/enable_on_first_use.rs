@@ -7,6 +7,9 @@
 //! cargo run --example enable_on_first_use
 //! ```
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::U256;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;

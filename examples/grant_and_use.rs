@@ -5,6 +5,9 @@
 //! cargo run --example grant_and_use
 //! ```
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;

@@ -1,5 +1,8 @@
 //! `mandate`: Smart Sessions for Rust, on the command line.
 
+// Unit-test builds also see the dev-dependencies, which only the integration tests use.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 mod demo;
 mod encode;
 mod flows;

@@ -29,6 +29,9 @@
 //! # Ok::<(), mandate_client::demo::DemoError>(())
 //! ```
 
+// Unit-test builds also see the dev-dependencies, which only the integration tests use.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod account;
 pub mod chain;
 mod client;

@@ -13,6 +13,10 @@
 
 use std::{collections::BTreeMap, sync::OnceLock};
 
+// The `build` feature's dependencies serve the `mandate-build-contracts` binary only.
+#[cfg(feature = "build")]
+use {clap as _, foundry_compilers as _, sha2 as _, toml as _};
+
 use alloy_json_abi::JsonAbi;
 use alloy_primitives::Bytes;
 use serde::{Deserialize, Serialize};

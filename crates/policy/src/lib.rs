@@ -70,6 +70,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Unit-test builds also see the dev-dependencies, which only the integration tests use.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 mod calldata;
 pub mod error;
 pub mod eval;
