@@ -13,9 +13,10 @@
 //! timeouts and malformed answers, each with [`BundlerError::is_retryable`]. The client repeats
 //! only what is safe: an op is never sent again while the bundler may already hold it.
 //!
-//! [`Bundler`] is the trait Mandate submits through; the umbrella crate `mandate` implements it
-//! in process over its embedded devnet as well. [`BundlerV06`] adds the v0.6 shape
-//! ([`RpcUserOperationV06`]: `initCode`, `paymasterAndData`) for EntryPoint v0.6 accounts.
+//! [`Bundler`] is the trait Mandate submits through;
+//! `mandate_client::devnet_bundler::DevnetBundler` implements it in process over the embedded
+//! devnet as well. [`BundlerV06`] adds the v0.6 shape ([`RpcUserOperationV06`]: `initCode`,
+//! `paymasterAndData`) for EntryPoint v0.6 accounts.
 //!
 //! ```
 //! use mandate_bundler::{
