@@ -2,6 +2,9 @@
 //! `interop/bench.mjs` (both read `interop/vectors.json`); `interop/bench.sh` runs both and
 //! prints the ratios.
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
+
 use std::hint::black_box;
 
 use alloy_primitives::{Address, B256, Bytes, U256};

@@ -1,6 +1,9 @@
 //! One `handleOps` of a session-key user operation in revm, warm: the devnet already holds the
 //! account with its session; each iteration runs the same signed op on a copy of that state.
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
+
 use std::hint::black_box;
 
 use alloy_primitives::{Address, U256};

@@ -4,6 +4,9 @@
 //! a warm cache, Alto's `eth_estimateUserOperationGas` and anvil's `eth_call` of `handleOps`
 //! for a mint op.
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
+
 use std::{hint::black_box, time::Instant};
 
 use alloy_primitives::{Address, B256, U256};

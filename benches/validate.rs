@@ -5,6 +5,8 @@
 //!
 //! `cargo bench --bench validate`
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;

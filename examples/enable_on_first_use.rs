@@ -7,6 +7,9 @@
 //! cargo run --example enable_on_first_use
 //! ```
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::U256;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
@@ -43,15 +46,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let enable = client.prepare_enable(&owner, account, &session).await?;
     let record = SessionRecord {
-        chain_id: client.chain_id(),
-        account,
-        permission_id: mandate::abi::PermissionId::of(&session),
-        session_key: key.address(),
-        session,
         enable: Some(enable),
-        smart_session: d.smart_session,
         label: Some("three mints".into()),
-        granted_by: None,
+        ..SessionRecord::new(client.chain_id(), account, key.address(), session, d.smart_session)
     };
     let dir = std::env::temp_dir().join(format!("mandate-example-{}", std::process::id()));
     let store = FileStore::open(&dir, "a password from your secret manager")?;

@@ -5,6 +5,9 @@
 //! cargo run --example grant_and_use
 //! ```
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
@@ -46,15 +49,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("granted {} on {account}", granted.permission_ids[0]);
 
     let record = SessionRecord {
-        chain_id: client.chain_id(),
-        account,
-        permission_id: granted.permission_ids[0],
-        session_key: key.address(),
-        session,
-        enable: None,
-        smart_session: d.smart_session,
-        label: None,
         granted_by: granted.sent.map(|s| s.user_op_hash),
+        ..SessionRecord::new(client.chain_id(), account, key.address(), session, d.smart_session)
     };
     let pay = |amount: u64| {
         Call::new(

@@ -20,6 +20,9 @@
 //! # Ok::<(), mandate::client::demo::DemoError>(())
 //! ```
 
+// Unit-test builds also see the dev-dependencies, which only the integration tests use.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub use mandate_abi as abi;
 pub use mandate_bundler as bundler;
 pub use mandate_client as client;

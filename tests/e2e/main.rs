@@ -2,6 +2,8 @@
 //! `mandate_testing::node::Harness`; one binary apart from `tests/it` because they need the
 //! nodes).
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod bundler_e2e;

@@ -1,6 +1,8 @@
 //! The umbrella crate's integration tests on the embedded devnet (one binary, one module per
 //! area): the contracts' behaviour, the pre-flight, the in-process bundler and legacy v2.
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod bundler_devnet;

@@ -8,7 +8,7 @@ use mandate_abi::{UserOperation, legacy_v2::UserOperationV06};
 use crate::{BundlerError, GasEstimate, UserOperationReceipt, WaitOptions, wait::poll_receipt};
 
 /// An ERC-4337 v0.7 bundler: a JSON-RPC server ([`crate::BundlerClient`]) or an in-process one
-/// (the umbrella crate's devnet bundler).
+/// (`mandate_client::devnet_bundler::DevnetBundler`, over the embedded devnet).
 pub trait Bundler: Send + Sync {
     /// The chain the bundler submits to.
     fn chain_id(&self) -> impl Future<Output = Result<u64, BundlerError>> + Send;

@@ -207,15 +207,16 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
             (None, granted.sent.map(|s| s.user_op_hash))
         };
         let record = SessionRecord {
-            chain_id: client.chain_id(),
-            account,
-            permission_id,
-            session_key: key.address(),
-            session,
             enable,
-            smart_session: d.smart_session,
             label: args.label.clone(),
             granted_by: user_op_hash,
+            ..SessionRecord::new(
+                client.chain_id(),
+                account,
+                key.address(),
+                session,
+                d.smart_session,
+            )
         };
         store.save(&key, &record).map_err(CliError::other)?;
         let out = GrantOutput {

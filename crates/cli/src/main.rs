@@ -1,4 +1,6 @@
-//! `mandate`: Smart Sessions for Rust, on the command line.
+#![doc = include_str!("../README.md")]
+// Unit-test builds also see the dev-dependencies, which only the integration tests use.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod demo;
 mod encode;

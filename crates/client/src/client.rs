@@ -234,17 +234,8 @@ enum OpSigner<'a> {
 /// let granted = client.grant(&owner, &spec, std::slice::from_ref(&session), &[]).await?;
 /// assert!(granted.deployed && granted.installed);
 ///
-/// let record = SessionRecord {
-///     chain_id: client.chain_id(),
-///     account,
-///     permission_id: granted.permission_ids[0],
-///     session_key: key.address(),
-///     session,
-///     enable: None,
-///     smart_session: d.smart_session,
-///     label: None,
-///     granted_by: None,
-/// };
+/// let record =
+///     SessionRecord::new(client.chain_id(), account, key.address(), session, d.smart_session);
 /// let call = Call::new(d.test_erc721, IERC721::safeMintCall { to: account }.abi_encode());
 /// let used = client.use_session(&key, &record, &[call]).await?;
 /// assert_eq!(used.mode, UseMode::Use);

@@ -252,15 +252,15 @@ impl Story {
             .ok_or(DemoError::Unexpected { step: "grant", detail: "nothing was sent".into() })?;
         steps.push(included(title, &sent, None));
         let record = SessionRecord {
-            chain_id: client.chain_id(),
-            account,
-            permission_id: granted.permission_ids[0],
-            session_key: self.session_key.address(),
-            session,
-            enable: None,
-            smart_session: d.smart_session,
             label: Some("demo: transfers to one recipient, mints to the account".into()),
             granted_by: Some(sent.user_op_hash),
+            ..SessionRecord::new(
+                client.chain_id(),
+                account,
+                self.session_key.address(),
+                session,
+                d.smart_session,
+            )
         };
 
         let transfer = |amount: u64| transfer_call(d.test_erc20, RECIPIENT, U256::from(amount));
@@ -327,13 +327,15 @@ impl Story {
             .await
             .map_err(at("prepare enable"))?;
         let mut second_record = SessionRecord {
-            permission_id: mandate_abi::PermissionId::of(&second),
-            session_key: self.second_key.address(),
-            session: second,
             enable: Some(enable),
             label: Some("demo: two mints, enabled on first use".into()),
-            granted_by: None,
-            ..record.clone()
+            ..SessionRecord::new(
+                record.chain_id,
+                record.account,
+                self.second_key.address(),
+                second,
+                record.smart_session,
+            )
         };
         let used = client
             .use_session(&self.second_key, &second_record, &[mint(account)])

@@ -56,6 +56,33 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
+    /// The record of `session`, granted to the key at `session_key` on `account`'s
+    /// `smart_session` on chain `chain_id`; its permission id is the session's
+    /// ([`PermissionId::of`]). No enable data, label or granting op: set those fields when there
+    /// are any.
+    ///
+    /// The key is taken by address: a store of one's own (a KMS, a vault) may hold the key where
+    /// no [`SessionKey`](crate::SessionKey) is.
+    pub fn new(
+        chain_id: u64,
+        account: Address,
+        session_key: Address,
+        session: Session,
+        smart_session: Address,
+    ) -> Self {
+        Self {
+            chain_id,
+            account,
+            permission_id: PermissionId::of(&session),
+            session_key,
+            session,
+            enable: None,
+            smart_session,
+            label: None,
+            granted_by: None,
+        }
+    }
+
     /// The reference the store files it under.
     pub const fn reference(&self) -> SessionRef {
         SessionRef {

@@ -1,17 +1,10 @@
-//! Mandate's compiled contracts, embedded.
-//!
-//! The Solidity sources live in `contracts/` at the repository root; `mandate-build-contracts`
-//! (feature `build`) compiles them with foundry-compilers and writes `artifacts.json`, which
-//! this crate embeds. No user of the crate needs node or solc.
-//!
-//! ```
-//! let smart_session = mandate_contracts::artifacts().get("SmartSession")?;
-//! assert!(!smart_session.deployed_bytecode.is_empty());
-//! assert!(smart_session.deployed_bytecode.len() <= 24_576);
-//! # Ok::<(), mandate_contracts::ArtifactError>(())
-//! ```
+#![doc = include_str!("../README.md")]
 
 use std::{collections::BTreeMap, sync::OnceLock};
+
+// The `build` feature's dependencies serve the `mandate-build-contracts` binary only.
+#[cfg(feature = "build")]
+use {clap as _, foundry_compilers as _, sha2 as _, toml as _};
 
 use alloy_json_abi::JsonAbi;
 use alloy_primitives::Bytes;

@@ -32,20 +32,15 @@ pub fn reference(n: u8) -> SessionRef {
 pub fn record(n: u8, key: Address, label: &str) -> SessionRecord {
     let r = reference(n);
     SessionRecord {
-        chain_id: r.chain_id,
-        account: r.account,
-        permission_id: r.permission_id,
-        session_key: key,
-        session: session(n),
         enable: (!n.is_multiple_of(2)).then(|| EnableSession {
             chainDigestIndex: 0,
             sessionToEnable: session(n),
             permissionEnableSig: Bytes::from(vec![0x42; 65]),
             ..EnableSession::default()
         }),
-        smart_session: Address::repeat_byte(0x55),
         label: Some(label.to_owned()),
         granted_by: Some(keccak256(label)),
+        ..SessionRecord::new(r.chain_id, r.account, key, session(n), Address::repeat_byte(0x55))
     }
 }
 

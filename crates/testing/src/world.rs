@@ -40,6 +40,17 @@ pub struct World {
     pub smart_session: Address,
 }
 
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("account", &self.account)
+            .field("owner", &self.owner.address())
+            .field("key", &self.key.address())
+            .field("smart_session", &self.smart_session)
+            .finish_non_exhaustive()
+    }
+}
+
 impl World {
     /// A fresh devnet with one account using our SmartSession.
     pub fn new() -> Self {

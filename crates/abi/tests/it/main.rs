@@ -1,6 +1,8 @@
 //! mandate-abi's integration tests (one binary): JSON shapes, round trips, and the vectors the
 //! pinned SDKs make (interop/).
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
 #![allow(clippy::unwrap_used)]
 
 mod json_shapes;

@@ -1,6 +1,8 @@
 //! The `mandate` command against real anvil and Alto (started by
 //! `mandate_testing::node::Harness`).
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
 #![allow(clippy::unwrap_used)]
 
 mod session_e2e;

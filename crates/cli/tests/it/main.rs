@@ -1,5 +1,7 @@
 //! The `mandate` command's integration tests on the embedded devnet (one binary).
 
+// One crate of several sharing the package's dev-dependencies: not all of them are used here.
+#![allow(unused_crate_dependencies)]
 #![allow(clippy::unwrap_used)]
 
 mod cli;

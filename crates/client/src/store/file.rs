@@ -1,31 +1,4 @@
 //! The file store: keystores and JSON in a directory, every write atomic.
-//!
-//! # Layout
-//!
-//! ```text
-//! <dir>/                                        0700
-//!   <chainId>-<account>-<permissionId>/         0700  one per session, e.g. 1-0xaa…aa-0x12…ef
-//!     <generation>/                             0700  1, 2, …: the highest is the session
-//!       key.json                                0600  Web3 Secret Storage keystore (v3, scrypt)
-//!       session.json                            0600  the SessionRecord, pretty JSON
-//!   .tmp-*                                            leftovers of interrupted writes, ignored
-//! ```
-//!
-//! # Why a killed writer loses nothing
-//!
-//! - **save** writes a whole new generation into a `.tmp-*` directory beside the others
-//!   (`key.json` and `session.json`, each fsynced, then the directory fsynced), renames it to
-//!   the next generation number and fsyncs the session's directory. Readers only see
-//!   generations, and only the highest: before the rename they see the old session, after it
-//!   the new one. Older generations are deleted afterwards; a half-deleted one is never the
-//!   highest.
-//! - **update** writes `session.json.tmp-*` in the current generation, fsyncs it, renames it
-//!   over `session.json` and fsyncs the directory.
-//! - **remove** renames the session's directory to a `.tmp-*` name in `<dir>`, fsyncs `<dir>`
-//!   and then deletes it.
-//!
-//! [`FileStore::open`] deletes leftovers (`.tmp-*` entries, older generations). One process
-//! at a time should write to a directory; within a process, writes are serialised.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -84,7 +57,34 @@ impl std::fmt::Debug for Password {
 }
 
 /// Sessions in a directory: keys as Web3 Secret Storage keystores under one password,
-/// details as JSON; see the [module docs](self) for the layout and how writes stay atomic.
+/// details as JSON, every write atomic.
+///
+/// # Layout
+///
+/// ```text
+/// <dir>/                                        0700
+///   <chainId>-<account>-<permissionId>/         0700  one per session, e.g. 1-0xaa…aa-0x12…ef
+///     <generation>/                             0700  1, 2, …: the highest is the session
+///       key.json                                0600  Web3 Secret Storage keystore (v3, scrypt)
+///       session.json                            0600  the SessionRecord, pretty JSON
+///   .tmp-*                                            leftovers of interrupted writes, ignored
+/// ```
+///
+/// # Why a killed writer loses nothing
+///
+/// - **save** writes a whole new generation into a `.tmp-*` directory beside the others
+///   (`key.json` and `session.json`, each fsynced, then the directory fsynced), renames it to
+///   the next generation number and fsyncs the session's directory. Readers only see
+///   generations, and only the highest: before the rename they see the old session, after it
+///   the new one. Older generations are deleted afterwards; a half-deleted one is never the
+///   highest.
+/// - **update** writes `session.json.tmp-*` in the current generation, fsyncs it, renames it
+///   over `session.json` and fsyncs the directory.
+/// - **remove** renames the session's directory to a `.tmp-*` name in `<dir>`, fsyncs `<dir>`
+///   and then deletes it.
+///
+/// [`FileStore::open`] deletes leftovers (`.tmp-*` entries, older generations). One process
+/// at a time should write to a directory; within a process, writes are serialised.
 pub struct FileStore {
     dir: PathBuf,
     password: Password,

@@ -18,23 +18,18 @@
 //! use mandate_client::store::{FileStore, SessionStore};
 //! use mandate_client::{SessionKey, SessionRecord};
 //! # use alloy_primitives::Address;
-//! # use mandate_abi::{PermissionId, Session};
+//! # use mandate_abi::Session;
 //! # let dir = tempfile::tempdir()?;
+//! # let (account, smart_session) = (Address::repeat_byte(0xaa), Address::repeat_byte(0x55));
+//! # let session = Session::default();
 //!
 //! let store = FileStore::open(dir.path(), "correct horse battery staple")?;
 //!
 //! // A fresh key, and what was granted to it.
 //! let key = SessionKey::random();
 //! let record = SessionRecord {
-//!     chain_id: 1,
-//!     account: Address::repeat_byte(0xaa),
-//!     permission_id: PermissionId::default(),
-//!     session_key: key.address(),
-//!     session: Session::default(),
-//!     enable: None,
-//!     smart_session: Address::repeat_byte(0x55),
 //!     label: Some("mint NFTs".into()),
-//!     granted_by: None,
+//!     ..SessionRecord::new(1, account, key.address(), session, smart_session)
 //! };
 //! store.save(&key, &record)?;
 //!

@@ -57,17 +57,13 @@ fn pay_session(s: &Setup, per_call: u64) -> Session {
 }
 
 fn record(s: &Setup, session: Session) -> SessionRecord {
-    SessionRecord {
-        chain_id: s.client.chain_id(),
-        account: s.account,
-        permission_id: PermissionId::of(&session),
-        session_key: s.key.address(),
+    SessionRecord::new(
+        s.client.chain_id(),
+        s.account,
+        s.key.address(),
         session,
-        enable: None,
-        smart_session: s.client.deployments().smart_session,
-        label: None,
-        granted_by: None,
-    }
+        s.client.deployments().smart_session,
+    )
 }
 
 fn pay(s: &Setup, amount: u64) -> Call {

@@ -30,6 +30,8 @@ use foundry_compilers::{
 use mandate_contracts::{ArtifactFile, CompiledContract, CompilerInfo};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+// The library's dependency (for its ABI type): this binary reaches it through the library.
+use alloy_json_abi as _;
 
 /// One artifact file: the `foundry.toml` profile it is compiled with, where it is written and
 /// the contracts from npm packages (not under the profile's `src`) that it keeps.
