@@ -12,7 +12,7 @@ use mandate::{
         sol::{IERC20, IERC721},
         validator_nonce,
     },
-    sim::{Execution, Phase, RuleViolation, SimError, Verdict},
+    sim::{Execution, Phase, Preflight, RuleViolation, SimError},
 };
 use mandate_testing::session::SessionWorld;
 
@@ -26,7 +26,7 @@ fn world() -> SessionWorld {
     world
 }
 
-fn accepted(verdict: &Verdict) -> &mandate::sim::Accepted {
+fn accepted(verdict: &Preflight) -> &mandate::sim::Accepted {
     verdict.accepted().unwrap_or_else(|| panic!("rejected: {verdict}"))
 }
 
@@ -297,9 +297,9 @@ fn verdicts_are_those_of_inspecting_every_opcode() {
     world.devnet.set_code(sender, raw_account(&prologue));
     ops.push(raw_op(sender));
 
-    let sorted = |mut verdict: Verdict| {
+    let sorted = |mut verdict: Preflight| {
         // State changes come from a hash map: compare them in address order.
-        if let Verdict::Accepted(a) = &mut verdict {
+        if let Preflight::Accepted(a) = &mut verdict {
             a.state_changes.sort_by_key(|c| c.address);
         }
         verdict
@@ -310,7 +310,7 @@ fn verdicts_are_those_of_inspecting_every_opcode() {
         assert_eq!(gated, every);
         gated
     };
-    let verdicts: Vec<Verdict> = ops.iter().map(|op| compare(&mut world.devnet, op)).collect();
+    let verdicts: Vec<Preflight> = ops.iter().map(|op| compare(&mut world.devnet, op)).collect();
     assert!(verdicts[0].is_success() && verdicts[1].is_success());
     assert!(verdicts[2].rejected().is_some());
     assert!(verdicts[3].accepted().is_some() && !verdicts[3].is_success());

@@ -16,8 +16,8 @@ use mandate_abi::{
     validator_nonce_key,
 };
 use mandate_bundler::{Bundler, BundlerClient, UserOperationReceipt, WaitOptions};
-use mandate_policy::{Evaluator, Verdict as LocalVerdict};
-use mandate_sim::{Deployments, Devnet, Execution, Verdict};
+use mandate_policy::{Evaluator, Verdict};
+use mandate_sim::{Deployments, Devnet, Execution, Preflight};
 use serde::Serialize;
 
 use crate::{
@@ -661,11 +661,11 @@ impl<B: Bundler> SessionClient<B> {
             })
             .await?;
         match verdict {
-            (LocalVerdict::Reject(reject), _) => Err(ClientError::Refused {
+            (Verdict::Reject(reject), _) => Err(ClientError::Refused {
                 error: format!("{}({})", reject.name, reject.args.join(", ")),
                 reason: reject.reason,
             }),
-            (LocalVerdict::Accept(accept), now) => {
+            (Verdict::Accept(accept), now) => {
                 let until = if accept.valid_until == 0 { u64::MAX } else { accept.valid_until };
                 if now < accept.valid_after || now > until {
                     return Err(ClientError::OutsideTimeWindow {
@@ -741,9 +741,9 @@ impl<B: Bundler> SessionClient<B> {
 }
 
 /// The gas the pre-flight measured (validation and execution), or why the op would fail.
-fn preflight_passes(verdict: &Verdict) -> Result<u64, ClientError> {
+fn preflight_passes(verdict: &Preflight) -> Result<u64, ClientError> {
     match verdict {
-        Verdict::Accepted(accepted) if accepted.execution == Execution::Succeeded => {
+        Preflight::Accepted(accepted) if accepted.execution == Execution::Succeeded => {
             Ok(accepted.actual_gas_used.saturating_to())
         }
         _ => Err(ClientError::Preflight {

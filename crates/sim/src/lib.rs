@@ -7,7 +7,7 @@
 //! block, read lazily and cached. On either:
 //!
 //! - [`Devnet::check`] runs an op through the whole EntryPoint path without keeping its effects
-//!   and returns a [`Verdict`]: accepted, with gas per phase, validation data, decoded logs,
+//!   and returns a [`Preflight`]: accepted, with gas per phase, validation data, decoded logs,
 //!   state changes and ERC-7562 warnings; or rejected, with the AA code, the validator's custom
 //!   error decoded and the call path to it. An execution that reverts after validation passed
 //!   is told apart.
@@ -64,4 +64,4 @@ pub use fork::ForkError;
 pub use inspector::{Frame, Phase, RuleViolation};
 pub use outcome::{BundleOutcome, OpReceipt, Rejection};
 pub use preflight::{GasEstimate, LimitsReport, VALIDATION_MARGIN, pre_verification_gas};
-pub use verdict::{Accepted, Execution, PhaseGas, Rejected, StateChange, Verdict};
+pub use verdict::{Accepted, Execution, PhaseGas, Preflight, Rejected, StateChange};

@@ -21,7 +21,7 @@ use crate::{
     fork::ForkError,
     inspector::{EntryPointSelectors, Frame, GatedEvm, Phase, PreflightInspector},
     outcome::BundleOutcome,
-    verdict::{Accepted, Execution, PhaseGas, Rejected, StateChange, Verdict},
+    verdict::{Accepted, Execution, PhaseGas, Preflight, Rejected, StateChange},
 };
 
 fn selector(signature: &str) -> Selector {
@@ -141,7 +141,7 @@ impl Devnet {
     /// Runs `op` through `handleOps` as a bundler would submit it, keeps none of its effects,
     /// and says what would happen: the verdict, the gas of each phase, the validation data,
     /// the decoded logs and state changes, the call path to any revert, and ERC-7562 warnings.
-    pub fn check(&mut self, op: &PackedUserOperation) -> Result<Verdict, SimError> {
+    pub fn check(&mut self, op: &PackedUserOperation) -> Result<Preflight, SimError> {
         self.check_with(op, true)
     }
 
@@ -151,11 +151,11 @@ impl Devnet {
     pub fn check_inspecting_every_opcode(
         &mut self,
         op: &PackedUserOperation,
-    ) -> Result<Verdict, SimError> {
+    ) -> Result<Preflight, SimError> {
         self.check_with(op, false)
     }
 
-    fn check_with(&mut self, op: &PackedUserOperation, gated: bool) -> Result<Verdict, SimError> {
+    fn check_with(&mut self, op: &PackedUserOperation, gated: bool) -> Result<Preflight, SimError> {
         let entry_point = self.deployments().entry_point;
         let paymaster = (op.paymasterAndData.len() >= 20)
             .then(|| Address::from_slice(&op.paymasterAndData[..20]));
@@ -242,7 +242,7 @@ impl Devnet {
                 };
                 // The hash the EntryPoint computed for its UserOperationEvent: the op's.
                 debug_assert_eq!(receipt.user_op_hash, self.user_op_hash(op));
-                Ok(Verdict::Accepted(Box::new(Accepted {
+                Ok(Preflight::Accepted(Box::new(Accepted {
                     user_op_hash: receipt.user_op_hash,
                     validation: ValidationData::unpack(
                         seen.account_validation_data.unwrap_or_default(),
@@ -274,7 +274,7 @@ impl Devnet {
                         return Err(SimError::RevertedOutsideValidation(Box::new(other)));
                     }
                 };
-                Ok(Verdict::Rejected(Box::new(Rejected {
+                Ok(Preflight::Rejected(Box::new(Rejected {
                     user_op_hash: self.user_op_hash(op),
                     rejection,
                     path: self.labelled(seen.revert_path),
@@ -291,8 +291,8 @@ impl Devnet {
         op: &UserOperation,
     ) -> Result<Result<(), Rejected>, SimError> {
         match self.check(&op.pack())? {
-            Verdict::Accepted(_) => Ok(Ok(())),
-            Verdict::Rejected(r) => {
+            Preflight::Accepted(_) => Ok(Ok(())),
+            Preflight::Rejected(r) => {
                 let completed =
                     r.rejection.code.as_deref().is_some_and(|c| COMPLETED_CODES.contains(&c));
                 Ok(if completed { Ok(()) } else { Err(*r) })

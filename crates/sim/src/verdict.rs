@@ -94,14 +94,14 @@ pub struct Rejected {
 
 /// The answer of [`crate::Devnet::check`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum Verdict {
+pub enum Preflight {
     /// Validation passes; the op would be included.
     Accepted(Box<Accepted>),
     /// Validation fails; the op would be dropped.
     Rejected(Box<Rejected>),
 }
 
-impl Verdict {
+impl Preflight {
     /// The acceptance, if validation passes.
     pub fn accepted(&self) -> Option<&Accepted> {
         match self {
@@ -138,7 +138,7 @@ fn path(frames: &[Frame]) -> String {
     frames.iter().map(ToString::to_string).collect::<Vec<_>>().join(" → ")
 }
 
-impl fmt::Display for Verdict {
+impl fmt::Display for Preflight {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Accepted(a) => {
