@@ -12,7 +12,7 @@ use mandate::{
         sol::{IERC20, IERC721},
         validator_nonce,
     },
-    sim::{Execution, Phase, Preflight, RuleViolation, SimError},
+    sim::{ExecutionOutcome, Phase, Preflight, RuleViolation, SimError},
 };
 use mandate_testing::session::SessionWorld;
 
@@ -36,7 +36,7 @@ fn accepted_op_reports_phases_logs_and_state_changes_and_keeps_nothing() {
     let op = world.use_session(&[world.mint_call()]).unwrap();
     let verdict = world.devnet.check(&op).unwrap();
     let a = accepted(&verdict);
-    assert_eq!(a.execution, Execution::Succeeded);
+    assert_eq!(a.execution, ExecutionOutcome::Succeeded);
     assert_eq!(a.user_op_hash, world.devnet.user_op_hash(&op));
     assert!(a.gas.account_validation > 0 && a.gas.execution > 0);
     assert!(a.gas.deployment.is_none() && a.gas.paymaster_validation.is_none());
@@ -87,7 +87,9 @@ fn execution_revert_after_validation_is_reported_as_such() {
         .unwrap();
     let verdict = world.devnet.check(&op).unwrap();
     let a = accepted(&verdict);
-    let Execution::Reverted { revert, path } = &a.execution else { panic!("execution succeeded") };
+    let ExecutionOutcome::Reverted { revert, path } = &a.execution else {
+        panic!("execution succeeded")
+    };
     assert!(revert.as_ref().unwrap().is("ERC20InsufficientBalance"), "{revert:?}");
     assert_eq!(path.last().unwrap().to_string(), "TestERC20.transfer");
     assert!(!verdict.is_success());
@@ -202,7 +204,7 @@ fn gas_estimates_are_enough_and_tight() {
     starved.call_gas_limit = estimate.call_gas_limit / 3;
     world.ops.sign_with_session_key(&mut starved).unwrap();
     let verdict = world.devnet.check(&starved.pack()).unwrap();
-    assert!(matches!(accepted(&verdict).execution, Execution::Reverted { .. }), "{verdict}");
+    assert!(matches!(accepted(&verdict).execution, ExecutionOutcome::Reverted { .. }), "{verdict}");
 }
 
 #[test]

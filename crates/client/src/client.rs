@@ -17,7 +17,7 @@ use mandate_abi::{
 };
 use mandate_bundler::{Bundler, BundlerClient, UserOperationReceipt, WaitOptions};
 use mandate_policy::{Evaluator, Verdict};
-use mandate_sim::{Deployments, Devnet, Execution, Preflight};
+use mandate_sim::{Deployments, Devnet, ExecutionOutcome, Preflight};
 use serde::Serialize;
 
 use crate::{
@@ -743,7 +743,7 @@ impl<B: Bundler> SessionClient<B> {
 /// The gas the pre-flight measured (validation and execution), or why the op would fail.
 fn preflight_passes(verdict: &Preflight) -> Result<u64, ClientError> {
     match verdict {
-        Preflight::Accepted(accepted) if accepted.execution == Execution::Succeeded => {
+        Preflight::Accepted(accepted) if accepted.execution == ExecutionOutcome::Succeeded => {
             Ok(accepted.actual_gas_used.saturating_to())
         }
         _ => Err(ClientError::Preflight {

@@ -64,4 +64,4 @@ pub use fork::ForkError;
 pub use inspector::{Frame, Phase, RuleViolation};
 pub use outcome::{BundleOutcome, OpReceipt, Rejection};
 pub use preflight::{GasEstimate, LimitsReport, VALIDATION_MARGIN, pre_verification_gas};
-pub use verdict::{Accepted, Execution, PhaseGas, Preflight, Rejected, StateChange};
+pub use verdict::{Accepted, ExecutionOutcome, PhaseGas, Preflight, Rejected, StateChange};

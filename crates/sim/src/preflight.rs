@@ -21,7 +21,7 @@ use crate::{
     fork::ForkError,
     inspector::{EntryPointSelectors, Frame, GatedEvm, Phase, PreflightInspector},
     outcome::BundleOutcome,
-    verdict::{Accepted, Execution, PhaseGas, Preflight, Rejected, StateChange},
+    verdict::{Accepted, ExecutionOutcome, PhaseGas, Preflight, Rejected, StateChange},
 };
 
 fn selector(signature: &str) -> Selector {
@@ -233,9 +233,9 @@ impl Devnet {
                 let receipts = self.receipts(entry_point, logs.clone());
                 let receipt = receipts.first().ok_or(SimError::NoUserOperationEvent)?;
                 let execution = if receipt.success {
-                    Execution::Succeeded
+                    ExecutionOutcome::Succeeded
                 } else {
-                    Execution::Reverted {
+                    ExecutionOutcome::Reverted {
                         revert: receipt.revert_reason.clone(),
                         path: self.labelled(seen.execution_revert_path.clone()),
                     }
