@@ -753,7 +753,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use alloy_sol_types::SolCall;
     use mandate_abi::legacy_v2::{
-        AbiRule, AbiSessionData, Erc20SessionData, execute_batch_calldata, execute_calldata,
+        AbiRule, AbiSessionData, Erc20SessionData, execute_batch_v2_calldata, execute_v2_calldata,
     };
 
     use super::*;
@@ -835,18 +835,18 @@ mod tests {
             erc20_params(other, U256::ZERO, &call, &data).unwrap_err().revert_reason().as_deref(),
             Some("ERC20SV Invalid Token")
         );
-        let op = execute_calldata(other, U256::ZERO, call.clone().into());
+        let op = execute_v2_calldata(other, U256::ZERO, call.clone().into());
         assert_eq!(
             erc20_user_op(&op, &data).unwrap_err().revert_reason().as_deref(),
             Some("ERC20SV Wrong Token")
         );
         let op =
-            execute_calldata(token, U256::ZERO, transfer(Address::repeat_byte(0x7e), 6).into());
+            execute_v2_calldata(token, U256::ZERO, transfer(Address::repeat_byte(0x7e), 6).into());
         assert_eq!(
             erc20_user_op(&op, &data),
             Err(Violation::Erc20MaxAmountExceeded { max: U256::from(5), amount: U256::from(6) })
         );
-        let op = execute_batch_calldata(&[(token, U256::ZERO, call.into())]);
+        let op = execute_batch_v2_calldata(&[(token, U256::ZERO, call.into())]);
         assert!(matches!(
             erc20_user_op(&op, &data),
             Err(Violation::NotExecuteSelector { module: SvmKind::Erc20, .. })

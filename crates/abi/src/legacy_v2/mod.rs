@@ -53,7 +53,8 @@ pub use signature::{
 };
 pub use svm::{AbiCondition, AbiRule, AbiSessionData, Erc20SessionData, rule_offset_by_index};
 pub use user_op::{
-    ENTRY_POINT_V06, UserOperationV06, execute_batch_calldata, execute_calldata, personal_hash,
+    ENTRY_POINT_V06, UserOperationV06, execute_batch_v2_calldata, execute_v2_calldata,
+    personal_hash,
 };
 
 /// Solidity types of the v2 stack (EntryPoint v0.6, Smart Account v2 and its modules).

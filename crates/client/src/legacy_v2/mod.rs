@@ -40,7 +40,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::legacy_v2::{
     BatchEntry, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06, account_signature,
-    batch_session_signature, execute_batch_calldata, execute_calldata, personal_hash,
+    batch_session_signature, execute_batch_v2_calldata, execute_v2_calldata, personal_hash,
     router_digest, single_session_signature,
     sol::{
         IEcdsaOwnershipRegistryModule, ISessionKeyManagerV1, ISmartAccountFactoryV2,
@@ -405,7 +405,7 @@ impl<B: BundlerV06> V2Client<B> {
         let root = ISessionKeyManagerV1::setMerkleRootCall { _merkleRoot: sessions.root() };
         batch.push((v2.session_key_manager, U256::ZERO, root.abi_encode().into()));
         batch.extend_from_slice(calls);
-        let mut op = self.unsigned_op(address, execute_batch_calldata(&batch)).await?;
+        let mut op = self.unsigned_op(address, execute_batch_v2_calldata(&batch)).await?;
         if !deployed {
             op.initCode = account.init_code(&v2);
         }
@@ -422,7 +422,7 @@ impl<B: BundlerV06> V2Client<B> {
         call: (Address, U256, Bytes),
     ) -> Result<V2Sent, LegacyV2Error> {
         let (to, value, data) = call;
-        let op = self.unsigned_op(sessions.account, execute_calldata(to, value, data)).await?;
+        let op = self.unsigned_op(sessions.account, execute_v2_calldata(to, value, data)).await?;
         self.submit(op, V2Signer::Single { key, sessions, leaf }).await
     }
 
@@ -440,7 +440,7 @@ impl<B: BundlerV06> V2Client<B> {
         let executions: Vec<(Address, U256, Bytes)> =
             calls.iter().map(|(_, call)| call.clone()).collect();
         let leaves = calls.iter().map(|(leaf, _)| leaf.clone()).collect();
-        let op = self.unsigned_op(sessions.account, execute_batch_calldata(&executions)).await?;
+        let op = self.unsigned_op(sessions.account, execute_batch_v2_calldata(&executions)).await?;
         self.submit(op, V2Signer::Batch { key, sessions, leaves }).await
     }
 
