@@ -30,7 +30,7 @@
 //! assert!(MerkleTree::verify(&proof, tree.root(), leaves[1].hash()));
 //! let signature = single_session_signature(&leaves[1], &tree, &[0u8; 65], Address::repeat_byte(0x5c))?;
 //! assert!(signature.len() > 0);
-//! # Ok::<(), mandate_abi::legacy_v2::LegacyV2Error>(())
+//! # Ok::<(), mandate_abi::legacy_v2::LegacyV2EncodeError>(())
 //! ```
 
 mod merkle;
@@ -164,7 +164,7 @@ pub const EXECUTE_BATCH_OPTIMIZED_SELECTOR: [u8; 4] =
 /// Bad input to the legacy v2 encoders.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum LegacyV2Error {
+pub enum LegacyV2EncodeError {
     /// An ABI SVM rule offset does not fit the 16-bit field.
     #[error("ABI SVM rules[{rule}].offset {offset} does not fit in uint16")]
     RuleOffset {

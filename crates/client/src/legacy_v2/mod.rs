@@ -73,7 +73,7 @@ pub enum V2ClientError {
     Client(#[from] ClientError),
     /// Encoding failed.
     #[error("encoding: {0}")]
-    Encode(#[from] mandate_abi::legacy_v2::LegacyV2Error),
+    Encode(#[from] mandate_abi::legacy_v2::LegacyV2EncodeError),
     /// The evaluator cannot judge the op.
     #[error("local evaluator: {0}")]
     Eval(#[from] mandate_policy::legacy_v2::LegacyV2EvalError),
