@@ -25,7 +25,7 @@ pub const WRONG_KEY: B256 = B256::repeat_byte(0x22);
 pub const TRANSFER: [u8; 4] = mandate_abi::sol::IERC20::transferCall::SELECTOR;
 pub const APPROVE: [u8; 4] = mandate_abi::sol::IERC20::approveCall::SELECTOR;
 pub const TRANSFER_FROM: [u8; 4] = mandate_abi::sol::IERC20::transferFromCall::SELECTOR;
-pub const INCREASE_ALLOWANCE: [u8; 4] = [0x39, 0x50, 0x93, 0x51];
+pub const INCREASE_ALLOWANCE: [u8; 4] = mandate_abi::sol::IERC20::increaseAllowanceCall::SELECTOR;
 pub const OTHER_SELECTOR: [u8; 4] = [0x12, 0x34, 0x56, 0x78];
 pub const EXECUTE: [u8; 4] = mandate_abi::sol::IERC7579Account::executeCall::SELECTOR;
 
@@ -338,7 +338,7 @@ impl CallDataSpec {
                 encode_single(&c.call()),
             ),
             Self::ExecuteUserOp => {
-                let mut v = vec![0x8d, 0xd7, 0x71, 0x2f];
+                let mut v = mandate_abi::sol::IAccountExecute::executeUserOpCall::SELECTOR.to_vec();
                 v.extend_from_slice(&[0u8; 64]);
                 v.into()
             }
