@@ -103,7 +103,7 @@ fn make_base(flavor: Flavor) -> Base {
     devnet.set_balance(ACCOUNT, U256::from(10u128.pow(24)));
     devnet.set_code(ACCOUNT, Bytes::from_static(&ACCOUNT_CODE));
     let d = *devnet.deployments();
-    let mut deployment = policy_sim::deployment(&d);
+    let mut deployment = Deployment::new(d.smart_session, d.ecdsa_session_validator, &d.policies());
     if flavor != Flavor::Ours {
         let dir = std::env::var("MANDATE_UPSTREAM_DIR").expect("MANDATE_UPSTREAM_DIR is set");
         for (name, at, kind) in UPSTREAM {
