@@ -31,8 +31,8 @@ use alloy_primitives::{Address, B256, Bytes, Signature, U256, aliases::U48};
 use alloy_sol_types::SolValue;
 use mandate_abi::legacy_v2::{
     AbiCondition, EXECUTE_BATCH_OPTIMIZED_SELECTOR, EXECUTE_BATCH_SELECTOR,
-    EXECUTE_OPTIMIZED_SELECTOR, EXECUTE_SELECTOR, MerkleTree, RouterDigest, SessionLeaf,
-    UserOperationV06, personal_hash, router_digest, sol::SessionData,
+    EXECUTE_OPTIMIZED_SELECTOR, EXECUTE_SELECTOR, LegacyV2Deployments, MerkleTree, RouterDigest,
+    SessionLeaf, UserOperationV06, personal_hash, router_digest, sol::SessionData,
 };
 
 /// Why a module (or the account) reverts: the first failed check, with the values compared.
@@ -465,6 +465,17 @@ pub struct LegacyV2Deployment {
 }
 
 impl LegacyV2Deployment {
+    /// The modules of the v2 stack at `v2`, the router recovering over `router_digest`.
+    pub const fn new(v2: &LegacyV2Deployments, router_digest: RouterDigest) -> Self {
+        Self {
+            session_key_manager: v2.session_key_manager,
+            batched_session_router: v2.batched_session_router,
+            erc20_svm: v2.erc20_svm,
+            abi_svm: v2.abi_svm,
+            router_digest,
+        }
+    }
+
     fn kind(&self, svm: Address) -> Option<SvmKind> {
         if svm == self.erc20_svm {
             Some(SvmKind::Erc20)

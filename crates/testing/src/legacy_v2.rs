@@ -7,13 +7,13 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::legacy_v2::{
-    BatchEntry, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06, account_signature,
-    batch_session_signature, execute_batch_v2_calldata, personal_hash, router_digest,
-    single_session_signature,
+    BatchEntry, LegacyV2Deployments, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06,
+    account_signature, batch_session_signature, execute_batch_v2_calldata, personal_hash,
+    router_digest, single_session_signature,
     sol::{ISessionKeyManagerV1, ISmartAccountV2},
 };
 use mandate_policy::legacy_v2::{AccountV2, LegacyV2Deployment};
-use mandate_sim::{BundleOutcome, Devnet, legacy_v2::LegacyV2Deployments};
+use mandate_sim::{BundleOutcome, Devnet};
 
 /// What the router of `@biconomy-devx/account-contracts-v2@1.0.1` recovers over.
 pub const PACKAGE_ROUTER: RouterDigest = RouterDigest::UserOpHashAndManager;
@@ -131,13 +131,7 @@ impl LegacyV2World {
 
     /// The v2 stack as the local evaluator takes it.
     pub fn deployment(&self) -> LegacyV2Deployment {
-        LegacyV2Deployment {
-            session_key_manager: self.v2.session_key_manager,
-            batched_session_router: self.v2.batched_session_router,
-            erc20_svm: self.v2.erc20_svm,
-            abi_svm: self.v2.abi_svm,
-            router_digest: PACKAGE_ROUTER,
-        }
+        LegacyV2Deployment::new(&self.v2, PACKAGE_ROUTER)
     }
 
     /// The account as the local evaluator takes it.

@@ -39,9 +39,9 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::legacy_v2::{
-    BatchEntry, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06, account_signature,
-    batch_session_signature, execute_batch_v2_calldata, execute_v2_calldata, personal_hash,
-    router_digest, single_session_signature,
+    BatchEntry, LegacyV2Deployments, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06,
+    account_signature, batch_session_signature, execute_batch_v2_calldata, execute_v2_calldata,
+    personal_hash, router_digest, single_session_signature,
     sol::{
         IEcdsaOwnershipRegistryModule, ISessionKeyManagerV1, ISmartAccountFactoryV2,
         ISmartAccountV2,
@@ -49,7 +49,7 @@ use mandate_abi::legacy_v2::{
 };
 use mandate_bundler::{Bundler, BundlerClient, BundlerError, BundlerV06, UserOperationReceipt};
 use mandate_policy::legacy_v2::{AccountV2, LegacyV2Deployment, OpVerdict, validate_user_op};
-use mandate_sim::{BundleOutcome, Deployments, Devnet, legacy_v2::LegacyV2Deployments};
+use mandate_sim::{BundleOutcome, Deployments, Devnet};
 use serde::{Deserialize, Serialize};
 
 pub use story::{MAX_AMOUNT, RECIPIENT, V2Report, V2Step, V2Story, run_demo};
@@ -538,13 +538,7 @@ impl<B: BundlerV06> V2Client<B> {
                 ))
             })
             .await?;
-        let deployment = LegacyV2Deployment {
-            session_key_manager: v2.session_key_manager,
-            batched_session_router: v2.batched_session_router,
-            erc20_svm: v2.erc20_svm,
-            abi_svm: v2.abi_svm,
-            router_digest: ROUTER_DIGEST,
-        };
+        let deployment = LegacyV2Deployment::new(&v2, ROUTER_DIGEST);
         let verdict = validate_user_op(&deployment, &state, op, hash)?;
         if let Err(reason) = verdict.entry_point_result(now) {
             let detail = match &verdict {
