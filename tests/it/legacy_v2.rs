@@ -475,7 +475,7 @@ fn the_v06_gas_estimate_is_enough_and_within_a_quarter() {
         story.world.sign_single(&mut sized, &leaf, &key);
         outcome(story.world.devnet.clone().handle_ops_v06(vec![sized]).unwrap())
     };
-    let (v, c) = (estimate.verification_gas_limit, estimate.call_gas_limit);
+    let (v, c): (u128, u128) = (estimate.verification_gas_limit.to(), estimate.call_gas_limit.to());
     assert_eq!(run(v, c), Ok(true));
     // Measured: the execution needs 85–90 % of the call estimate (the estimate runs the call
     // alone, paying cold accesses validation has already warmed), validation ~81 % of the

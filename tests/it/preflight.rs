@@ -184,8 +184,8 @@ fn gas_estimates_are_enough_and_tight() {
 
     // An op with exactly the estimated limits, signed for real, goes through ...
     let mut sized = op;
-    sized.verification_gas_limit = estimate.verification_gas_limit;
-    sized.call_gas_limit = estimate.call_gas_limit;
+    sized.verification_gas_limit = estimate.verification_gas_limit.to();
+    sized.call_gas_limit = estimate.call_gas_limit.to();
     sized.pre_verification_gas = estimate.pre_verification_gas;
     world.ops.sign_with_session_key(&mut sized).unwrap();
     let report = world.devnet.check_limits(&sized).unwrap();
@@ -194,14 +194,14 @@ fn gas_estimates_are_enough_and_tight() {
 
     // ... and with a fifth less verification gas it does not.
     let mut short = sized.clone();
-    short.verification_gas_limit = estimate.verification_gas_limit * 4 / 5;
+    short.verification_gas_limit = estimate.verification_gas_limit.to::<u128>() * 4 / 5;
     world.ops.sign_with_session_key(&mut short).unwrap();
     assert!(!world.devnet.check_limits(&short).unwrap().enough());
     assert!(world.devnet.check(&short.pack()).unwrap().rejected().is_some());
 
     // Too little call gas: included, but the execution runs out of gas.
     let mut starved = sized;
-    starved.call_gas_limit = estimate.call_gas_limit / 3;
+    starved.call_gas_limit = estimate.call_gas_limit.to::<u128>() / 3;
     world.ops.sign_with_session_key(&mut starved).unwrap();
     let verdict = world.devnet.check(&starved.pack()).unwrap();
     assert!(matches!(accepted(&verdict).execution, ExecutionOutcome::Reverted { .. }), "{verdict}");

@@ -4,7 +4,7 @@
 //! `eth_sendUserOperation`, `eth_estimateUserOperationGas` (with state overrides),
 //! `eth_getUserOperationByHash`, `eth_getUserOperationReceipt`, `eth_supportedEntryPoints`,
 //! `eth_chainId`, `pimlico_getUserOperationGasPrice` and the ERC-7677 paymaster calls. Its serde
-//! types ([`RpcUserOperation`], [`GasEstimate`], [`UserOperationReceipt`], ...) read what real
+//! types ([`RpcUserOperation`], [`GasEstimate`](mandate_abi::GasEstimate), [`UserOperationReceipt`], ...) read what real
 //! bundlers send: bare hashes, `null` receipts while pending, v0.7 gas names, optional fields
 //! as `null` or absent, hex or decimal quantities.
 //!
@@ -19,8 +19,8 @@
 //!
 //! ```
 //! use mandate_bundler::{
-//!     BundlerError, GasEstimate, RpcErrorKind, RpcFailure, RpcUserOperation,
-//!     mandate_abi::UserOperation,
+//!     BundlerError, RpcErrorKind, RpcFailure, RpcUserOperation,
+//!     mandate_abi::{GasEstimate, UserOperation},
 //! };
 //!
 //! // Alto's estimate for an op, as it answers it.
@@ -66,7 +66,6 @@ pub use mandate_abi;
 mod bundler;
 mod client;
 mod error;
-pub mod quantity;
 mod types;
 mod types_v06;
 mod wait;
@@ -76,7 +75,7 @@ pub use client::{AccountOverride, BundlerClient, ClientConfig, RetryPolicy, Stat
 pub use error::{BundlerError, RpcErrorKind, RpcFailure, UrlError, aa_code};
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
-    GasEstimate, GasPrice, GasPrices, PaymasterData, PaymasterStubData, QuantityOverflow, RpcLog,
+    GasPrice, GasPrices, PaymasterData, PaymasterStubData, QuantityOverflow, RpcLog,
     RpcTransactionReceipt, RpcUserOperation, Sponsor, UserOperationByHash, UserOperationReceipt,
 };
 pub use types_v06::RpcUserOperationV06;

@@ -18,14 +18,17 @@
 
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{SolCall, SolValue};
-use mandate_abi::legacy_v2::{
-    ENTRY_POINT_V06, LegacyV2Deployments, UserOperationV06,
-    sol::{IEcdsaOwnershipRegistryModule, IEntryPointV06, ISmartAccountFactoryV2},
+use mandate_abi::{
+    GasEstimate,
+    legacy_v2::{
+        ENTRY_POINT_V06, LegacyV2Deployments, UserOperationV06,
+        sol::{IEcdsaOwnershipRegistryModule, IEntryPointV06, ISmartAccountFactoryV2},
+    },
 };
 
 use crate::{
-    BUNDLER, BundleOutcome, DEPLOYER, Devnet, GasEstimate, Rejected, Rejection, SimError,
-    VALIDATION_MARGIN, genesis,
+    BUNDLER, BundleOutcome, DEPLOYER, Devnet, Rejected, Rejection, SimError, VALIDATION_MARGIN,
+    genesis,
     preflight::{COMPLETED_CODES, MAX_GAS, bundle_share_gas, size_for_pricing},
 };
 
@@ -134,10 +137,10 @@ impl Devnet {
         let call = sim.estimate_call_gas(ENTRY_POINT_V06, op.sender, &op.callData, factory)?;
         probe.callGasLimit = U256::from(call);
         Ok(GasEstimate {
-            verification_gas_limit: probe.verificationGasLimit.to(),
-            call_gas_limit: call,
-            paymaster_verification_gas_limit: 0,
-            paymaster_post_op_gas_limit: 0,
+            verification_gas_limit: probe.verificationGasLimit,
+            call_gas_limit: U256::from(call),
+            paymaster_verification_gas_limit: None,
+            paymaster_post_op_gas_limit: None,
             pre_verification_gas: pre_verification_gas_v06(&probe),
         })
     }
