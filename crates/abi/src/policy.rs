@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{BuildError, sol::PolicyData};
 
-/// Most rules a universal action policy holds.
+/// Most rules a UniActionPolicy config holds.
 pub const MAX_RULES: usize = 16;
 
 /// Where the policy contracts are.
@@ -18,8 +18,9 @@ pub const MAX_RULES: usize = 16;
 pub struct PolicyAddresses {
     /// SudoPolicy.
     pub sudo: Address,
-    /// UniActionPolicy.
-    pub universal_action: Address,
+    /// UniActionPolicy (JSON: `universalAction`, as module-sdk names it).
+    #[serde(rename = "universalAction")]
+    pub uni_action: Address,
     /// TimeFramePolicy.
     pub time_frame: Address,
     /// ERC20SpendingLimitPolicy.
@@ -34,7 +35,7 @@ impl PolicyAddresses {
     /// The deployments module-sdk 0.4.0 uses (its `GLOBAL_CONSTANTS`).
     pub const MODULE_SDK: Self = Self {
         sudo: address!("0000000000FEEc8D74e3143fBaBbca515358d869"),
-        universal_action: address!("0000000000714Cf48FcF88A0bFBa70d313415032"),
+        uni_action: address!("0000000000714Cf48FcF88A0bFBa70d313415032"),
         time_frame: address!("0000000000D30f611fA3bf652ac6879428586930"),
         spending_limits: address!("000000000033212e272655d8a22402db819477a6"),
         usage_limit: address!("00000000001d4479FA2A947026204d0283ceDe4B"),
@@ -211,7 +212,7 @@ impl ParamRule {
     }
 }
 
-/// The active rules of a universal action policy.
+/// The active rules of a UniActionPolicy config.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ParamRules {
     /// How many of `rules` are checked.
@@ -316,7 +317,7 @@ pub enum Policy {
     /// Allows everything (init data empty).
     Sudo,
     /// Per-argument rules and a per-call value limit.
-    UniversalAction(ActionConfig),
+    UniAction(ActionConfig),
     /// A validity window.
     TimeFrame(TimeFrame),
     /// Total ERC-20 amounts per token.
@@ -332,7 +333,7 @@ impl Policy {
     pub fn init_data(&self) -> Result<Bytes, BuildError> {
         match self {
             Self::Sudo => Ok(Bytes::new()),
-            Self::UniversalAction(config) => config.encode(),
+            Self::UniAction(config) => config.encode(),
             Self::TimeFrame(frame) => {
                 for (field, value) in
                     [("validUntil", frame.valid_until), ("validAfter", frame.valid_after)]
@@ -384,7 +385,7 @@ impl Policy {
     pub const fn address(&self, addresses: &PolicyAddresses) -> Address {
         match self {
             Self::Sudo => addresses.sudo,
-            Self::UniversalAction(_) => addresses.universal_action,
+            Self::UniAction(_) => addresses.uni_action,
             Self::TimeFrame(_) => addresses.time_frame,
             Self::SpendingLimits(_) => addresses.spending_limits,
             Self::UsageLimit(_) => addresses.usage_limit,
@@ -434,7 +435,7 @@ impl Policy {
         }
         Ok(match kind {
             "sudo" => Self::Sudo,
-            "universal" => Self::UniversalAction(parse("universal", params)?),
+            "universal" => Self::UniAction(parse("universal", params)?),
             "timeframe" => Self::TimeFrame(parse("timeframe", params)?),
             "spending-limits" => Self::SpendingLimits(parse("spending-limits", params)?),
             "usage-limit" => {
@@ -456,7 +457,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn universal_init_data_is_98_words() {
+    fn policy_addresses_json_keeps_the_module_sdk_names() {
+        let json = serde_json::to_value(PolicyAddresses::MODULE_SDK).expect("serialises");
+        let mut keys: Vec<&str> =
+            json.as_object().expect("an object").keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["spendingLimits", "sudo", "timeFrame", "universalAction", "usageLimit", "valueLimit"]
+        );
+        let back: PolicyAddresses = serde_json::from_value(json).expect("reads back");
+        assert_eq!(back, PolicyAddresses::MODULE_SDK);
+    }
+
+    #[test]
+    fn uni_action_init_data_is_98_words() {
         let rule =
             ParamRule::on_argument(2, ParamCondition::LessThanOrEqual, B256::with_last_byte(9))
                 .unwrap()

@@ -213,7 +213,7 @@ impl Story {
         let mint = custom_action(
             d.test_erc721,
             "safeMint(address)",
-            &[Policy::UniversalAction(ActionConfig::new(U256::ZERO, vec![to_account])?)],
+            &[Policy::UniAction(ActionConfig::new(U256::ZERO, vec![to_account])?)],
             &addresses,
         )?;
         Ok(SessionBuilder::new(d.ecdsa_session_validator, self.session_key.address().to_vec())

@@ -85,7 +85,7 @@ impl Deployment {
             ecdsa_session_validator,
             policies: vec![
                 (policies.sudo, PolicyKind::Sudo),
-                (policies.universal_action, PolicyKind::UniAction),
+                (policies.uni_action, PolicyKind::UniAction),
                 (policies.time_frame, PolicyKind::TimeFrame),
                 (policies.spending_limits, PolicyKind::Erc20SpendingLimit),
                 (policies.usage_limit, PolicyKind::UsageLimit),

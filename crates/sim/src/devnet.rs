@@ -91,7 +91,7 @@ impl Deployments {
     pub const fn policies(&self) -> PolicyAddresses {
         PolicyAddresses {
             sudo: self.sudo_policy,
-            universal_action: self.uni_action_policy,
+            uni_action: self.uni_action_policy,
             time_frame: self.time_frame_policy,
             spending_limits: self.erc20_spending_limit_policy,
             usage_limit: self.usage_limit_policy,
