@@ -23,8 +23,9 @@ pub struct PolicyAddresses {
     pub uni_action: Address,
     /// TimeFramePolicy.
     pub time_frame: Address,
-    /// ERC20SpendingLimitPolicy.
-    pub spending_limits: Address,
+    /// ERC20SpendingLimitPolicy (JSON: `spendingLimits`, as module-sdk names it).
+    #[serde(rename = "spendingLimits")]
+    pub erc20_spending_limit: Address,
     /// UsageLimitPolicy.
     pub usage_limit: Address,
     /// ValueLimitPolicy.
@@ -37,7 +38,7 @@ impl PolicyAddresses {
         sudo: address!("0000000000FEEc8D74e3143fBaBbca515358d869"),
         uni_action: address!("0000000000714Cf48FcF88A0bFBa70d313415032"),
         time_frame: address!("0000000000D30f611fA3bf652ac6879428586930"),
-        spending_limits: address!("000000000033212e272655d8a22402db819477a6"),
+        erc20_spending_limit: address!("000000000033212e272655d8a22402db819477a6"),
         usage_limit: address!("00000000001d4479FA2A947026204d0283ceDe4B"),
         value_limit: address!("000000000021dC45451291BCDfc9f0B46d6f0278"),
     };
@@ -321,7 +322,7 @@ pub enum Policy {
     /// A validity window.
     TimeFrame(TimeFrame),
     /// Total ERC-20 amounts per token.
-    SpendingLimits(Vec<TokenLimit>),
+    Erc20SpendingLimit(Vec<TokenLimit>),
     /// How many times (a uint128).
     UsageLimit(u128),
     /// Total native value.
@@ -353,7 +354,7 @@ impl Policy {
                 out.extend_from_slice(&frame.valid_after.to_be_bytes()[2..]);
                 Ok(out.into())
             }
-            Self::SpendingLimits(limits) => {
+            Self::Erc20SpendingLimit(limits) => {
                 for (index, limit) in limits.iter().enumerate() {
                     if limit.token == Address::ZERO {
                         return Err(BuildError::ZeroToken { index });
@@ -387,7 +388,7 @@ impl Policy {
             Self::Sudo => addresses.sudo,
             Self::UniAction(_) => addresses.uni_action,
             Self::TimeFrame(_) => addresses.time_frame,
-            Self::SpendingLimits(_) => addresses.spending_limits,
+            Self::Erc20SpendingLimit(_) => addresses.erc20_spending_limit,
             Self::UsageLimit(_) => addresses.usage_limit,
             Self::ValueLimit(_) => addresses.value_limit,
         }
@@ -437,7 +438,7 @@ impl Policy {
             "sudo" => Self::Sudo,
             "universal" => Self::UniAction(parse("universal", params)?),
             "timeframe" => Self::TimeFrame(parse("timeframe", params)?),
-            "spending-limits" => Self::SpendingLimits(parse("spending-limits", params)?),
+            "spending-limits" => Self::Erc20SpendingLimit(parse("spending-limits", params)?),
             "usage-limit" => {
                 let limit: Limit = parse("usage-limit", params)?;
                 let limit = u128::try_from(limit.limit).map_err(|_| PolicyParamsError::Json {
@@ -509,7 +510,7 @@ mod tests {
         ));
         let zero_token = vec![TokenLimit { token: Address::ZERO, limit: U256::from(1) }];
         assert!(matches!(
-            Policy::SpendingLimits(zero_token).init_data(),
+            Policy::Erc20SpendingLimit(zero_token).init_data(),
             Err(BuildError::ZeroToken { index: 0 })
         ));
     }

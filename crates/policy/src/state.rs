@@ -87,7 +87,7 @@ impl Deployment {
                 (policies.sudo, PolicyKind::Sudo),
                 (policies.uni_action, PolicyKind::UniAction),
                 (policies.time_frame, PolicyKind::TimeFrame),
-                (policies.spending_limits, PolicyKind::Erc20SpendingLimit),
+                (policies.erc20_spending_limit, PolicyKind::Erc20SpendingLimit),
                 (policies.usage_limit, PolicyKind::UsageLimit),
                 (policies.value_limit, PolicyKind::ValueLimit),
             ],

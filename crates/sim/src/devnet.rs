@@ -93,7 +93,7 @@ impl Deployments {
             sudo: self.sudo_policy,
             uni_action: self.uni_action_policy,
             time_frame: self.time_frame_policy,
-            spending_limits: self.erc20_spending_limit_policy,
+            erc20_spending_limit: self.erc20_spending_limit_policy,
             usage_limit: self.usage_limit_policy,
             value_limit: self.value_limit_policy,
         }
