@@ -1,5 +1,5 @@
 //! `Devnet::check` per op, warm (validation and execution of a USE op whose transfer action has
-//! one universal-policy rule), and its throughput on one and two threads; then, against real
+//! one UniActionPolicy rule), and its throughput on one and two threads; then, against real
 //! anvil and Alto started on 127.0.0.1 (the end-to-end harness), the same check on a fork with
 //! a warm cache, Alto's `eth_estimateUserOperationGas` and anvil's `eth_call` of `handleOps`
 //! for a mint op.
@@ -29,7 +29,7 @@ const RECIPIENT: Address = Address::repeat_byte(0x7e);
 fn world() -> SessionWorld {
     let mut world = SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random())
         .expect("devnet starts");
-    // transfer(to, amount) only to RECIPIENT: one universal-policy rule on argument 1.
+    // transfer(to, amount) only to RECIPIENT: one UniActionPolicy rule on argument 1.
     let rule = ParamRule::on_argument(
         1,
         ParamCondition::Equal,
@@ -39,7 +39,7 @@ fn world() -> SessionWorld {
     let config = ActionConfig::new(U256::ZERO, vec![rule]).expect("one rule");
     let policy = PolicyData {
         policy: world.devnet.deployments().uni_action_policy,
-        initData: Policy::UniversalAction(config).init_data().expect("encodes"),
+        initData: Policy::UniAction(config).init_data().expect("encodes"),
     };
     world.ops.session.actions[1].actionPolicies = vec![policy];
     world.ops.session = world.ops.session.clone();

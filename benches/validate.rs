@@ -22,7 +22,7 @@ use mandate::{
         execute_calls, sol::ISmartSession,
     },
     client::policy_sim,
-    policy::{Evaluator, Verdict},
+    policy::{Deployment, Evaluator, Verdict},
     sim::Devnet,
 };
 
@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
     let mut devnet = Devnet::new().unwrap();
     devnet.set_balance(ACCOUNT, U256::from(10u128.pow(24)));
     let d = *devnet.deployments();
-    let deployment = policy_sim::deployment(&d);
+    let deployment = Deployment::new(d.smart_session, d.ecdsa_session_validator, &d.policies());
     let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x11)).unwrap();
     let session = Session {
         sessionValidator: d.ecdsa_session_validator,

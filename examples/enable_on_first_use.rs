@@ -15,10 +15,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate::{
     abi::{Call, Policy, SessionBuilder, custom_action, sol::IERC721},
-    client::{
-        FileStore, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionStore,
-        demo::policy_addresses,
-    },
+    client::{FileStore, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionStore},
     sim::Devnet,
 };
 
@@ -35,12 +32,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The owner grants three mints, signing off-chain; nothing is sent.
     let key = SessionKey::random();
-    let mint = custom_action(
-        d.test_erc721,
-        "safeMint(address)",
-        &[Policy::UsageLimit(3)],
-        &policy_addresses(&d),
-    )?;
+    let mint =
+        custom_action(d.test_erc721, "safeMint(address)", &[Policy::UsageLimit(3)], &d.policies())?;
     let session = SessionBuilder::new(d.ecdsa_session_validator, key.address().to_vec())
         .action(mint)
         .build()?;

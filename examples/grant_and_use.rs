@@ -13,9 +13,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate::{
     abi::{Call, Erc20Action, Erc20Function, SessionBuilder, sol::IERC20},
-    client::{
-        ClientError, OwnerAccount, SessionClient, SessionKey, SessionRecord, demo::policy_addresses,
-    },
+    client::{ClientError, OwnerAccount, SessionClient, SessionKey, SessionRecord},
     sim::Devnet,
 };
 
@@ -35,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .recipient(shop)
         .amount_limit_per_action(U256::from(10))
         .usage_limit(2)
-        .build(&policy_addresses(&d), 0)?;
+        .build(&d.policies(), 0)?;
     let session = SessionBuilder::new(d.ecdsa_session_validator, key.address().to_vec())
         .action(transfer)
         .build()?;

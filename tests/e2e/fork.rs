@@ -13,7 +13,7 @@ use mandate::{
         PackedUserOperation, execute_calls,
         sol::{IEntryPoint, IEntryPoint::IEntryPointErrors},
     },
-    sim::{BUNDLER, Devnet, Verdict},
+    sim::{BUNDLER, Devnet, Preflight},
 };
 use mandate_testing::node::Node;
 
@@ -25,10 +25,10 @@ async fn node_verdict(node: &Node, op: &PackedUserOperation) -> Result<(), Bytes
     node.call_from_deployer(mandate::abi::ENTRY_POINT_V07, data).await.map(|_| ())
 }
 
-fn same(verdict: &Verdict, node: &Result<(), Bytes>) {
+fn same(verdict: &Preflight, node: &Result<(), Bytes>) {
     match (verdict, node) {
-        (Verdict::Accepted(_), Ok(())) => {}
-        (Verdict::Rejected(r), Err(data)) => match IEntryPointErrors::abi_decode(data).unwrap() {
+        (Preflight::Accepted(_), Ok(())) => {}
+        (Preflight::Rejected(r), Err(data)) => match IEntryPointErrors::abi_decode(data).unwrap() {
             IEntryPointErrors::FailedOp(e) => {
                 assert_eq!(r.rejection.reason, e.reason);
                 assert!(r.rejection.inner.is_none());

@@ -16,7 +16,7 @@ use mandate::{
         Checks, ClientError, Options,
         demo::Funder,
         legacy_v2::{
-            LegacyV2Error, MAX_AMOUNT, RECIPIENT, V2Client, V2Report, V2Sessions, V2Story, run_demo,
+            MAX_AMOUNT, RECIPIENT, V2Client, V2ClientError, V2Report, V2Sessions, V2Story, run_demo,
         },
     },
 };
@@ -101,7 +101,7 @@ async fn the_v2_story_through_alto_on_anvil() {
     ] {
         let error =
             unchecked.use_single(&story.session_key, &sessions, leaf, call).await.unwrap_err();
-        let LegacyV2Error::Client(ClientError::Bundler(error)) = &error else {
+        let V2ClientError::Client(ClientError::Bundler(error)) = &error else {
             panic!("not refused by Alto: {error}")
         };
         assert_eq!(error.aa_code(), Some("AA23"), "{error}");

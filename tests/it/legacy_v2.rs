@@ -13,8 +13,8 @@ use alloy_sol_types::{SolCall, sol};
 use mandate::{
     abi::legacy_v2::{
         AbiCondition, AbiRule, AbiSessionData, BatchEntry, Erc20SessionData, RouterDigest,
-        SessionLeaf, UserOperationV06, batch_session_leaves, execute_batch_calldata,
-        execute_calldata, personal_hash, router_digest, single_session_leaf,
+        SessionLeaf, UserOperationV06, batch_session_leaves, execute_batch_v2_calldata,
+        execute_v2_calldata, personal_hash, router_digest, single_session_leaf,
     },
     policy::legacy_v2::{OpVerdict, Violation, validate_user_op},
     sim::GENESIS_TIMESTAMP,
@@ -188,7 +188,7 @@ fn single_session_mints_the_nft() {
     // getSingleSessionTxParams(account, chain, 1): the stored session at index 1.
     let leaf = single_session_leaf(&story.leaves, Some(1)).unwrap().clone();
     let key = story.world.session_key.clone();
-    let call = execute_calldata(nft, U256::ZERO, safe_mint(account));
+    let call = execute_v2_calldata(nft, U256::ZERO, safe_mint(account));
     let (op, hash) = story.world.single_op(call, &leaf, &key);
     assert_eq!(judge(&mut story, op, hash, Ok(()), true), Some(true));
     assert_eq!(balance(&mut story, nft, account), U256::from(1));
@@ -225,25 +225,25 @@ fn single_erc20_session_transfers_and_each_check_fails_alone() {
     let key = story.world.session_key.clone();
     let leaf = story.leaves[0].clone();
     let cases: [(Bytes, Result<(), &str>); 6] = [
-        (execute_calldata(token, U256::ZERO, transfer(RECIPIENT, MAX_AMOUNT)), Ok(())),
+        (execute_v2_calldata(token, U256::ZERO, transfer(RECIPIENT, MAX_AMOUNT)), Ok(())),
         (
-            execute_calldata(story.nft, U256::ZERO, transfer(RECIPIENT, 1)),
+            execute_v2_calldata(story.nft, U256::ZERO, transfer(RECIPIENT, 1)),
             Err("AA23 reverted: ERC20SV Wrong Token"),
         ),
         (
-            execute_calldata(token, U256::from(1), transfer(RECIPIENT, 1)),
+            execute_v2_calldata(token, U256::from(1), transfer(RECIPIENT, 1)),
             Err("AA23 reverted: ERC20SV Non Zero Value"),
         ),
         (
-            execute_calldata(token, U256::ZERO, transfer(Address::repeat_byte(1), 1)),
+            execute_v2_calldata(token, U256::ZERO, transfer(Address::repeat_byte(1), 1)),
             Err("AA23 reverted: ERC20SV Wrong Recipient"),
         ),
         (
-            execute_calldata(token, U256::ZERO, transfer(RECIPIENT, MAX_AMOUNT + 1)),
+            execute_v2_calldata(token, U256::ZERO, transfer(RECIPIENT, MAX_AMOUNT + 1)),
             Err("AA23 reverted: ERC20SV Max Amount Exceeded"),
         ),
         (
-            execute_batch_calldata(&[(token, U256::ZERO, transfer(RECIPIENT, 1))]),
+            execute_batch_v2_calldata(&[(token, U256::ZERO, transfer(RECIPIENT, 1))]),
             Err("AA23 reverted: ERC20SV Invalid Selector"),
         ),
     ];
@@ -252,7 +252,7 @@ fn single_erc20_session_transfers_and_each_check_fails_alone() {
         judge(&mut story, op, hash, expected, false);
     }
     let (op, hash) = story.world.single_op(
-        execute_calldata(token, U256::ZERO, transfer(RECIPIENT, 7)),
+        execute_v2_calldata(token, U256::ZERO, transfer(RECIPIENT, 7)),
         &leaf,
         &key,
     );
@@ -269,28 +269,28 @@ fn abi_module_checks_target_selector_value_and_signer() {
     let valued = story.leaves[9].clone();
     let cases: Vec<(Bytes, &SessionLeaf, Result<(), &str>)> = vec![
         (
-            execute_calldata(token, U256::ZERO, safe_mint(account)),
+            execute_v2_calldata(token, U256::ZERO, safe_mint(account)),
             &mint,
             Err("AA23 reverted: ABISV Destination Forbidden"),
         ),
         (
-            execute_calldata(nft, U256::ZERO, transfer(account, 1)),
+            execute_v2_calldata(nft, U256::ZERO, transfer(account, 1)),
             &mint,
             Err("AA23 reverted: ABISV Selector Forbidden"),
         ),
         (
-            execute_calldata(nft, U256::ZERO, safe_mint(RECIPIENT)),
+            execute_v2_calldata(nft, U256::ZERO, safe_mint(RECIPIENT)),
             &mint,
             Err("AA23 reverted: ABISV Arg Rule Violated"),
         ),
-        (execute_calldata(nft, U256::from(5), safe_mint(account)), &valued, Ok(())),
+        (execute_v2_calldata(nft, U256::from(5), safe_mint(account)), &valued, Ok(())),
         (
-            execute_calldata(nft, U256::from(6), safe_mint(account)),
+            execute_v2_calldata(nft, U256::from(6), safe_mint(account)),
             &valued,
             Err("AA23 reverted: ABISV Permitted Value Exceeded"),
         ),
         (
-            execute_batch_calldata(&[(nft, U256::ZERO, safe_mint(account))]),
+            execute_batch_v2_calldata(&[(nft, U256::ZERO, safe_mint(account))]),
             &mint,
             Err("AA23 reverted: ABISV Not Execute Selector"),
         ),
@@ -300,7 +300,7 @@ fn abi_module_checks_target_selector_value_and_signer() {
         judge(&mut story, op, hash, expected, false);
     }
     // Another key signs: the module returns false, the EntryPoint says AA24.
-    let call = execute_calldata(nft, U256::ZERO, safe_mint(account));
+    let call = execute_v2_calldata(nft, U256::ZERO, safe_mint(account));
     let (op, hash) = story.world.single_op(call.clone(), &mint, &signer(0x33));
     judge(&mut story, op, hash, Err("AA24 signature error"), false);
     // A leaf that is not in the tree.
@@ -329,7 +329,7 @@ fn every_condition_passes_and_fails() {
         for (amount, expected) in
             [(pass, Ok(())), (fail, Err("AA23 reverted: ABISV Arg Rule Violated"))]
         {
-            let call = execute_calldata(token, U256::ZERO, transfer(RECIPIENT, amount));
+            let call = execute_v2_calldata(token, U256::ZERO, transfer(RECIPIENT, amount));
             let (op, hash) = story.world.single_op(call, &leaf, &key);
             let f = &story.world;
             if expected.is_err() {
@@ -350,7 +350,7 @@ fn every_condition_passes_and_fails() {
     }
     let leaf = story.leaves[8].clone();
     for amount in [99, 100, 101] {
-        let call = execute_calldata(token, U256::ZERO, transfer(RECIPIENT, amount));
+        let call = execute_v2_calldata(token, U256::ZERO, transfer(RECIPIENT, amount));
         let (op, hash) = story.world.single_op(call, &leaf, &key);
         judge(&mut story, op, hash, Err("AA23 reverted: ABISV Arg Rule Violated"), false);
     }
@@ -361,7 +361,7 @@ fn time_windows_become_validation_data() {
     let mut story = story();
     let (nft, account) = (story.nft, story.world.account);
     let key = story.world.session_key.clone();
-    let call = execute_calldata(nft, U256::ZERO, safe_mint(account));
+    let call = execute_v2_calldata(nft, U256::ZERO, safe_mint(account));
     let (expiring, later) = (story.leaves[10].clone(), story.leaves[11].clone());
     let (op, hash) = story.world.single_op(call.clone(), &later, &key);
     judge(&mut story, op, hash, Err("AA22 expired or not due"), false);
@@ -416,7 +416,7 @@ fn router_checks_selector_lengths_modules_and_signer() {
     judge(&mut story, op, hash, Err("AA24 signature error"), false);
     // A router signature on an `execute` op.
     let (mut op, hash) = story.world.batch_op(&good, &[erc20, mint], &key);
-    op.callData = execute_calldata(token, U256::ZERO, transfer(RECIPIENT, 1));
+    op.callData = execute_v2_calldata(token, U256::ZERO, transfer(RECIPIENT, 1));
     let hash2 = op.hash(story.world.v2.entry_point, story.world.devnet.chain_id());
     assert_ne!(hash, hash2);
     judge(&mut story, op, hash2, Err("AA23 reverted: SR Invalid Selector"), false);
@@ -437,7 +437,7 @@ fn package_router_signs_hash_and_manager_not_the_plain_hash() {
         [(token, U256::ZERO, transfer(RECIPIENT, 1)), (nft, U256::ZERO, safe_mint(account))];
     let f = &mut story.world;
     let mut op =
-        mandate_testing::legacy_v2::op(&mut f.devnet, account, execute_batch_calldata(&calls));
+        mandate_testing::legacy_v2::op(&mut f.devnet, account, execute_batch_v2_calldata(&calls));
     let hash = f.devnet.user_op_hash_v06(&op).unwrap();
     let plain = router_digest(hash, f.v2.session_key_manager, RouterDigest::UserOpHash);
     let sig = key.sign_hash_sync(&personal_hash(plain)).unwrap().as_bytes();
@@ -464,7 +464,7 @@ fn the_v06_gas_estimate_is_enough_and_within_a_quarter() {
     let mut story = story();
     let (token, key, leaf) =
         (story.token, story.world.session_key.clone(), story.leaves[0].clone());
-    let call = execute_calldata(token, U256::ZERO, transfer(RECIPIENT, 10));
+    let call = execute_v2_calldata(token, U256::ZERO, transfer(RECIPIENT, 10));
     let (op, _) = story.world.single_op(call, &leaf, &key);
     let estimate = story.world.devnet.estimate_gas_v06(&op).unwrap();
     let mut run = |verification: u128, call_gas: u128| {
@@ -475,7 +475,7 @@ fn the_v06_gas_estimate_is_enough_and_within_a_quarter() {
         story.world.sign_single(&mut sized, &leaf, &key);
         outcome(story.world.devnet.clone().handle_ops_v06(vec![sized]).unwrap())
     };
-    let (v, c) = (estimate.verification_gas_limit, estimate.call_gas_limit);
+    let (v, c): (u128, u128) = (estimate.verification_gas_limit.to(), estimate.call_gas_limit.to());
     assert_eq!(run(v, c), Ok(true));
     // Measured: the execution needs 85–90 % of the call estimate (the estimate runs the call
     // alone, paying cold accesses validation has already warmed), validation ~81 % of the

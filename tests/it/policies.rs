@@ -426,7 +426,7 @@ fn value_limit_of_zero_is_refused() {
 
 fn spending(w_token: Address, limit: u64) -> (Bytes, Address) {
     let limits = vec![TokenLimit { token: w_token, limit: U256::from(limit) }];
-    (init(Policy::SpendingLimits(limits)), w_token)
+    (init(Policy::Erc20SpendingLimit(limits)), w_token)
 }
 
 #[test]
@@ -530,7 +530,7 @@ fn spending_limit_init_errors() {
     let mut w = World::new();
     let (sl, token) = (w.d.erc20_spending_limit_policy, w.d.test_erc20);
     // Raw `abi.encode(address[] tokens, uint256[] limits)`: these are what mandate-abi's
-    // `Policy::SpendingLimits` cannot express or refuses, sent to provoke the policy's errors.
+    // `Policy::Erc20SpendingLimit` cannot express or refuses, sent to provoke the policy's errors.
     let raw = |tokens: &[Address], limits: &[U256]| -> Bytes {
         (tokens.to_vec(), limits.to_vec()).abi_encode_params().into()
     };

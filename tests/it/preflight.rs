@@ -12,7 +12,7 @@ use mandate::{
         sol::{IERC20, IERC721},
         validator_nonce,
     },
-    sim::{Execution, Phase, RuleViolation, SimError, Verdict},
+    sim::{ExecutionOutcome, Phase, Preflight, RuleViolation, SimError},
 };
 use mandate_testing::session::SessionWorld;
 
@@ -26,7 +26,7 @@ fn world() -> SessionWorld {
     world
 }
 
-fn accepted(verdict: &Verdict) -> &mandate::sim::Accepted {
+fn accepted(verdict: &Preflight) -> &mandate::sim::Accepted {
     verdict.accepted().unwrap_or_else(|| panic!("rejected: {verdict}"))
 }
 
@@ -36,7 +36,7 @@ fn accepted_op_reports_phases_logs_and_state_changes_and_keeps_nothing() {
     let op = world.use_session(&[world.mint_call()]).unwrap();
     let verdict = world.devnet.check(&op).unwrap();
     let a = accepted(&verdict);
-    assert_eq!(a.execution, Execution::Succeeded);
+    assert_eq!(a.execution, ExecutionOutcome::Succeeded);
     assert_eq!(a.user_op_hash, world.devnet.user_op_hash(&op));
     assert!(a.gas.account_validation > 0 && a.gas.execution > 0);
     assert!(a.gas.deployment.is_none() && a.gas.paymaster_validation.is_none());
@@ -87,7 +87,9 @@ fn execution_revert_after_validation_is_reported_as_such() {
         .unwrap();
     let verdict = world.devnet.check(&op).unwrap();
     let a = accepted(&verdict);
-    let Execution::Reverted { revert, path } = &a.execution else { panic!("execution succeeded") };
+    let ExecutionOutcome::Reverted { revert, path } = &a.execution else {
+        panic!("execution succeeded")
+    };
     assert!(revert.as_ref().unwrap().is("ERC20InsufficientBalance"), "{revert:?}");
     assert_eq!(path.last().unwrap().to_string(), "TestERC20.transfer");
     assert!(!verdict.is_success());
@@ -182,8 +184,8 @@ fn gas_estimates_are_enough_and_tight() {
 
     // An op with exactly the estimated limits, signed for real, goes through ...
     let mut sized = op;
-    sized.verification_gas_limit = estimate.verification_gas_limit;
-    sized.call_gas_limit = estimate.call_gas_limit;
+    sized.verification_gas_limit = estimate.verification_gas_limit.to();
+    sized.call_gas_limit = estimate.call_gas_limit.to();
     sized.pre_verification_gas = estimate.pre_verification_gas;
     world.ops.sign_with_session_key(&mut sized).unwrap();
     let report = world.devnet.check_limits(&sized).unwrap();
@@ -192,17 +194,17 @@ fn gas_estimates_are_enough_and_tight() {
 
     // ... and with a fifth less verification gas it does not.
     let mut short = sized.clone();
-    short.verification_gas_limit = estimate.verification_gas_limit * 4 / 5;
+    short.verification_gas_limit = estimate.verification_gas_limit.to::<u128>() * 4 / 5;
     world.ops.sign_with_session_key(&mut short).unwrap();
     assert!(!world.devnet.check_limits(&short).unwrap().enough());
     assert!(world.devnet.check(&short.pack()).unwrap().rejected().is_some());
 
     // Too little call gas: included, but the execution runs out of gas.
     let mut starved = sized;
-    starved.call_gas_limit = estimate.call_gas_limit / 3;
+    starved.call_gas_limit = estimate.call_gas_limit.to::<u128>() / 3;
     world.ops.sign_with_session_key(&mut starved).unwrap();
     let verdict = world.devnet.check(&starved.pack()).unwrap();
-    assert!(matches!(accepted(&verdict).execution, Execution::Reverted { .. }), "{verdict}");
+    assert!(matches!(accepted(&verdict).execution, ExecutionOutcome::Reverted { .. }), "{verdict}");
 }
 
 #[test]
@@ -297,9 +299,9 @@ fn verdicts_are_those_of_inspecting_every_opcode() {
     world.devnet.set_code(sender, raw_account(&prologue));
     ops.push(raw_op(sender));
 
-    let sorted = |mut verdict: Verdict| {
+    let sorted = |mut verdict: Preflight| {
         // State changes come from a hash map: compare them in address order.
-        if let Verdict::Accepted(a) = &mut verdict {
+        if let Preflight::Accepted(a) = &mut verdict {
             a.state_changes.sort_by_key(|c| c.address);
         }
         verdict
@@ -310,7 +312,7 @@ fn verdicts_are_those_of_inspecting_every_opcode() {
         assert_eq!(gated, every);
         gated
     };
-    let verdicts: Vec<Verdict> = ops.iter().map(|op| compare(&mut world.devnet, op)).collect();
+    let verdicts: Vec<Preflight> = ops.iter().map(|op| compare(&mut world.devnet, op)).collect();
     assert!(verdicts[0].is_success() && verdicts[1].is_success());
     assert!(verdicts[2].rejected().is_some());
     assert!(verdicts[3].accepted().is_some() && !verdicts[3].is_success());

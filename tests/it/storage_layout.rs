@@ -48,7 +48,7 @@ fn policy_state_is_where_storage_md_says() {
                 policy(d.usage_limit_policy, init(Policy::UsageLimit(9))),
                 policy(d.uni_action_policy, uni_action(U256::from(3), rules)),
                 policy(d.time_frame_policy, time_frame(now + 50, now - 50)),
-                policy(d.erc20_spending_limit_policy, init(Policy::SpendingLimits(limits))),
+                policy(d.erc20_spending_limit_policy, init(Policy::Erc20SpendingLimit(limits))),
             ],
         )],
     );

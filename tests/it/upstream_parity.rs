@@ -195,7 +195,7 @@ fn scenarios() -> Vec<Scenario> {
             name: "erc20 spending limit",
             sessions: |w, p| {
                 let limit = TokenLimit { token: w.d.test_erc20, limit: U256::from(100) };
-                let init = init(Policy::SpendingLimits(vec![limit]));
+                let init = init(Policy::Erc20SpendingLimit(vec![limit]));
                 vec![w.session(
                     1,
                     vec![action(

@@ -14,7 +14,7 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// A universal action policy with more than 16 rules.
+    /// A UniActionPolicy config with more than 16 rules.
     #[error("universal action policy: {0} rules, at most 16")]
     TooManyRules(usize),
     /// `paramRules.length` above 16.
@@ -251,7 +251,7 @@ impl Erc20Action {
         }
         let mut policies = Vec::new();
         if !rules.is_empty() {
-            policies.push(Policy::UniversalAction(ActionConfig::new(U256::ZERO, rules)?));
+            policies.push(Policy::UniAction(ActionConfig::new(U256::ZERO, rules)?));
         }
         if let Some(uses) = self.usage_limit {
             policies.push(Policy::UsageLimit(uses));
@@ -440,10 +440,7 @@ mod tests {
             .unwrap();
         let addresses = PolicyAddresses::MODULE_SDK;
         let kinds: Vec<_> = action.actionPolicies.iter().map(|p| p.policy).collect();
-        assert_eq!(
-            kinds,
-            vec![addresses.universal_action, addresses.usage_limit, addresses.time_frame]
-        );
+        assert_eq!(kinds, vec![addresses.uni_action, addresses.usage_limit, addresses.time_frame]);
         let uni = &action.actionPolicies[0].initData;
         assert_eq!(U256::from_be_slice(&uni[32..64]), U256::from(2)); // two rules
         assert_eq!(uni[64 + 31], 0); // recipient: EQUAL

@@ -5,7 +5,10 @@
 //! dapp's `Session`, `EnableSession` or `ChainSession[]` deserialises as it is.
 //!
 //! [`parse_quantity`] is the one lenient reader of integers written as text: these helpers and
-//! the bundler's JSON-RPC quantities both read through it.
+//! the JSON-RPC quantities of [`rpc`] (written as hex, as bundlers are sent them) both read
+//! through it.
+
+pub mod rpc;
 
 use alloy_primitives::{U256, ruint::ParseError};
 use serde::{Deserialize, Deserializer, Serializer, de::Error as _};

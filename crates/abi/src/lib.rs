@@ -10,6 +10,7 @@ pub mod calldata;
 pub mod digest;
 pub mod execution;
 pub mod fastlz;
+pub mod gas;
 pub mod ids;
 pub mod json;
 pub mod legacy_v2;
@@ -28,6 +29,7 @@ pub use execution::{
     Call, CallType, ExecType, encode_batch, encode_delegatecall, encode_single, execute_calldata,
     execute_calls, mode_code,
 };
+pub use gas::GasEstimate;
 pub use ids::{ActionId, ConfigId, PermissionId};
 pub use policy::{
     ActionConfig, LimitUsage, ParamCondition, ParamRule, ParamRules, Policy, PolicyAddresses,

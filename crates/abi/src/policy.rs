@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{BuildError, sol::PolicyData};
 
-/// Most rules a universal action policy holds.
+/// Most rules a UniActionPolicy config holds.
 pub const MAX_RULES: usize = 16;
 
 /// Where the policy contracts are.
@@ -18,12 +18,14 @@ pub const MAX_RULES: usize = 16;
 pub struct PolicyAddresses {
     /// SudoPolicy.
     pub sudo: Address,
-    /// UniActionPolicy.
-    pub universal_action: Address,
+    /// UniActionPolicy (JSON: `universalAction`, as module-sdk names it).
+    #[serde(rename = "universalAction")]
+    pub uni_action: Address,
     /// TimeFramePolicy.
     pub time_frame: Address,
-    /// ERC20SpendingLimitPolicy.
-    pub spending_limits: Address,
+    /// ERC20SpendingLimitPolicy (JSON: `spendingLimits`, as module-sdk names it).
+    #[serde(rename = "spendingLimits")]
+    pub erc20_spending_limit: Address,
     /// UsageLimitPolicy.
     pub usage_limit: Address,
     /// ValueLimitPolicy.
@@ -34,9 +36,9 @@ impl PolicyAddresses {
     /// The deployments module-sdk 0.4.0 uses (its `GLOBAL_CONSTANTS`).
     pub const MODULE_SDK: Self = Self {
         sudo: address!("0000000000FEEc8D74e3143fBaBbca515358d869"),
-        universal_action: address!("0000000000714Cf48FcF88A0bFBa70d313415032"),
+        uni_action: address!("0000000000714Cf48FcF88A0bFBa70d313415032"),
         time_frame: address!("0000000000D30f611fA3bf652ac6879428586930"),
-        spending_limits: address!("000000000033212e272655d8a22402db819477a6"),
+        erc20_spending_limit: address!("000000000033212e272655d8a22402db819477a6"),
         usage_limit: address!("00000000001d4479FA2A947026204d0283ceDe4B"),
         value_limit: address!("000000000021dC45451291BCDfc9f0B46d6f0278"),
     };
@@ -211,7 +213,7 @@ impl ParamRule {
     }
 }
 
-/// The active rules of a universal action policy.
+/// The active rules of a UniActionPolicy config.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ParamRules {
     /// How many of `rules` are checked.
@@ -316,11 +318,11 @@ pub enum Policy {
     /// Allows everything (init data empty).
     Sudo,
     /// Per-argument rules and a per-call value limit.
-    UniversalAction(ActionConfig),
+    UniAction(ActionConfig),
     /// A validity window.
     TimeFrame(TimeFrame),
     /// Total ERC-20 amounts per token.
-    SpendingLimits(Vec<TokenLimit>),
+    Erc20SpendingLimit(Vec<TokenLimit>),
     /// How many times (a uint128).
     UsageLimit(u128),
     /// Total native value.
@@ -332,7 +334,7 @@ impl Policy {
     pub fn init_data(&self) -> Result<Bytes, BuildError> {
         match self {
             Self::Sudo => Ok(Bytes::new()),
-            Self::UniversalAction(config) => config.encode(),
+            Self::UniAction(config) => config.encode(),
             Self::TimeFrame(frame) => {
                 for (field, value) in
                     [("validUntil", frame.valid_until), ("validAfter", frame.valid_after)]
@@ -352,7 +354,7 @@ impl Policy {
                 out.extend_from_slice(&frame.valid_after.to_be_bytes()[2..]);
                 Ok(out.into())
             }
-            Self::SpendingLimits(limits) => {
+            Self::Erc20SpendingLimit(limits) => {
                 for (index, limit) in limits.iter().enumerate() {
                     if limit.token == Address::ZERO {
                         return Err(BuildError::ZeroToken { index });
@@ -384,9 +386,9 @@ impl Policy {
     pub const fn address(&self, addresses: &PolicyAddresses) -> Address {
         match self {
             Self::Sudo => addresses.sudo,
-            Self::UniversalAction(_) => addresses.universal_action,
+            Self::UniAction(_) => addresses.uni_action,
             Self::TimeFrame(_) => addresses.time_frame,
-            Self::SpendingLimits(_) => addresses.spending_limits,
+            Self::Erc20SpendingLimit(_) => addresses.erc20_spending_limit,
             Self::UsageLimit(_) => addresses.usage_limit,
             Self::ValueLimit(_) => addresses.value_limit,
         }
@@ -434,9 +436,9 @@ impl Policy {
         }
         Ok(match kind {
             "sudo" => Self::Sudo,
-            "universal" => Self::UniversalAction(parse("universal", params)?),
+            "universal" => Self::UniAction(parse("universal", params)?),
             "timeframe" => Self::TimeFrame(parse("timeframe", params)?),
-            "spending-limits" => Self::SpendingLimits(parse("spending-limits", params)?),
+            "spending-limits" => Self::Erc20SpendingLimit(parse("spending-limits", params)?),
             "usage-limit" => {
                 let limit: Limit = parse("usage-limit", params)?;
                 let limit = u128::try_from(limit.limit).map_err(|_| PolicyParamsError::Json {
@@ -456,7 +458,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn universal_init_data_is_98_words() {
+    fn policy_addresses_json_keeps_the_module_sdk_names() {
+        let json = serde_json::to_value(PolicyAddresses::MODULE_SDK).expect("serialises");
+        let mut keys: Vec<&str> =
+            json.as_object().expect("an object").keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["spendingLimits", "sudo", "timeFrame", "universalAction", "usageLimit", "valueLimit"]
+        );
+        let back: PolicyAddresses = serde_json::from_value(json).expect("reads back");
+        assert_eq!(back, PolicyAddresses::MODULE_SDK);
+    }
+
+    #[test]
+    fn uni_action_init_data_is_98_words() {
         let rule =
             ParamRule::on_argument(2, ParamCondition::LessThanOrEqual, B256::with_last_byte(9))
                 .unwrap()
@@ -494,7 +510,7 @@ mod tests {
         ));
         let zero_token = vec![TokenLimit { token: Address::ZERO, limit: U256::from(1) }];
         assert!(matches!(
-            Policy::SpendingLimits(zero_token).init_data(),
+            Policy::Erc20SpendingLimit(zero_token).init_data(),
             Err(BuildError::ZeroToken { index: 0 })
         ));
     }

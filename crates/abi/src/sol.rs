@@ -271,6 +271,13 @@ sol! {
         event ModuleUninstalled(uint256 moduleTypeId, address module);
     }
 
+    /// ERC-4337's `IAccountExecute`: the EntryPoint calls `executeUserOp` when an op's
+    /// callData starts with its selector (a session may never authorise it).
+    #[derive(Debug, PartialEq, Eq)]
+    interface IAccountExecute {
+        function executeUserOp(PackedUserOperation userOp, bytes32 userOpHash) external;
+    }
+
     /// The sample VerifyingPaymaster of `@account-abstraction/contracts` 0.7.
     #[derive(Debug, PartialEq, Eq)]
     interface IVerifyingPaymaster {
@@ -290,6 +297,7 @@ sol! {
     interface IERC20 {
         function transfer(address to, uint256 amount) external returns (bool);
         function approve(address spender, uint256 amount) external returns (bool);
+        function increaseAllowance(address spender, uint256 addedValue) external returns (bool);
         function transferFrom(address from, address to, uint256 amount) external returns (bool);
         function balanceOf(address owner) external view returns (uint256);
         function mint(address to, uint256 amount) external;

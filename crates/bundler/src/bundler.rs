@@ -3,9 +3,9 @@
 use std::future::Future;
 
 use alloy_primitives::{Address, B256};
-use mandate_abi::{UserOperation, legacy_v2::UserOperationV06};
+use mandate_abi::{GasEstimate, UserOperation, legacy_v2::UserOperationV06};
 
-use crate::{BundlerError, GasEstimate, UserOperationReceipt, WaitOptions, wait::poll_receipt};
+use crate::{BundlerError, UserOperationReceipt, WaitOptions, wait::poll_receipt};
 
 /// An ERC-4337 v0.7 bundler: a JSON-RPC server ([`crate::BundlerClient`]) or an in-process one
 /// (`mandate_client::devnet_bundler::DevnetBundler`, over the embedded devnet).

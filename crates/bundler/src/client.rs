@@ -5,14 +5,14 @@ use std::{collections::BTreeMap, fmt, time::Duration};
 use alloy_json_rpc::{RpcRecv, RpcSend};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rpc_client::RpcClient;
-use mandate_abi::{UserOperation, legacy_v2::UserOperationV06};
+use mandate_abi::{GasEstimate, UserOperation, json::rpc as quantity, legacy_v2::UserOperationV06};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use crate::{
-    Bundler, BundlerError, BundlerV06, GasEstimate, GasPrices, PaymasterData, PaymasterStubData,
+    Bundler, BundlerError, BundlerV06, GasPrices, PaymasterData, PaymasterStubData,
     RpcUserOperation, RpcUserOperationV06, UserOperationByHash, UserOperationReceipt, WaitOptions,
-    quantity, wait::poll_receipt,
+    wait::poll_receipt,
 };
 
 /// How often and how patiently requests are repeated.

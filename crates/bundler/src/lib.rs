@@ -5,7 +5,6 @@ pub use mandate_abi;
 mod bundler;
 mod client;
 mod error;
-pub mod quantity;
 mod types;
 mod types_v06;
 mod wait;
@@ -15,7 +14,7 @@ pub use client::{AccountOverride, BundlerClient, ClientConfig, RetryPolicy, Stat
 pub use error::{BundlerError, RpcErrorKind, RpcFailure, UrlError, aa_code};
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
-    GasEstimate, GasPrice, GasPrices, PaymasterData, PaymasterStubData, QuantityOverflow, RpcLog,
+    GasPrice, GasPrices, PaymasterData, PaymasterStubData, QuantityOverflow, RpcLog,
     RpcTransactionReceipt, RpcUserOperation, Sponsor, UserOperationByHash, UserOperationReceipt,
 };
 pub use types_v06::RpcUserOperationV06;

@@ -2,10 +2,8 @@
 //! packed, every quantity hex), as bundlers that serve EntryPoint v0.6 read it.
 
 use alloy_primitives::{Address, Bytes, U256};
-use mandate_abi::legacy_v2::UserOperationV06;
+use mandate_abi::{json::rpc as quantity, legacy_v2::UserOperationV06};
 use serde::{Deserialize, Serialize};
-
-use crate::{GasEstimate, quantity};
 
 /// A v0.6 user operation as JSON-RPC carries it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,21 +77,11 @@ impl From<RpcUserOperationV06> for UserOperationV06 {
     }
 }
 
-impl GasEstimate {
-    /// Writes the estimate into a v0.6 op (whose single verification limit also covers the
-    /// paymaster's validation; a separately reported paymaster limit is added to it).
-    pub fn apply_to_v06(&self, op: &mut UserOperationV06) {
-        op.preVerificationGas = self.pre_verification_gas;
-        op.verificationGasLimit = self
-            .verification_gas_limit
-            .saturating_add(self.paymaster_verification_gas_limit.unwrap_or_default());
-        op.callGasLimit = self.call_gas_limit;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use alloy_primitives::{address, bytes};
+
+    use mandate_abi::GasEstimate;
 
     use super::*;
 

@@ -16,8 +16,8 @@ use mandate_abi::{
     validator_nonce_key,
 };
 use mandate_bundler::{Bundler, BundlerClient, UserOperationReceipt, WaitOptions};
-use mandate_policy::{Evaluator, Verdict as LocalVerdict};
-use mandate_sim::{Deployments, Devnet, Execution, Verdict};
+use mandate_policy::{Deployment, Evaluator, Verdict};
+use mandate_sim::{Deployments, Devnet, ExecutionOutcome, Preflight};
 use serde::Serialize;
 
 use crate::{
@@ -25,7 +25,7 @@ use crate::{
     account::{MODULE_TYPE_VALIDATOR, OwnerAccount},
     chain::Chain,
     devnet_bundler::DevnetBundler,
-    policy_sim::{self, DevnetStorage},
+    policy_sim::DevnetStorage,
     sponsor::Sponsor,
 };
 
@@ -215,7 +215,7 @@ enum OpSigner<'a> {
 /// use mandate_abi::{Call, SessionBuilder, custom_action, sol::IERC721};
 /// use mandate_client::{
 ///     OwnerAccount, SessionClient, SessionKey, SessionRecord, UseMode,
-///     demo::policy_addresses,
+///    
 /// };
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
@@ -227,7 +227,7 @@ enum OpSigner<'a> {
 /// client.set_balance(account, U256::from(10u128.pow(18)))?;
 ///
 /// // Any safeMint on the test NFT (SudoPolicy).
-/// let mint = custom_action(d.test_erc721, "safeMint(address)", &[], &policy_addresses(&d))?;
+/// let mint = custom_action(d.test_erc721, "safeMint(address)", &[], &d.policies())?;
 /// let session = SessionBuilder::new(d.ecdsa_session_validator, key.address().to_vec())
 ///     .action(mint)
 ///     .build()?;
@@ -629,7 +629,11 @@ impl<B: Bundler> SessionClient<B> {
         });
         let verdict = self
             .with_state(move |d| {
-                let deployment = policy_sim::deployment(&deployments);
+                let deployment = Deployment::new(
+                    deployments.smart_session,
+                    deployments.ecdsa_session_validator,
+                    &deployments.policies(),
+                );
                 let mut state =
                     mandate_policy::load_account(&DevnetStorage(d), &deployment, account)?;
                 let mut evaluator = Evaluator::new(deployment).verify_signatures(false);
@@ -652,11 +656,11 @@ impl<B: Bundler> SessionClient<B> {
             })
             .await?;
         match verdict {
-            (LocalVerdict::Reject(reject), _) => Err(ClientError::Refused {
+            (Verdict::Reject(reject), _) => Err(ClientError::Refused {
                 error: format!("{}({})", reject.name, reject.args.join(", ")),
                 reason: reject.reason,
             }),
-            (LocalVerdict::Accept(accept), now) => {
+            (Verdict::Accept(accept), now) => {
                 let until = if accept.valid_until == 0 { u64::MAX } else { accept.valid_until };
                 if now < accept.valid_after || now > until {
                     return Err(ClientError::OutsideTimeWindow {
@@ -732,9 +736,9 @@ impl<B: Bundler> SessionClient<B> {
 }
 
 /// The gas the pre-flight measured (validation and execution), or why the op would fail.
-fn preflight_passes(verdict: &Verdict) -> Result<u64, ClientError> {
+fn preflight_passes(verdict: &Preflight) -> Result<u64, ClientError> {
     match verdict {
-        Verdict::Accepted(accepted) if accepted.execution == Execution::Succeeded => {
+        Preflight::Accepted(accepted) if accepted.execution == ExecutionOutcome::Succeeded => {
             Ok(accepted.actual_gas_used.saturating_to())
         }
         _ => Err(ClientError::Preflight {
@@ -808,7 +812,11 @@ pub async fn read_status(
                     node: d.chain_id(),
                 });
             }
-            let deployment = policy_sim::deployment(&deployments);
+            let deployment = Deployment::new(
+                deployments.smart_session,
+                deployments.ecdsa_session_validator,
+                &deployments.policies(),
+            );
             let state = if d.has_code(record.account) {
                 mandate_policy::load_account(&DevnetStorage(d), &deployment, record.account)?
             } else {

@@ -14,8 +14,8 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::{
-    ActionConfig, Call, Erc20Action, Erc20Function, ParamCondition, ParamRule, Policy,
-    PolicyAddresses, Session, SessionBuilder, custom_action,
+    ActionConfig, Call, Erc20Action, Erc20Function, ParamCondition, ParamRule, Policy, Session,
+    SessionBuilder, custom_action,
     sol::{IERC20, IERC721},
 };
 use mandate_bundler::Bundler;
@@ -197,7 +197,7 @@ impl Story {
         now: u64,
     ) -> Result<Session, DemoError> {
         let d = client_deployments;
-        let addresses = policy_addresses(d);
+        let addresses = d.policies();
         let transfer = Erc20Action::new(Erc20Function::Transfer, d.test_erc20)
             .recipient(RECIPIENT)
             .amount_limit_per_action(U256::from(PER_TRANSFER))
@@ -213,7 +213,7 @@ impl Story {
         let mint = custom_action(
             d.test_erc721,
             "safeMint(address)",
-            &[Policy::UniversalAction(ActionConfig::new(U256::ZERO, vec![to_account])?)],
+            &[Policy::UniAction(ActionConfig::new(U256::ZERO, vec![to_account])?)],
             &addresses,
         )?;
         Ok(SessionBuilder::new(d.ecdsa_session_validator, self.session_key.address().to_vec())
@@ -319,7 +319,7 @@ impl Story {
                     d.test_erc721,
                     "safeMint(address)",
                     &[Policy::UsageLimit(2)],
-                    &policy_addresses(&d),
+                    &d.policies(),
                 )?)
                 .build()?;
         let enable = client
@@ -400,18 +400,6 @@ fn included(title: &str, sent: &crate::Sent, mode: Option<UseMode>) -> StepRepor
 
 fn transfer_call(token: Address, to: Address, amount: U256) -> Call {
     Call::new(token, IERC20::transferCall { to, amount }.abi_encode())
-}
-
-/// The policy addresses of a chain with Mandate's contracts.
-pub const fn policy_addresses(d: &mandate_sim::Deployments) -> PolicyAddresses {
-    PolicyAddresses {
-        sudo: d.sudo_policy,
-        universal_action: d.uni_action_policy,
-        time_frame: d.time_frame_policy,
-        spending_limits: d.erc20_spending_limit_policy,
-        usage_limit: d.usage_limit_policy,
-        value_limit: d.value_limit_policy,
-    }
 }
 
 /// The story on a fresh embedded devnet.

@@ -37,13 +37,13 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, keccak256};
 use mandate_abi::{
-    UserOperation,
+    GasEstimate, UserOperation,
     legacy_v2::{ENTRY_POINT_V06, UserOperationV06},
 };
 use mandate_bundler::{
-    Bundler, BundlerError, BundlerV06, GasEstimate, RpcFailure, RpcLog, RpcTransactionReceipt,
+    Bundler, BundlerError, BundlerV06, RpcFailure, RpcLog, RpcTransactionReceipt,
     UserOperationReceipt,
 };
 use mandate_sim::{BundleOutcome, Devnet, OpReceipt};
@@ -214,18 +214,7 @@ impl Bundler for DevnetBundler {
         op: &UserOperation,
         _entry_point: Address,
     ) -> Result<GasEstimate, BundlerError> {
-        let found =
-            self.lock()?.devnet.estimate_gas(op).map_err(|e| BundlerError::Backend(Box::new(e)))?;
-        let has_paymaster = op.paymaster.is_some();
-        Ok(GasEstimate {
-            pre_verification_gas: found.pre_verification_gas,
-            verification_gas_limit: U256::from(found.verification_gas_limit),
-            call_gas_limit: U256::from(found.call_gas_limit),
-            paymaster_verification_gas_limit: has_paymaster
-                .then(|| U256::from(found.paymaster_verification_gas_limit)),
-            paymaster_post_op_gas_limit: has_paymaster
-                .then(|| U256::from(found.paymaster_post_op_gas_limit)),
-        })
+        self.lock()?.devnet.estimate_gas(op).map_err(|e| BundlerError::Backend(Box::new(e)))
     }
 
     async fn send_user_operation(
@@ -258,18 +247,7 @@ impl BundlerV06 for DevnetBundler {
         op: &UserOperationV06,
         _entry_point: Address,
     ) -> Result<GasEstimate, BundlerError> {
-        let found = self
-            .lock()?
-            .devnet
-            .estimate_gas_v06(op)
-            .map_err(|e| BundlerError::Backend(Box::new(e)))?;
-        Ok(GasEstimate {
-            pre_verification_gas: found.pre_verification_gas,
-            verification_gas_limit: U256::from(found.verification_gas_limit),
-            call_gas_limit: U256::from(found.call_gas_limit),
-            paymaster_verification_gas_limit: None,
-            paymaster_post_op_gas_limit: None,
-        })
+        self.lock()?.devnet.estimate_gas_v06(op).map_err(|e| BundlerError::Backend(Box::new(e)))
     }
 
     async fn send_user_operation_v06(

@@ -4,7 +4,7 @@ use alloy_primitives::{Address, B256};
 use mandate_abi::{PermissionId, SignatureError};
 use mandate_bundler::{BundlerError, UserOperationReceipt};
 use mandate_policy::{EvalError, LoadError};
-use mandate_sim::{SimError, Verdict};
+use mandate_sim::{Preflight, SimError};
 
 use crate::store::StoreError;
 
@@ -54,7 +54,7 @@ pub enum ClientError {
         /// In words.
         summary: String,
         /// The simulator's whole verdict.
-        verdict: Box<Verdict>,
+        verdict: Box<Preflight>,
     },
     /// The op was included but its execution reverted (the chain moved after the pre-flight).
     #[error("op {user_op_hash} was included but its execution reverted: {reason}")]

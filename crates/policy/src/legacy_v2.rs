@@ -31,8 +31,8 @@ use alloy_primitives::{Address, B256, Bytes, Signature, U256, aliases::U48};
 use alloy_sol_types::SolValue;
 use mandate_abi::legacy_v2::{
     AbiCondition, EXECUTE_BATCH_OPTIMIZED_SELECTOR, EXECUTE_BATCH_SELECTOR,
-    EXECUTE_OPTIMIZED_SELECTOR, EXECUTE_SELECTOR, MerkleTree, RouterDigest, SessionLeaf,
-    UserOperationV06, personal_hash, router_digest, sol::SessionData,
+    EXECUTE_OPTIMIZED_SELECTOR, EXECUTE_SELECTOR, LegacyV2Deployments, MerkleTree, RouterDigest,
+    SessionLeaf, UserOperationV06, personal_hash, router_digest, sol::SessionData,
 };
 
 /// Why a module (or the account) reverts: the first failed check, with the values compared.
@@ -465,6 +465,17 @@ pub struct LegacyV2Deployment {
 }
 
 impl LegacyV2Deployment {
+    /// The modules of the v2 stack at `v2`, the router recovering over `router_digest`.
+    pub const fn new(v2: &LegacyV2Deployments, router_digest: RouterDigest) -> Self {
+        Self {
+            session_key_manager: v2.session_key_manager,
+            batched_session_router: v2.batched_session_router,
+            erc20_svm: v2.erc20_svm,
+            abi_svm: v2.abi_svm,
+            router_digest,
+        }
+    }
+
     fn kind(&self, svm: Address) -> Option<SvmKind> {
         if svm == self.erc20_svm {
             Some(SvmKind::Erc20)
@@ -753,7 +764,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use alloy_sol_types::SolCall;
     use mandate_abi::legacy_v2::{
-        AbiRule, AbiSessionData, Erc20SessionData, execute_batch_calldata, execute_calldata,
+        AbiRule, AbiSessionData, Erc20SessionData, execute_batch_v2_calldata, execute_v2_calldata,
     };
 
     use super::*;
@@ -835,18 +846,18 @@ mod tests {
             erc20_params(other, U256::ZERO, &call, &data).unwrap_err().revert_reason().as_deref(),
             Some("ERC20SV Invalid Token")
         );
-        let op = execute_calldata(other, U256::ZERO, call.clone().into());
+        let op = execute_v2_calldata(other, U256::ZERO, call.clone().into());
         assert_eq!(
             erc20_user_op(&op, &data).unwrap_err().revert_reason().as_deref(),
             Some("ERC20SV Wrong Token")
         );
         let op =
-            execute_calldata(token, U256::ZERO, transfer(Address::repeat_byte(0x7e), 6).into());
+            execute_v2_calldata(token, U256::ZERO, transfer(Address::repeat_byte(0x7e), 6).into());
         assert_eq!(
             erc20_user_op(&op, &data),
             Err(Violation::Erc20MaxAmountExceeded { max: U256::from(5), amount: U256::from(6) })
         );
-        let op = execute_batch_calldata(&[(token, U256::ZERO, call.into())]);
+        let op = execute_batch_v2_calldata(&[(token, U256::ZERO, call.into())]);
         assert!(matches!(
             erc20_user_op(&op, &data),
             Err(Violation::NotExecuteSelector { module: SvmKind::Erc20, .. })

@@ -6,7 +6,9 @@ use alloy_primitives::{
     map::{AddressMap, FbBuildHasher, HashMap},
 };
 use alloy_sol_types::{SolError, SolValue};
-use mandate_abi::{ActionId, ConfigId, ParamCondition, PermissionId, PolicyData, Session};
+use mandate_abi::{
+    ActionId, ConfigId, ParamCondition, PermissionId, PolicyAddresses, PolicyData, Session,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -71,6 +73,27 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// SmartSession at `smart_session`, the ECDSA session validator at
+    /// `ecdsa_session_validator`, and the six standard policies at `policies`.
+    pub fn new(
+        smart_session: Address,
+        ecdsa_session_validator: Address,
+        policies: &PolicyAddresses,
+    ) -> Self {
+        Self {
+            smart_session,
+            ecdsa_session_validator,
+            policies: vec![
+                (policies.sudo, PolicyKind::Sudo),
+                (policies.uni_action, PolicyKind::UniAction),
+                (policies.time_frame, PolicyKind::TimeFrame),
+                (policies.erc20_spending_limit, PolicyKind::Erc20SpendingLimit),
+                (policies.usage_limit, PolicyKind::UsageLimit),
+                (policies.value_limit, PolicyKind::ValueLimit),
+            ],
+        }
+    }
+
     /// The kind of the policy at `policy`, if modelled.
     pub fn kind(&self, policy: Address) -> Option<PolicyKind> {
         self.policies.iter().find(|(a, _)| *a == policy).map(|(_, k)| *k)

@@ -4,7 +4,7 @@
 use alloy_primitives::{Address, B256, Bytes, Log, Selector, TxKind, U256, address, b256, hex};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface};
 use mandate_abi::{
-    PackedUserOperation,
+    PackedUserOperation, PolicyAddresses,
     sol::IEntryPoint::{self, IEntryPointErrors},
 };
 use mandate_contracts::{artifacts, names};
@@ -84,6 +84,20 @@ pub struct Deployments {
     /// The sample VerifyingPaymaster, signer [`PAYMASTER_SIGNER`], funded with
     /// [`PAYMASTER_DEPOSIT`] at the EntryPoint.
     pub verifying_paymaster: Address,
+}
+
+impl Deployments {
+    /// Where the six standard policies are.
+    pub const fn policies(&self) -> PolicyAddresses {
+        PolicyAddresses {
+            sudo: self.sudo_policy,
+            uni_action: self.uni_action_policy,
+            time_frame: self.time_frame_policy,
+            erc20_spending_limit: self.erc20_spending_limit_policy,
+            usage_limit: self.usage_limit_policy,
+            value_limit: self.value_limit_policy,
+        }
+    }
 }
 
 /// Result of a committed transaction.

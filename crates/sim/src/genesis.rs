@@ -21,13 +21,14 @@ use alloy_provider::{
     transport::TransportError,
 };
 use alloy_sol_types::SolCall;
-use mandate_abi::{ENTRY_POINT_V07, legacy_v2::ENTRY_POINT_V06, sol::IEntryPoint};
+use mandate_abi::{
+    ENTRY_POINT_V07,
+    legacy_v2::{ENTRY_POINT_V06, LegacyV2Deployments},
+    sol::IEntryPoint,
+};
 use mandate_contracts::{ArtifactError, ArtifactFile, artifacts, legacy_v2_artifacts, names};
 
-use crate::{
-    BLOCK_GAS_LIMIT, Deployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, fork::without_url,
-    legacy_v2::LegacyV2Deployments,
-};
+use crate::{BLOCK_GAS_LIMIT, Deployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, fork::without_url};
 
 /// Storage slots of a relocated contract that [`deploy_on_node`] copies (a node has no call
 /// that lists an account's storage; the EntryPoints' constructors write only low slots).

@@ -18,38 +18,19 @@
 
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{SolCall, SolValue};
-use mandate_abi::legacy_v2::{
-    ENTRY_POINT_V06, UserOperationV06,
-    sol::{IEcdsaOwnershipRegistryModule, IEntryPointV06, ISmartAccountFactoryV2},
+use mandate_abi::{
+    GasEstimate,
+    legacy_v2::{
+        ENTRY_POINT_V06, LegacyV2Deployments, UserOperationV06,
+        sol::{IEcdsaOwnershipRegistryModule, IEntryPointV06, ISmartAccountFactoryV2},
+    },
 };
 
 use crate::{
-    BUNDLER, BundleOutcome, DEPLOYER, Devnet, GasEstimate, Rejected, Rejection, SimError,
-    VALIDATION_MARGIN, genesis,
+    BUNDLER, BundleOutcome, DEPLOYER, Devnet, Rejected, Rejection, SimError, VALIDATION_MARGIN,
+    genesis,
     preflight::{COMPLETED_CODES, MAX_GAS, bundle_share_gas, size_for_pricing},
 };
-
-/// Where the v2 stack lives on a devnet (or a node: the JSON form is a deployments file).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LegacyV2Deployments {
-    /// ERC-4337 v0.6 EntryPoint, at [`ENTRY_POINT_V06`].
-    pub entry_point: Address,
-    /// Smart Account v2 implementation (behind every account's proxy).
-    pub account_implementation: Address,
-    /// Smart Account v2 factory.
-    pub account_factory: Address,
-    /// The owner's ECDSA validation module.
-    pub ecdsa_module: Address,
-    /// Session Key Manager v1 (merkle root per account).
-    pub session_key_manager: Address,
-    /// Batched Session Router.
-    pub batched_session_router: Address,
-    /// ERC-20 session validation module (from the package).
-    pub erc20_svm: Address,
-    /// ABI session validation module (Mandate's).
-    pub abi_svm: Address,
-}
 
 impl Devnet {
     /// Deploys the v2 stack ([`genesis::legacy_v2`]; the v0.6 EntryPoint at its canonical
@@ -156,10 +137,10 @@ impl Devnet {
         let call = sim.estimate_call_gas(ENTRY_POINT_V06, op.sender, &op.callData, factory)?;
         probe.callGasLimit = U256::from(call);
         Ok(GasEstimate {
-            verification_gas_limit: probe.verificationGasLimit.to(),
-            call_gas_limit: call,
-            paymaster_verification_gas_limit: 0,
-            paymaster_post_op_gas_limit: 0,
+            verification_gas_limit: probe.verificationGasLimit,
+            call_gas_limit: U256::from(call),
+            paymaster_verification_gas_limit: None,
+            paymaster_post_op_gas_limit: None,
             pre_verification_gas: pre_verification_gas_v06(&probe),
         })
     }

@@ -21,5 +21,5 @@ pub use error::{DeployError, SimError};
 pub use fork::ForkError;
 pub use inspector::{Frame, Phase, RuleViolation};
 pub use outcome::{BundleOutcome, OpReceipt, Rejection};
-pub use preflight::{GasEstimate, LimitsReport, VALIDATION_MARGIN, pre_verification_gas};
-pub use verdict::{Accepted, Execution, PhaseGas, Rejected, StateChange, Verdict};
+pub use preflight::{LimitsReport, VALIDATION_MARGIN, pre_verification_gas};
+pub use verdict::{Accepted, ExecutionOutcome, PhaseGas, Preflight, Rejected, StateChange};

@@ -4,7 +4,9 @@
 
 use alloy_primitives::{Address, Bytes, Selector, U256, keccak256};
 use alloy_sol_types::SolCall;
-use mandate_abi::{PackedUserOperation, UserOperation, ValidationData, sol::IEntryPoint};
+use mandate_abi::{
+    GasEstimate, PackedUserOperation, UserOperation, ValidationData, sol::IEntryPoint,
+};
 use revm::{
     ExecuteEvm, MainBuilder,
     context::{
@@ -21,7 +23,7 @@ use crate::{
     fork::ForkError,
     inspector::{EntryPointSelectors, Frame, GatedEvm, Phase, PreflightInspector},
     outcome::BundleOutcome,
-    verdict::{Accepted, Execution, PhaseGas, Rejected, StateChange, Verdict},
+    verdict::{Accepted, ExecutionOutcome, PhaseGas, Preflight, Rejected, StateChange},
 };
 
 fn selector(signature: &str) -> Selector {
@@ -49,23 +51,8 @@ fn entry_point_selectors() -> EntryPointSelectors {
 /// failed, which does not depend on the gas given.
 pub(crate) const COMPLETED_CODES: &[&str] = &["AA22", "AA24", "AA32", "AA34"];
 
-/// Gas limits for a user operation, found by simulation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct GasEstimate {
-    /// `verificationGasLimit`: the smallest with which validation (and deployment) completes,
-    /// plus [`VALIDATION_MARGIN`] for paths that differ between a dummy and the real signature.
-    pub verification_gas_limit: u128,
-    /// Smallest `callGasLimit` with which the account's execution succeeds.
-    pub call_gas_limit: u128,
-    /// `paymasterVerificationGasLimit`, found and padded as the account's (0 without a paymaster).
-    pub paymaster_verification_gas_limit: u128,
-    /// `paymasterPostOpGasLimit` needed (0 without a paymaster).
-    pub paymaster_post_op_gas_limit: u128,
-    /// `preVerificationGas` for the op's size, as bundlers compute it.
-    pub pre_verification_gas: U256,
-}
-
-/// An op's limits beside what it needs.
+/// An op's limits beside what it needs (the paymaster limits are `None` on both sides for an
+/// op without a paymaster).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct LimitsReport {
     /// What the op carries.
@@ -141,7 +128,7 @@ impl Devnet {
     /// Runs `op` through `handleOps` as a bundler would submit it, keeps none of its effects,
     /// and says what would happen: the verdict, the gas of each phase, the validation data,
     /// the decoded logs and state changes, the call path to any revert, and ERC-7562 warnings.
-    pub fn check(&mut self, op: &PackedUserOperation) -> Result<Verdict, SimError> {
+    pub fn check(&mut self, op: &PackedUserOperation) -> Result<Preflight, SimError> {
         self.check_with(op, true)
     }
 
@@ -151,11 +138,11 @@ impl Devnet {
     pub fn check_inspecting_every_opcode(
         &mut self,
         op: &PackedUserOperation,
-    ) -> Result<Verdict, SimError> {
+    ) -> Result<Preflight, SimError> {
         self.check_with(op, false)
     }
 
-    fn check_with(&mut self, op: &PackedUserOperation, gated: bool) -> Result<Verdict, SimError> {
+    fn check_with(&mut self, op: &PackedUserOperation, gated: bool) -> Result<Preflight, SimError> {
         let entry_point = self.deployments().entry_point;
         let paymaster = (op.paymasterAndData.len() >= 20)
             .then(|| Address::from_slice(&op.paymasterAndData[..20]));
@@ -233,16 +220,16 @@ impl Devnet {
                 let receipts = self.receipts(entry_point, logs.clone());
                 let receipt = receipts.first().ok_or(SimError::NoUserOperationEvent)?;
                 let execution = if receipt.success {
-                    Execution::Succeeded
+                    ExecutionOutcome::Succeeded
                 } else {
-                    Execution::Reverted {
+                    ExecutionOutcome::Reverted {
                         revert: receipt.revert_reason.clone(),
                         path: self.labelled(seen.execution_revert_path.clone()),
                     }
                 };
                 // The hash the EntryPoint computed for its UserOperationEvent: the op's.
                 debug_assert_eq!(receipt.user_op_hash, self.user_op_hash(op));
-                Ok(Verdict::Accepted(Box::new(Accepted {
+                Ok(Preflight::Accepted(Box::new(Accepted {
                     user_op_hash: receipt.user_op_hash,
                     validation: ValidationData::unpack(
                         seen.account_validation_data.unwrap_or_default(),
@@ -274,7 +261,7 @@ impl Devnet {
                         return Err(SimError::RevertedOutsideValidation(Box::new(other)));
                     }
                 };
-                Ok(Verdict::Rejected(Box::new(Rejected {
+                Ok(Preflight::Rejected(Box::new(Rejected {
                     user_op_hash: self.user_op_hash(op),
                     rejection,
                     path: self.labelled(seen.revert_path),
@@ -291,8 +278,8 @@ impl Devnet {
         op: &UserOperation,
     ) -> Result<Result<(), Rejected>, SimError> {
         match self.check(&op.pack())? {
-            Verdict::Accepted(_) => Ok(Ok(())),
-            Verdict::Rejected(r) => {
+            Preflight::Accepted(_) => Ok(Ok(())),
+            Preflight::Rejected(r) => {
                 let completed =
                     r.rejection.code.as_deref().is_some_and(|c| COMPLETED_CODES.contains(&c));
                 Ok(if completed { Ok(()) } else { Err(*r) })
@@ -323,14 +310,18 @@ impl Devnet {
     /// with [`VALIDATION_MARGIN`] added to the validation limits. The signature may be a dummy
     /// of the right shape (see [`mandate_abi::DUMMY_ECDSA_SIGNATURE`]).
     pub fn estimate_gas(&self, op: &UserOperation) -> Result<GasEstimate, SimError> {
+        fn with_margin(v: U256) -> U256 {
+            v + v / U256::from(VALIDATION_MARGIN)
+        }
         let mut estimate = self.minimal_gas(op)?;
-        estimate.verification_gas_limit += estimate.verification_gas_limit / VALIDATION_MARGIN;
-        estimate.paymaster_verification_gas_limit +=
-            estimate.paymaster_verification_gas_limit / VALIDATION_MARGIN;
+        estimate.verification_gas_limit = with_margin(estimate.verification_gas_limit);
+        estimate.paymaster_verification_gas_limit =
+            estimate.paymaster_verification_gas_limit.map(with_margin);
         let mut sized = op.clone();
-        sized.verification_gas_limit = estimate.verification_gas_limit;
-        sized.call_gas_limit = estimate.call_gas_limit;
-        sized.paymaster_verification_gas_limit = estimate.paymaster_verification_gas_limit;
+        sized.verification_gas_limit = estimate.verification_gas_limit.saturating_to();
+        sized.call_gas_limit = estimate.call_gas_limit.saturating_to();
+        sized.paymaster_verification_gas_limit =
+            estimate.paymaster_verification_gas_limit.unwrap_or_default().saturating_to();
         estimate.pre_verification_gas = pre_verification_gas(&sized.pack());
         Ok(estimate)
     }
@@ -362,23 +353,21 @@ impl Devnet {
                 Ok(sim.validation_completes(&o)?.is_ok())
             })?;
             probe.paymaster_verification_gas_limit = found;
-            found
+            Some(found)
         } else {
-            0
+            None
         };
         let entry_point = sim.deployments().entry_point;
         let factory = op.factory.map(|f| (f, op.factory_data.clone()));
         let call_gas_limit =
             sim.estimate_call_gas(entry_point, op.sender, &op.call_data, factory)?;
         Ok(GasEstimate {
-            verification_gas_limit,
-            call_gas_limit,
-            paymaster_verification_gas_limit,
-            paymaster_post_op_gas_limit: if op.paymaster.is_some() {
-                op.paymaster_post_op_gas_limit
-            } else {
-                0
-            },
+            verification_gas_limit: U256::from(verification_gas_limit),
+            call_gas_limit: U256::from(call_gas_limit),
+            paymaster_verification_gas_limit: paymaster_verification_gas_limit.map(U256::from),
+            paymaster_post_op_gas_limit: op
+                .paymaster
+                .map(|_| U256::from(op.paymaster_post_op_gas_limit)),
             pre_verification_gas: pre_verification_gas(&op.pack()),
         })
     }
@@ -433,10 +422,14 @@ impl Devnet {
         let needed = self.minimal_gas(op)?;
         Ok(LimitsReport {
             given: GasEstimate {
-                verification_gas_limit: op.verification_gas_limit,
-                call_gas_limit: op.call_gas_limit,
-                paymaster_verification_gas_limit: op.paymaster_verification_gas_limit,
-                paymaster_post_op_gas_limit: op.paymaster_post_op_gas_limit,
+                verification_gas_limit: U256::from(op.verification_gas_limit),
+                call_gas_limit: U256::from(op.call_gas_limit),
+                paymaster_verification_gas_limit: op
+                    .paymaster
+                    .map(|_| U256::from(op.paymaster_verification_gas_limit)),
+                paymaster_post_op_gas_limit: op
+                    .paymaster
+                    .map(|_| U256::from(op.paymaster_post_op_gas_limit)),
                 pre_verification_gas: op.pre_verification_gas,
             },
             needed,

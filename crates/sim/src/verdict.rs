@@ -29,7 +29,7 @@ pub struct PhaseGas {
 
 /// How the execution phase ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum Execution {
+pub enum ExecutionOutcome {
     /// The account's call succeeded.
     Succeeded,
     /// Validation passed, so the op is included and pays, but its execution reverted.
@@ -70,7 +70,7 @@ pub struct Accepted {
     /// Wei the op pays (`actualGasCost`).
     pub actual_gas_cost: U256,
     /// How the execution ended.
-    pub execution: Execution,
+    pub execution: ExecutionOutcome,
     /// Every log, decoded where an ABI knows the event.
     pub logs: Vec<DecodedLog>,
     /// What changed, per account.
@@ -94,14 +94,14 @@ pub struct Rejected {
 
 /// The answer of [`crate::Devnet::check`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum Verdict {
+pub enum Preflight {
     /// Validation passes; the op would be included.
     Accepted(Box<Accepted>),
     /// Validation fails; the op would be dropped.
     Rejected(Box<Rejected>),
 }
 
-impl Verdict {
+impl Preflight {
     /// The acceptance, if validation passes.
     pub fn accepted(&self) -> Option<&Accepted> {
         match self {
@@ -120,7 +120,7 @@ impl Verdict {
 
     /// Whether the op would be included and its execution succeed.
     pub fn is_success(&self) -> bool {
-        self.accepted().is_some_and(|a| a.execution == Execution::Succeeded)
+        self.accepted().is_some_and(|a| a.execution == ExecutionOutcome::Succeeded)
     }
 }
 
@@ -138,12 +138,12 @@ fn path(frames: &[Frame]) -> String {
     frames.iter().map(ToString::to_string).collect::<Vec<_>>().join(" → ")
 }
 
-impl fmt::Display for Verdict {
+impl fmt::Display for Preflight {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Accepted(a) => {
                 write!(f, "accepted")?;
-                if let Execution::Reverted { revert, path: p } = &a.execution {
+                if let ExecutionOutcome::Reverted { revert, path: p } = &a.execution {
                     let why = revert
                         .as_ref()
                         .map_or_else(|| "no reason".to_string(), ToString::to_string);

@@ -7,13 +7,13 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::legacy_v2::{
-    BatchEntry, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06, account_signature,
-    batch_session_signature, execute_batch_calldata, personal_hash, router_digest,
-    single_session_signature,
+    BatchEntry, LegacyV2Deployments, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06,
+    account_signature, batch_session_signature, execute_batch_v2_calldata, personal_hash,
+    router_digest, single_session_signature,
     sol::{ISessionKeyManagerV1, ISmartAccountV2},
 };
 use mandate_policy::legacy_v2::{AccountV2, LegacyV2Deployment};
-use mandate_sim::{BundleOutcome, Devnet, legacy_v2::LegacyV2Deployments};
+use mandate_sim::{BundleOutcome, Devnet};
 
 /// What the router of `@biconomy-devx/account-contracts-v2@1.0.1` recovers over.
 pub const PACKAGE_ROUTER: RouterDigest = RouterDigest::UserOpHashAndManager;
@@ -78,7 +78,7 @@ impl LegacyV2World {
         let tree = MerkleTree::from_leaves(leaves);
         let mut world =
             Self { devnet, v2, account, owner, session_key: signer(0x22), tree: tree.clone() };
-        let call = execute_batch_calldata(&[
+        let call = execute_batch_v2_calldata(&[
             (
                 account,
                 U256::ZERO,
@@ -109,7 +109,7 @@ impl LegacyV2World {
     /// The owner replaces the account's merkle root with the tree of `leaves` (one op).
     pub fn set_leaves(&mut self, leaves: &[SessionLeaf]) {
         self.tree = MerkleTree::from_leaves(leaves);
-        let call = mandate_abi::legacy_v2::execute_calldata(
+        let call = mandate_abi::legacy_v2::execute_v2_calldata(
             self.v2.session_key_manager,
             U256::ZERO,
             ISessionKeyManagerV1::setMerkleRootCall { _merkleRoot: self.tree.root() }
@@ -131,13 +131,7 @@ impl LegacyV2World {
 
     /// The v2 stack as the local evaluator takes it.
     pub fn deployment(&self) -> LegacyV2Deployment {
-        LegacyV2Deployment {
-            session_key_manager: self.v2.session_key_manager,
-            batched_session_router: self.v2.batched_session_router,
-            erc20_svm: self.v2.erc20_svm,
-            abi_svm: self.v2.abi_svm,
-            router_digest: PACKAGE_ROUTER,
-        }
+        LegacyV2Deployment::new(&self.v2, PACKAGE_ROUTER)
     }
 
     /// The account as the local evaluator takes it.
@@ -187,7 +181,7 @@ impl LegacyV2World {
         entries: &[BatchEntry],
         key: &PrivateKeySigner,
     ) -> (UserOperationV06, B256) {
-        let mut op = op(&mut self.devnet, self.account, execute_batch_calldata(calls));
+        let mut op = op(&mut self.devnet, self.account, execute_batch_v2_calldata(calls));
         let hash = self.devnet.user_op_hash_v06(&op).unwrap();
         let digest = router_digest(hash, self.v2.session_key_manager, PACKAGE_ROUTER);
         let sig = key.sign_hash_sync(&personal_hash(digest)).unwrap().as_bytes();

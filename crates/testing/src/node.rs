@@ -16,8 +16,9 @@ use alloy_provider::{Provider, RootProvider, ext::AnvilApi};
 use alloy_rpc_client::RpcClient;
 use alloy_rpc_types_eth::{TransactionReceipt, TransactionRequest};
 use alloy_sol_types::SolCall;
+use mandate_abi::legacy_v2::LegacyV2Deployments;
 use mandate_abi::{ENTRY_POINT_V07, legacy_v2::ENTRY_POINT_V06};
-use mandate_sim::{Deployments, genesis, legacy_v2::LegacyV2Deployments};
+use mandate_sim::{Deployments, genesis};
 use serde_json::Value;
 
 /// anvil's first dev account: deploys the contracts (anvil signs for it).

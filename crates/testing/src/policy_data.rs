@@ -34,7 +34,7 @@ pub fn rule(condition: ParamCondition, n: u64, reference: U256) -> ParamRule {
 
 /// UniActionPolicy's init data.
 pub fn uni_action(value_limit: U256, rules: Vec<ParamRule>) -> Bytes {
-    init(Policy::UniversalAction(ActionConfig::new(value_limit, rules).expect("valid rules")))
+    init(Policy::UniAction(ActionConfig::new(value_limit, rules).expect("valid rules")))
 }
 
 /// TimeFramePolicy's init data.

@@ -5,7 +5,7 @@
 use alloy_primitives::{Address, B256, Bytes, keccak256};
 use serde::{Deserialize, Serialize};
 
-use super::LegacyV2Error;
+use super::LegacyV2EncodeError;
 
 /// Largest uint48.
 pub(crate) const MAX_U48: u64 = (1 << 48) - 1;
@@ -42,10 +42,10 @@ impl SessionLeaf {
     }
 
     /// Checks both timestamps fit in uint48.
-    pub fn check(&self) -> Result<(), LegacyV2Error> {
+    pub fn check(&self) -> Result<(), LegacyV2EncodeError> {
         for (field, value) in [("validUntil", self.valid_until), ("validAfter", self.valid_after)] {
             if value > MAX_U48 {
-                return Err(LegacyV2Error::Timestamp { field, value });
+                return Err(LegacyV2EncodeError::Timestamp { field, value });
             }
         }
         Ok(())
@@ -121,12 +121,12 @@ impl MerkleTree {
 
     /// The proof of `leaf` (its first occurrence, as merkletreejs `getHexProof`): the sibling
     /// at each layer that has one.
-    pub fn proof(&self, leaf: B256) -> Result<Vec<B256>, LegacyV2Error> {
+    pub fn proof(&self, leaf: B256) -> Result<Vec<B256>, LegacyV2EncodeError> {
         let mut index = self
             .leaves()
             .iter()
             .position(|l| *l == leaf)
-            .ok_or(LegacyV2Error::LeafNotInTree(leaf))?;
+            .ok_or(LegacyV2EncodeError::LeafNotInTree(leaf))?;
         let mut proof = Vec::new();
         for layer in &self.layers[..self.layers.len().saturating_sub(1)] {
             let sibling = if index % 2 == 1 { index - 1 } else { index + 1 };
@@ -177,7 +177,7 @@ mod tests {
             for l in &leaves {
                 assert!(MerkleTree::verify(&tree.proof(*l).unwrap(), tree.root(), *l), "n={n}");
             }
-            assert_eq!(tree.proof(leaf(200)), Err(LegacyV2Error::LeafNotInTree(leaf(200))));
+            assert_eq!(tree.proof(leaf(200)), Err(LegacyV2EncodeError::LeafNotInTree(leaf(200))));
             assert!(!MerkleTree::verify(&[], tree.root(), leaf(200)));
         }
     }

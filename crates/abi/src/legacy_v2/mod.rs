@@ -30,7 +30,7 @@
 //! assert!(MerkleTree::verify(&proof, tree.root(), leaves[1].hash()));
 //! let signature = single_session_signature(&leaves[1], &tree, &[0u8; 65], Address::repeat_byte(0x5c))?;
 //! assert!(signature.len() > 0);
-//! # Ok::<(), mandate_abi::legacy_v2::LegacyV2Error>(())
+//! # Ok::<(), mandate_abi::legacy_v2::LegacyV2EncodeError>(())
 //! ```
 
 mod merkle;
@@ -53,7 +53,8 @@ pub use signature::{
 };
 pub use svm::{AbiCondition, AbiRule, AbiSessionData, Erc20SessionData, rule_offset_by_index};
 pub use user_op::{
-    ENTRY_POINT_V06, UserOperationV06, execute_batch_calldata, execute_calldata, personal_hash,
+    ENTRY_POINT_V06, UserOperationV06, execute_batch_v2_calldata, execute_v2_calldata,
+    personal_hash,
 };
 
 /// Solidity types of the v2 stack (EntryPoint v0.6, Smart Account v2 and its modules).
@@ -147,6 +148,28 @@ pub const ABI_SVM: Address = address!("000006bC2eCdAe38113929293d241Cf252D91861"
 /// ERC-20 session validation module of the SDK v4.
 pub const ERC20_SVM: Address = address!("000000D50C68705bd6897B2d17c7de32FB519fDA");
 
+/// Where the v2 stack lives on a devnet (or a node: the JSON form is a deployments file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LegacyV2Deployments {
+    /// ERC-4337 v0.6 EntryPoint, at [`ENTRY_POINT_V06`].
+    pub entry_point: Address,
+    /// Smart Account v2 implementation (behind every account's proxy).
+    pub account_implementation: Address,
+    /// Smart Account v2 factory.
+    pub account_factory: Address,
+    /// The owner's ECDSA validation module.
+    pub ecdsa_module: Address,
+    /// Session Key Manager v1 (merkle root per account).
+    pub session_key_manager: Address,
+    /// Batched Session Router.
+    pub batched_session_router: Address,
+    /// ERC-20 session validation module (from the package).
+    pub erc20_svm: Address,
+    /// ABI session validation module (Mandate's).
+    pub abi_svm: Address,
+}
+
 /// `execute(address,uint256,bytes)` of the Smart Account v2.
 pub const EXECUTE_SELECTOR: [u8; 4] =
     <sol::ISmartAccountV2::executeCall as alloy_sol_types::SolCall>::SELECTOR;
@@ -163,7 +186,7 @@ pub const EXECUTE_BATCH_OPTIMIZED_SELECTOR: [u8; 4] =
 /// Bad input to the legacy v2 encoders.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum LegacyV2Error {
+pub enum LegacyV2EncodeError {
     /// An ABI SVM rule offset does not fit the 16-bit field.
     #[error("ABI SVM rules[{rule}].offset {offset} does not fit in uint16")]
     RuleOffset {

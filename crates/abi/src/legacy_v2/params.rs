@@ -5,7 +5,7 @@
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, keccak256};
 use serde::{Deserialize, Serialize};
 
-use super::{ABI_SVM, AbiRule, AbiSessionData, ERC20_SVM, LegacyV2Error, SessionLeaf};
+use super::{ABI_SVM, AbiRule, AbiSessionData, ERC20_SVM, LegacyV2EncodeError, SessionLeaf};
 use crate::json::{u64_flex, u128_flex, u256_flex};
 
 /// `interval`: when the session is valid (both default to 0).
@@ -36,7 +36,7 @@ pub enum FunctionSelector {
 
 impl FunctionSelector {
     /// The 4-byte selector.
-    pub fn selector(&self) -> Result<FixedBytes<4>, LegacyV2Error> {
+    pub fn selector(&self) -> Result<FixedBytes<4>, LegacyV2EncodeError> {
         match self {
             Self::Raw { raw } => Ok(*raw),
             Self::Signature(signature) => {
@@ -45,7 +45,7 @@ impl FunctionSelector {
                     && canonical.find('(').is_some_and(|open| open > 0)
                     && !canonical.contains(' ');
                 if !well_formed {
-                    return Err(LegacyV2Error::Malformed {
+                    return Err(LegacyV2EncodeError::Malformed {
                         what: "functionSelector",
                         detail: format!(
                             "{signature:?} is not a signature like \"transfer(address,uint256)\""
@@ -120,7 +120,7 @@ pub struct AbiSessionParams {
 impl AbiSessionParams {
     /// The ABI module's session key data (typed errors for offsets over uint16, conditions
     /// outside 0..=5, a malformed signature).
-    pub fn data(&self) -> Result<AbiSessionData, LegacyV2Error> {
+    pub fn data(&self) -> Result<AbiSessionData, LegacyV2EncodeError> {
         let rules = self
             .rules
             .iter()
@@ -137,12 +137,12 @@ impl AbiSessionParams {
     }
 
     /// The leaf for the SDK's ABI module address ([`ABI_SVM`]).
-    pub fn leaf(&self) -> Result<SessionLeaf, LegacyV2Error> {
+    pub fn leaf(&self) -> Result<SessionLeaf, LegacyV2EncodeError> {
         self.leaf_for(ABI_SVM)
     }
 
     /// The leaf for an ABI module at `abi_svm`.
-    pub fn leaf_for(&self, abi_svm: Address) -> Result<SessionLeaf, LegacyV2Error> {
+    pub fn leaf_for(&self, abi_svm: Address) -> Result<SessionLeaf, LegacyV2EncodeError> {
         let leaf = SessionLeaf::new(
             self.interval.valid_until,
             self.interval.valid_after,
@@ -169,12 +169,12 @@ pub struct Erc20SessionParams {
 
 impl Erc20SessionParams {
     /// The leaf for the SDK's ERC-20 module address ([`ERC20_SVM`]).
-    pub fn leaf(&self) -> Result<SessionLeaf, LegacyV2Error> {
+    pub fn leaf(&self) -> Result<SessionLeaf, LegacyV2EncodeError> {
         self.leaf_for(ERC20_SVM)
     }
 
     /// The leaf for an ERC-20 module at `erc20_svm`.
-    pub fn leaf_for(&self, erc20_svm: Address) -> Result<SessionLeaf, LegacyV2Error> {
+    pub fn leaf_for(&self, erc20_svm: Address) -> Result<SessionLeaf, LegacyV2EncodeError> {
         let leaf = SessionLeaf::new(
             self.interval.valid_until,
             self.interval.valid_after,
@@ -210,10 +210,10 @@ mod tests {
 
         let bad = json.replace("\"condition\": 0", "\"condition\": 6");
         let params: AbiSessionParams = serde_json::from_str(&bad).unwrap();
-        assert_eq!(params.data(), Err(LegacyV2Error::Condition { rule: 0, code: 6 }));
+        assert_eq!(params.data(), Err(LegacyV2EncodeError::Condition { rule: 0, code: 6 }));
         let bad = json.replace("\"offset\": 0", "\"offset\": 65536");
         let params: AbiSessionParams = serde_json::from_str(&bad).unwrap();
-        assert_eq!(params.data(), Err(LegacyV2Error::RuleOffset { rule: 0, offset: 65_536 }));
+        assert_eq!(params.data(), Err(LegacyV2EncodeError::RuleOffset { rule: 0, offset: 65_536 }));
         let bad = json.replace("safeMint(address)", "safeMint");
         let params: AbiSessionParams = serde_json::from_str(&bad).unwrap();
         assert!(params.data().is_err());

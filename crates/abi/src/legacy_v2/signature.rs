@@ -6,7 +6,9 @@
 use alloy_primitives::{Address, B256, Bytes, keccak256};
 use alloy_sol_types::SolValue;
 
-use super::{LegacyV2Error, MerkleTree, SessionLeaf, sol::SessionData, user_op::personal_hash};
+use super::{
+    LegacyV2EncodeError, MerkleTree, SessionLeaf, sol::SessionData, user_op::personal_hash,
+};
 
 /// `abi.encode(bytes moduleSignature, address validationModule)`.
 pub fn account_signature(module_signature: &[u8], module: Address) -> Bytes {
@@ -14,9 +16,11 @@ pub fn account_signature(module_signature: &[u8], module: Address) -> Bytes {
 }
 
 /// Splits an account signature into the module signature and the module.
-pub fn decode_account_signature(signature: &[u8]) -> Result<(Bytes, Address), LegacyV2Error> {
-    <(Bytes, Address)>::abi_decode_params(signature)
-        .map_err(|source| LegacyV2Error::Decode { what: "Smart Account v2 signature", source })
+pub fn decode_account_signature(signature: &[u8]) -> Result<(Bytes, Address), LegacyV2EncodeError> {
+    <(Bytes, Address)>::abi_decode_params(signature).map_err(|source| LegacyV2EncodeError::Decode {
+        what: "Smart Account v2 signature",
+        source,
+    })
 }
 
 /// The Session Key Manager's module signature: `abi.encode(uint48 validUntil, uint48 validAfter,
@@ -45,7 +49,7 @@ pub fn single_session_signature(
     tree: &MerkleTree,
     session_key_signature: &[u8],
     session_key_manager: Address,
-) -> Result<Bytes, LegacyV2Error> {
+) -> Result<Bytes, LegacyV2EncodeError> {
     leaf.check()?;
     let proof = tree.proof(leaf.hash())?;
     Ok(account_signature(
@@ -74,9 +78,9 @@ impl From<SessionLeaf> for BatchEntry {
 pub fn single_session_leaf(
     stored: &[SessionLeaf],
     index: Option<usize>,
-) -> Result<&SessionLeaf, LegacyV2Error> {
+) -> Result<&SessionLeaf, LegacyV2EncodeError> {
     let index = index.unwrap_or_else(|| stored.len().saturating_sub(1));
-    stored.get(index).ok_or(LegacyV2Error::SessionIndex { index, stored: stored.len() })
+    stored.get(index).ok_or(LegacyV2EncodeError::SessionIndex { index, stored: stored.len() })
 }
 
 /// The leaves `getBatchSessionTxParams` picks for `calls` calls, in call order: `indexes` (one
@@ -85,10 +89,10 @@ pub fn batch_session_leaves(
     stored: &[SessionLeaf],
     indexes: Option<&[usize]>,
     calls: usize,
-) -> Result<Vec<BatchEntry>, LegacyV2Error> {
+) -> Result<Vec<BatchEntry>, LegacyV2EncodeError> {
     match indexes {
         Some(indexes) if indexes.len() != calls => {
-            Err(LegacyV2Error::SessionIndexes { indexes: indexes.len(), calls })
+            Err(LegacyV2EncodeError::SessionIndexes { indexes: indexes.len(), calls })
         }
         Some(indexes) => indexes
             .iter()
@@ -96,11 +100,11 @@ pub fn batch_session_leaves(
                 stored
                     .get(index)
                     .map(|leaf| leaf.clone().into())
-                    .ok_or(LegacyV2Error::SessionIndex { index, stored: stored.len() })
+                    .ok_or(LegacyV2EncodeError::SessionIndex { index, stored: stored.len() })
             })
             .collect(),
         None if calls > stored.len() => {
-            Err(LegacyV2Error::NotEnoughSessions { stored: stored.len(), calls })
+            Err(LegacyV2EncodeError::NotEnoughSessions { stored: stored.len(), calls })
         }
         None => Ok(stored[stored.len() - calls..].iter().cloned().map(Into::into).collect()),
     }
@@ -126,9 +130,9 @@ pub fn batch_session_signature(
     session_key_manager: Address,
     router: Address,
     session_key_signature: &[u8],
-) -> Result<Bytes, LegacyV2Error> {
+) -> Result<Bytes, LegacyV2EncodeError> {
     if entries.is_empty() {
-        return Err(LegacyV2Error::EmptyBatch);
+        return Err(LegacyV2EncodeError::EmptyBatch);
     }
     let sessions = entries
         .iter()
@@ -143,7 +147,7 @@ pub fn batch_session_signature(
                 callSpecificData: e.call_specific_data.clone(),
             })
         })
-        .collect::<Result<Vec<_>, LegacyV2Error>>()?;
+        .collect::<Result<Vec<_>, LegacyV2EncodeError>>()?;
     Ok(account_signature(
         &batch_module_signature(session_key_manager, &sessions, session_key_signature),
         router,
@@ -229,7 +233,7 @@ mod tests {
         assert_eq!(single_session_leaf(&stored, Some(1)).unwrap(), &stored[1]);
         assert_eq!(
             single_session_leaf(&stored, Some(4)),
-            Err(LegacyV2Error::SessionIndex { index: 4, stored: 4 })
+            Err(LegacyV2EncodeError::SessionIndex { index: 4, stored: 4 })
         );
         assert!(single_session_leaf(&[], None).is_err());
         let picked = batch_session_leaves(&stored, Some(&[2, 0]), 2).unwrap();
@@ -238,15 +242,15 @@ mod tests {
         assert_eq!(last[0].leaf, stored[1]);
         assert_eq!(
             batch_session_leaves(&stored, Some(&[0]), 2),
-            Err(LegacyV2Error::SessionIndexes { indexes: 1, calls: 2 })
+            Err(LegacyV2EncodeError::SessionIndexes { indexes: 1, calls: 2 })
         );
         assert_eq!(
             batch_session_leaves(&stored, None, 5),
-            Err(LegacyV2Error::NotEnoughSessions { stored: 4, calls: 5 })
+            Err(LegacyV2EncodeError::NotEnoughSessions { stored: 4, calls: 5 })
         );
         assert_eq!(
             batch_session_leaves(&stored, Some(&[0, 9]), 2),
-            Err(LegacyV2Error::SessionIndex { index: 9, stored: 4 })
+            Err(LegacyV2EncodeError::SessionIndex { index: 9, stored: 4 })
         );
     }
 

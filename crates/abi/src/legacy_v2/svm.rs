@@ -4,7 +4,7 @@ use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
 use alloy_sol_types::SolValue;
 use serde::{Deserialize, Serialize};
 
-use super::LegacyV2Error;
+use super::LegacyV2EncodeError;
 
 /// ERC-20 SVM session key data: `abi.encode(sessionKey, token, recipient, maxAmount)` (the
 /// `main` / npm-package module: no usage counter).
@@ -29,10 +29,10 @@ impl Erc20SessionData {
     }
 
     /// Decodes it (as the module's `abi.decode`: exactly four clean words at least).
-    pub fn decode(data: &[u8]) -> Result<Self, LegacyV2Error> {
+    pub fn decode(data: &[u8]) -> Result<Self, LegacyV2EncodeError> {
         let (session_key, token, recipient, max_amount) =
             <(Address, Address, Address, U256)>::abi_decode_params(data).map_err(|source| {
-                LegacyV2Error::Decode { what: "ERC-20 session key data", source }
+                LegacyV2EncodeError::Decode { what: "ERC-20 session key data", source }
             })?;
         Ok(Self { session_key, token, recipient, max_amount })
     }
@@ -122,12 +122,12 @@ impl From<AbiCondition> for u8 {
 }
 
 impl TryFrom<u64> for AbiCondition {
-    type Error = LegacyV2Error;
-    fn try_from(code: u64) -> Result<Self, LegacyV2Error> {
+    type Error = LegacyV2EncodeError;
+    fn try_from(code: u64) -> Result<Self, LegacyV2EncodeError> {
         u8::try_from(code)
             .ok()
             .and_then(Self::from_code)
-            .ok_or(LegacyV2Error::Condition { rule: 0, code })
+            .ok_or(LegacyV2EncodeError::Condition { rule: 0, code })
     }
 }
 
@@ -163,11 +163,11 @@ impl AbiRule {
         offset: u64,
         condition: u64,
         reference_value: B256,
-    ) -> Result<Self, LegacyV2Error> {
+    ) -> Result<Self, LegacyV2EncodeError> {
         let offset =
-            u16::try_from(offset).map_err(|_| LegacyV2Error::RuleOffset { rule, offset })?;
+            u16::try_from(offset).map_err(|_| LegacyV2EncodeError::RuleOffset { rule, offset })?;
         let condition = AbiCondition::try_from(condition)
-            .map_err(|_| LegacyV2Error::Condition { rule, code: condition })?;
+            .map_err(|_| LegacyV2EncodeError::Condition { rule, code: condition })?;
         Ok(Self { offset, condition, reference_value })
     }
 
@@ -200,9 +200,9 @@ pub struct AbiSessionData {
 
 impl AbiSessionData {
     /// The encoded bytes; at most 65535 rules.
-    pub fn encode(&self) -> Result<Bytes, LegacyV2Error> {
+    pub fn encode(&self) -> Result<Bytes, LegacyV2EncodeError> {
         let count = u16::try_from(self.rules.len())
-            .map_err(|_| LegacyV2Error::TooManyRules(self.rules.len()))?;
+            .map_err(|_| LegacyV2EncodeError::TooManyRules(self.rules.len()))?;
         let mut out = Vec::with_capacity(62 + 35 * self.rules.len());
         out.extend_from_slice(self.session_key.as_slice());
         out.extend_from_slice(self.target.as_slice());
@@ -217,9 +217,11 @@ impl AbiSessionData {
 
     /// Decodes it strictly: the length must be exactly `62 + 35·ruleCount` and every condition
     /// 0..=5 (the module itself ignores trailing bytes and fails unknown conditions).
-    pub fn decode(data: &[u8]) -> Result<Self, LegacyV2Error> {
-        let bad =
-            |detail: String| LegacyV2Error::Malformed { what: "ABI session key data", detail };
+    pub fn decode(data: &[u8]) -> Result<Self, LegacyV2EncodeError> {
+        let bad = |detail: String| LegacyV2EncodeError::Malformed {
+            what: "ABI session key data",
+            detail,
+        };
         if data.len() < 62 {
             return Err(bad(format!("{} bytes, at least 62", data.len())));
         }
@@ -282,7 +284,7 @@ mod tests {
         bad[64] = 6;
         assert_eq!(
             AbiSessionData::decode(&bad),
-            Err(LegacyV2Error::Condition { rule: 0, code: 6 })
+            Err(LegacyV2EncodeError::Condition { rule: 0, code: 6 })
         );
         assert!(AbiSessionData::decode(&bytes[..61]).is_err());
     }
@@ -291,11 +293,11 @@ mod tests {
     fn checked_rules_refuse_big_offsets_and_unknown_conditions() {
         assert_eq!(
             AbiRule::checked(3, 70_000, 0, B256::ZERO),
-            Err(LegacyV2Error::RuleOffset { rule: 3, offset: 70_000 })
+            Err(LegacyV2EncodeError::RuleOffset { rule: 3, offset: 70_000 })
         );
         assert_eq!(
             AbiRule::checked(1, 0, 6, B256::ZERO),
-            Err(LegacyV2Error::Condition { rule: 1, code: 6 })
+            Err(LegacyV2EncodeError::Condition { rule: 1, code: 6 })
         );
         assert_eq!(rule_offset_by_index(2), 64);
         let json = r#"{"offset":32,"condition":4,"referenceValue":"0x00000000000000000000000000000000000000000000000000000000000000ff"}"#;

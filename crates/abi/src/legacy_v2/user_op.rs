@@ -43,12 +43,12 @@ pub fn personal_hash(message: B256) -> B256 {
 }
 
 /// `execute(dest, value, func)` of the Smart Account v2.
-pub fn execute_calldata(target: Address, value: U256, data: Bytes) -> Bytes {
+pub fn execute_v2_calldata(target: Address, value: U256, data: Bytes) -> Bytes {
     ISmartAccountV2::executeCall { dest: target, value, func: data }.abi_encode().into()
 }
 
 /// `executeBatch(dest[], value[], func[])` of the Smart Account v2, one entry per call.
-pub fn execute_batch_calldata(calls: &[(Address, U256, Bytes)]) -> Bytes {
+pub fn execute_batch_v2_calldata(calls: &[(Address, U256, Bytes)]) -> Bytes {
     ISmartAccountV2::executeBatchCall {
         dest: calls.iter().map(|c| c.0).collect(),
         value: calls.iter().map(|c| c.1).collect(),

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
-use mandate::{abi::sol::IERC20, client::demo::policy_addresses};
+use mandate::abi::sol::IERC20;
 use serde_json::{Value, json};
 
 /// anvil's fourth dev key (a public test key): the account's owner.
@@ -42,7 +42,7 @@ async fn grant_use_and_status_through_alto_on_anvil() {
             .recipient(SHOP)
             .amount_limit_per_action(U256::from(10))
             .usage_limit(5)
-            .build(&policy_addresses(&d), 0)
+            .build(&d.policies(), 0)
             .unwrap();
     let session = json!({
         "sessionValidator": Address::ZERO,

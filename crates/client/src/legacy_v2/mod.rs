@@ -39,9 +39,9 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::legacy_v2::{
-    BatchEntry, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06, account_signature,
-    batch_session_signature, execute_batch_calldata, execute_calldata, personal_hash,
-    router_digest, single_session_signature,
+    BatchEntry, LegacyV2Deployments, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06,
+    account_signature, batch_session_signature, execute_batch_v2_calldata, execute_v2_calldata,
+    personal_hash, router_digest, single_session_signature,
     sol::{
         IEcdsaOwnershipRegistryModule, ISessionKeyManagerV1, ISmartAccountFactoryV2,
         ISmartAccountV2,
@@ -49,7 +49,7 @@ use mandate_abi::legacy_v2::{
 };
 use mandate_bundler::{Bundler, BundlerClient, BundlerError, BundlerV06, UserOperationReceipt};
 use mandate_policy::legacy_v2::{AccountV2, LegacyV2Deployment, OpVerdict, validate_user_op};
-use mandate_sim::{BundleOutcome, Deployments, Devnet, legacy_v2::LegacyV2Deployments};
+use mandate_sim::{BundleOutcome, Deployments, Devnet};
 use serde::{Deserialize, Serialize};
 
 pub use story::{MAX_AMOUNT, RECIPIENT, V2Report, V2Step, V2Story, run_demo};
@@ -67,13 +67,13 @@ const PLACEHOLDER_PRE_VERIFICATION_GAS: u64 = 100_000;
 /// Errors of the v2 flows.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum LegacyV2Error {
+pub enum V2ClientError {
     /// Reading the chain, the pre-flight's simulator, the bundler or signing failed.
     #[error(transparent)]
     Client(#[from] ClientError),
     /// Encoding failed.
     #[error("encoding: {0}")]
-    Encode(#[from] mandate_abi::legacy_v2::LegacyV2Error),
+    Encode(#[from] mandate_abi::legacy_v2::LegacyV2EncodeError),
     /// The evaluator cannot judge the op.
     #[error("local evaluator: {0}")]
     Eval(#[from] mandate_policy::legacy_v2::LegacyV2EvalError),
@@ -102,19 +102,19 @@ pub enum LegacyV2Error {
     Runtime(#[from] std::io::Error),
 }
 
-impl From<BundlerError> for LegacyV2Error {
+impl From<BundlerError> for V2ClientError {
     fn from(e: BundlerError) -> Self {
         Self::Client(e.into())
     }
 }
 
-impl From<alloy_signer::Error> for LegacyV2Error {
+impl From<alloy_signer::Error> for V2ClientError {
     fn from(e: alloy_signer::Error) -> Self {
         Self::Client(e.into())
     }
 }
 
-impl From<mandate_sim::SimError> for LegacyV2Error {
+impl From<mandate_sim::SimError> for V2ClientError {
     fn from(e: mandate_sim::SimError) -> Self {
         Self::Client(e.into())
     }
@@ -249,7 +249,7 @@ impl<B> std::fmt::Debug for V2Client<B> {
 impl V2Client<DevnetBundler> {
     /// A client on the embedded devnet: deploys the v2 stack on it (EntryPoint v0.6 at its
     /// canonical address) and submits through the in-process bundler.
-    pub fn devnet(mut devnet: Devnet) -> Result<Self, LegacyV2Error> {
+    pub fn devnet(mut devnet: Devnet) -> Result<Self, V2ClientError> {
         let v2 = devnet.deploy_legacy_v2()?;
         let chain_id = devnet.chain_id();
         let bundler = DevnetBundler::new(devnet);
@@ -257,7 +257,7 @@ impl V2Client<DevnetBundler> {
     }
 
     /// Sets a native balance on the devnet.
-    pub fn set_balance(&self, who: Address, wei: U256) -> Result<(), LegacyV2Error> {
+    pub fn set_balance(&self, who: Address, wei: U256) -> Result<(), V2ClientError> {
         self.bundler.with_devnet(|d| d.set_balance(who, wei))?;
         Ok(())
     }
@@ -270,7 +270,7 @@ impl V2Client<BundlerClient> {
         rpc_url: &str,
         bundler_url: &str,
         v2: LegacyV2Deployments,
-    ) -> Result<Self, LegacyV2Error> {
+    ) -> Result<Self, V2ClientError> {
         let bundler = BundlerClient::new(bundler_url)?;
         let chain = Chain::Node { rpc_url: rpc_url.to_string() };
         let node_chain = chain.with_state(Deployments::default(), |d| Ok(d.chain_id())).await?;
@@ -320,7 +320,7 @@ impl<B: BundlerV06> V2Client<B> {
     }
 
     /// Runs `f` on the chain's current state.
-    pub async fn with_state<R, F>(&self, f: F) -> Result<R, LegacyV2Error>
+    pub async fn with_state<R, F>(&self, f: F) -> Result<R, V2ClientError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Devnet) -> Result<R, ClientError> + Send + 'static,
@@ -329,7 +329,7 @@ impl<B: BundlerV06> V2Client<B> {
     }
 
     /// `account` with its address filled in from the factory (counterfactual until deployed).
-    pub async fn account(&self, account: V2Account) -> Result<V2Account, LegacyV2Error> {
+    pub async fn account(&self, account: V2Account) -> Result<V2Account, V2ClientError> {
         let (factory, call) = (
             self.v2.account_factory,
             ISmartAccountFactoryV2::getAddressForCounterFactualAccountCall {
@@ -343,7 +343,7 @@ impl<B: BundlerV06> V2Client<B> {
     }
 
     /// The merkle root the Session Key Manager holds for `account`.
-    pub async fn merkle_root(&self, account: Address) -> Result<B256, LegacyV2Error> {
+    pub async fn merkle_root(&self, account: Address) -> Result<B256, V2ClientError> {
         let skm = self.v2.session_key_manager;
         self.with_state(move |d| {
             if !d.has_code(account) {
@@ -364,9 +364,9 @@ impl<B: BundlerV06> V2Client<B> {
         account: &V2Account,
         leaves: Vec<SessionLeaf>,
         calls: &[(Address, U256, Bytes)],
-    ) -> Result<(V2Sessions, V2Sent), LegacyV2Error> {
+    ) -> Result<(V2Sessions, V2Sent), V2ClientError> {
         if owner.address() != account.owner {
-            return Err(LegacyV2Error::Unsupported(format!(
+            return Err(V2ClientError::Unsupported(format!(
                 "{} does not own the account of {}",
                 owner.address(),
                 account.owner
@@ -405,7 +405,7 @@ impl<B: BundlerV06> V2Client<B> {
         let root = ISessionKeyManagerV1::setMerkleRootCall { _merkleRoot: sessions.root() };
         batch.push((v2.session_key_manager, U256::ZERO, root.abi_encode().into()));
         batch.extend_from_slice(calls);
-        let mut op = self.unsigned_op(address, execute_batch_calldata(&batch)).await?;
+        let mut op = self.unsigned_op(address, execute_batch_v2_calldata(&batch)).await?;
         if !deployed {
             op.initCode = account.init_code(&v2);
         }
@@ -420,9 +420,9 @@ impl<B: BundlerV06> V2Client<B> {
         sessions: &V2Sessions,
         leaf: &SessionLeaf,
         call: (Address, U256, Bytes),
-    ) -> Result<V2Sent, LegacyV2Error> {
+    ) -> Result<V2Sent, V2ClientError> {
         let (to, value, data) = call;
-        let op = self.unsigned_op(sessions.account, execute_calldata(to, value, data)).await?;
+        let op = self.unsigned_op(sessions.account, execute_v2_calldata(to, value, data)).await?;
         self.submit(op, V2Signer::Single { key, sessions, leaf }).await
     }
 
@@ -433,14 +433,14 @@ impl<B: BundlerV06> V2Client<B> {
         key: &SessionKey,
         sessions: &V2Sessions,
         calls: &[(SessionLeaf, (Address, U256, Bytes))],
-    ) -> Result<V2Sent, LegacyV2Error> {
+    ) -> Result<V2Sent, V2ClientError> {
         if calls.is_empty() {
-            return Err(LegacyV2Error::Unsupported("a batch needs at least one call".into()));
+            return Err(V2ClientError::Unsupported("a batch needs at least one call".into()));
         }
         let executions: Vec<(Address, U256, Bytes)> =
             calls.iter().map(|(_, call)| call.clone()).collect();
         let leaves = calls.iter().map(|(leaf, _)| leaf.clone()).collect();
-        let op = self.unsigned_op(sessions.account, execute_batch_calldata(&executions)).await?;
+        let op = self.unsigned_op(sessions.account, execute_batch_v2_calldata(&executions)).await?;
         self.submit(op, V2Signer::Batch { key, sessions, leaves }).await
     }
 
@@ -449,9 +449,9 @@ impl<B: BundlerV06> V2Client<B> {
         &self,
         sender: Address,
         call_data: Bytes,
-    ) -> Result<UserOperationV06, LegacyV2Error> {
+    ) -> Result<UserOperationV06, V2ClientError> {
         if self.options.sponsor.is_some() {
-            return Err(LegacyV2Error::Unsupported(
+            return Err(V2ClientError::Unsupported(
                 "sponsored v0.6 ops are not supported: unset the sponsor".into(),
             ));
         }
@@ -480,7 +480,7 @@ impl<B: BundlerV06> V2Client<B> {
         &self,
         op: &mut UserOperationV06,
         signer: &V2Signer<'_>,
-    ) -> Result<B256, LegacyV2Error> {
+    ) -> Result<B256, V2ClientError> {
         let hash = op.hash(self.v2.entry_point, self.chain_id);
         let v2 = &self.v2;
         op.signature = match signer {
@@ -513,7 +513,7 @@ impl<B: BundlerV06> V2Client<B> {
 
     /// The local evaluator's verdict on a signed session op, against the account's modules
     /// and merkle root as the chain holds them.
-    async fn local_verdict(&self, op: &UserOperationV06, hash: B256) -> Result<(), LegacyV2Error> {
+    async fn local_verdict(&self, op: &UserOperationV06, hash: B256) -> Result<(), V2ClientError> {
         self.progress(Step::LocalVerdict);
         let (v2, account) = (self.v2, op.sender);
         let (state, now) = self
@@ -538,20 +538,14 @@ impl<B: BundlerV06> V2Client<B> {
                 ))
             })
             .await?;
-        let deployment = LegacyV2Deployment {
-            session_key_manager: v2.session_key_manager,
-            batched_session_router: v2.batched_session_router,
-            erc20_svm: v2.erc20_svm,
-            abi_svm: v2.abi_svm,
-            router_digest: ROUTER_DIGEST,
-        };
+        let deployment = LegacyV2Deployment::new(&v2, ROUTER_DIGEST);
         let verdict = validate_user_op(&deployment, &state, op, hash)?;
         if let Err(reason) = verdict.entry_point_result(now) {
             let detail = match &verdict {
                 OpVerdict::Reverted(violation) => format!("{reason} — {violation}"),
                 OpVerdict::Validated(_) => reason.to_string(),
             };
-            return Err(LegacyV2Error::Refused(detail));
+            return Err(V2ClientError::Refused(detail));
         }
         Ok(())
     }
@@ -565,7 +559,7 @@ impl<B: BundlerV06> V2Client<B> {
         &self,
         op: &UserOperationV06,
         signer: &V2Signer<'_>,
-    ) -> Result<(UserOperationV06, U256), LegacyV2Error> {
+    ) -> Result<(UserOperationV06, U256), V2ClientError> {
         let estimate = op.verificationGasLimit;
         let mut candidates = Vec::new();
         for k in 1..=FIT_STEPS {
@@ -586,7 +580,7 @@ impl<B: BundlerV06> V2Client<B> {
                 Ok(Err(last))
             })
             .await?;
-        let (fitted, gas) = found.map_err(LegacyV2Error::Preflight)?;
+        let (fitted, gas) = found.map_err(V2ClientError::Preflight)?;
         tracing::debug!(
             estimate = %estimate,
             fitted = %fitted.verificationGasLimit,
@@ -600,7 +594,7 @@ impl<B: BundlerV06> V2Client<B> {
         &self,
         mut op: UserOperationV06,
         signer: V2Signer<'_>,
-    ) -> Result<V2Sent, LegacyV2Error> {
+    ) -> Result<V2Sent, V2ClientError> {
         let checks = self.options.checks;
         let entry_point = self.v2.entry_point;
         let hash = self.sign(&mut op, &signer)?;
@@ -627,7 +621,7 @@ impl<B: BundlerV06> V2Client<B> {
                     op = fitted;
                     gas
                 }
-                Err(why) => return Err(LegacyV2Error::Preflight(why)),
+                Err(why) => return Err(V2ClientError::Preflight(why)),
             });
         }
         self.progress(Step::Sending);
@@ -636,7 +630,7 @@ impl<B: BundlerV06> V2Client<B> {
         self.progress(Step::Waiting);
         let receipt = self.bundler.wait_for_receipt(user_op_hash, &self.options.wait).await?;
         if !receipt.success {
-            return Err(LegacyV2Error::Reverted {
+            return Err(V2ClientError::Reverted {
                 user_op_hash,
                 reason: receipt.reason.unwrap_or_default(),
             });

@@ -14,7 +14,7 @@ use mandate_bundler::BundlerV06;
 use mandate_sim::Devnet;
 use serde::Serialize;
 
-use super::{LegacyV2Error, V2Account, V2Client, V2Sent};
+use super::{V2Account, V2Client, V2ClientError, V2Sent};
 use crate::{
     SessionKey,
     demo::{FundError, Funder},
@@ -111,7 +111,7 @@ impl V2Story {
         &self,
         client: &V2Client<B>,
         account: Address,
-    ) -> Result<SessionLeaf, LegacyV2Error> {
+    ) -> Result<SessionLeaf, V2ClientError> {
         let data = AbiSessionData {
             session_key: self.session_key.address(),
             target: self.nft,
@@ -128,10 +128,10 @@ impl V2Story {
         &self,
         client: &V2Client<B>,
         fund: Funder<'_>,
-    ) -> Result<V2Report, LegacyV2Error> {
+    ) -> Result<V2Report, V2ClientError> {
         let account = client.account(V2Account::new(self.owner.address(), 0)).await?;
         let address = account.address;
-        fund(address).await.map_err(LegacyV2Error::Fund)?;
+        fund(address).await.map_err(V2ClientError::Fund)?;
         let (erc20, abi) = (self.erc20_leaf(client), self.abi_leaf(client, address)?);
         let transfer = |amount: u64| -> (Address, U256, Bytes) {
             let call = IERC20::transferCall { to: RECIPIENT, amount: U256::from(amount) };
@@ -216,8 +216,8 @@ impl V2Story {
 fn record(
     steps: &mut Vec<V2Step>,
     title: &str,
-    result: Result<V2Sent, LegacyV2Error>,
-) -> Result<(), LegacyV2Error> {
+    result: Result<V2Sent, V2ClientError>,
+) -> Result<(), V2ClientError> {
     let step = match result {
         Ok(sent) => V2Step {
             title: title.into(),
@@ -226,7 +226,7 @@ fn record(
             gas_used: Some(sent.receipt.actual_gas_used),
             refused: None,
         },
-        Err(LegacyV2Error::Refused(why)) => V2Step {
+        Err(V2ClientError::Refused(why)) => V2Step {
             title: title.into(),
             included: false,
             user_op_hash: None,
@@ -240,7 +240,7 @@ fn record(
 }
 
 /// The story on a fresh embedded devnet, with its test tokens.
-pub fn run_demo() -> Result<V2Report, LegacyV2Error> {
+pub fn run_demo() -> Result<V2Report, V2ClientError> {
     let devnet = Devnet::new()?;
     let (token, nft) = (devnet.deployments().test_erc20, devnet.deployments().test_erc721);
     let client = V2Client::devnet(devnet)?;

@@ -12,8 +12,7 @@ use mandate_abi::{
 };
 use mandate_client::{
     Chain, Checks, ClientError, OwnerAccount, SessionClient, SessionKey, SessionRecord, Sponsor,
-    UseMode, check_enabled_permissions, demo::policy_addresses, devnet_bundler::DevnetBundler,
-    sign_enable,
+    UseMode, check_enabled_permissions, devnet_bundler::DevnetBundler, sign_enable,
 };
 use mandate_sim::{Devnet, PAYMASTER_SIGNER_KEY};
 
@@ -48,7 +47,7 @@ fn pay_session(s: &Setup, per_call: u64) -> Session {
     let transfer = Erc20Action::new(Erc20Function::Transfer, d.test_erc20)
         .recipient(SHOP)
         .amount_limit_per_action(U256::from(per_call))
-        .build(&policy_addresses(d), 0)
+        .build(&d.policies(), 0)
         .unwrap();
     SessionBuilder::new(d.ecdsa_session_validator, s.key.address().to_vec())
         .action(transfer)

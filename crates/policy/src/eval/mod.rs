@@ -9,7 +9,7 @@ use mandate_abi::{
     ActionId, ConfigId, PackedUserOperation, PermissionId,
     ids::{FALLBACK_TARGET, VALUE_SELECTOR},
     intersect,
-    sol::{IERC7579Account, ISmartSession},
+    sol::{IAccountExecute, IERC7579Account, ISmartSession},
 };
 
 use crate::{
@@ -25,20 +25,6 @@ mod enable;
 mod policies;
 
 use policies::{Out, Undo, rollback};
-
-/// `executeUserOp` of the account (ERC-4337's `IAccountExecute`), which no session may authorise.
-mod account_execute {
-    #![allow(missing_docs, unreachable_pub)]
-    alloy_sol_types::sol! {
-        interface IAccountExecute {
-            function executeUserOp(
-                (address, uint256, bytes, bytes, bytes32, uint256, bytes32, bytes, bytes) userOp,
-                bytes32 userOpHash
-            ) external;
-        }
-    }
-}
-use account_execute::IAccountExecute;
 
 /// `execute(bytes32 mode, bytes executionCalldata)` of ERC-7579 accounts.
 const EXECUTE: [u8; 4] = IERC7579Account::executeCall::SELECTOR;

@@ -17,19 +17,9 @@ use crate::{
     state::{AccountState, PolicyKind, PolicyState, TokenBudget},
 };
 
-/// `increaseAllowance`, which ERC20SpendingLimitPolicy counts as an approval.
-mod erc20_allowance {
-    #![allow(missing_docs, unreachable_pub)]
-    alloy_sol_types::sol! {
-        interface IERC20Allowance {
-            function increaseAllowance(address spender, uint256 addedValue) external returns (bool);
-        }
-    }
-}
-use erc20_allowance::IERC20Allowance;
-
 const APPROVE: [u8; 4] = IERC20::approveCall::SELECTOR;
-const INCREASE_ALLOWANCE: [u8; 4] = IERC20Allowance::increaseAllowanceCall::SELECTOR;
+/// `increaseAllowance`, which ERC20SpendingLimitPolicy counts as an approval.
+const INCREASE_ALLOWANCE: [u8; 4] = IERC20::increaseAllowanceCall::SELECTOR;
 const TRANSFER: [u8; 4] = IERC20::transferCall::SELECTOR;
 const TRANSFER_FROM: [u8; 4] = IERC20::transferFromCall::SELECTOR;
 

@@ -17,7 +17,7 @@ use alloy_sol_types::SolValue;
 use mandate_abi::legacy_v2::{
     EXECUTE_BATCH_OPTIMIZED_SELECTOR, EXECUTE_BATCH_SELECTOR, EXECUTE_OPTIMIZED_SELECTOR,
     EXECUTE_SELECTOR, SessionLeaf, account_signature, batch_module_signature,
-    execute_batch_calldata, execute_calldata, personal_hash, router_digest,
+    execute_batch_v2_calldata, execute_v2_calldata, personal_hash, router_digest,
     single_module_signature, sol::SessionData,
 };
 use mandate_policy::legacy_v2::validate_user_op;
@@ -290,17 +290,17 @@ fn run_case(base: &LegacyV2World, env: &Env, case: &Case) -> Result<String, Stri
     let calls: Vec<(Address, U256, Bytes)> = case.items.iter().map(|i| call_of(env, i)).collect();
 
     let (call_data, module) = if case.batch {
-        let batch = execute_batch_calldata(&calls).to_vec();
+        let batch = execute_batch_v2_calldata(&calls).to_vec();
         let selector = [EXECUTE_BATCH_SELECTOR, EXECUTE_BATCH_OPTIMIZED_SELECTOR, EXECUTE_SELECTOR]
             [usize::from(case.outer)];
         (with_selector(batch, selector), f.v2.batched_session_router)
     } else {
         let (target, value, data) = calls[0].clone();
-        let single = execute_calldata(target, value, data).to_vec();
+        let single = execute_v2_calldata(target, value, data).to_vec();
         let call_data = match case.outer {
             0 => single.into(),
             1 => with_selector(single, EXECUTE_OPTIMIZED_SELECTOR),
-            _ => execute_batch_calldata(&calls[..1]),
+            _ => execute_batch_v2_calldata(&calls[..1]),
         };
         (call_data, f.v2.session_key_manager)
     };

@@ -11,7 +11,7 @@
 use alloy_primitives::{Address, B256, U256};
 use mandate_abi::{Call, Session, sol::IERC20};
 use mandate_client::policy_sim;
-use mandate_policy::{Evaluator, Verdict};
+use mandate_policy::{Deployment, Evaluator, Verdict};
 use mandate_sim::{BundleOutcome, GENESIS_TIMESTAMP};
 use mandate_testing::{policy_data::*, world::*};
 use proptest::prelude::*;
@@ -116,7 +116,11 @@ fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
     world.devnet.set_timestamp(GENESIS_TIMESTAMP);
     let session = session_of(world, s);
     let [pid] = world.enable_sessions(vec![session])[..] else { unreachable!() };
-    let deployment = policy_sim::deployment(&world.d);
+    let deployment = Deployment::new(
+        world.d.smart_session,
+        world.d.ecdsa_session_validator,
+        &world.d.policies(),
+    );
     let mut local =
         policy_sim::load(&world.devnet, &deployment, world.account).map_err(|e| e.to_string())?;
     let evaluator = Evaluator::new(deployment.clone());

@@ -25,7 +25,7 @@ pub const WRONG_KEY: B256 = B256::repeat_byte(0x22);
 pub const TRANSFER: [u8; 4] = mandate_abi::sol::IERC20::transferCall::SELECTOR;
 pub const APPROVE: [u8; 4] = mandate_abi::sol::IERC20::approveCall::SELECTOR;
 pub const TRANSFER_FROM: [u8; 4] = mandate_abi::sol::IERC20::transferFromCall::SELECTOR;
-pub const INCREASE_ALLOWANCE: [u8; 4] = [0x39, 0x50, 0x93, 0x51];
+pub const INCREASE_ALLOWANCE: [u8; 4] = mandate_abi::sol::IERC20::increaseAllowanceCall::SELECTOR;
 pub const OTHER_SELECTOR: [u8; 4] = [0x12, 0x34, 0x56, 0x78];
 pub const EXECUTE: [u8; 4] = mandate_abi::sol::IERC7579Account::executeCall::SELECTOR;
 
@@ -103,7 +103,7 @@ fn make_base(flavor: Flavor) -> Base {
     devnet.set_balance(ACCOUNT, U256::from(10u128.pow(24)));
     devnet.set_code(ACCOUNT, Bytes::from_static(&ACCOUNT_CODE));
     let d = *devnet.deployments();
-    let mut deployment = policy_sim::deployment(&d);
+    let mut deployment = Deployment::new(d.smart_session, d.ecdsa_session_validator, &d.policies());
     if flavor != Flavor::Ours {
         let dir = std::env::var("MANDATE_UPSTREAM_DIR").expect("MANDATE_UPSTREAM_DIR is set");
         for (name, at, kind) in UPSTREAM {
@@ -338,7 +338,7 @@ impl CallDataSpec {
                 encode_single(&c.call()),
             ),
             Self::ExecuteUserOp => {
-                let mut v = vec![0x8d, 0xd7, 0x71, 0x2f];
+                let mut v = mandate_abi::sol::IAccountExecute::executeUserOpCall::SELECTOR.to_vec();
                 v.extend_from_slice(&[0u8; 64]);
                 v.into()
             }

@@ -3,10 +3,10 @@
 //! Bundlers agree on `0x`-prefixed hex quantities in what they are sent, but not in what they
 //! answer: some send decimal strings, bare JSON numbers, `null` or `"0x"` for an absent field.
 //! These helpers accept all of those and always write minimal hex; text is read by
-//! [`mandate_abi::json::parse_quantity`], as the SDKs' JSON is.
+//! [`super::parse_quantity`], as the SDKs' JSON is.
 
+use super::{QuantityError, parse_quantity};
 use alloy_primitives::{Address, U256};
-use mandate_abi::json::{QuantityError, parse_quantity};
 use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
 
 /// A quantity as bundlers send it: hex string, decimal string or JSON number.
