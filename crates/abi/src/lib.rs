@@ -70,6 +70,7 @@ pub mod execution;
 pub mod fastlz;
 pub mod ids;
 pub mod json;
+#[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
 pub mod policy;
 pub mod signature;

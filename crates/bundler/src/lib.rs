@@ -14,8 +14,9 @@
 //! only what is safe: an op is never sent again while the bundler may already hold it.
 //!
 //! [`Bundler`] is the trait Mandate submits through; the umbrella crate `mandate` implements it
-//! in process over its embedded devnet as well. [`BundlerV06`] adds the v0.6 shape
-//! ([`RpcUserOperationV06`]: `initCode`, `paymasterAndData`) for EntryPoint v0.6 accounts.
+//! in process over its embedded devnet as well. With the feature `legacy-v2`, `BundlerV06` adds
+//! the v0.6 shape (`RpcUserOperationV06`: `initCode`, `paymasterAndData`) for EntryPoint v0.6
+//! accounts.
 //!
 //! ```
 //! use mandate_bundler::{
@@ -68,10 +69,13 @@ mod client;
 mod error;
 pub mod quantity;
 mod types;
+#[cfg(feature = "legacy-v2")]
 mod types_v06;
 mod wait;
 
-pub use bundler::{Bundler, BundlerV06};
+pub use bundler::Bundler;
+#[cfg(feature = "legacy-v2")]
+pub use bundler::BundlerV06;
 pub use client::{AccountOverride, BundlerClient, ClientConfig, RetryPolicy, StateOverride};
 pub use error::{BundlerError, RpcErrorKind, RpcFailure, UrlError, aa_code};
 pub use tokio_util::sync::CancellationToken;
@@ -79,5 +83,6 @@ pub use types::{
     GasEstimate, GasPrice, GasPrices, PaymasterData, PaymasterStubData, QuantityOverflow, RpcLog,
     RpcTransactionReceipt, RpcUserOperation, Sponsor, UserOperationByHash, UserOperationReceipt,
 };
+#[cfg(feature = "legacy-v2")]
 pub use types_v06::RpcUserOperationV06;
 pub use wait::{WaitOptions, poll_receipt};

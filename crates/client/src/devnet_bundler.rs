@@ -38,12 +38,13 @@ use std::{
 };
 
 use alloy_primitives::{Address, B256, U256, keccak256};
-use mandate_abi::{
-    UserOperation,
-    legacy_v2::{ENTRY_POINT_V06, UserOperationV06},
-};
+use mandate_abi::UserOperation;
+#[cfg(feature = "legacy-v2")]
+use mandate_abi::legacy_v2::{ENTRY_POINT_V06, UserOperationV06};
+#[cfg(feature = "legacy-v2")]
+use mandate_bundler::BundlerV06;
 use mandate_bundler::{
-    Bundler, BundlerError, BundlerV06, GasEstimate, RpcFailure, RpcLog, RpcTransactionReceipt,
+    Bundler, BundlerError, GasEstimate, RpcFailure, RpcLog, RpcTransactionReceipt,
     UserOperationReceipt,
 };
 use mandate_sim::{BundleOutcome, Devnet, OpReceipt};
@@ -250,6 +251,7 @@ impl Bundler for DevnetBundler {
     }
 }
 
+#[cfg(feature = "legacy-v2")]
 /// v0.6 ops go to the devnet's v0.6 EntryPoint, which must have been deployed
 /// ([`Devnet::deploy_legacy_v2`]).
 impl BundlerV06 for DevnetBundler {
