@@ -38,13 +38,16 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use mandate_abi::legacy_v2::{
-    BatchEntry, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06, account_signature,
-    batch_session_signature, execute_batch_calldata, execute_calldata, personal_hash,
-    router_digest, single_session_signature,
-    sol::{
-        IEcdsaOwnershipRegistryModule, ISessionKeyManagerV1, ISmartAccountFactoryV2,
-        ISmartAccountV2,
+use mandate_abi::{
+    Call,
+    legacy_v2::{
+        BatchEntry, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06, account_signature,
+        batch_session_signature, execute_batch_calldata, execute_calldata, personal_hash,
+        router_digest, single_session_signature,
+        sol::{
+            IEcdsaOwnershipRegistryModule, ISessionKeyManagerV1, ISmartAccountFactoryV2,
+            ISmartAccountV2,
+        },
     },
 };
 use mandate_bundler::{Bundler, BundlerClient, BundlerError, BundlerV06, UserOperationReceipt};
@@ -363,7 +366,7 @@ impl<B: BundlerV06> V2Client<B> {
         owner: &PrivateKeySigner,
         account: &V2Account,
         leaves: Vec<SessionLeaf>,
-        calls: &[(Address, U256, Bytes)],
+        calls: &[Call],
     ) -> Result<(V2Sessions, V2Sent), LegacyV2Error> {
         if owner.address() != account.owner {
             return Err(LegacyV2Error::Unsupported(format!(
@@ -399,11 +402,11 @@ impl<B: BundlerV06> V2Client<B> {
         {
             if !on {
                 let call = ISmartAccountV2::enableModuleCall { module };
-                batch.push((address, U256::ZERO, call.abi_encode().into()));
+                batch.push(Call::new(address, call.abi_encode()));
             }
         }
         let root = ISessionKeyManagerV1::setMerkleRootCall { _merkleRoot: sessions.root() };
-        batch.push((v2.session_key_manager, U256::ZERO, root.abi_encode().into()));
+        batch.push(Call::new(v2.session_key_manager, root.abi_encode()));
         batch.extend_from_slice(calls);
         let mut op = self.unsigned_op(address, execute_batch_calldata(&batch)).await?;
         if !deployed {
@@ -419,9 +422,9 @@ impl<B: BundlerV06> V2Client<B> {
         key: &SessionKey,
         sessions: &V2Sessions,
         leaf: &SessionLeaf,
-        call: (Address, U256, Bytes),
+        call: Call,
     ) -> Result<V2Sent, LegacyV2Error> {
-        let (to, value, data) = call;
+        let Call { to, value, data } = call;
         let op = self.unsigned_op(sessions.account, execute_calldata(to, value, data)).await?;
         self.submit(op, V2Signer::Single { key, sessions, leaf }).await
     }
@@ -432,13 +435,12 @@ impl<B: BundlerV06> V2Client<B> {
         &self,
         key: &SessionKey,
         sessions: &V2Sessions,
-        calls: &[(SessionLeaf, (Address, U256, Bytes))],
+        calls: &[(SessionLeaf, Call)],
     ) -> Result<V2Sent, LegacyV2Error> {
         if calls.is_empty() {
             return Err(LegacyV2Error::Unsupported("a batch needs at least one call".into()));
         }
-        let executions: Vec<(Address, U256, Bytes)> =
-            calls.iter().map(|(_, call)| call.clone()).collect();
+        let executions: Vec<Call> = calls.iter().map(|(_, call)| call.clone()).collect();
         let leaves = calls.iter().map(|(leaf, _)| leaf.clone()).collect();
         let op = self.unsigned_op(sessions.account, execute_batch_calldata(&executions)).await?;
         self.submit(op, V2Signer::Batch { key, sessions, leaves }).await
