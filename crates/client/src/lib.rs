@@ -38,6 +38,7 @@ mod error;
 pub mod key;
 #[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
+mod pipeline;
 pub mod policy_sim;
 pub mod record;
 pub mod sponsor;

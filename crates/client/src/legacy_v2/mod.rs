@@ -50,22 +50,27 @@ use mandate_abi::{
         },
     },
 };
-use mandate_bundler::{Bundler, BundlerClient, BundlerError, BundlerV06, UserOperationReceipt};
+use mandate_bundler::{BundlerClient, BundlerError, BundlerV06, UserOperationReceipt};
 use mandate_policy::legacy_v2::{AccountV2, LegacyV2Deployment, OpVerdict, validate_user_op};
 use mandate_sim::{BundleOutcome, Deployments, Devnet, legacy_v2::LegacyV2Deployments};
 use serde::{Deserialize, Serialize};
 
 pub use story::{MAX_AMOUNT, RECIPIENT, V2Report, V2Step, V2Story, run_demo};
 
-use crate::{Chain, ClientError, Fees, Options, SessionKey, Step, devnet_bundler::DevnetBundler};
+use crate::{
+    Chain, ClientError, Options, SessionKey, Step,
+    devnet_bundler::DevnetBundler,
+    pipeline::{
+        PLACEHOLDER_CALL_GAS, PLACEHOLDER_PRE_VERIFICATION_GAS, PLACEHOLDER_VERIFICATION_GAS,
+        Pipeline,
+    },
+};
 
 /// What the router of `@biconomy-devx/account-contracts-v2@1.0.1` recovers the key over.
 pub const ROUTER_DIGEST: RouterDigest = RouterDigest::UserOpHashAndManager;
 
-/// Gas limits an op carries until the bundler's estimate replaces them.
-const PLACEHOLDER_CALL_GAS: u64 = 1_000_000;
-const PLACEHOLDER_VERIFICATION_GAS: u64 = 2_000_000;
-const PLACEHOLDER_PRE_VERIFICATION_GAS: u64 = 100_000;
+/// The client's name in its debug log lines.
+const CLIENT: &str = "v2 session client";
 
 /// Errors of the v2 flows.
 #[derive(Debug, thiserror::Error)]
@@ -232,19 +237,16 @@ enum V2Signer<'a> {
 
 /// The client of Biconomy session keys v2 on one chain.
 pub struct V2Client<B> {
-    bundler: B,
-    chain: Chain,
+    pipeline: Pipeline<B>,
     v2: LegacyV2Deployments,
-    chain_id: u64,
-    options: Options,
 }
 
 impl<B> std::fmt::Debug for V2Client<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("V2Client")
-            .field("chain_id", &self.chain_id)
+            .field("chain_id", &self.pipeline.chain_id)
             .field("v2", &self.v2)
-            .field("options", &self.options)
+            .field("options", &self.pipeline.options)
             .finish_non_exhaustive()
     }
 }
@@ -261,7 +263,7 @@ impl V2Client<DevnetBundler> {
 
     /// Sets a native balance on the devnet.
     pub fn set_balance(&self, who: Address, wei: U256) -> Result<(), LegacyV2Error> {
-        self.bundler.with_devnet(|d| d.set_balance(who, wei))?;
+        self.pipeline.bundler.with_devnet(|d| d.set_balance(who, wei))?;
         Ok(())
     }
 }
@@ -274,29 +276,22 @@ impl V2Client<BundlerClient> {
         bundler_url: &str,
         v2: LegacyV2Deployments,
     ) -> Result<Self, LegacyV2Error> {
-        let bundler = BundlerClient::new(bundler_url)?;
-        let chain = Chain::Node { rpc_url: rpc_url.to_string() };
-        let node_chain = chain.with_state(Deployments::default(), |d| Ok(d.chain_id())).await?;
-        let chain_id = Bundler::chain_id(&bundler).await?;
-        if chain_id != node_chain {
-            return Err(ClientError::ChainMismatch { bundler: chain_id, node: node_chain }.into());
-        }
-        if !Bundler::supported_entry_points(&bundler).await?.contains(&v2.entry_point) {
-            return Err(ClientError::UnsupportedEntryPoint { entry_point: v2.entry_point }.into());
-        }
-        Ok(Self::new(bundler, chain, v2, chain_id))
+        let pipeline =
+            Pipeline::connect(rpc_url, bundler_url, Deployments::default(), v2.entry_point, CLIENT)
+                .await?;
+        Ok(Self { pipeline, v2 })
     }
 }
 
 impl<B: BundlerV06> V2Client<B> {
     /// A client of any v0.6 bundler over `chain`.
     pub fn new(bundler: B, chain: Chain, v2: LegacyV2Deployments, chain_id: u64) -> Self {
-        Self { bundler, chain, v2, chain_id, options: Options::default() }
+        Self { pipeline: Pipeline::new(bundler, chain, chain_id, CLIENT), v2 }
     }
 
     /// With other options (a sponsor is refused: v0.6 paymasters are not supported).
     pub fn with_options(mut self, options: Options) -> Self {
-        self.options = options;
+        self.pipeline.options = options;
         self
     }
 
@@ -307,19 +302,16 @@ impl<B: BundlerV06> V2Client<B> {
 
     /// The chain id.
     pub const fn chain_id(&self) -> u64 {
-        self.chain_id
+        self.pipeline.chain_id
     }
 
     /// The bundler.
     pub const fn bundler(&self) -> &B {
-        &self.bundler
+        &self.pipeline.bundler
     }
 
     fn progress(&self, step: Step) {
-        tracing::debug!(?step, chain_id = self.chain_id, "v2 session client");
-        if let Some(progress) = &self.options.progress {
-            progress(step);
-        }
+        self.pipeline.progress(step);
     }
 
     /// Runs `f` on the chain's current state.
@@ -328,7 +320,7 @@ impl<B: BundlerV06> V2Client<B> {
         R: Send + 'static,
         F: FnOnce(&mut Devnet) -> Result<R, ClientError> + Send + 'static,
     {
-        Ok(self.chain.with_state(Deployments::default(), f).await?)
+        Ok(self.pipeline.with_state(Deployments::default(), f).await?)
     }
 
     /// `account` with its address filled in from the factory (counterfactual until deployed).
@@ -452,7 +444,7 @@ impl<B: BundlerV06> V2Client<B> {
         sender: Address,
         call_data: Bytes,
     ) -> Result<UserOperationV06, LegacyV2Error> {
-        if self.options.sponsor.is_some() {
+        if self.pipeline.options.sponsor.is_some() {
             return Err(LegacyV2Error::Unsupported(
                 "sponsored v0.6 ops are not supported: unset the sponsor".into(),
             ));
@@ -461,10 +453,7 @@ impl<B: BundlerV06> V2Client<B> {
         let (nonce, base_fee) = self
             .with_state(move |d| Ok((d.entry_point_v06_nonce(sender, U256::ZERO)?, d.base_fee())))
             .await?;
-        let (max_fee, tip) = match self.options.fees {
-            Fees::FromChain { tip } => (u128::from(base_fee) * 2 + tip, tip),
-            Fees::Fixed { max_fee, max_priority_fee } => (max_fee, max_priority_fee),
-        };
+        let (max_fee, tip) = self.pipeline.prices(base_fee);
         Ok(UserOperationV06 {
             sender,
             nonce,
@@ -483,7 +472,7 @@ impl<B: BundlerV06> V2Client<B> {
         op: &mut UserOperationV06,
         signer: &V2Signer<'_>,
     ) -> Result<B256, LegacyV2Error> {
-        let hash = op.hash(self.v2.entry_point, self.chain_id);
+        let hash = op.hash(self.v2.entry_point, self.pipeline.chain_id);
         let v2 = &self.v2;
         op.signature = match signer {
             V2Signer::Owner(owner) => {
@@ -603,7 +592,7 @@ impl<B: BundlerV06> V2Client<B> {
         mut op: UserOperationV06,
         signer: V2Signer<'_>,
     ) -> Result<V2Sent, LegacyV2Error> {
-        let checks = self.options.checks;
+        let checks = self.pipeline.options.checks;
         let entry_point = self.v2.entry_point;
         let hash = self.sign(&mut op, &signer)?;
         if checks.local_verdict && !matches!(signer, V2Signer::Owner(_)) {
@@ -611,9 +600,7 @@ impl<B: BundlerV06> V2Client<B> {
         }
         if checks.estimate_gas {
             // Signed with the real key: a v2 module's simulation checks the signature.
-            self.progress(Step::Estimating);
-            let estimate = self.bundler.estimate_user_operation_gas_v06(&op, entry_point).await?;
-            estimate.apply_to_v06(&mut op);
+            self.pipeline.estimate(&mut op, entry_point).await?;
             self.sign(&mut op, &signer)?;
         }
         let mut preflight_gas = None;
@@ -632,17 +619,13 @@ impl<B: BundlerV06> V2Client<B> {
                 Err(why) => return Err(LegacyV2Error::Preflight(why)),
             });
         }
-        self.progress(Step::Sending);
-        let user_op_hash = self.bundler.send_user_operation_v06(&op, entry_point).await?;
-        tracing::info!(%user_op_hash, sender = %op.sender, "v0.6 op sent");
-        self.progress(Step::Waiting);
-        let receipt = self.bundler.wait_for_receipt(user_op_hash, &self.options.wait).await?;
-        if !receipt.success {
-            return Err(LegacyV2Error::Reverted {
-                user_op_hash,
-                reason: receipt.reason.unwrap_or_default(),
-            });
-        }
+        let (user_op_hash, receipt) = match self.pipeline.send(&op, entry_point).await {
+            Ok(sent) => sent,
+            Err(ClientError::Reverted { user_op_hash, reason, .. }) => {
+                return Err(LegacyV2Error::Reverted { user_op_hash, reason });
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok(V2Sent { user_op_hash, receipt, user_op: op, preflight_gas })
     }
 }
