@@ -9,6 +9,7 @@ use std::time::Instant;
 use alloy_primitives::U256;
 use alloy_sol_types::SolCall;
 use mandate::{
+    abi::Call,
     abi::legacy_v2::ENTRY_POINT_V06,
     abi::sol::{IERC20, IERC721},
     bundler::BundlerClient,
@@ -88,16 +89,8 @@ async fn the_v2_story_through_alto_on_anvil() {
     let over_max = IERC20::transferCall { to: RECIPIENT, amount: U256::from(MAX_AMOUNT + 1) };
     let to_itself = IERC721::safeMintCall { to: report.session_key };
     for (leaf, call, expected) in [
-        (
-            &erc20,
-            (d.test_erc20, U256::ZERO, over_max.abi_encode().into()),
-            "ERC20SV Max Amount Exceeded",
-        ),
-        (
-            &abi,
-            (d.test_erc721, U256::ZERO, to_itself.abi_encode().into()),
-            "ABISV Arg Rule Violated",
-        ),
+        (&erc20, Call::new(d.test_erc20, over_max.abi_encode()), "ERC20SV Max Amount Exceeded"),
+        (&abi, Call::new(d.test_erc721, to_itself.abi_encode()), "ABISV Arg Rule Violated"),
     ] {
         let error =
             unchecked.use_single(&story.session_key, &sessions, leaf, call).await.unwrap_err();

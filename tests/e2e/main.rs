@@ -9,4 +9,5 @@
 mod bundler_e2e;
 mod client_e2e;
 mod fork;
+#[cfg(feature = "legacy-v2")]
 mod legacy_v2_e2e;

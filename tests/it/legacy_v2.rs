@@ -11,10 +11,13 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, sol};
 use mandate::{
-    abi::legacy_v2::{
-        AbiCondition, AbiRule, AbiSessionData, BatchEntry, Erc20SessionData, RouterDigest,
-        SessionLeaf, UserOperationV06, batch_session_leaves, execute_batch_v2_calldata,
-        execute_v2_calldata, personal_hash, router_digest, single_session_leaf,
+    abi::{
+        Call,
+        legacy_v2::{
+            AbiCondition, AbiRule, AbiSessionData, BatchEntry, Erc20SessionData, RouterDigest,
+            SessionLeaf, UserOperationV06, batch_session_leaves, execute_batch_v2_calldata,
+            execute_v2_calldata, personal_hash, router_digest, single_session_leaf,
+        },
     },
     policy::legacy_v2::{OpVerdict, Violation, validate_user_op},
     sim::GENESIS_TIMESTAMP,
@@ -201,10 +204,8 @@ fn batch_session_transfers_and_mints() {
     let mut story = story();
     let (token, nft, account) = (story.token, story.nft, story.world.account);
     let key = story.world.session_key.clone();
-    let calls = [
-        (token, U256::ZERO, transfer(RECIPIENT, MAX_AMOUNT)),
-        (nft, U256::ZERO, safe_mint(account)),
-    ];
+    let calls =
+        [Call::new(token, transfer(RECIPIENT, MAX_AMOUNT)), Call::new(nft, safe_mint(account))];
     // getBatchSessionTxParams(txs, [0, 1], …): one stored session per call, in call order.
     let entries = batch_session_leaves(&story.leaves, Some(&[0, 1]), calls.len()).unwrap();
     let (op, hash) = story.world.batch_op(&calls, &entries, &key);
@@ -243,7 +244,7 @@ fn single_erc20_session_transfers_and_each_check_fails_alone() {
             Err("AA23 reverted: ERC20SV Max Amount Exceeded"),
         ),
         (
-            execute_batch_v2_calldata(&[(token, U256::ZERO, transfer(RECIPIENT, 1))]),
+            execute_batch_v2_calldata(&[Call::new(token, transfer(RECIPIENT, 1))]),
             Err("AA23 reverted: ERC20SV Invalid Selector"),
         ),
     ];
@@ -290,7 +291,7 @@ fn abi_module_checks_target_selector_value_and_signer() {
             Err("AA23 reverted: ABISV Permitted Value Exceeded"),
         ),
         (
-            execute_batch_v2_calldata(&[(nft, U256::ZERO, safe_mint(account))]),
+            execute_batch_v2_calldata(&[Call::new(nft, safe_mint(account))]),
             &mint,
             Err("AA23 reverted: ABISV Not Execute Selector"),
         ),
@@ -371,7 +372,7 @@ fn time_windows_become_validation_data() {
     let (op, hash) = story.world.single_op(call, &expiring, &key);
     judge(&mut story, op, hash, Err("AA22 expired or not due"), false);
     // In a batch the router intersects the windows: the expired leaf expires the batch.
-    let calls = [(nft, U256::ZERO, safe_mint(account)), (nft, U256::ZERO, safe_mint(account))];
+    let calls = [Call::new(nft, safe_mint(account)), Call::new(nft, safe_mint(account))];
     let both = [story.leaves[1].clone().into(), expiring.into()];
     let (op, hash) = story.world.batch_op(&calls, &both, &key);
     judge(&mut story, op, hash, Err("AA22 expired or not due"), false);
@@ -388,17 +389,20 @@ fn router_checks_selector_lengths_modules_and_signer() {
     let key = story.world.session_key.clone();
     let erc20: BatchEntry = story.leaves[0].clone().into();
     let mint: BatchEntry = story.leaves[1].clone().into();
-    let good = [(token, U256::ZERO, transfer(RECIPIENT, 1)), (nft, U256::ZERO, safe_mint(account))];
+    let good = [Call::new(token, transfer(RECIPIENT, 1)), Call::new(nft, safe_mint(account))];
     // One session for two calls.
     let (op, hash) = story.world.batch_op(&good, std::slice::from_ref(&erc20), &key);
     judge(&mut story, op, hash, Err("AA23 reverted: Lengths mismatch"), false);
     // The ERC-20 module in a batch: its own messages.
-    let cases: [((Address, U256, Bytes), &str); 4] = [
-        ((nft, U256::ZERO, transfer(RECIPIENT, 1)), "AA23 reverted: ERC20SV Invalid Token"),
-        ((token, U256::from(1), transfer(RECIPIENT, 1)), "AA23 reverted: ERC20SV Non Zero Value"),
-        ((token, U256::ZERO, transfer(account, 1)), "AA23 reverted: ERC20SV Wrong Recipient"),
+    let cases: [(Call, &str); 4] = [
+        (Call::new(nft, transfer(RECIPIENT, 1)), "AA23 reverted: ERC20SV Invalid Token"),
         (
-            (token, U256::ZERO, transfer(RECIPIENT, MAX_AMOUNT + 1)),
+            Call::new(token, transfer(RECIPIENT, 1)).with_value(U256::from(1)),
+            "AA23 reverted: ERC20SV Non Zero Value",
+        ),
+        (Call::new(token, transfer(account, 1)), "AA23 reverted: ERC20SV Wrong Recipient"),
+        (
+            Call::new(token, transfer(RECIPIENT, MAX_AMOUNT + 1)),
             "AA23 reverted: ERC20SV Max Amount Exceeded",
         ),
     ];
@@ -408,7 +412,7 @@ fn router_checks_selector_lengths_modules_and_signer() {
         judge(&mut story, op, hash, Err(expected), false);
     }
     // The second call breaks the ABI rule.
-    let calls = [good[0].clone(), (nft, U256::ZERO, safe_mint(RECIPIENT))];
+    let calls = [good[0].clone(), Call::new(nft, safe_mint(RECIPIENT))];
     let (op, hash) = story.world.batch_op(&calls, &[erc20.clone(), mint.clone()], &key);
     judge(&mut story, op, hash, Err("AA23 reverted: ABISV Arg Rule Violated"), false);
     // Another key.
@@ -433,8 +437,7 @@ fn package_router_signs_hash_and_manager_not_the_plain_hash() {
     let key = story.world.session_key.clone();
     let entries: Vec<BatchEntry> =
         vec![story.leaves[0].clone().into(), story.leaves[1].clone().into()];
-    let calls =
-        [(token, U256::ZERO, transfer(RECIPIENT, 1)), (nft, U256::ZERO, safe_mint(account))];
+    let calls = [Call::new(token, transfer(RECIPIENT, 1)), Call::new(nft, safe_mint(account))];
     let f = &mut story.world;
     let mut op =
         mandate_testing::legacy_v2::op(&mut f.devnet, account, execute_batch_v2_calldata(&calls));

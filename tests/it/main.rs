@@ -8,6 +8,7 @@
 mod bundler_devnet;
 mod enable_mode;
 mod erc1271;
+#[cfg(feature = "legacy-v2")]
 mod legacy_v2;
 mod policies;
 mod preflight;

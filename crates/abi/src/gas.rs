@@ -4,7 +4,9 @@
 use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
 
-use crate::{UserOperation, json::rpc as quantity, legacy_v2::UserOperationV06};
+#[cfg(feature = "legacy-v2")]
+use crate::legacy_v2::UserOperationV06;
+use crate::{UserOperation, json::rpc as quantity};
 
 /// The gas limits an estimator suggests: what `eth_estimateUserOperationGas` answers (JSON:
 /// v0.7 names, hex quantities; the v0.6 `verificationGas` is read too, alone or beside
@@ -88,6 +90,7 @@ impl GasEstimate {
     }
 }
 
+#[cfg(feature = "legacy-v2")]
 impl GasEstimate {
     /// Writes the estimate into a v0.6 op (whose single verification limit also covers the
     /// paymaster's validation; a separately reported paymaster limit is added to it).

@@ -13,6 +13,7 @@ pub mod fastlz;
 pub mod gas;
 pub mod ids;
 pub mod json;
+#[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
 pub mod policy;
 pub mod signature;

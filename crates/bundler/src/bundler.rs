@@ -3,7 +3,9 @@
 use std::future::Future;
 
 use alloy_primitives::{Address, B256};
-use mandate_abi::{GasEstimate, UserOperation, legacy_v2::UserOperationV06};
+#[cfg(feature = "legacy-v2")]
+use mandate_abi::legacy_v2::UserOperationV06;
+use mandate_abi::{GasEstimate, UserOperation};
 
 use crate::{BundlerError, UserOperationReceipt, WaitOptions, wait::poll_receipt};
 
@@ -48,6 +50,7 @@ pub trait Bundler: Send + Sync {
     }
 }
 
+#[cfg(feature = "legacy-v2")]
 /// A bundler that also serves an ERC-4337 v0.6 EntryPoint, for legacy accounts (Biconomy's
 /// Smart Account v2 with session keys v2). Receipts and waiting are the same as for v0.7.
 pub trait BundlerV06: Bundler {

@@ -5,15 +5,18 @@ use std::{collections::BTreeMap, fmt, time::Duration};
 use alloy_json_rpc::{RpcRecv, RpcSend};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rpc_client::RpcClient;
-use mandate_abi::{GasEstimate, UserOperation, json::rpc as quantity, legacy_v2::UserOperationV06};
+#[cfg(feature = "legacy-v2")]
+use mandate_abi::legacy_v2::UserOperationV06;
+use mandate_abi::{GasEstimate, UserOperation, json::rpc as quantity};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use crate::{
-    Bundler, BundlerError, BundlerV06, GasPrices, PaymasterData, PaymasterStubData,
-    RpcUserOperation, RpcUserOperationV06, UserOperationByHash, UserOperationReceipt, WaitOptions,
-    wait::poll_receipt,
+    Bundler, BundlerError, GasPrices, PaymasterData, PaymasterStubData, RpcUserOperation,
+    UserOperationByHash, UserOperationReceipt, WaitOptions, wait::poll_receipt,
 };
+#[cfg(feature = "legacy-v2")]
+use crate::{BundlerV06, RpcUserOperationV06};
 
 /// How often and how patiently requests are repeated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,6 +271,7 @@ impl BundlerClient {
         self.send_rpc_op(RpcUserOperation::from(op), expected, entry_point).await
     }
 
+    #[cfg(feature = "legacy-v2")]
     /// Submits a v0.6 `op` to a v0.6 `entry_point` with the same care as
     /// [`Self::send_user_operation`].
     pub async fn send_user_operation_v06(
@@ -279,6 +283,7 @@ impl BundlerClient {
         self.send_rpc_op(RpcUserOperationV06::from(op), expected, entry_point).await
     }
 
+    #[cfg(feature = "legacy-v2")]
     /// Gas limits for a v0.6 `op` (its signature must pass the account's check or be a dummy
     /// the account accepts during simulation).
     pub async fn estimate_user_operation_gas_v06(
@@ -418,6 +423,7 @@ impl Bundler for BundlerClient {
     }
 }
 
+#[cfg(feature = "legacy-v2")]
 impl BundlerV06 for BundlerClient {
     async fn estimate_user_operation_gas_v06(
         &self,

@@ -6,10 +6,13 @@ mod bundler;
 mod client;
 mod error;
 mod types;
+#[cfg(feature = "legacy-v2")]
 mod types_v06;
 mod wait;
 
-pub use bundler::{Bundler, BundlerV06};
+pub use bundler::Bundler;
+#[cfg(feature = "legacy-v2")]
+pub use bundler::BundlerV06;
 pub use client::{AccountOverride, BundlerClient, ClientConfig, RetryPolicy, StateOverride};
 pub use error::{BundlerError, RpcErrorKind, RpcFailure, UrlError, aa_code};
 pub use tokio_util::sync::CancellationToken;
@@ -17,5 +20,6 @@ pub use types::{
     GasPrice, GasPrices, PaymasterData, PaymasterStubData, QuantityOverflow, RpcLog,
     RpcTransactionReceipt, RpcUserOperation, Sponsor, UserOperationByHash, UserOperationReceipt,
 };
+#[cfg(feature = "legacy-v2")]
 pub use types_v06::RpcUserOperationV06;
 pub use wait::{WaitOptions, poll_receipt};

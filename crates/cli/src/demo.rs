@@ -9,16 +9,8 @@ use mandate::client::{
 
 use crate::input::CliError;
 
-pub(crate) fn run(json: bool, legacy_v2: bool) -> Result<String, CliError> {
+pub(crate) fn run(json: bool) -> Result<String, CliError> {
     let started = Instant::now();
-    if legacy_v2 {
-        let report = mandate::client::legacy_v2::run_demo().map_err(CliError::other)?;
-        if json {
-            return serde_json::to_string_pretty(&report).map_err(CliError::other);
-        }
-        print_legacy(&report);
-        return Ok(format!("\n(the story took {:.2} s)", started.elapsed().as_secs_f64()));
-    }
     let report = run_on_devnet(&Story::random()).map_err(CliError::other)?;
     if json {
         return serde_json::to_string_pretty(&report).map_err(CliError::other);
@@ -103,6 +95,19 @@ pub(crate) fn print_status(title: &str, status: &SessionStatus) {
     }
 }
 
+/// `mandate demo --legacy-v2`: the Biconomy session keys v2 story.
+#[cfg(feature = "legacy-v2")]
+pub(crate) fn run_legacy_v2(json: bool) -> Result<String, CliError> {
+    let started = Instant::now();
+    let report = mandate::client::legacy_v2::run_demo().map_err(CliError::other)?;
+    if json {
+        return serde_json::to_string_pretty(&report).map_err(CliError::other);
+    }
+    print_legacy(&report);
+    Ok(format!("\n(the story took {:.2} s)", started.elapsed().as_secs_f64()))
+}
+
+#[cfg(feature = "legacy-v2")]
 fn print_legacy(report: &mandate::client::legacy_v2::V2Report) {
     println!(
         "Biconomy session keys v2 on the embedded devnet (EntryPoint v0.6 {})",

@@ -30,6 +30,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Tell the Biconomy session keys v2 story instead (EntryPoint v0.6, seeds 000–002).
+        #[cfg(feature = "legacy-v2")]
         #[arg(long)]
         legacy_v2: bool,
     },
@@ -48,9 +49,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (name, result) = match cli.command {
-        Command::Demo { json, legacy_v2 } => {
-            ("demo", demo::run(json, legacy_v2).map_err(|e| e.to_string()))
+        #[cfg(feature = "legacy-v2")]
+        Command::Demo { json, legacy_v2: true } => {
+            ("demo", demo::run_legacy_v2(json).map_err(|e| e.to_string()))
         }
+        Command::Demo { json, .. } => ("demo", demo::run(json).map_err(|e| e.to_string())),
         Command::Session(c) => ("session", encode::session(c).map_err(|e| e.to_string())),
         Command::Signature(c) => ("signature", encode::signature(c).map_err(|e| e.to_string())),
         Command::Policy(c) => ("policy", encode::policy(c).map_err(|e| e.to_string())),

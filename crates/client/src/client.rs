@@ -25,16 +25,17 @@ use crate::{
     account::{MODULE_TYPE_VALIDATOR, OwnerAccount},
     chain::Chain,
     devnet_bundler::DevnetBundler,
+    pipeline::{
+        PLACEHOLDER_CALL_GAS, PLACEHOLDER_PRE_VERIFICATION_GAS, PLACEHOLDER_VERIFICATION_GAS,
+        Pipeline,
+    },
     policy_sim::DevnetStorage,
     sponsor::Sponsor,
 };
 
 /// ENABLE mode byte that prefixes SmartSession's install data.
 const INSTALL_MODE_ENABLE: u8 = 1;
-/// Limits an op carries before it is estimated (and when estimation is switched off).
-const PLACEHOLDER_VERIFICATION_GAS: u128 = 2_000_000;
-const PLACEHOLDER_CALL_GAS: u128 = 1_000_000;
-const PLACEHOLDER_PRE_VERIFICATION_GAS: u64 = 100_000;
+/// Paymaster limits a sponsored op carries before it is estimated.
 const PLACEHOLDER_PAYMASTER_GAS: u128 = 300_000;
 
 /// The pre-checks a client makes before it sends an op. Each is on by default and can only be
@@ -245,20 +246,20 @@ enum OpSigner<'a> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SessionClient<B> {
-    bundler: B,
-    chain: Chain,
+    pipeline: Pipeline<B>,
     deployments: Deployments,
-    chain_id: u64,
-    options: Options,
 }
+
+/// The client's name in its debug log lines.
+const CLIENT: &str = "session client";
 
 impl<B> std::fmt::Debug for SessionClient<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionClient")
-            .field("chain_id", &self.chain_id)
+            .field("chain_id", &self.pipeline.chain_id)
             .field("entry_point", &self.deployments.entry_point)
             .field("smart_session", &self.deployments.smart_session)
-            .field("options", &self.options)
+            .field("options", &self.pipeline.options)
             .finish_non_exhaustive()
     }
 }
@@ -268,20 +269,14 @@ impl SessionClient<DevnetBundler> {
     pub fn devnet(devnet: Devnet) -> Self {
         let (deployments, chain_id) = (*devnet.deployments(), devnet.chain_id());
         let bundler = DevnetBundler::new(devnet);
-        Self {
-            chain: Chain::Devnet(bundler.clone()),
-            bundler,
-            deployments,
-            chain_id,
-            options: Options::default(),
-        }
+        Self::new(bundler.clone(), Chain::Devnet(bundler), deployments, chain_id)
     }
 }
 
 impl SessionClient<DevnetBundler> {
     /// Sets an account's native balance on the devnet (to pay for its ops).
     pub fn set_balance(&self, who: Address, wei: U256) -> Result<(), ClientError> {
-        Ok(self.bundler.with_devnet(|d| d.set_balance(who, wei))?)
+        Ok(self.pipeline.bundler.with_devnet(|d| d.set_balance(who, wei))?)
     }
 }
 
@@ -293,43 +288,33 @@ impl SessionClient<BundlerClient> {
         bundler_url: &str,
         deployments: Deployments,
     ) -> Result<Self, ClientError> {
-        let bundler = BundlerClient::new(bundler_url)?;
-        let chain = Chain::Node { rpc_url: rpc_url.to_string() };
-        let node_chain = chain.with_state(deployments, |d| Ok(d.chain_id())).await?;
-        let chain_id = Bundler::chain_id(&bundler).await?;
-        if chain_id != node_chain {
-            return Err(ClientError::ChainMismatch { bundler: chain_id, node: node_chain });
-        }
-        let entry_points = Bundler::supported_entry_points(&bundler).await?;
-        if !entry_points.contains(&deployments.entry_point) {
-            return Err(ClientError::UnsupportedEntryPoint {
-                entry_point: deployments.entry_point,
-            });
-        }
-        Ok(Self { bundler, chain, deployments, chain_id, options: Options::default() })
+        let pipeline =
+            Pipeline::connect(rpc_url, bundler_url, deployments, deployments.entry_point, CLIENT)
+                .await?;
+        Ok(Self { pipeline, deployments })
     }
 }
 
 impl<B: Bundler> SessionClient<B> {
     /// A client of any bundler over `chain`.
     pub fn new(bundler: B, chain: Chain, deployments: Deployments, chain_id: u64) -> Self {
-        Self { bundler, chain, deployments, chain_id, options: Options::default() }
+        Self { pipeline: Pipeline::new(bundler, chain, chain_id, CLIENT), deployments }
     }
 
     /// With other options.
     pub fn with_options(mut self, options: Options) -> Self {
-        self.options = options;
+        self.pipeline.options = options;
         self
     }
 
     /// The options.
     pub const fn options(&self) -> &Options {
-        &self.options
+        &self.pipeline.options
     }
 
     /// The options, to change.
     pub const fn options_mut(&mut self) -> &mut Options {
-        &mut self.options
+        &mut self.pipeline.options
     }
 
     /// Where Mandate's contracts are.
@@ -339,24 +324,21 @@ impl<B: Bundler> SessionClient<B> {
 
     /// The chain id.
     pub const fn chain_id(&self) -> u64 {
-        self.chain_id
+        self.pipeline.chain_id
     }
 
     /// The bundler.
     pub const fn bundler(&self) -> &B {
-        &self.bundler
+        &self.pipeline.bundler
     }
 
     /// The chain the client reads.
     pub const fn chain(&self) -> &Chain {
-        &self.chain
+        &self.pipeline.chain
     }
 
     fn progress(&self, step: Step) {
-        tracing::debug!(?step, chain_id = self.chain_id, "session client");
-        if let Some(progress) = &self.options.progress {
-            progress(step);
-        }
+        self.pipeline.progress(step);
     }
 
     /// Runs `f` on the chain's current state.
@@ -365,7 +347,7 @@ impl<B: Bundler> SessionClient<B> {
         R: Send + 'static,
         F: FnOnce(&mut Devnet) -> Result<R, ClientError> + Send + 'static,
     {
-        self.chain.with_state(self.deployments, f).await
+        self.pipeline.with_state(self.deployments, f).await
     }
 
     /// The address of `account` (counterfactual until deployed).
@@ -480,7 +462,7 @@ impl<B: Bundler> SessionClient<B> {
         account: Address,
         permission_id: PermissionId,
     ) -> Result<EnableTarget, ClientError> {
-        let (ss, chain_id) = (self.deployments.smart_session, self.chain_id);
+        let (ss, chain_id) = (self.deployments.smart_session, self.pipeline.chain_id);
         self.with_state(move |d| {
             if !d.has_code(account)
                 || !d.call_sol(account, &OwnerAccount::is_validator_installed(ss))?
@@ -537,7 +519,7 @@ impl<B: Bundler> SessionClient<B> {
         let mode = if enable.is_some() { UseMode::Enable } else { UseMode::Use };
         let op = self.unsigned_op(account, nonce, execute_calls(calls));
         let signer = OpSigner::Session { key, permission_id, enable };
-        if self.options.checks.local_verdict {
+        if self.pipeline.options.checks.local_verdict {
             self.progress(Step::LocalVerdict);
             self.local_verdict(&op, &signer).await?;
         }
@@ -569,7 +551,7 @@ impl<B: Bundler> SessionClient<B> {
         &self,
         record: &SessionRecord,
     ) -> Result<crate::SessionStatus, ClientError> {
-        read_status(&self.chain, self.deployments, record).await
+        read_status(&self.pipeline.chain, self.deployments, record).await
     }
 
     fn unsigned_op(&self, sender: Address, nonce: U256, call_data: Bytes) -> UserOperation {
@@ -577,15 +559,15 @@ impl<B: Bundler> SessionClient<B> {
             sender,
             nonce,
             call_data,
-            call_gas_limit: PLACEHOLDER_CALL_GAS,
-            verification_gas_limit: PLACEHOLDER_VERIFICATION_GAS,
+            call_gas_limit: PLACEHOLDER_CALL_GAS.into(),
+            verification_gas_limit: PLACEHOLDER_VERIFICATION_GAS.into(),
             pre_verification_gas: U256::from(PLACEHOLDER_PRE_VERIFICATION_GAS),
             ..Default::default()
         }
     }
 
     fn sign(&self, op: &mut UserOperation, signer: &OpSigner<'_>) -> Result<(), ClientError> {
-        let (entry_point, chain_id) = (self.deployments.entry_point, self.chain_id);
+        let (entry_point, chain_id) = (self.deployments.entry_point, self.pipeline.chain_id);
         match signer {
             OpSigner::Owner(owner) => OwnerAccount::sign(owner, op, entry_point, chain_id)?,
             OpSigner::Session { key, permission_id, enable } => {
@@ -616,8 +598,9 @@ impl<B: Bundler> SessionClient<B> {
             Some(data) => encode_enable(SmartSessionMode::Enable, data, &DUMMY_ECDSA_SIGNATURE)?,
         };
         let packed = probe.pack();
-        let hash = probe.hash(self.deployments.entry_point, self.chain_id);
-        let (deployments, chain_id, account) = (self.deployments, self.chain_id, op.sender);
+        let hash = probe.hash(self.deployments.entry_point, self.pipeline.chain_id);
+        let (deployments, chain_id, account) =
+            (self.deployments, self.pipeline.chain_id, op.sender);
         let enable_digest = enable.as_ref().map(|data| {
             (
                 mandate_abi::multichain_digest(&data.enable_session.hashesAndChainIds),
@@ -680,30 +663,24 @@ impl<B: Bundler> SessionClient<B> {
         mut op: UserOperation,
         signer: OpSigner<'_>,
     ) -> Result<Sent, ClientError> {
-        let checks = self.options.checks;
+        let checks = self.pipeline.options.checks;
         let skipped = checks.skipped();
         if !skipped.is_empty() {
             tracing::warn!(?skipped, "pre-checks switched off for this op");
         }
         let base_fee = self.with_state(|d| Ok(d.base_fee())).await?;
-        (op.max_fee_per_gas, op.max_priority_fee_per_gas) = match self.options.fees {
-            Fees::FromChain { tip } => (u128::from(base_fee) * 2 + tip, tip),
-            Fees::Fixed { max_fee, max_priority_fee } => (max_fee, max_priority_fee),
-        };
-        if let Some(sponsor) = &self.options.sponsor {
+        (op.max_fee_per_gas, op.max_priority_fee_per_gas) = self.pipeline.prices(base_fee);
+        if let Some(sponsor) = &self.pipeline.options.sponsor {
             op.paymaster = Some(sponsor.paymaster());
             op.paymaster_verification_gas_limit = PLACEHOLDER_PAYMASTER_GAS;
             op.paymaster_post_op_gas_limit = PLACEHOLDER_PAYMASTER_GAS;
             op.paymaster_data = sponsor.stub_data();
         }
         if checks.estimate_gas {
-            self.progress(Step::Estimating);
             self.sign(&mut op, &signer)?;
-            let estimate =
-                self.bundler.estimate_user_operation_gas(&op, self.deployments.entry_point).await?;
-            estimate.apply_to(&mut op);
+            self.pipeline.estimate(&mut op, self.deployments.entry_point).await?;
         }
-        if let Some(sponsor) = &self.options.sponsor {
+        if let Some(sponsor) = &self.pipeline.options.sponsor {
             let unsigned = op.clone();
             let (deployments, sponsor) = (self.deployments, sponsor.clone());
             op.paymaster_data =
@@ -718,19 +695,7 @@ impl<B: Bundler> SessionClient<B> {
             let verdict = self.with_state(move |d| Ok(d.check(&to_check)?)).await?;
             preflight_gas = Some(preflight_passes(&verdict)?);
         }
-        self.progress(Step::Sending);
-        let user_op_hash =
-            self.bundler.send_user_operation(&op, self.deployments.entry_point).await?;
-        tracing::info!(%user_op_hash, sender = %op.sender, "op sent");
-        self.progress(Step::Waiting);
-        let receipt = self.bundler.wait_for_receipt(user_op_hash, &self.options.wait).await?;
-        if !receipt.success {
-            return Err(ClientError::Reverted {
-                user_op_hash,
-                reason: receipt.reason.clone().unwrap_or_default(),
-                receipt: Box::new(receipt),
-            });
-        }
+        let (user_op_hash, receipt) = self.pipeline.send(&op, self.deployments.entry_point).await?;
         Ok(Sent { user_op_hash, receipt, user_op: packed, preflight_gas, skipped })
     }
 }

@@ -38,13 +38,13 @@ use std::{
 };
 
 use alloy_primitives::{Address, B256, keccak256};
-use mandate_abi::{
-    GasEstimate, UserOperation,
-    legacy_v2::{ENTRY_POINT_V06, UserOperationV06},
-};
+#[cfg(feature = "legacy-v2")]
+use mandate_abi::legacy_v2::{ENTRY_POINT_V06, UserOperationV06};
+use mandate_abi::{GasEstimate, UserOperation};
+#[cfg(feature = "legacy-v2")]
+use mandate_bundler::BundlerV06;
 use mandate_bundler::{
-    Bundler, BundlerError, BundlerV06, RpcFailure, RpcLog, RpcTransactionReceipt,
-    UserOperationReceipt,
+    Bundler, BundlerError, RpcFailure, RpcLog, RpcTransactionReceipt, UserOperationReceipt,
 };
 use mandate_sim::{BundleOutcome, Devnet, OpReceipt};
 
@@ -239,6 +239,7 @@ impl Bundler for DevnetBundler {
     }
 }
 
+#[cfg(feature = "legacy-v2")]
 /// v0.6 ops go to the devnet's v0.6 EntryPoint, which must have been deployed
 /// ([`Devnet::deploy_legacy_v2`]).
 impl BundlerV06 for DevnetBundler {

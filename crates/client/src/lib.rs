@@ -9,7 +9,9 @@ pub mod demo;
 pub mod devnet_bundler;
 mod error;
 pub mod key;
+#[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
+mod pipeline;
 pub mod policy_sim;
 pub mod record;
 pub mod sponsor;

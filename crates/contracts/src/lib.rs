@@ -14,9 +14,11 @@ use serde::{Deserialize, Serialize};
 pub const ARTIFACT_PATH: &str = "crates/contracts/artifacts.json";
 
 /// Where the legacy Biconomy v2 artifact file sits, relative to the repository root.
+#[cfg(feature = "legacy-v2")]
 pub const LEGACY_V2_ARTIFACT_PATH: &str = "crates/contracts/legacy-v2-artifacts.json";
 
 const EMBEDDED: &str = include_str!("../artifacts.json");
+#[cfg(feature = "legacy-v2")]
 const EMBEDDED_LEGACY_V2: &str = include_str!("../legacy-v2-artifacts.json");
 
 /// Names of the contracts Mandate deploys.
@@ -58,6 +60,7 @@ pub mod names {
     /// Contracts of the legacy Biconomy v2 stack, in
     /// [`legacy_v2_artifacts`](crate::legacy_v2_artifacts): compiled with solc 0.8.17 from
     /// `@account-abstraction/contracts@0.6.0` and `@biconomy-devx/account-contracts-v2@1.0.1`.
+    #[cfg(feature = "legacy-v2")]
     pub mod legacy_v2 {
         /// ERC-4337 v0.6 EntryPoint.
         pub const ENTRY_POINT: &str = "EntryPoint";
@@ -173,6 +176,7 @@ pub fn artifacts() -> &'static ArtifactFile {
 /// # Panics
 ///
 /// Never for a published crate: the embedded file is checked by this crate's tests and by CI.
+#[cfg(feature = "legacy-v2")]
 pub fn legacy_v2_artifacts() -> &'static ArtifactFile {
     static PARSED: OnceLock<ArtifactFile> = OnceLock::new();
     PARSED.get_or_init(|| {
@@ -217,10 +221,16 @@ mod tests {
     fn json_round_trips_byte_for_byte() {
         let text = artifacts().to_json().expect("serialises");
         assert_eq!(text, EMBEDDED);
+    }
+
+    #[cfg(feature = "legacy-v2")]
+    #[test]
+    fn legacy_v2_json_round_trips_byte_for_byte() {
         let text = legacy_v2_artifacts().to_json().expect("serialises");
         assert_eq!(text, EMBEDDED_LEGACY_V2);
     }
 
+    #[cfg(feature = "legacy-v2")]
     #[test]
     fn embedded_legacy_v2_artifacts_hold_the_v2_stack() {
         use names::legacy_v2::*;

@@ -857,7 +857,7 @@ mod tests {
             erc20_user_op(&op, &data),
             Err(Violation::Erc20MaxAmountExceeded { max: U256::from(5), amount: U256::from(6) })
         );
-        let op = execute_batch_v2_calldata(&[(token, U256::ZERO, call.into())]);
+        let op = execute_batch_v2_calldata(&[mandate_abi::Call::new(token, call)]);
         assert!(matches!(
             erc20_user_op(&op, &data),
             Err(Violation::NotExecuteSelector { module: SvmKind::Erc20, .. })

@@ -5,6 +5,7 @@
 mod calldata;
 pub mod error;
 pub mod eval;
+#[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
 pub mod loader;
 mod revert;

@@ -21,14 +21,16 @@ use alloy_provider::{
     transport::TransportError,
 };
 use alloy_sol_types::SolCall;
-use mandate_abi::{
-    ENTRY_POINT_V07,
-    legacy_v2::{ENTRY_POINT_V06, LegacyV2Deployments},
-    sol::IEntryPoint,
-};
-use mandate_contracts::{ArtifactError, ArtifactFile, artifacts, legacy_v2_artifacts, names};
+#[cfg(feature = "legacy-v2")]
+use mandate_abi::legacy_v2::ENTRY_POINT_V06;
+use mandate_abi::{ENTRY_POINT_V07, sol::IEntryPoint};
+#[cfg(feature = "legacy-v2")]
+use mandate_contracts::legacy_v2_artifacts;
+use mandate_contracts::{ArtifactError, ArtifactFile, artifacts, names};
 
 use crate::{BLOCK_GAS_LIMIT, Deployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, fork::without_url};
+#[cfg(feature = "legacy-v2")]
+use mandate_abi::legacy_v2::LegacyV2Deployments;
 
 /// Storage slots of a relocated contract that [`deploy_on_node`] copies (a node has no call
 /// that lists an account's storage; the EntryPoints' constructors write only low slots).
@@ -43,6 +45,7 @@ pub enum ArtifactSet {
     /// [`mandate_contracts::artifacts`].
     Mandate,
     /// [`mandate_contracts::legacy_v2_artifacts`].
+    #[cfg(feature = "legacy-v2")]
     LegacyV2,
 }
 
@@ -51,6 +54,7 @@ impl ArtifactSet {
     pub fn file(self) -> &'static ArtifactFile {
         match self {
             Self::Mandate => artifacts(),
+            #[cfg(feature = "legacy-v2")]
             Self::LegacyV2 => legacy_v2_artifacts(),
         }
     }
@@ -191,6 +195,7 @@ pub fn mandate() -> Plan<Deployments> {
     }
 }
 
+#[cfg(feature = "legacy-v2")]
 /// The Biconomy v2 stack: the EntryPoint v0.6 (at [`ENTRY_POINT_V06`]), Smart Account v2 and
 /// its factory (owned by the deployer), the ECDSA module, the Session Key Manager, the batched
 /// router, the ERC-20 session validation module and Mandate's ABI session validation module.
@@ -381,7 +386,7 @@ mod tests {
 
     #[test]
     fn the_devnet_holds_the_plan_at_the_deployers_create_addresses() {
-        let mut devnet = Devnet::new().expect("genesis");
+        let devnet = Devnet::new().expect("genesis");
         let d = *devnet.deployments();
         // The EntryPoint is the deployer's first creation, moved; the rest follow in order.
         assert_eq!(d.entry_point, ENTRY_POINT_V07);
@@ -390,6 +395,12 @@ mod tests {
         assert_eq!(d.account_factory, DEPLOYER.create(6));
         assert_eq!(d.verifying_paymaster, DEPLOYER.create(14));
         assert!(devnet.has_code(ENTRY_POINT_V07.create(1)), "SenderCreator copy");
+    }
+
+    #[cfg(feature = "legacy-v2")]
+    #[test]
+    fn the_v2_stack_follows_at_the_deployers_next_create_addresses() {
+        let mut devnet = Devnet::new().expect("genesis");
         // After the paymaster's deposit (nonce 15), the v2 stack.
         let v2 = devnet.deploy_legacy_v2().expect("v2");
         assert_eq!(v2.entry_point, ENTRY_POINT_V06);

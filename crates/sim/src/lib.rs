@@ -6,6 +6,7 @@ mod error;
 mod fork;
 pub mod genesis;
 mod inspector;
+#[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
 mod outcome;
 mod preflight;

@@ -6,6 +6,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
+use mandate_abi::Call;
 use mandate_abi::legacy_v2::{
     BatchEntry, LegacyV2Deployments, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06,
     account_signature, batch_session_signature, execute_batch_v2_calldata, personal_hash,
@@ -79,26 +80,18 @@ impl LegacyV2World {
         let mut world =
             Self { devnet, v2, account, owner, session_key: signer(0x22), tree: tree.clone() };
         let call = execute_batch_v2_calldata(&[
-            (
+            Call::new(
                 account,
-                U256::ZERO,
-                ISmartAccountV2::enableModuleCall { module: v2.session_key_manager }
-                    .abi_encode()
-                    .into(),
+                ISmartAccountV2::enableModuleCall { module: v2.session_key_manager }.abi_encode(),
             ),
-            (
+            Call::new(
                 account,
-                U256::ZERO,
                 ISmartAccountV2::enableModuleCall { module: v2.batched_session_router }
-                    .abi_encode()
-                    .into(),
+                    .abi_encode(),
             ),
-            (
+            Call::new(
                 v2.session_key_manager,
-                U256::ZERO,
-                ISessionKeyManagerV1::setMerkleRootCall { _merkleRoot: tree.root() }
-                    .abi_encode()
-                    .into(),
+                ISessionKeyManagerV1::setMerkleRootCall { _merkleRoot: tree.root() }.abi_encode(),
             ),
         ]);
         let result = world.owner_op(call);
@@ -177,7 +170,7 @@ impl LegacyV2World {
     /// router checks it.
     pub fn batch_op(
         &mut self,
-        calls: &[(Address, U256, Bytes)],
+        calls: &[Call],
         entries: &[BatchEntry],
         key: &PrivateKeySigner,
     ) -> (UserOperationV06, B256) {

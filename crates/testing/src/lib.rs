@@ -3,6 +3,7 @@
 
 pub mod erc7739;
 pub mod fork;
+#[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
 pub mod node;
 pub mod op;

@@ -16,8 +16,11 @@ use alloy_provider::{Provider, RootProvider, ext::AnvilApi};
 use alloy_rpc_client::RpcClient;
 use alloy_rpc_types_eth::{TransactionReceipt, TransactionRequest};
 use alloy_sol_types::SolCall;
+use mandate_abi::ENTRY_POINT_V07;
+#[cfg(feature = "legacy-v2")]
+use mandate_abi::legacy_v2::ENTRY_POINT_V06;
+#[cfg(feature = "legacy-v2")]
 use mandate_abi::legacy_v2::LegacyV2Deployments;
-use mandate_abi::{ENTRY_POINT_V07, legacy_v2::ENTRY_POINT_V06};
 use mandate_sim::{Deployments, genesis};
 use serde_json::Value;
 
@@ -210,6 +213,7 @@ impl Node {
             .unwrap_or_else(|e| panic!("anvil_setBalance: {e}"));
     }
 
+    #[cfg(feature = "legacy-v2")]
     /// The Biconomy v2 stack, deployed by the same plan as `mandate_sim::Devnet::deploy_legacy_v2`
     /// ([`genesis::legacy_v2`]).
     pub async fn deploy_legacy_v2(&self) -> LegacyV2Deployments {
@@ -234,6 +238,7 @@ pub struct Harness {
     pub node: Node,
     /// Where the contracts are.
     pub deployments: Deployments,
+    #[cfg(feature = "legacy-v2")]
     /// Where the Biconomy v2 stack is, when [`Harness::start_with_legacy_v2`] deployed it.
     pub legacy_v2: Option<LegacyV2Deployments>,
     /// anvil's chain id.
@@ -267,9 +272,11 @@ async fn wait_until_up(url: &str, method: &'static str, what: &str, process: &mu
 // The URLs are local, but no URL goes into a Debug (the house rule: API keys live in URLs).
 impl std::fmt::Debug for Harness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Harness")
-            .field("deployments", &self.deployments)
-            .field("legacy_v2", &self.legacy_v2)
+        let mut debug = f.debug_struct("Harness");
+        debug.field("deployments", &self.deployments);
+        #[cfg(feature = "legacy-v2")]
+        debug.field("legacy_v2", &self.legacy_v2);
+        debug
             .field("chain_id", &self.chain_id)
             .field("started_in", &self.started_in)
             .field("deployed_in", &self.deployed_in)
@@ -283,6 +290,7 @@ impl Harness {
         Self::start_with(false).await
     }
 
+    #[cfg(feature = "legacy-v2")]
     /// [`Harness::start`] with the Biconomy v2 stack as well, and Alto serving EntryPoint v0.6
     /// beside v0.7.
     pub async fn start_with_legacy_v2() -> Self {
@@ -312,8 +320,13 @@ impl Harness {
         let chain_id = node.chain_id().await;
 
         let deployments = node.run(&genesis::mandate()).await;
+        #[cfg(not(feature = "legacy-v2"))]
+        let _ = legacy_v2; // only the v2 stack is optional
+        #[cfg(feature = "legacy-v2")]
         let legacy_v2 = if legacy_v2 { Some(node.deploy_legacy_v2().await) } else { None };
+        #[cfg_attr(not(feature = "legacy-v2"), allow(unused_mut))]
         let mut entry_points = ENTRY_POINT_V07.to_checksum(None);
+        #[cfg(feature = "legacy-v2")]
         if legacy_v2.is_some() {
             entry_points = format!("{entry_points},{}", ENTRY_POINT_V06.to_checksum(None));
         }
@@ -350,6 +363,7 @@ impl Harness {
             bundler_url,
             node,
             deployments,
+            #[cfg(feature = "legacy-v2")]
             legacy_v2,
             chain_id,
             started_in: started.elapsed(),

@@ -2,11 +2,14 @@
 //! `createERC20SessionDatum` (`@biconomy/account` v4), with bigints as JSON numbers, decimal
 //! strings or 0x-hex strings.
 
-use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
 use serde::{Deserialize, Serialize};
 
 use super::{ABI_SVM, AbiRule, AbiSessionData, ERC20_SVM, LegacyV2EncodeError, SessionLeaf};
-use crate::json::{u64_flex, u128_flex, u256_flex};
+use crate::{
+    builder::signature_selector,
+    json::{u64_flex, u128_flex, u256_flex},
+};
 
 /// `interval`: when the session is valid (both default to 0).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,8 +32,8 @@ pub enum FunctionSelector {
         /// The selector.
         raw: FixedBytes<4>,
     },
-    /// A canonical signature (whitespace is dropped); its selector is the first 4 bytes of its
-    /// keccak256.
+    /// A function signature; its selector is that of its canonical form
+    /// ([`signature_selector`]).
     Signature(String),
 }
 
@@ -40,19 +43,12 @@ impl FunctionSelector {
         match self {
             Self::Raw { raw } => Ok(*raw),
             Self::Signature(signature) => {
-                let canonical: String = signature.chars().filter(|c| !c.is_whitespace()).collect();
-                let well_formed = canonical.ends_with(')')
-                    && canonical.find('(').is_some_and(|open| open > 0)
-                    && !canonical.contains(' ');
-                if !well_formed {
-                    return Err(LegacyV2EncodeError::Malformed {
-                        what: "functionSelector",
-                        detail: format!(
-                            "{signature:?} is not a signature like \"transfer(address,uint256)\""
-                        ),
-                    });
-                }
-                Ok(FixedBytes::from_slice(&keccak256(canonical.as_bytes())[..4]))
+                signature_selector(signature).ok_or_else(|| LegacyV2EncodeError::Malformed {
+                    what: "functionSelector",
+                    detail: format!(
+                        "{signature:?} is not a signature like \"transfer(address,uint256)\""
+                    ),
+                })
             }
         }
     }

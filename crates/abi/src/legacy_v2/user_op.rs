@@ -4,6 +4,7 @@ use alloy_primitives::{Address, B256, Bytes, U256, address, eip191_hash_message,
 use alloy_sol_types::{SolCall, SolValue};
 
 use super::sol::{ISmartAccountV2, UserOperation06};
+use crate::Call;
 
 /// The canonical ERC-4337 v0.6 EntryPoint.
 pub const ENTRY_POINT_V06: Address = address!("5FF137D4b0FDCD49DcA30c7CF57E578a026d2789");
@@ -48,11 +49,11 @@ pub fn execute_v2_calldata(target: Address, value: U256, data: Bytes) -> Bytes {
 }
 
 /// `executeBatch(dest[], value[], func[])` of the Smart Account v2, one entry per call.
-pub fn execute_batch_v2_calldata(calls: &[(Address, U256, Bytes)]) -> Bytes {
+pub fn execute_batch_v2_calldata(calls: &[Call]) -> Bytes {
     ISmartAccountV2::executeBatchCall {
-        dest: calls.iter().map(|c| c.0).collect(),
-        value: calls.iter().map(|c| c.1).collect(),
-        func: calls.iter().map(|c| c.2.clone()).collect(),
+        dest: calls.iter().map(|c| c.to).collect(),
+        value: calls.iter().map(|c| c.value).collect(),
+        func: calls.iter().map(|c| c.data.clone()).collect(),
     }
     .abi_encode()
     .into()

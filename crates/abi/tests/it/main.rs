@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod json_shapes;
+#[cfg(feature = "legacy-v2")]
 mod legacy_v2_vectors;
 mod roundtrip;
 mod sdk_vectors;

@@ -38,31 +38,39 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use mandate_abi::legacy_v2::{
-    BatchEntry, LegacyV2Deployments, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06,
-    account_signature, batch_session_signature, execute_batch_v2_calldata, execute_v2_calldata,
-    personal_hash, router_digest, single_session_signature,
-    sol::{
-        IEcdsaOwnershipRegistryModule, ISessionKeyManagerV1, ISmartAccountFactoryV2,
-        ISmartAccountV2,
+use mandate_abi::{
+    Call,
+    legacy_v2::{
+        BatchEntry, LegacyV2Deployments, MerkleTree, RouterDigest, SessionLeaf, UserOperationV06,
+        account_signature, batch_session_signature, execute_batch_v2_calldata, execute_v2_calldata,
+        personal_hash, router_digest, single_session_signature,
+        sol::{
+            IEcdsaOwnershipRegistryModule, ISessionKeyManagerV1, ISmartAccountFactoryV2,
+            ISmartAccountV2,
+        },
     },
 };
-use mandate_bundler::{Bundler, BundlerClient, BundlerError, BundlerV06, UserOperationReceipt};
+use mandate_bundler::{BundlerClient, BundlerError, BundlerV06, UserOperationReceipt};
 use mandate_policy::legacy_v2::{AccountV2, LegacyV2Deployment, OpVerdict, validate_user_op};
 use mandate_sim::{BundleOutcome, Deployments, Devnet};
 use serde::{Deserialize, Serialize};
 
 pub use story::{MAX_AMOUNT, RECIPIENT, V2Report, V2Step, V2Story, run_demo};
 
-use crate::{Chain, ClientError, Fees, Options, SessionKey, Step, devnet_bundler::DevnetBundler};
+use crate::{
+    Chain, ClientError, Options, SessionKey, Step,
+    devnet_bundler::DevnetBundler,
+    pipeline::{
+        PLACEHOLDER_CALL_GAS, PLACEHOLDER_PRE_VERIFICATION_GAS, PLACEHOLDER_VERIFICATION_GAS,
+        Pipeline,
+    },
+};
 
 /// What the router of `@biconomy-devx/account-contracts-v2@1.0.1` recovers the key over.
 pub const ROUTER_DIGEST: RouterDigest = RouterDigest::UserOpHashAndManager;
 
-/// Gas limits an op carries until the bundler's estimate replaces them.
-const PLACEHOLDER_CALL_GAS: u64 = 1_000_000;
-const PLACEHOLDER_VERIFICATION_GAS: u64 = 2_000_000;
-const PLACEHOLDER_PRE_VERIFICATION_GAS: u64 = 100_000;
+/// The client's name in its debug log lines.
+const CLIENT: &str = "v2 session client";
 
 /// Errors of the v2 flows.
 #[derive(Debug, thiserror::Error)]
@@ -229,19 +237,16 @@ enum V2Signer<'a> {
 
 /// The client of Biconomy session keys v2 on one chain.
 pub struct V2Client<B> {
-    bundler: B,
-    chain: Chain,
+    pipeline: Pipeline<B>,
     v2: LegacyV2Deployments,
-    chain_id: u64,
-    options: Options,
 }
 
 impl<B> std::fmt::Debug for V2Client<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("V2Client")
-            .field("chain_id", &self.chain_id)
+            .field("chain_id", &self.pipeline.chain_id)
             .field("v2", &self.v2)
-            .field("options", &self.options)
+            .field("options", &self.pipeline.options)
             .finish_non_exhaustive()
     }
 }
@@ -258,7 +263,7 @@ impl V2Client<DevnetBundler> {
 
     /// Sets a native balance on the devnet.
     pub fn set_balance(&self, who: Address, wei: U256) -> Result<(), V2ClientError> {
-        self.bundler.with_devnet(|d| d.set_balance(who, wei))?;
+        self.pipeline.bundler.with_devnet(|d| d.set_balance(who, wei))?;
         Ok(())
     }
 }
@@ -271,29 +276,22 @@ impl V2Client<BundlerClient> {
         bundler_url: &str,
         v2: LegacyV2Deployments,
     ) -> Result<Self, V2ClientError> {
-        let bundler = BundlerClient::new(bundler_url)?;
-        let chain = Chain::Node { rpc_url: rpc_url.to_string() };
-        let node_chain = chain.with_state(Deployments::default(), |d| Ok(d.chain_id())).await?;
-        let chain_id = Bundler::chain_id(&bundler).await?;
-        if chain_id != node_chain {
-            return Err(ClientError::ChainMismatch { bundler: chain_id, node: node_chain }.into());
-        }
-        if !Bundler::supported_entry_points(&bundler).await?.contains(&v2.entry_point) {
-            return Err(ClientError::UnsupportedEntryPoint { entry_point: v2.entry_point }.into());
-        }
-        Ok(Self::new(bundler, chain, v2, chain_id))
+        let pipeline =
+            Pipeline::connect(rpc_url, bundler_url, Deployments::default(), v2.entry_point, CLIENT)
+                .await?;
+        Ok(Self { pipeline, v2 })
     }
 }
 
 impl<B: BundlerV06> V2Client<B> {
     /// A client of any v0.6 bundler over `chain`.
     pub fn new(bundler: B, chain: Chain, v2: LegacyV2Deployments, chain_id: u64) -> Self {
-        Self { bundler, chain, v2, chain_id, options: Options::default() }
+        Self { pipeline: Pipeline::new(bundler, chain, chain_id, CLIENT), v2 }
     }
 
     /// With other options (a sponsor is refused: v0.6 paymasters are not supported).
     pub fn with_options(mut self, options: Options) -> Self {
-        self.options = options;
+        self.pipeline.options = options;
         self
     }
 
@@ -304,19 +302,16 @@ impl<B: BundlerV06> V2Client<B> {
 
     /// The chain id.
     pub const fn chain_id(&self) -> u64 {
-        self.chain_id
+        self.pipeline.chain_id
     }
 
     /// The bundler.
     pub const fn bundler(&self) -> &B {
-        &self.bundler
+        &self.pipeline.bundler
     }
 
     fn progress(&self, step: Step) {
-        tracing::debug!(?step, chain_id = self.chain_id, "v2 session client");
-        if let Some(progress) = &self.options.progress {
-            progress(step);
-        }
+        self.pipeline.progress(step);
     }
 
     /// Runs `f` on the chain's current state.
@@ -325,7 +320,7 @@ impl<B: BundlerV06> V2Client<B> {
         R: Send + 'static,
         F: FnOnce(&mut Devnet) -> Result<R, ClientError> + Send + 'static,
     {
-        Ok(self.chain.with_state(Deployments::default(), f).await?)
+        Ok(self.pipeline.with_state(Deployments::default(), f).await?)
     }
 
     /// `account` with its address filled in from the factory (counterfactual until deployed).
@@ -363,7 +358,7 @@ impl<B: BundlerV06> V2Client<B> {
         owner: &PrivateKeySigner,
         account: &V2Account,
         leaves: Vec<SessionLeaf>,
-        calls: &[(Address, U256, Bytes)],
+        calls: &[Call],
     ) -> Result<(V2Sessions, V2Sent), V2ClientError> {
         if owner.address() != account.owner {
             return Err(V2ClientError::Unsupported(format!(
@@ -399,11 +394,11 @@ impl<B: BundlerV06> V2Client<B> {
         {
             if !on {
                 let call = ISmartAccountV2::enableModuleCall { module };
-                batch.push((address, U256::ZERO, call.abi_encode().into()));
+                batch.push(Call::new(address, call.abi_encode()));
             }
         }
         let root = ISessionKeyManagerV1::setMerkleRootCall { _merkleRoot: sessions.root() };
-        batch.push((v2.session_key_manager, U256::ZERO, root.abi_encode().into()));
+        batch.push(Call::new(v2.session_key_manager, root.abi_encode()));
         batch.extend_from_slice(calls);
         let mut op = self.unsigned_op(address, execute_batch_v2_calldata(&batch)).await?;
         if !deployed {
@@ -419,9 +414,9 @@ impl<B: BundlerV06> V2Client<B> {
         key: &SessionKey,
         sessions: &V2Sessions,
         leaf: &SessionLeaf,
-        call: (Address, U256, Bytes),
+        call: Call,
     ) -> Result<V2Sent, V2ClientError> {
-        let (to, value, data) = call;
+        let Call { to, value, data } = call;
         let op = self.unsigned_op(sessions.account, execute_v2_calldata(to, value, data)).await?;
         self.submit(op, V2Signer::Single { key, sessions, leaf }).await
     }
@@ -432,13 +427,12 @@ impl<B: BundlerV06> V2Client<B> {
         &self,
         key: &SessionKey,
         sessions: &V2Sessions,
-        calls: &[(SessionLeaf, (Address, U256, Bytes))],
+        calls: &[(SessionLeaf, Call)],
     ) -> Result<V2Sent, V2ClientError> {
         if calls.is_empty() {
             return Err(V2ClientError::Unsupported("a batch needs at least one call".into()));
         }
-        let executions: Vec<(Address, U256, Bytes)> =
-            calls.iter().map(|(_, call)| call.clone()).collect();
+        let executions: Vec<Call> = calls.iter().map(|(_, call)| call.clone()).collect();
         let leaves = calls.iter().map(|(leaf, _)| leaf.clone()).collect();
         let op = self.unsigned_op(sessions.account, execute_batch_v2_calldata(&executions)).await?;
         self.submit(op, V2Signer::Batch { key, sessions, leaves }).await
@@ -450,7 +444,7 @@ impl<B: BundlerV06> V2Client<B> {
         sender: Address,
         call_data: Bytes,
     ) -> Result<UserOperationV06, V2ClientError> {
-        if self.options.sponsor.is_some() {
+        if self.pipeline.options.sponsor.is_some() {
             return Err(V2ClientError::Unsupported(
                 "sponsored v0.6 ops are not supported: unset the sponsor".into(),
             ));
@@ -459,10 +453,7 @@ impl<B: BundlerV06> V2Client<B> {
         let (nonce, base_fee) = self
             .with_state(move |d| Ok((d.entry_point_v06_nonce(sender, U256::ZERO)?, d.base_fee())))
             .await?;
-        let (max_fee, tip) = match self.options.fees {
-            Fees::FromChain { tip } => (u128::from(base_fee) * 2 + tip, tip),
-            Fees::Fixed { max_fee, max_priority_fee } => (max_fee, max_priority_fee),
-        };
+        let (max_fee, tip) = self.pipeline.prices(base_fee);
         Ok(UserOperationV06 {
             sender,
             nonce,
@@ -481,7 +472,7 @@ impl<B: BundlerV06> V2Client<B> {
         op: &mut UserOperationV06,
         signer: &V2Signer<'_>,
     ) -> Result<B256, V2ClientError> {
-        let hash = op.hash(self.v2.entry_point, self.chain_id);
+        let hash = op.hash(self.v2.entry_point, self.pipeline.chain_id);
         let v2 = &self.v2;
         op.signature = match signer {
             V2Signer::Owner(owner) => {
@@ -595,7 +586,7 @@ impl<B: BundlerV06> V2Client<B> {
         mut op: UserOperationV06,
         signer: V2Signer<'_>,
     ) -> Result<V2Sent, V2ClientError> {
-        let checks = self.options.checks;
+        let checks = self.pipeline.options.checks;
         let entry_point = self.v2.entry_point;
         let hash = self.sign(&mut op, &signer)?;
         if checks.local_verdict && !matches!(signer, V2Signer::Owner(_)) {
@@ -603,9 +594,7 @@ impl<B: BundlerV06> V2Client<B> {
         }
         if checks.estimate_gas {
             // Signed with the real key: a v2 module's simulation checks the signature.
-            self.progress(Step::Estimating);
-            let estimate = self.bundler.estimate_user_operation_gas_v06(&op, entry_point).await?;
-            estimate.apply_to_v06(&mut op);
+            self.pipeline.estimate(&mut op, entry_point).await?;
             self.sign(&mut op, &signer)?;
         }
         let mut preflight_gas = None;
@@ -624,17 +613,13 @@ impl<B: BundlerV06> V2Client<B> {
                 Err(why) => return Err(V2ClientError::Preflight(why)),
             });
         }
-        self.progress(Step::Sending);
-        let user_op_hash = self.bundler.send_user_operation_v06(&op, entry_point).await?;
-        tracing::info!(%user_op_hash, sender = %op.sender, "v0.6 op sent");
-        self.progress(Step::Waiting);
-        let receipt = self.bundler.wait_for_receipt(user_op_hash, &self.options.wait).await?;
-        if !receipt.success {
-            return Err(V2ClientError::Reverted {
-                user_op_hash,
-                reason: receipt.reason.unwrap_or_default(),
-            });
-        }
+        let (user_op_hash, receipt) = match self.pipeline.send(&op, entry_point).await {
+            Ok(sent) => sent,
+            Err(ClientError::Reverted { user_op_hash, reason, .. }) => {
+                return Err(V2ClientError::Reverted { user_op_hash, reason });
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok(V2Sent { user_op_hash, receipt, user_op: op, preflight_gas })
     }
 }

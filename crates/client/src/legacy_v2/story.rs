@@ -3,10 +3,11 @@
 //! singly and both in one batch through the router, and two ops outside the sessions are
 //! refused before anything is sent.
 
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::{
+    Call,
     legacy_v2::{AbiCondition, AbiRule, AbiSessionData, Erc20SessionData, SessionLeaf},
     sol::{IERC20, IERC721},
 };
@@ -133,13 +134,11 @@ impl V2Story {
         let address = account.address;
         fund(address).await.map_err(V2ClientError::Fund)?;
         let (erc20, abi) = (self.erc20_leaf(client), self.abi_leaf(client, address)?);
-        let transfer = |amount: u64| -> (Address, U256, Bytes) {
+        let transfer = |amount: u64| {
             let call = IERC20::transferCall { to: RECIPIENT, amount: U256::from(amount) };
-            (self.token, U256::ZERO, call.abi_encode().into())
+            Call::new(self.token, call.abi_encode())
         };
-        let mint = |to: Address| -> (Address, U256, Bytes) {
-            (self.nft, U256::ZERO, IERC721::safeMintCall { to }.abi_encode().into())
-        };
+        let mint = |to: Address| Call::new(self.nft, IERC721::safeMintCall { to }.abi_encode());
         let mut steps = Vec::new();
 
         let minted = IERC20::mintCall { to: address, amount: U256::from(MINTED) };
@@ -148,7 +147,7 @@ impl V2Story {
                 &self.owner,
                 &account,
                 vec![erc20.clone(), abi.clone()],
-                &[(self.token, U256::ZERO, minted.abi_encode().into())],
+                &[Call::new(self.token, minted.abi_encode())],
             )
             .await?;
         record(

@@ -7,6 +7,7 @@
 
 mod demo;
 mod flows;
+#[cfg(feature = "legacy-v2")]
 mod legacy_v2_demo;
 mod store;
 mod store_kill;

@@ -14,6 +14,7 @@
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::SolValue;
+use mandate_abi::Call;
 use mandate_abi::legacy_v2::{
     EXECUTE_BATCH_OPTIMIZED_SELECTOR, EXECUTE_BATCH_SELECTOR, EXECUTE_OPTIMIZED_SELECTOR,
     EXECUTE_SELECTOR, SessionLeaf, account_signature, batch_module_signature,
@@ -238,7 +239,7 @@ fn leaf_of(env: &Env, item: &Item) -> SessionLeaf {
     SessionLeaf::new(until, after, svm, data)
 }
 
-fn call_of(env: &Env, item: &Item) -> (Address, U256, Bytes) {
+fn call_of(env: &Env, item: &Item) -> Call {
     let call = &item.call;
     let (own_target, own_selector) = match &item.session {
         SessionCase::Abi { target, selector: s, .. } => (env.address(*target), selector(*s)),
@@ -264,7 +265,7 @@ fn call_of(env: &Env, item: &Item) -> (Address, U256, Bytes) {
         data.truncate(usize::from(len));
     }
     let target = call.target.map_or(own_target, |t| env.address(t));
-    (target, U256::from([0u64, 1, 5, 6][usize::from(call.value)]), data.into())
+    Call::new(target, data).with_value(U256::from([0u64, 1, 5, 6][usize::from(call.value)]))
 }
 
 fn with_selector(mut data: Vec<u8>, selector: [u8; 4]) -> Bytes {
@@ -287,7 +288,7 @@ fn run_case(base: &LegacyV2World, env: &Env, case: &Case) -> Result<String, Stri
     f.set_leaves(&tree_leaves);
     let proof_of = |leaf: &SessionLeaf| f.tree.proof(leaf.hash()).unwrap_or_default();
     let key = if case.wrong_key { signer(0x33) } else { signer(0x22) };
-    let calls: Vec<(Address, U256, Bytes)> = case.items.iter().map(|i| call_of(env, i)).collect();
+    let calls: Vec<Call> = case.items.iter().map(|i| call_of(env, i)).collect();
 
     let (call_data, module) = if case.batch {
         let batch = execute_batch_v2_calldata(&calls).to_vec();
@@ -295,7 +296,7 @@ fn run_case(base: &LegacyV2World, env: &Env, case: &Case) -> Result<String, Stri
             [usize::from(case.outer)];
         (with_selector(batch, selector), f.v2.batched_session_router)
     } else {
-        let (target, value, data) = calls[0].clone();
+        let Call { to: target, value, data } = calls[0].clone();
         let single = execute_v2_calldata(target, value, data).to_vec();
         let call_data = match case.outer {
             0 => single.into(),

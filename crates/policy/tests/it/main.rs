@@ -6,6 +6,7 @@
 #![allow(unused_crate_dependencies)]
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
+#[cfg(feature = "legacy-v2")]
 mod legacy_v2_differential;
 mod policy_differential;
 mod policy_entry_point;
