@@ -9,7 +9,7 @@ use alloy_primitives::hex;
 use alloy_signer_local::PrivateKeySigner;
 use mandate_client::store::{FileStore, MemoryStore, Password, SessionStore, StoreError};
 use mandate_client::{SessionKey, SessionRecord};
-use mandate_testing::store::{PASSWORD, fresh, record, reference};
+use mandate_testing::store::{PASSWORD, fresh, open, record, reference};
 
 /// What every store does, whatever keeps it.
 fn behaves_as_a_store(store: &dyn SessionStore) {
@@ -81,9 +81,11 @@ fn memory_store_behaves_as_a_store() {
 #[test]
 fn file_store_behaves_as_a_store() {
     let dir = tempfile::tempdir().unwrap();
-    behaves_as_a_store(&FileStore::open(dir.path(), PASSWORD).unwrap());
-    // Nothing left behind: removed sessions and old generations are gone.
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    behaves_as_a_store(&open(dir.path()).unwrap());
+    // Nothing left behind but the lock file: removed sessions and old generations are gone.
+    let left: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, [".lock"]);
 }
 
 #[test]
@@ -165,11 +167,15 @@ fn a_wrong_password_is_named_and_never_shown() {
     }
 }
 
-/// The one file named `name` in the store (leftovers aside).
+/// The one file named `name` in the store (leftovers and the lock file aside).
 fn stored_file(dir: &Path, name: &str) -> PathBuf {
     let mut found = Vec::new();
     for session in std::fs::read_dir(dir).unwrap() {
-        for generation in std::fs::read_dir(session.unwrap().path()).unwrap() {
+        let session = session.unwrap().path();
+        if !session.is_dir() {
+            continue;
+        }
+        for generation in std::fs::read_dir(session).unwrap() {
             let path = generation.unwrap().path().join(name);
             if path.is_file() {
                 found.push(path);
@@ -254,7 +260,8 @@ fn files_are_0600_and_directories_0700() {
     }
     let mut seen = Vec::new();
     walk(&dir, &mut seen);
-    assert_eq!(seen.len(), 1 + 2 * (1 + 1 + 2), "{seen:?}");
+    // The directory, its lock file, and per session a directory, a generation, two files.
+    assert_eq!(seen.len(), 2 + 2 * (1 + 1 + 2), "{seen:?}");
     for (path, mode) in seen {
         let want = if path.is_dir() { 0o700 } else { 0o600 };
         assert_eq!(mode, want, "{} is {mode:o}", path.display());
