@@ -52,6 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         smart_session: d.smart_session,
         label: Some("three mints".into()),
         granted_by: None,
+        state: mandate::client::GrantState::Granted,
     };
     let dir = std::env::temp_dir().join(format!("mandate-example-{}", std::process::id()));
     let store = FileStore::open(&dir, "a password from your secret manager")?;

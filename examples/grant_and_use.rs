@@ -55,6 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         smart_session: d.smart_session,
         label: None,
         granted_by: granted.sent.map(|s| s.user_op_hash),
+        state: mandate::client::GrantState::Granted,
     };
     let pay = |amount: u64| {
         Call::new(

@@ -244,6 +244,7 @@ enum OpSigner<'a> {
 ///     smart_session: d.smart_session,
 ///     label: None,
 ///     granted_by: None,
+///     state: mandate_client::GrantState::Granted,
 /// };
 /// let call = Call::new(d.test_erc721, IERC721::safeMintCall { to: account }.abi_encode());
 /// let used = client.use_session(&key, &record, &[call]).await?;

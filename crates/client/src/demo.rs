@@ -261,6 +261,7 @@ impl Story {
             smart_session: d.smart_session,
             label: Some("demo: transfers to one recipient, mints to the account".into()),
             granted_by: Some(sent.user_op_hash),
+            state: crate::GrantState::Granted,
         };
 
         let transfer = |amount: u64| transfer_call(d.test_erc20, RECIPIENT, U256::from(amount));

@@ -53,6 +53,31 @@ pub struct SessionRecord {
     /// The userOpHash of the op that granted it, when granted by an op.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub granted_by: Option<B256>,
+    /// Whether the grant is known to have gone through. Absent (as in records written before
+    /// it existed) means [`GrantState::Granted`]; any other value than the two is an error.
+    #[serde(default, skip_serializing_if = "GrantState::is_granted")]
+    pub state: GrantState,
+}
+
+/// Where a session's grant stands, as the store knows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum GrantState {
+    /// Stored, key included, before the op granting it was sent: the op may or may not be
+    /// on chain (the sender died or failed after sending). Read the chain (`session status`)
+    /// to know.
+    Pending,
+    /// Granted on chain, or (ENABLE mode) signed by the owner to enable on first use.
+    #[default]
+    Granted,
+}
+
+impl GrantState {
+    /// Whether it is [`GrantState::Granted`].
+    pub const fn is_granted(&self) -> bool {
+        matches!(self, Self::Granted)
+    }
 }
 
 impl SessionRecord {

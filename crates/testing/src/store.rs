@@ -48,6 +48,7 @@ pub fn record(n: u8, key: Address, label: &str) -> SessionRecord {
         smart_session: Address::repeat_byte(0x55),
         label: Some(label.to_owned()),
         granted_by: Some(keccak256(label)),
+        state: mandate_client::GrantState::Granted,
     }
 }
 

@@ -36,6 +36,7 @@
 //!     smart_session: Address::repeat_byte(0x55),
 //!     label: Some("mint NFTs".into()),
 //!     granted_by: None,
+//!     state: mandate_client::GrantState::Granted,
 //! };
 //! store.save(&key, &record)?;
 //!

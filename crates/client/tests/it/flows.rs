@@ -67,6 +67,7 @@ fn record(s: &Setup, session: Session) -> SessionRecord {
         smart_session: s.client.deployments().smart_session,
         label: None,
         granted_by: None,
+        state: mandate_client::GrantState::Granted,
     }
 }
 

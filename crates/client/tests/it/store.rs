@@ -465,3 +465,36 @@ fn a_store_directory_open_to_others_is_made_private() {
         store.save(&key, &record).unwrap();
     }
 }
+
+#[test]
+fn a_pending_record_is_kept_and_old_records_read_as_granted() {
+    use mandate_client::GrantState;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).unwrap();
+    let (key, mut pending) = fresh(0, "pending");
+    pending.state = GrantState::Pending;
+    store.save(&key, &pending).unwrap();
+    assert_eq!(store.load(&reference(0)).unwrap().unwrap().record.state, GrantState::Pending);
+    let path = stored_file(dir.path(), "session.json");
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(json["state"], "pending");
+
+    // Granted records are written as before (no `state`), and records written before it
+    // existed read as granted.
+    let granted = SessionRecord { state: GrantState::Granted, ..pending.clone() };
+    store.update(&granted).unwrap();
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(on_disk.get("state").is_none(), "{on_disk}");
+    assert_eq!(store.load(&reference(0)).unwrap().unwrap().record, granted);
+
+    // Anything else is refused, not read as a default.
+    for bad in [serde_json::json!("bogus"), serde_json::json!(null), serde_json::json!(1)] {
+        json["state"] = bad.clone();
+        std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+        let err = store.load(&reference(0)).unwrap_err();
+        assert!(matches!(&err, StoreError::Json { path: p, .. } if *p == path), "{bad}: {err:?}");
+    }
+}
