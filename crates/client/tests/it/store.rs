@@ -483,7 +483,7 @@ fn a_pending_record_is_kept_and_old_records_read_as_granted() {
 
     // Granted records are written as before (no `state`), and records written before it
     // existed read as granted.
-    let granted = SessionRecord { state: GrantState::Granted, ..pending.clone() };
+    let granted = SessionRecord { state: GrantState::Granted, ..pending };
     store.update(&granted).unwrap();
     let on_disk: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
