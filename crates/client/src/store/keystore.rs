@@ -35,9 +35,12 @@ pub struct ScryptCost {
 }
 
 impl ScryptCost {
-    /// What a [`FileStore`](super::FileStore) writes unless told otherwise: n = 2^16, about
-    /// 0.35 s to open a key on a 2-core machine (2^17 took 0.76 s, too close to a second for
-    /// a CLI command; 2^13, the former cost, 0.04 s).
+    /// What a [`FileStore`](super::FileStore) writes unless told otherwise: n = 2^16, 8×
+    /// the former 2^13. Measured (release, r = 8, p = 1, median of 5) on the 2-core machine
+    /// the project is built on, idle / shared with three other builds: 2^13 19 / 40 ms,
+    /// 2^14 32 / 70 ms, 2^15 82 / 169 ms, 2^16 171 / 354 ms, 2^17 286 / 762 ms, 2^18 606 /
+    /// 1633 ms. 2^16 keeps a CLI command (one key opened, plus the node and bundler
+    /// round-trips) under a second even on a loaded machine; 2^17 would not.
     pub const DEFAULT: Self = Self { log_n: 16 };
     /// The cheapest cost accepted for writing: n = 2^13, eth-keystore's (and this store's
     /// former) cost. For tests that write many keys.
