@@ -11,11 +11,13 @@ use mandate::{
         sol::Execution,
     },
     client::{
-        Chain, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionRef, Step,
+        Chain, GrantState, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionRef,
+        Step,
         store::{FileStore, Password, SessionStore},
     },
     sim::Deployments,
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::input::{CliError, read_json};
@@ -100,8 +102,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(CliError::other)
 }
 
-fn env_secret(name: &str, what: &'static str) -> Result<String, CliError> {
-    std::env::var(name).map_err(|_| CliError::Invalid {
+/// A secret from the environment, wiped from this process's copy when dropped.
+fn env_secret(name: &str, what: &'static str) -> Result<SecretString, CliError> {
+    std::env::var(name).map(SecretString::from).map_err(|_| CliError::Invalid {
         what,
         reason: format!("set the environment variable {name}"),
     })
@@ -114,7 +117,7 @@ impl ChainArgs {
 
     fn store(&self) -> Result<FileStore, CliError> {
         let password = env_secret(&self.store_password_env, "the store's password")?;
-        FileStore::open(&self.store, Password::new(password)).map_err(CliError::other)
+        FileStore::open(&self.store, Password::from(password)).map_err(CliError::other)
     }
 }
 
@@ -167,7 +170,9 @@ struct GrantOutput {
 
 pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
     let store = args.chain.store()?;
+    // The signer wipes its key when dropped; the hex text is wiped with the secret.
     let owner = env_secret(&args.owner_key_env, "the owner's key")?
+        .expose_secret()
         .parse::<alloy_signer_local::PrivateKeySigner>()
         .map_err(|_| CliError::Invalid {
             what: "the owner's key",
@@ -195,21 +200,9 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
         let spec = OwnerAccount::new(&d, owner_address(&owner));
         let account = client.account_address(&spec).await.map_err(CliError::other)?;
         let permission_id = PermissionId::of(&session);
-        let (enable, user_op_hash) = if args.enable_on_first_use {
-            let enable =
-                client.prepare_enable(&owner, account, &session).await.map_err(CliError::other)?;
-            (Some(enable), None)
-        } else {
-            let granted = client
-                .grant(&owner, &spec, std::slice::from_ref(&session), &[])
-                .await
-                .map_err(CliError::other)?;
-            (None, granted.sent.map(|s| s.user_op_hash))
-        };
-        let record = SessionRecord {
-            enable,
+        let mut record = SessionRecord {
             label: args.label.clone(),
-            granted_by: user_op_hash,
+            state: GrantState::Pending,
             ..SessionRecord::new(
                 client.chain_id(),
                 account,
@@ -218,7 +211,35 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                 d.smart_session,
             )
         };
-        store.save(&key, &record).map_err(CliError::other)?;
+        let user_op_hash = if args.enable_on_first_use {
+            // Nothing is sent: the owner signs, the first use enables.
+            let enable = client
+                .prepare_enable(&owner, account, &record.session)
+                .await
+                .map_err(CliError::other)?;
+            record.enable = Some(enable);
+            record.state = GrantState::Granted;
+            store.save(&key, &record).map_err(CliError::other)?;
+            None
+        } else {
+            // The key and a pending record are on disk before anything is sent: however the
+            // grant ends (an error, a kill), a permission enabled on chain has its key.
+            store.save(&key, &record).map_err(CliError::other)?;
+            let granted = client
+                .grant(&owner, &spec, std::slice::from_ref(&record.session), &[])
+                .await
+                .map_err(|cause| {
+                    CliError::other(GrantPending {
+                        permission_id,
+                        account,
+                        cause: cause.to_string(),
+                    })
+                })?;
+            record.granted_by = granted.sent.map(|s| s.user_op_hash);
+            record.state = GrantState::Granted;
+            store.update(&record).map_err(CliError::other)?;
+            record.granted_by
+        };
         let out = GrantOutput {
             account,
             permission_id,
@@ -237,6 +258,18 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
             }
         })
     })
+}
+
+/// A grant that failed after its key and pending record were stored.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{cause}; session {permission_id} of account {account} is kept in the store as pending, \
+     its key included: `mandate session status` tells whether the grant went through"
+)]
+struct GrantPending {
+    permission_id: PermissionId,
+    account: Address,
+    cause: String,
 }
 
 fn owner_address(owner: &alloy_signer_local::PrivateKeySigner) -> Address {
@@ -270,8 +303,10 @@ pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
             .use_session(&stored.key, &stored.record, &calls)
             .await
             .map_err(CliError::other)?;
-        if stored.record.enable.is_some() {
-            let record = SessionRecord { enable: None, ..stored.record.clone() };
+        // The op went through: the session is enabled on chain (it may have been pending).
+        if stored.record.enable.is_some() || !stored.record.state.is_granted() {
+            let record =
+                SessionRecord { enable: None, state: GrantState::Granted, ..stored.record.clone() };
             store.update(&record).map_err(CliError::other)?;
         }
         output(args.chain.json, &used, |u| {

@@ -26,7 +26,7 @@ pub use client::{
 };
 pub use error::ClientError;
 pub use key::SessionKey;
-pub use record::{SessionRecord, SessionRef};
+pub use record::{GrantState, SessionRecord, SessionRef};
 pub use sponsor::Sponsor;
 pub use status::{Limit, Remaining, Scope, SessionStatus};
 pub use store::{FileStore, MemoryStore, SessionStore, StoreError, StoredSession};

@@ -53,13 +53,38 @@ pub struct SessionRecord {
     /// The userOpHash of the op that granted it, when granted by an op.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub granted_by: Option<B256>,
+    /// Whether the grant is known to have gone through. Absent (as in records written before
+    /// it existed) means [`GrantState::Granted`]; any other value than the two is an error.
+    #[serde(default, skip_serializing_if = "GrantState::is_granted")]
+    pub state: GrantState,
+}
+
+/// Where a session's grant stands, as the store knows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum GrantState {
+    /// Stored, key included, before the op granting it was sent: the op may or may not be
+    /// on chain (the sender died or failed after sending). Read the chain (`session status`)
+    /// to know.
+    Pending,
+    /// Granted on chain, or (ENABLE mode) signed by the owner to enable on first use.
+    #[default]
+    Granted,
+}
+
+impl GrantState {
+    /// Whether it is [`GrantState::Granted`].
+    pub const fn is_granted(&self) -> bool {
+        matches!(self, Self::Granted)
+    }
 }
 
 impl SessionRecord {
     /// The record of `session`, granted to the key at `session_key` on `account`'s
     /// `smart_session` on chain `chain_id`; its permission id is the session's
-    /// ([`PermissionId::of`]). No enable data, label or granting op: set those fields when there
-    /// are any.
+    /// ([`PermissionId::of`]), its state [`GrantState::Granted`]. No enable data, label or granting
+    /// op: set those fields when there are any.
     ///
     /// The key is taken by address: a store of one's own (a KMS, a vault) may hold the key where
     /// no [`SessionKey`](crate::SessionKey) is.
@@ -80,6 +105,7 @@ impl SessionRecord {
             smart_session,
             label: None,
             granted_by: None,
+            state: GrantState::Granted,
         }
     }
 

@@ -2,7 +2,9 @@
 
 use alloy_primitives::{Address, B256, Bytes, keccak256};
 use mandate_abi::{EnableSession, PermissionId, Session};
+use mandate_client::store::{FileStore, ScryptCost, StoreError};
 use mandate_client::{SessionKey, SessionRecord, SessionRef};
+use std::path::Path;
 
 /// The password the tests' file stores use.
 pub const PASSWORD: &str = "hunter2 but longer";
@@ -49,4 +51,10 @@ pub fn fresh(n: u8, label: &str) -> (SessionKey, SessionRecord) {
     let key = SessionKey::random();
     let record = record(n, key.address(), label);
     (key, record)
+}
+
+/// A file store in `dir` under [`PASSWORD`], writing keys at the cheapest scrypt cost (tests
+/// write many).
+pub fn open(dir: &Path) -> Result<FileStore, StoreError> {
+    Ok(FileStore::open(dir, PASSWORD)?.with_scrypt_cost(ScryptCost::MIN))
 }

@@ -93,8 +93,12 @@ async fn grant_use_and_status_through_alto_on_anvil() {
     assert!(granted["userOpHash"].is_string());
     let pid = granted["permissionId"].as_str().unwrap().to_string();
     // The store holds a keystore and the record, nothing readable of the key.
-    let entries: Vec<_> = std::fs::read_dir(&store).unwrap().collect();
-    assert_eq!(entries.len(), 1);
+    let entries: Vec<_> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name != ".lock")
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
 
     // Tokens for the account, minted by anyone (test token).
     let mint = IERC20::mintCall { to: account, amount: U256::from(100) }.abi_encode();
@@ -145,4 +149,106 @@ async fn grant_use_and_status_through_alto_on_anvil() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains(&pid), "{stderr}");
     assert!(!stderr.contains("battery") && !stderr.contains("correct horse"), "{stderr}");
+
+    // A grant killed after it stored the key and before its op was sent: the key and a
+    // pending record survive. The bundler here answers what connecting asks (chain id, entry
+    // points) and never answers anything else.
+    let (bundler_url, reached) = silent_bundler(harness.chain_id, d.entry_point);
+    let mut second = session.clone();
+    second["salt"] = json!(alloy_primitives::B256::with_last_byte(2));
+    let second_file = dir.path().join("second.json");
+    std::fs::write(&second_file, serde_json::to_vec(&second).unwrap()).unwrap();
+    let mut args = chain_args("grant");
+    args.extend(["--bundler-url".into(), bundler_url, "--session".into()]);
+    args.push(second_file.display().to_string());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mandate"))
+        .args(&args)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let method = reached.recv_timeout(std::time::Duration::from_secs(120)).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_ne!(method, "eth_sendUserOperation", "the op was sent before the key was stored");
+    let store = mandate::client::store::FileStore::open(&store, "correct horse").unwrap();
+    let pending: Vec<_> = store
+        .list()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.state == mandate::client::GrantState::Pending)
+        .collect();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    use mandate::client::store::SessionStore as _;
+    let loaded = store.load(&pending[0].reference()).unwrap().unwrap();
+    assert_eq!(loaded.key.address(), pending[0].session_key);
+    assert_eq!(loaded.record.account, account);
+    assert!(loaded.record.granted_by.is_none());
+}
+
+/// A bundler on a local port that answers `eth_chainId` and `eth_supportedEntryPoints` and
+/// holds every other request unanswered, telling its method on the channel.
+fn silent_bundler(
+    chain_id: u64,
+    entry_point: Address,
+) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tell, reached) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let tell = tell.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let line = line.trim_end();
+                        if line.is_empty() {
+                            break;
+                        }
+                        if let Some((name, value)) = line.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let request: Value = serde_json::from_slice(&body).unwrap();
+                    let result = match request["method"].as_str().unwrap() {
+                        "eth_chainId" => json!(format!("{chain_id:#x}")),
+                        "eth_supportedEntryPoints" => json!([entry_point]),
+                        other => {
+                            let _ = tell.send(other.to_owned());
+                            // Never answered; the connection stays open until the kill.
+                            loop {
+                                std::thread::park();
+                            }
+                        }
+                    };
+                    let response = serde_json::to_vec(
+                        &json!({"jsonrpc": "2.0", "id": request["id"], "result": result}),
+                    )
+                    .unwrap();
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        response.len()
+                    );
+                    writer.write_all(head.as_bytes()).unwrap();
+                    writer.write_all(&response).unwrap();
+                }
+            });
+        }
+    });
+    (url, reached)
 }

@@ -3,12 +3,13 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use alloy_primitives::hex;
-use alloy_signer_local::{LocalSignerError, PrivateKeySigner};
+use alloy_signer_local::PrivateKeySigner;
+use fs4::FileExt;
 use secrecy::{ExposeSecret, SecretString, zeroize::Zeroizing};
 
+use super::keystore::{self, KeystoreError, ScryptCost};
 use super::{SessionStore, StoreError, StoredSession, check_key};
 use crate::{SessionKey, SessionRecord, SessionRef};
 
@@ -16,19 +17,26 @@ const KEY_FILE: &str = "key.json";
 const RECORD_FILE: &str = "session.json";
 const RECORD_TMP_PREFIX: &str = "session.json.tmp-";
 const TMP_PREFIX: &str = ".tmp-";
+const LOCK_FILE: &str = ".lock";
+
+/// `.tmp-<pid>-` (or `session.json.tmp-<pid>-`): whose write a leftover was, for a human
+/// looking at the directory. Cleanup does not trust it (pids are reused): the lock decides.
+fn tmp_prefix(prefix: &str) -> String {
+    format!("{prefix}{}-", std::process::id())
+}
 
 /// The password a [`FileStore`] encrypts keys with. Wiped from memory when dropped; its
 /// `Debug` shows `Password(<redacted>)`.
 pub struct Password(SecretString);
 
 impl Password {
-    /// Wraps a password.
+    /// Wraps a password. [`FileStore::open`] refuses an empty one.
     pub fn new(password: impl Into<String>) -> Self {
         Self(SecretString::from(password.into()))
     }
 
-    fn expose(&self) -> &str {
-        self.0.expose_secret()
+    fn expose(&self) -> &[u8] {
+        self.0.expose_secret().as_bytes()
     }
 }
 
@@ -72,25 +80,37 @@ impl std::fmt::Debug for Password {
 ///
 /// # Why a killed writer loses nothing
 ///
-/// - **save** writes a whole new generation into a `.tmp-*` directory beside the others
-///   (`key.json` and `session.json`, each fsynced, then the directory fsynced), renames it to
-///   the next generation number and fsyncs the session's directory. Readers only see
-///   generations, and only the highest: before the rename they see the old session, after it
-///   the new one. Older generations are deleted afterwards; a half-deleted one is never the
-///   highest.
-/// - **update** writes `session.json.tmp-*` in the current generation, fsyncs it, renames it
-///   over `session.json` and fsyncs the directory.
-/// - **remove** renames the session's directory to a `.tmp-*` name in `<dir>`, fsyncs `<dir>`
-///   and then deletes it.
+/// - **save** encrypts the key (scrypt, the slow part) in memory, then writes a whole new
+///   generation into a `.tmp-<pid>-*` directory beside the others (`key.json` and
+///   `session.json`, each fsynced, then the directory fsynced), renames it to the next
+///   generation number and fsyncs the session's directory. Readers only see generations, and
+///   only the highest: before the rename they see the old session, after it the new one.
+///   Older generations are deleted afterwards; a half-deleted one is never the highest.
+/// - **update** writes `session.json.tmp-<pid>-*` in the current generation, fsyncs it,
+///   renames it over `session.json` and fsyncs the directory.
+/// - **remove** renames the session's directory to a `.tmp-<pid>-*` name in `<dir>`, fsyncs
+///   `<dir>` and then deletes it.
 ///
-/// [`FileStore::open`] deletes leftovers (`.tmp-*` entries, older generations). One process
-/// at a time should write to a directory; within a process, writes are serialised.
+/// # Several processes, one directory
+///
+/// Every CLI command is a process of its own, so the store takes an inter-process lock on
+/// `<dir>/.lock` (`flock(2)`, `LockFileEx` on Windows): writes hold it exclusively, from the
+/// first `.tmp-*` they create to the last file they delete; reads (the record and the
+/// keystore's bytes, not their decryption) hold it shared. A `.tmp-*` entry seen while
+/// holding the lock exclusively therefore belongs to no live writer: its writer died. Only
+/// then is it deleted — [`FileStore::open`] does so when the lock is free, and leaves
+/// leftovers for a later open when it is not. The lock also serialises threads of one
+/// process: each operation opens the lock file anew.
+///
+/// # Keystores
+///
+/// Written at the store's [`ScryptCost`] (n = 2^16 by default); read at whatever cost they
+/// were written with (the former 2^13 included, up to 256 MiB of scrypt memory), every
+/// parameter checked before anything is decrypted.
 pub struct FileStore {
     dir: PathBuf,
     password: Password,
-    /// Writers exclusive, readers shared: a reader never sees an older generation vanish
-    /// under it.
-    lock: RwLock<()>,
+    cost: ScryptCost,
 }
 
 impl std::fmt::Debug for FileStore {
@@ -98,19 +118,58 @@ impl std::fmt::Debug for FileStore {
         f.debug_struct("FileStore")
             .field("dir", &self.dir)
             .field("password", &self.password)
-            .finish_non_exhaustive()
+            .field("cost", &self.cost)
+            .finish()
     }
+}
+
+/// A held lock on the store's lock file; dropping it (closing the file) releases it.
+struct Lock {
+    _file: File,
 }
 
 impl FileStore {
     /// Opens the store in `dir`, creating the directory (0700) if it is missing, and deletes
-    /// what interrupted writes left behind. The password is checked when a key is loaded.
+    /// what writers that died left behind (if no other process is writing meanwhile). The
+    /// password is checked when a key is loaded.
+    ///
+    /// Fails with [`StoreError::EmptyPassword`] for an empty password. On Unix, an existing
+    /// `dir` that others may enter, read or write (0755, 0777, …) is made private (0700)
+    /// first, with a warning: its files are 0600 and its keys encrypted, but the names of
+    /// its sessions (accounts, permission ids) are nobody else's business.
     pub fn open(dir: impl AsRef<Path>, password: impl Into<Password>) -> Result<Self, StoreError> {
+        let password = password.into();
+        if password.expose().is_empty() {
+            return Err(StoreError::EmptyPassword);
+        }
         let dir = dir.as_ref().to_path_buf();
         private_dir_builder(true).create(&dir).map_err(io_error(&dir))?;
-        let store = Self { dir, password: password.into(), lock: RwLock::new(()) };
-        store.clean_up()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&dir).map_err(io_error(&dir))?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    dir = %dir.display(),
+                    mode = format_args!("{mode:o}"),
+                    "session store: the directory was open to other users; made it 0700"
+                );
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                    .map_err(io_error(&dir))?;
+            }
+        }
+        let store = Self { dir, password, cost: ScryptCost::DEFAULT };
+        if let Some(_lock) = store.try_lock_exclusive()? {
+            store.clean_up()?;
+        }
         Ok(store)
+    }
+
+    /// The store, writing keys at `cost` from now on (keys already written keep theirs).
+    #[must_use]
+    pub const fn with_scrypt_cost(mut self, cost: ScryptCost) -> Self {
+        self.cost = cost;
+        self
     }
 
     /// The store's directory.
@@ -123,24 +182,52 @@ impl FileStore {
         self.dir.join(dir_name(reference))
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, ()> {
-        // The guarded data is the directory, which every write leaves consistent.
-        self.lock.read().unwrap_or_else(PoisonError::into_inner)
+    fn lock_file(&self) -> Result<(File, PathBuf), StoreError> {
+        let path = self.dir.join(LOCK_FILE);
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(io_error(&path))?;
+        Ok((file, path))
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, ()> {
-        self.lock.write().unwrap_or_else(PoisonError::into_inner)
+    /// Shared: no writer (of any process) runs until it is dropped.
+    fn read(&self) -> Result<Lock, StoreError> {
+        let (file, path) = self.lock_file()?;
+        FileExt::lock_shared(&file).map_err(io_error(&path))?;
+        Ok(Lock { _file: file })
     }
 
-    /// Deletes `.tmp-*` entries, older generations and sessions left without one.
-    /// Best effort: what cannot be deleted is logged and stays, ignored by readers.
+    /// Exclusive: no reader or writer (of any process) runs until it is dropped.
+    fn write(&self) -> Result<Lock, StoreError> {
+        let (file, path) = self.lock_file()?;
+        FileExt::lock(&file).map_err(io_error(&path))?;
+        Ok(Lock { _file: file })
+    }
+
+    /// Exclusive, or `None` if another reader or writer holds the lock now.
+    fn try_lock_exclusive(&self) -> Result<Option<Lock>, StoreError> {
+        let (file, path) = self.lock_file()?;
+        match FileExt::try_lock(&file) {
+            Ok(()) => Ok(Some(Lock { _file: file })),
+            Err(fs4::TryLockError::WouldBlock) => Ok(None),
+            Err(fs4::TryLockError::Error(e)) => Err(io_error(&path)(e)),
+        }
+    }
+
+    /// Deletes `.tmp-*` entries, older generations and sessions left without one: with the
+    /// lock held exclusively (by the caller), every one of them was left by a writer that
+    /// died. Best effort: what cannot be deleted is logged and stays, ignored by readers.
     fn clean_up(&self) -> Result<(), StoreError> {
-        let _guard = self.write();
         for entry in entries(&self.dir)? {
             let path = self.dir.join(&entry);
             if entry.starts_with(TMP_PREFIX) {
                 discard(&path);
-            } else if path.is_dir() {
+            } else if !entry.starts_with('.') && path.is_dir() {
                 let generations = generations(&path)?;
                 for name in entries(&path)? {
                     if name.starts_with(TMP_PREFIX) {
@@ -173,45 +260,34 @@ impl FileStore {
         Ok(generations(session_dir)?.last().map(|g| session_dir.join(g.to_string())))
     }
 
-    fn decrypt(&self, path: &Path, reference: &SessionRef) -> Result<SessionKey, StoreError> {
-        match PrivateKeySigner::decrypt_keystore(path, self.password.expose()) {
-            Ok(signer) => Ok(SessionKey::from_signer(signer)),
-            Err(LocalSignerError::EthKeystoreError(eth_keystore::KeystoreError::MacMismatch)) => {
-                Err(StoreError::WrongPassword(*reference))
-            }
-            Err(source) => Err(StoreError::Keystore { path: path.to_path_buf(), source }),
-        }
-    }
-
-    /// Writes `key.json` into the (private, not yet visible) directory `dir`.
-    fn write_key(&self, dir: &Path, key: &SessionKey) -> Result<(), StoreError> {
-        let path = dir.join(KEY_FILE);
-        let secret = Zeroizing::new(key.signer().to_bytes().0);
-        PrivateKeySigner::encrypt_keystore(
-            dir,
-            &mut rand::thread_rng(),
-            secret.as_slice(),
-            self.password.expose(),
-            Some(KEY_FILE),
-        )
-        .map_err(|source| StoreError::Keystore { path: path.clone(), source })?;
-        // The keystore is written with the default mode (inside a 0700 directory, so no one
-        // else could open it meanwhile): make it private, then durable.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
-                .map_err(io_error(&path))?;
-        }
-        File::open(&path).and_then(|f| f.sync_all()).map_err(io_error(&path))
+    fn decrypt(
+        &self,
+        json: &[u8],
+        path: &Path,
+        reference: &SessionRef,
+    ) -> Result<SessionKey, StoreError> {
+        let keystore_error = |source| StoreError::Keystore { path: path.to_path_buf(), source };
+        let secret = match keystore::decrypt(json, self.password.expose()) {
+            Ok(secret) => secret,
+            Err(KeystoreError::MacMismatch) => return Err(StoreError::WrongPassword(*reference)),
+            Err(source) => return Err(keystore_error(source)),
+        };
+        let signer = PrivateKeySigner::from_slice(secret.as_slice())
+            .map_err(|_| keystore_error(KeystoreError::NotAKey))?;
+        Ok(SessionKey::from_signer(signer))
     }
 }
 
 impl SessionStore for FileStore {
     fn save(&self, key: &SessionKey, record: &SessionRecord) -> Result<(), StoreError> {
         check_key(key.address(), record)?;
-        let _guard = self.write();
         let session_dir = self.session_dir(&record.reference());
+        // The slow part, before taking the lock.
+        let secret = Zeroizing::new(key.signer().to_bytes().0);
+        let keystore = keystore::encrypt(&secret, self.password.expose(), self.cost)
+            .map_err(|source| StoreError::Keystore { path: session_dir.join(KEY_FILE), source })?;
+
+        let _lock = self.write()?;
         match private_dir_builder(false).create(&session_dir) {
             Ok(()) => sync_dir(&self.dir)?,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -228,14 +304,15 @@ impl SessionStore for FileStore {
 
         // The new generation, complete and durable, under a name readers ignore.
         let mut builder = tempfile::Builder::new();
-        builder.prefix(TMP_PREFIX);
+        let prefix = tmp_prefix(TMP_PREFIX);
+        builder.prefix(&prefix);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(fs::Permissions::from_mode(0o700));
         }
         let tmp = builder.tempdir_in(&session_dir).map_err(io_error(&session_dir))?;
-        self.write_key(tmp.path(), key)?;
+        write_new_file(&tmp.path().join(KEY_FILE), &keystore)?;
         let record_path = tmp.path().join(RECORD_FILE);
         write_new_file(&record_path, &record_json(record, &record_path)?)?;
         sync_dir(tmp.path())?;
@@ -254,7 +331,7 @@ impl SessionStore for FileStore {
 
     fn update(&self, record: &SessionRecord) -> Result<(), StoreError> {
         let reference = record.reference();
-        let _guard = self.write();
+        let _lock = self.write()?;
         let current =
             self.current(&self.session_dir(&reference))?.ok_or(StoreError::NotFound(reference))?;
         let path = current.join(RECORD_FILE);
@@ -263,7 +340,7 @@ impl SessionStore for FileStore {
 
         let json = record_json(record, &path)?;
         let mut tmp = tempfile::Builder::new()
-            .prefix(RECORD_TMP_PREFIX)
+            .prefix(&tmp_prefix(RECORD_TMP_PREFIX))
             .tempfile_in(&current)
             .map_err(io_error(&current))?;
         tmp.write_all(&json)
@@ -274,20 +351,23 @@ impl SessionStore for FileStore {
     }
 
     fn load(&self, reference: &SessionRef) -> Result<Option<StoredSession>, StoreError> {
-        let _guard = self.read();
+        let lock = self.read()?;
         let Some(current) = self.current(&self.session_dir(reference))? else {
             return Ok(None);
         };
         let record_path = current.join(RECORD_FILE);
         let record = read_record(&record_path)?;
+        let key_path = current.join(KEY_FILE);
+        let keystore = Zeroizing::new(fs::read(&key_path).map_err(io_error(&key_path))?);
+        // The bytes are read: decrypting (the slow part) needs no lock.
+        drop(lock);
         if record.reference() != *reference {
             return Err(StoreError::Corrupt {
                 path: record_path,
                 reason: format!("it holds {}, filed as {reference}", record.reference()),
             });
         }
-        let key_path = current.join(KEY_FILE);
-        let key = self.decrypt(&key_path, reference)?;
+        let key = self.decrypt(&keystore, &key_path, reference)?;
         if key.address() != record.session_key {
             return Err(StoreError::Corrupt {
                 path: key_path,
@@ -302,7 +382,7 @@ impl SessionStore for FileStore {
     }
 
     fn list(&self) -> Result<Vec<SessionRecord>, StoreError> {
-        let _guard = self.read();
+        let _lock = self.read()?;
         let mut records = Vec::new();
         for entry in entries(&self.dir)? {
             if entry.starts_with('.') {
@@ -324,14 +404,18 @@ impl SessionStore for FileStore {
     }
 
     fn remove(&self, reference: &SessionRef) -> Result<bool, StoreError> {
-        let _guard = self.write();
+        let _lock = self.write()?;
         let session_dir = self.session_dir(reference);
         if !session_dir.is_dir() {
             return Ok(false);
         }
         let existed = self.current(&session_dir)?.is_some();
         // Out of sight in one step, then deleted at leisure.
-        let trash = self.dir.join(format!("{TMP_PREFIX}removed-{:016x}", rand::random::<u64>()));
+        let trash = self.dir.join(format!(
+            "{}removed-{:016x}",
+            tmp_prefix(TMP_PREFIX),
+            rand::random::<u64>()
+        ));
         fs::rename(&session_dir, &trash).map_err(io_error(&session_dir))?;
         sync_dir(&self.dir)?;
         discard(&trash);

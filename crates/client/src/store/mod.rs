@@ -4,7 +4,8 @@
 //! - [`MemoryStore`]: in process, for tests and short-lived agents;
 //! - [`FileStore`]: a directory; the key as a Web3 Secret Storage keystore (scrypt, AES-128-CTR)
 //!   encrypted with the store's [`Password`], the details as JSON; every write atomic, so a
-//!   process killed mid-write leaves the old session or the new one, never a torn one.
+//!   process killed mid-write leaves the old session or the new one, never a torn one, and
+//!   several processes may use one directory at once (an inter-process lock file).
 //!
 //! A store of your own (a database, a KMS, a vault) is one `impl SessionStore`: five
 //! synchronous methods, object-safe, so `Box<dyn SessionStore>` and `Arc<dyn SessionStore>`
@@ -42,6 +43,7 @@
 //! ```
 
 mod file;
+mod keystore;
 mod memory;
 
 use std::path::PathBuf;
@@ -50,6 +52,7 @@ use std::sync::Arc;
 use alloy_primitives::Address;
 
 pub use file::{FileStore, Password};
+pub use keystore::{KeystoreError, ScryptCost};
 pub use memory::MemoryStore;
 
 use crate::{SessionKey, SessionRecord, SessionRef};
@@ -140,17 +143,23 @@ pub enum StoreError {
         /// What the parser said.
         source: serde_json::Error,
     },
-    /// A keystore could not be written, or read as a Web3 Secret Storage keystore.
+    /// A keystore could not be written, or is not a valid Web3 Secret Storage keystore (a
+    /// parameter out of bounds, named by [`KeystoreError::Invalid`]'s field, is checked
+    /// before anything is decrypted).
     #[error("session store: keystore {}: {source}", path.display())]
     Keystore {
         /// The keystore file.
         path: PathBuf,
-        /// What went wrong.
-        source: alloy_signer_local::LocalSignerError,
+        /// What is wrong.
+        source: KeystoreError,
     },
-    /// The store's password does not decrypt this session's key.
-    #[error("session store: wrong password for the key of {0}")]
+    /// The store's password does not decrypt this session's key (or the keystore's
+    /// ciphertext or MAC was altered: the two cannot be told apart).
+    #[error("session store: wrong password for the key of {0} (or its keystore was altered)")]
     WrongPassword(SessionRef),
+    /// A file store's password is empty.
+    #[error("session store: the password is empty")]
+    EmptyPassword,
     /// A stored file does not agree with where it is filed or with its key.
     #[error("session store: {}: {reason}", path.display())]
     Corrupt {

@@ -11,3 +11,4 @@ mod flows;
 mod legacy_v2_demo;
 mod store;
 mod store_kill;
+mod store_processes;

@@ -9,7 +9,7 @@ use alloy_primitives::hex;
 use alloy_signer_local::PrivateKeySigner;
 use mandate_client::store::{FileStore, MemoryStore, Password, SessionStore, StoreError};
 use mandate_client::{SessionKey, SessionRecord};
-use mandate_testing::store::{PASSWORD, fresh, record, reference};
+use mandate_testing::store::{PASSWORD, fresh, open, record, reference};
 
 /// What every store does, whatever keeps it.
 fn behaves_as_a_store(store: &dyn SessionStore) {
@@ -81,9 +81,11 @@ fn memory_store_behaves_as_a_store() {
 #[test]
 fn file_store_behaves_as_a_store() {
     let dir = tempfile::tempdir().unwrap();
-    behaves_as_a_store(&FileStore::open(dir.path(), PASSWORD).unwrap());
-    // Nothing left behind: removed sessions and old generations are gone.
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    behaves_as_a_store(&open(dir.path()).unwrap());
+    // Nothing left behind but the lock file: removed sessions and old generations are gone.
+    let left: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, [".lock"]);
 }
 
 #[test]
@@ -165,11 +167,15 @@ fn a_wrong_password_is_named_and_never_shown() {
     }
 }
 
-/// The one file named `name` in the store (leftovers aside).
+/// The one file named `name` in the store (leftovers and the lock file aside).
 fn stored_file(dir: &Path, name: &str) -> PathBuf {
     let mut found = Vec::new();
     for session in std::fs::read_dir(dir).unwrap() {
-        for generation in std::fs::read_dir(session.unwrap().path()).unwrap() {
+        let session = session.unwrap().path();
+        if !session.is_dir() {
+            continue;
+        }
+        for generation in std::fs::read_dir(session).unwrap() {
             let path = generation.unwrap().path().join(name);
             if path.is_file() {
                 found.push(path);
@@ -254,7 +260,8 @@ fn files_are_0600_and_directories_0700() {
     }
     let mut seen = Vec::new();
     walk(&dir, &mut seen);
-    assert_eq!(seen.len(), 1 + 2 * (1 + 1 + 2), "{seen:?}");
+    // The directory, its lock file, and per session a directory, a generation, two files.
+    assert_eq!(seen.len(), 2 + 2 * (1 + 1 + 2), "{seen:?}");
     for (path, mode) in seen {
         let want = if path.is_dir() { 0o700 } else { 0o600 };
         assert_eq!(mode, want, "{} is {mode:o}", path.display());
@@ -319,5 +326,175 @@ fn secrets_stay_out_of_debug_and_files() {
     for name in ["key.json", "session.json"] {
         let text = std::fs::read_to_string(stored_file(dir.path(), name)).unwrap();
         assert!(!text.contains(&secret) && !text.contains(PASSWORD), "{name}");
+    }
+}
+
+#[test]
+fn tampered_keystores_are_typed_errors_naming_the_field() {
+    use mandate_client::store::KeystoreError;
+    use serde_json::{Value, json};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).unwrap();
+    let (key, record) = fresh(0, "tampered");
+    store.save(&key, &record).unwrap();
+    let path = stored_file(dir.path(), "key.json");
+    let intact: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+
+    // (what is changed, its new value, the field the error must name)
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("/version", json!(4), "version"),
+        ("/crypto/cipher", json!("aes-256-ctr"), "crypto.cipher"),
+        ("/crypto/cipherparams/iv", json!("00ff"), "crypto.cipherparams.iv"),
+        ("/crypto/cipherparams/iv", json!("not hex at all, no"), "crypto.cipherparams.iv"),
+        ("/crypto/ciphertext", json!("00"), "crypto.ciphertext"),
+        ("/crypto/kdf", json!("pbkdf2"), "crypto.kdf"),
+        ("/crypto/kdfparams/dklen", json!(16), "crypto.kdfparams.dklen"),
+        ("/crypto/kdfparams/dklen", json!(0), "crypto.kdfparams.dklen"),
+        ("/crypto/kdfparams/dklen", json!(4096), "crypto.kdfparams.dklen"),
+        ("/crypto/kdfparams/n", json!(1000), "crypto.kdfparams.n"),
+        ("/crypto/kdfparams/n", json!(0), "crypto.kdfparams.n"),
+        ("/crypto/kdfparams/n", json!(1u64 << 40), "crypto.kdfparams.n"),
+        ("/crypto/kdfparams/n", json!(1u64 << 63), "crypto.kdfparams.n"),
+        ("/crypto/kdfparams/r", json!(0), "crypto.kdfparams.r"),
+        ("/crypto/kdfparams/r", json!(1_000_000), "crypto.kdfparams.r"),
+        ("/crypto/kdfparams/p", json!(0), "crypto.kdfparams.p"),
+        ("/crypto/kdfparams/p", json!(u32::MAX), "crypto.kdfparams.p"),
+        ("/crypto/kdfparams/salt", json!(""), "crypto.kdfparams.salt"),
+        ("/crypto/mac", json!("abcd"), "crypto.mac"),
+    ];
+    for (pointer, value, field) in cases {
+        let mut tampered = intact.clone();
+        *tampered.pointer_mut(pointer).unwrap() = value.clone();
+        std::fs::write(&path, serde_json::to_vec(&tampered).unwrap()).unwrap();
+        let err = store.load(&reference(0)).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                StoreError::Keystore { path: p, source: KeystoreError::Invalid { field: f, .. } }
+                    if *p == path && *f == field
+            ),
+            "{pointer} = {value}: {err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains(field) && text.contains(&path.display().to_string()), "{text}");
+    }
+
+    // Wrong JSON types and missing fields: not keystore JSON.
+    for (pointer, value) in [("/crypto/kdfparams/n", json!("8192")), ("/crypto", json!(null))] {
+        let mut tampered = intact.clone();
+        *tampered.pointer_mut(pointer).unwrap() = value;
+        std::fs::write(&path, serde_json::to_vec(&tampered).unwrap()).unwrap();
+        let err = store.load(&reference(0)).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Keystore { source: KeystoreError::Json(_), .. }),
+            "{pointer}: {err:?}"
+        );
+    }
+
+    // An altered ciphertext of the right length fails the MAC, as a wrong password does.
+    let mut tampered = intact.clone();
+    let ciphertext = tampered["crypto"]["ciphertext"].as_str().unwrap();
+    let flipped =
+        format!("{}{}", if ciphertext.starts_with('0') { '1' } else { '0' }, &ciphertext[1..]);
+    tampered["crypto"]["ciphertext"] = json!(flipped);
+    std::fs::write(&path, serde_json::to_vec(&tampered).unwrap()).unwrap();
+    assert!(matches!(store.load(&reference(0)), Err(StoreError::WrongPassword(_))));
+
+    // Put back, it loads.
+    std::fs::write(&path, serde_json::to_vec(&intact).unwrap()).unwrap();
+    assert_eq!(store.load(&reference(0)).unwrap().unwrap().key.address(), key.address());
+}
+
+#[test]
+fn keys_are_written_at_n_2_16_and_old_2_13_keystores_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::open(dir.path(), PASSWORD).unwrap();
+    let (key, record) = fresh(0, "costly");
+    store.save(&key, &record).unwrap();
+    let path = stored_file(dir.path(), "key.json");
+    let keystore: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(keystore["crypto"]["kdfparams"]["n"], 1 << 16);
+    assert_eq!(keystore["crypto"]["kdfparams"]["r"], 8);
+    assert_eq!(keystore["crypto"]["kdfparams"]["p"], 1);
+
+    // A keystore as the store wrote them before (eth-keystore's n = 2^13).
+    let scratch = tempfile::tempdir().unwrap();
+    PrivateKeySigner::encrypt_keystore(
+        scratch.path(),
+        &mut rand::thread_rng(),
+        key.signer().to_bytes(),
+        PASSWORD,
+        Some("old"),
+    )
+    .unwrap();
+    let old: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(scratch.path().join("old")).unwrap()).unwrap();
+    assert_eq!(old["crypto"]["kdfparams"]["n"], 1 << 13);
+    std::fs::copy(scratch.path().join("old"), &path).unwrap();
+    let loaded = store.load(&reference(0)).unwrap().unwrap();
+    assert_eq!(loaded.key.signer().to_bytes(), key.signer().to_bytes());
+}
+
+#[test]
+fn an_empty_password_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = FileStore::open(dir.path(), "").unwrap_err();
+    assert!(matches!(err, StoreError::EmptyPassword), "{err:?}");
+    assert!(matches!(
+        FileStore::open(dir.path(), Password::new("")),
+        Err(StoreError::EmptyPassword)
+    ));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_store_directory_open_to_others_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("sessions");
+    std::fs::create_dir(&dir).unwrap();
+    for loose in [0o777, 0o755, 0o711] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(loose)).unwrap();
+        let store = open(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{loose:o} became {mode:o}");
+        let (key, record) = fresh(0, "private again");
+        store.save(&key, &record).unwrap();
+    }
+}
+
+#[test]
+fn a_pending_record_is_kept_and_old_records_read_as_granted() {
+    use mandate_client::GrantState;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).unwrap();
+    let (key, mut pending) = fresh(0, "pending");
+    pending.state = GrantState::Pending;
+    store.save(&key, &pending).unwrap();
+    assert_eq!(store.load(&reference(0)).unwrap().unwrap().record.state, GrantState::Pending);
+    let path = stored_file(dir.path(), "session.json");
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(json["state"], "pending");
+
+    // Granted records are written as before (no `state`), and records written before it
+    // existed read as granted.
+    let granted = SessionRecord { state: GrantState::Granted, ..pending };
+    store.update(&granted).unwrap();
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(on_disk.get("state").is_none(), "{on_disk}");
+    assert_eq!(store.load(&reference(0)).unwrap().unwrap().record, granted);
+
+    // Anything else is refused, not read as a default.
+    for bad in [serde_json::json!("bogus"), serde_json::json!(null), serde_json::json!(1)] {
+        json["state"] = bad.clone();
+        std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+        let err = store.load(&reference(0)).unwrap_err();
+        assert!(matches!(&err, StoreError::Json { path: p, .. } if *p == path), "{bad}: {err:?}");
     }
 }

@@ -19,9 +19,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use alloy_primitives::{Address, hex};
-use mandate_client::store::{FileStore, SessionStore};
+use mandate_client::store::SessionStore;
 use mandate_client::{SessionKey, SessionRecord};
-use mandate_testing::store::{PASSWORD, record, reference};
+use mandate_testing::store::{open, record, reference};
 
 const DIR_VAR: &str = "MANDATE_STORE_KILL_DIR";
 const ROUND_VAR: &str = "MANDATE_STORE_KILL_ROUND";
@@ -57,7 +57,7 @@ impl Version {
 fn kill_writer_child() {
     let Ok(dir) = std::env::var(DIR_VAR) else { return };
     let round = std::env::var(ROUND_VAR).unwrap();
-    let store = FileStore::open(&dir, PASSWORD).unwrap();
+    let store = open(Path::new(&dir)).unwrap();
     // The sessions' current keys, as earlier rounds left them.
     let mut keys: BTreeMap<u8, Address> = BTreeMap::new();
     for r in store.list().unwrap() {
@@ -213,7 +213,7 @@ fn killed_writers_never_lose_or_tear_a_session() {
         );
 
         // Reopen, as a process starting after the crash would.
-        let store = FileStore::open(dir.path(), PASSWORD).unwrap();
+        let store = open(dir.path()).unwrap();
         let mut expected_list = Vec::new();
         for n in 0..SESSIONS {
             let old = committed.get(&n);
