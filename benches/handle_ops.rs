@@ -7,29 +7,25 @@
 use std::hint::black_box;
 
 use alloy_primitives::{Address, U256};
-use alloy_signer_local::PrivateKeySigner;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use mandate_testing::session::SessionWorld;
+use mandate_testing::{op::Gas, world::World};
 
-fn world() -> SessionWorld {
-    let mut world = SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random())
-        .expect("devnet starts");
+fn world() -> World {
+    let mut world = World::counterfactual(Gas::SESSION);
     world.devnet.set_balance(world.ops.account, U256::from(10u128.pow(18)));
-    let op = world.create_account_op().expect("signs");
+    let op = world.owner_op(world.ops.create_account_op(vec![world.ops.session.clone()]));
     assert!(world.devnet.handle_op(op).expect("runs").receipt().is_some());
-    world.fund_tokens(U256::from(1_000u64)).expect("mints");
+    world.fund_tokens(U256::from(1_000u64));
     world
 }
 
 fn handle_ops(c: &mut Criterion) {
     let mut world = world();
-    let single = world.use_session(&[world.mint_call()]).expect("signs");
-    let batch = world
-        .use_session(&[
-            world.mint_call(),
-            world.transfer_call(Address::repeat_byte(7), U256::from(1)),
-        ])
-        .expect("signs");
+    let single = world.use_op(world.ops.permission_id, &[world.ops.mint_call()]);
+    let batch = world.use_op(
+        world.ops.permission_id,
+        &[world.ops.mint_call(), world.ops.transfer_call(Address::repeat_byte(7), U256::from(1))],
+    );
     let mut group = c.benchmark_group("handle_ops");
     for (name, op) in [("use_single_mint", single), ("use_batch_mint_transfer", batch)] {
         group.bench_function(name, |b| {

@@ -11,7 +11,6 @@ use std::{hint::black_box, time::Instant};
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_rpc_client::RpcClient;
-use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use criterion::{Criterion, criterion_group, criterion_main};
 use mandate::{
@@ -21,14 +20,13 @@ use mandate::{
     },
     sim::{BUNDLER, Devnet},
 };
-use mandate_testing::{fork, node::Harness, session::SessionWorld};
+use mandate_testing::{fork, node::Harness, op::Gas, world::World};
 use serde_json::{Value, json};
 
 const RECIPIENT: Address = Address::repeat_byte(0x7e);
 
-fn world() -> SessionWorld {
-    let mut world = SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random())
-        .expect("devnet starts");
+fn world() -> World {
+    let mut world = World::counterfactual(Gas::SESSION);
     // transfer(to, amount) only to RECIPIENT: one UniActionPolicy rule on argument 1.
     let rule = ParamRule::on_argument(
         1,
@@ -44,15 +42,16 @@ fn world() -> SessionWorld {
     world.ops.session.actions[1].actionPolicies = vec![policy];
     world.ops.session = world.ops.session.clone();
     world.devnet.set_balance(world.ops.account, U256::from(10u128.pow(18)));
-    let op = world.create_account_op().expect("signs");
+    let op = world.owner_op(world.ops.create_account_op(vec![world.ops.session.clone()]));
     assert!(world.devnet.handle_op(op).expect("runs").receipt().is_some());
-    world.fund_tokens(U256::from(1_000u64)).expect("mints");
+    world.fund_tokens(U256::from(1_000u64));
     world
 }
 
 fn preflight(c: &mut Criterion) {
     let mut world = world();
-    let op = world.use_session(&[world.transfer_call(RECIPIENT, U256::from(1))]).expect("signs");
+    let op =
+        world.use_op(world.ops.permission_id, &[world.ops.transfer_call(RECIPIENT, U256::from(1))]);
     assert!(world.devnet.check(&op).expect("checks").is_success());
     let mut group = c.benchmark_group("preflight");
     group.bench_function("check_use_op_uni_policy", |b| {
@@ -87,7 +86,7 @@ fn against_real_node(c: &mut Criterion) {
     let harness = rt.block_on(Harness::start());
     let (ops, nonce) = fork::session_account(&rt, &harness);
     let mut op = ops.base_op(nonce, execute_calls(&[ops.mint_call()]));
-    ops.sign_with_session_key(&mut op).expect("signs");
+    ops.sign_use(ops.permission_id, &ops.key, &mut op).expect("signs");
     let packed = op.pack();
 
     let mut fork = Devnet::fork(&harness.node_url, None, harness.deployments).expect("forks");

@@ -24,7 +24,7 @@ use mandate::{
     sim::PAYMASTER_SIGNER_KEY,
 };
 use mandate_testing::node::Harness;
-use mandate_testing::session::SessionOps;
+use mandate_testing::{op::Gas, session::SessionOps};
 
 /// Polls every 20-100 ms, so that the measured latency is close to the bundler's.
 fn receipt_wait() -> WaitOptions {
@@ -90,6 +90,7 @@ async fn sessions_through_alto_on_anvil() {
         harness.chain_id,
         PrivateKeySigner::random(),
         PrivateKeySigner::random(),
+        Gas::SESSION,
     )
     .permit_paymaster();
     let (factory, query) = ops.account_query();
@@ -99,7 +100,7 @@ async fn sessions_through_alto_on_anvil() {
 
     // 0. Estimating with a state override: the unfunded account cannot pay its prefund, and
     //    with a balance override it can.
-    let mut op = ops.create_account_user_op();
+    let mut op = ops.create_account_op(vec![ops.session.clone()]);
     op.signature = DUMMY_ECDSA_SIGNATURE.to_vec().into();
     let unfunded = bundler.estimate_user_operation_gas(&op, ENTRY_POINT_V07, None).await;
     let unfunded = unfunded.expect_err("no prefund");
@@ -117,7 +118,7 @@ async fn sessions_through_alto_on_anvil() {
     node.set_balance(account, U256::from(10u128.pow(18))).await;
 
     // 1. The owner's first op deploys the account and installs SmartSession with the session.
-    let mut op = ops.create_account_user_op();
+    let mut op = ops.create_account_op(vec![ops.session.clone()]);
     priced_and_estimated(&bundler, &mut op, |op| {
         op.signature = DUMMY_ECDSA_SIGNATURE.to_vec().into()
     })
@@ -134,7 +135,8 @@ async fn sessions_through_alto_on_anvil() {
     )
     .await;
 
-    let session_signed = |op: &mut UserOperation| ops.sign_with_session_key(op).expect("sign");
+    let session_signed =
+        |op: &mut UserOperation| ops.sign_use(ops.permission_id, &ops.key, op).expect("sign");
     let nonce_key = alloy_primitives::aliases::U192::from(ops.session_nonce_key());
     let next_nonce = || async {
         node.call(ENTRY_POINT_V07, &IEntryPoint::getNonceCall { sender: account, key: nonce_key })
@@ -144,7 +146,7 @@ async fn sessions_through_alto_on_anvil() {
     // 2. A single call with the session key.
     let mut op = ops.base_op(next_nonce().await, execute_calls(&[ops.mint_call()]));
     priced_and_estimated(&bundler, &mut op, session_signed).await;
-    ops.sign_with_session_key(&mut op).expect("sign");
+    ops.sign_use(ops.permission_id, &ops.key, &mut op).expect("sign");
     submit(&bundler, &op, &mut latencies, "session: single call (mint)").await;
     let nfts = node.call(d.test_erc721, &IERC721::balanceOfCall { owner: account }).await;
     assert_eq!(nfts, U256::from(1));
@@ -154,7 +156,7 @@ async fn sessions_through_alto_on_anvil() {
     let calls = [ops.mint_call(), ops.transfer_call(recipient, U256::from(250u64))];
     let mut op = ops.base_op(next_nonce().await, execute_calls(&calls));
     priced_and_estimated(&bundler, &mut op, session_signed).await;
-    ops.sign_with_session_key(&mut op).expect("sign");
+    ops.sign_use(ops.permission_id, &ops.key, &mut op).expect("sign");
     let receipt = submit(&bundler, &op, &mut latencies, "session: batch (mint + transfer)").await;
     assert!(receipt.logs.len() >= 2, "the batch's logs are in the receipt");
     assert_eq!(
@@ -189,7 +191,7 @@ async fn sessions_through_alto_on_anvil() {
     let sponsor_signature = paymaster_signer.sign_message_sync(to_sign.as_slice()).expect("sign");
     op.paymaster_data =
         [validity.abi_encode_params(), sponsor_signature.as_bytes().to_vec()].concat().into();
-    ops.sign_with_session_key(&mut op).expect("sign");
+    ops.sign_use(ops.permission_id, &ops.key, &mut op).expect("sign");
     let balance_before = node.balance(account).await;
     let deposit_before = node
         .call(ENTRY_POINT_V07, &IEntryPoint::balanceOfCall { account: d.verifying_paymaster })
@@ -210,7 +212,7 @@ async fn sessions_through_alto_on_anvil() {
     let prices = bundler.user_operation_gas_price().await.expect("gas price");
     op.max_fee_per_gas = prices.fast.max_fee_per_gas.to();
     op.max_priority_fee_per_gas = prices.fast.max_priority_fee_per_gas.to();
-    ops.sign_with_session_key(&mut op).expect("sign");
+    ops.sign_use(ops.permission_id, &ops.key, &mut op).expect("sign");
     let error = bundler.send_user_operation(&op, ENTRY_POINT_V07).await.expect_err("rejected");
     eprintln!("op outside the session: {error}");
     let failure = error.rpc().expect("a JSON-RPC error from the bundler");

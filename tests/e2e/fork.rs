@@ -52,8 +52,8 @@ fn fork_verdicts_equal_the_nodes() {
     let op = |calls: &[mandate::abi::Call], signer: Option<&PrivateKeySigner>| {
         let mut op = ops.base_op(nonce, execute_calls(calls));
         match signer {
-            Some(other) => ops.sign_session(&mut op, other).unwrap(),
-            None => ops.sign_with_session_key(&mut op).unwrap(),
+            Some(other) => ops.sign_use(ops.permission_id, other, &mut op).unwrap(),
+            None => ops.sign_use(ops.permission_id, &ops.key, &mut op).unwrap(),
         }
         op.pack()
     };

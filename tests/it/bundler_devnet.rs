@@ -12,7 +12,7 @@ use mandate::{
     client::devnet_bundler::DevnetBundler,
     sim::{DEPLOYER, Devnet},
 };
-use mandate_testing::session::SessionOps;
+use mandate_testing::{op::Gas, session::SessionOps};
 
 async fn send_and_wait(bundler: &impl Bundler, op: &UserOperation) -> UserOperationReceipt {
     let hash = bundler.send_user_operation(op, ENTRY_POINT_V07).await.expect("sent");
@@ -28,6 +28,7 @@ async fn session_ops_through_the_devnet_bundler() {
         devnet.chain_id(),
         PrivateKeySigner::random(),
         PrivateKeySigner::random(),
+        Gas::SESSION,
     );
     let (factory, query) = ops.account_query();
     let ops = ops.with_account(devnet.call_sol(factory, &query).expect("address"));
@@ -39,7 +40,7 @@ async fn session_ops_through_the_devnet_bundler() {
     );
     let chain_id = Bundler::chain_id(&bundler).await.expect("chain id");
 
-    let mut op = ops.create_account_user_op();
+    let mut op = ops.create_account_op(vec![ops.session.clone()]);
     bundler
         .estimate_user_operation_gas(&op, ENTRY_POINT_V07)
         .await
@@ -56,7 +57,7 @@ async fn session_ops_through_the_devnet_bundler() {
     let again = bundler.send_user_operation(&op, ENTRY_POINT_V07).await.expect_err("known");
     assert_eq!(again.rpc().map(|f| f.kind), Some(RpcErrorKind::InvalidParams));
 
-    let token = ops.deployments.test_erc20;
+    let token = ops.d.test_erc20;
     let account = ops.account;
     bundler
         .with_devnet(|d| {
@@ -76,13 +77,13 @@ async fn session_ops_through_the_devnet_bundler() {
     };
 
     let mut op = ops.base_op(nonce(&bundler), execute_calls(&[ops.mint_call()]));
-    ops.sign_with_session_key(&mut op).expect("sign");
+    ops.sign_use(ops.permission_id, &ops.key, &mut op).expect("sign");
     assert!(send_and_wait(&bundler, &op).await.success);
 
     let recipient = Address::repeat_byte(0x7e);
     let calls = [ops.mint_call(), ops.transfer_call(recipient, U256::from(200u64))];
     let mut op = ops.base_op(nonce(&bundler), execute_calls(&calls));
-    ops.sign_with_session_key(&mut op).expect("sign");
+    ops.sign_use(ops.permission_id, &ops.key, &mut op).expect("sign");
     let receipt = send_and_wait(&bundler, &op).await;
     assert!(receipt.success);
     assert_eq!(receipt.receipt.block_number, Some(3));
@@ -94,7 +95,7 @@ async fn session_ops_through_the_devnet_bundler() {
 
     let mut op = ops
         .base_op(nonce(&bundler), execute_calls(&[ops.approve_call(recipient, U256::from(1u64))]));
-    ops.sign_with_session_key(&mut op).expect("sign");
+    ops.sign_use(ops.permission_id, &ops.key, &mut op).expect("sign");
     let error =
         bundler.send_user_operation(&op, ENTRY_POINT_V07).await.expect_err("outside the session");
     assert!(

@@ -87,23 +87,23 @@ fn smart_session_domain() -> Eip712Domain {
 }
 
 fn mint(w: &World) -> Call {
-    Call::new(w.d.test_erc721, IERC721::safeMintCall { to: w.account }.abi_encode())
+    Call::new(w.ops.d.test_erc721, IERC721::safeMintCall { to: w.ops.account }.abi_encode())
 }
 
 fn mint_session(w: &World) -> Session {
-    let sudo = vec![policy(w.d.sudo_policy, vec![])];
-    w.session(7, vec![action(w.d.test_erc721, IERC721::safeMintCall::SELECTOR, sudo)])
+    let sudo = vec![policy(w.ops.d.sudo_policy, vec![])];
+    w.session(7, vec![action(w.ops.d.test_erc721, IERC721::safeMintCall::SELECTOR, sudo)])
 }
 
 fn nft_balance(w: &mut World) -> U256 {
-    let call = IERC721::balanceOfCall { owner: w.account };
-    w.devnet.call_sol(w.d.test_erc721, &call).unwrap()
+    let call = IERC721::balanceOfCall { owner: w.ops.account };
+    w.devnet.call_sol(w.ops.d.test_erc721, &call).unwrap()
 }
 
 fn on_chain_digest(w: &mut World, session: &Session, mode: SmartSessionMode) -> B256 {
     w.view(&ISmartSession::getSessionDigestCall {
         permissionId: PermissionId::of(session).0,
-        account: w.account,
+        account: w.ops.account,
         data: session.clone(),
         mode: mode as u8,
     })
@@ -118,9 +118,10 @@ fn enable_then_use_in_one_op_and_use_mode_afterwards() {
     let op = w.enable_op(SmartSessionMode::Enable, &enable, &[mint(&w)]);
     included(&w.submit(op));
     assert_eq!(nft_balance(&mut w), U256::from(1));
-    assert!(
-        w.view(&ISmartSession::isPermissionEnabledCall { permissionId: id.0, account: w.account })
-    );
+    assert!(w.view(&ISmartSession::isPermissionEnabledCall {
+        permissionId: id.0,
+        account: w.ops.account
+    }));
     assert_eq!(w.enable_nonce(id), U256::from(1));
 
     let op = w.use_op(id, &[mint(&w)]);
@@ -151,13 +152,13 @@ fn contract_digest_matches_independent_eip712_hashing() {
     let mut w = World::new();
     let mut session = mint_session(&w);
     // Exercise every part of the type: user-op policies, ERC-7739 content, fallback flags.
-    session.userOpPolicies = vec![policy(w.d.usage_limit_policy, init(Policy::UsageLimit(3)))];
+    session.userOpPolicies = vec![policy(w.ops.d.usage_limit_policy, init(Policy::UsageLimit(3)))];
     session.erc7739Policies.allowedERC7739Content = vec![mandate::abi::ERC7739Context {
         appDomainSeparator: B256::repeat_byte(4),
         contentNames: vec!["Mail(string a)".into(), "X(uint256 y)".into()],
     }];
-    session.erc7739Policies.erc1271Policies = vec![policy(w.d.sudo_policy, vec![1, 2, 3])];
-    session.actions.push(fallback_action(vec![policy(w.d.sudo_policy, vec![])]));
+    session.erc7739Policies.erc1271Policies = vec![policy(w.ops.d.sudo_policy, vec![1, 2, 3])];
+    session.actions.push(fallback_action(vec![policy(w.ops.d.sudo_policy, vec![])]));
     session.actions.push(action(Address::with_last_byte(1), [0, 0, 0, 2], vec![]));
     session.permitERC4337Paymaster = true;
     for mode in [SmartSessionMode::Enable, SmartSessionMode::UnsafeEnable] {
@@ -168,8 +169,8 @@ fn contract_digest_matches_independent_eip712_hashing() {
     }
     let signed = SignedSession::of(
         &session,
-        w.account,
-        w.smart_session,
+        w.ops.account,
+        w.ops.smart_session,
         U256::ZERO,
         SmartSessionMode::Enable,
     );
@@ -280,7 +281,7 @@ fn revoked_enable_signature_no_longer_verifies() {
         .unwrap();
     assert_eq!(
         (event.permissionId, event.account, event.newValue),
-        (id.0, w.account, U256::from(1))
+        (id.0, w.ops.account, U256::from(1))
     );
     let op = w.enable_op(SmartSessionMode::Enable, &enable, &[mint(&w)]);
     let computed = w.session_digest(&session, SmartSessionMode::Enable, U256::from(1));
@@ -329,9 +330,9 @@ fn a_session_signed_for_another_account_is_refused() {
     let session = mint_session(&alice);
     let enable = alice.enable_data(&session, SmartSessionMode::Enable);
     // Bob's account on the same chain, same SmartSession, same session key.
-    let mut bob = World::on(alice.devnet.clone(), alice.smart_session, B256::ZERO);
-    bob.key = alice.key.clone();
-    assert_ne!(bob.account, alice.account);
+    let mut bob = World::on(alice.devnet.clone(), alice.ops.smart_session, B256::ZERO);
+    bob.ops.key = alice.ops.key.clone();
+    assert_ne!(bob.ops.account, alice.ops.account);
     let op = bob.enable_op(SmartSessionMode::Enable, &enable, &[mint(&bob)]);
     let computed = bob.session_digest(&session, SmartSessionMode::Enable, U256::ZERO);
     let provided = enable.hashesAndChainIds[0].sessionDigest;
@@ -345,7 +346,7 @@ fn a_session_signed_for_another_account_is_refused() {
     assert_rejected(
         &bob.submit(op),
         "InvalidEnableSignature",
-        &[addr(bob.account), digest.to_string()],
+        &[addr(bob.ops.account), digest.to_string()],
     );
 }
 
@@ -356,12 +357,12 @@ fn enable_signature_routed_to_an_unknown_validator_is_refused() {
     let enable = w.enable_data(&session, SmartSessionMode::Enable);
     let digest = multichain_digest(&enable.hashesAndChainIds);
     let mut routed = w.routed(&enable);
-    routed.validator = w.d.sudo_policy;
+    routed.validator = w.ops.d.sudo_policy;
     let op = w.enable_op_routed(SmartSessionMode::Enable, &routed, &[mint(&w)]);
     assert_rejected(
         &w.submit(op),
         "InvalidEnableSignature",
-        &[addr(w.account), digest.to_string()],
+        &[addr(w.ops.account), digest.to_string()],
     );
 }
 
@@ -376,9 +377,10 @@ fn session_key_signature_is_still_required_after_enabling() {
     assert_rejected_code(&w.submit(op), "AA24");
     // Nothing persisted: the permission is not enabled and the nonce is unchanged.
     let id = PermissionId::of(&session);
-    assert!(
-        !w.view(&ISmartSession::isPermissionEnabledCall { permissionId: id.0, account: w.account })
-    );
+    assert!(!w.view(&ISmartSession::isPermissionEnabledCall {
+        permissionId: id.0,
+        account: w.ops.account
+    }));
     assert_eq!(w.enable_nonce(id), U256::ZERO);
 }
 
@@ -404,7 +406,7 @@ fn malformed_signatures() {
 fn policies_enabled_in_the_op_apply_to_it_and_later_ops() {
     let mut w = World::new();
     let mut session = mint_session(&w);
-    let usage = w.d.usage_limit_policy;
+    let usage = w.ops.d.usage_limit_policy;
     session.userOpPolicies = vec![policy(usage, init(Policy::UsageLimit(2)))];
     let id = PermissionId::of(&session);
     let enable = w.enable_data(&session, SmartSessionMode::Enable);
@@ -415,7 +417,7 @@ fn policies_enabled_in_the_op_apply_to_it_and_later_ops() {
     let op = w.use_op(id, &[mint(&w)]);
     assert_rejected(&w.submit(op), "PolicyViolation", &violation(id, usage));
     assert_eq!(nft_balance(&mut w), U256::from(2));
-    let policies =
-        w.view(&ISmartSession::getUserOpPoliciesCall { account: w.account, permissionId: id.0 });
+    let policies = w
+        .view(&ISmartSession::getUserOpPoliciesCall { account: w.ops.account, permissionId: id.0 });
     assert_eq!(policies, vec![usage]);
 }

@@ -53,7 +53,7 @@ fn world(content: &str, policies: Vec<PolicyData>) -> (World, PermissionId) {
 
 /// The hash the session key signs: TypedDataSign{mail, account domain} under the app domain.
 fn nested_hash(w: &mut World) -> B256 {
-    let domain = w.devnet.call_sol(w.account, &IERC5267::eip712DomainCall {}).unwrap();
+    let domain = w.devnet.call_sol(w.ops.account, &IERC5267::eip712DomainCall {}).unwrap();
     assert_eq!((domain.name.as_str(), domain.version.as_str()), ("Mandate Account", "0.1.0"));
     let wrapped = TypedDataSign {
         contents: mail(),
@@ -83,8 +83,8 @@ fn signature(id: PermissionId, key: &PrivateKeySigner, hash: B256, description: 
 
 /// The account's `isValidSignature(hash, smartSession ‖ sig)`.
 fn is_valid(w: &mut World, hash: B256, sig: &[u8]) -> Result<FixedBytes<4>, SimError> {
-    let signature: Bytes = [w.smart_session.as_slice(), sig].concat().into();
-    w.devnet.call_sol(w.account, &IERC7579Account::isValidSignatureCall { hash, signature })
+    let signature: Bytes = [w.ops.smart_session.as_slice(), sig].concat().into();
+    w.devnet.call_sol(w.ops.account, &IERC7579Account::isValidSignatureCall { hash, signature })
 }
 
 fn sudo(w_policy: Address) -> Vec<PolicyData> {
@@ -99,7 +99,7 @@ fn sudo_policy() -> Address {
 fn session_key_typed_data_signature_is_valid() {
     let (mut w, id) = world(MAIL_TYPE, sudo(sudo_policy()));
     let hash = nested_hash(&mut w);
-    let key = w.key.clone();
+    let key = w.ops.key.clone();
     let sig = signature(id, &key, hash, MAIL_TYPE);
     let app_hash = mail().eip712_signing_hash(&app_domain());
     assert_eq!(is_valid(&mut w, app_hash, &sig).unwrap(), MAGIC);
@@ -112,7 +112,7 @@ fn explicit_mode_description_is_its_own_content() {
     let explicit = "Mail(string contents)Mail";
     let (mut w, id) = world(explicit, sudo(sudo_policy()));
     let hash = nested_hash(&mut w);
-    let key = w.key.clone();
+    let key = w.ops.key.clone();
     assert_eq!(is_valid(&mut w, hash, &signature(id, &key, hash, explicit)).unwrap(), MAGIC);
     // The implicit description is another content, not allowed here.
     assert_eq!(is_valid(&mut w, hash, &signature(id, &key, hash, MAIL_TYPE)).unwrap(), FAILED);
@@ -122,7 +122,7 @@ fn explicit_mode_description_is_its_own_content() {
 fn erc6492_wrapped_signature_is_unwrapped() {
     let (mut w, id) = world(MAIL_TYPE, sudo(sudo_policy()));
     let hash = nested_hash(&mut w);
-    let key = w.key.clone();
+    let key = w.ops.key.clone();
     let inner = signature(id, &key, hash, MAIL_TYPE);
     let wrapped = (Address::repeat_byte(0xfa), Bytes::from_static(&[1, 2]), Bytes::from(inner))
         .abi_encode_params();
@@ -134,7 +134,7 @@ fn erc6492_wrapped_signature_is_unwrapped() {
 fn wrong_key_unknown_content_or_permission_fail() {
     let (mut w, id) = world(MAIL_TYPE, sudo(sudo_policy()));
     let hash = nested_hash(&mut w);
-    let key = w.key.clone();
+    let key = w.ops.key.clone();
     let stranger = PrivateKeySigner::random();
     assert_eq!(is_valid(&mut w, hash, &signature(id, &stranger, hash, MAIL_TYPE)).unwrap(), FAILED);
     let other = "Other(string contents)";
@@ -154,7 +154,7 @@ fn invalid_contents_name_corrupts_the_hash() {
     let lower = "mail(string contents)";
     let (mut w, id) = world(lower, sudo(sudo_policy()));
     let hash = nested_hash(&mut w);
-    let key = w.key.clone();
+    let key = w.ops.key.clone();
     assert_eq!(is_valid(&mut w, hash, &signature(id, &key, hash, lower)).unwrap(), FAILED);
 }
 
@@ -162,7 +162,7 @@ fn invalid_contents_name_corrupts_the_hash() {
 fn at_least_one_erc1271_policy_is_required() {
     let (mut w, id) = world(MAIL_TYPE, vec![]);
     let hash = nested_hash(&mut w);
-    let key = w.key.clone();
+    let key = w.ops.key.clone();
     match is_valid(&mut w, hash, &signature(id, &key, hash, MAIL_TYPE)) {
         Err(SimError::Reverted { revert, .. }) => {
             assert_eq!(revert.name.as_deref(), Some("NoPoliciesSet"), "{revert}");
@@ -178,7 +178,7 @@ fn time_frame_policy_bounds_erc1271_signatures() {
     let (tf, now) = (devnet.deployments().time_frame_policy, devnet.timestamp());
     let (mut w, id) = world(MAIL_TYPE, vec![policy(tf, time_frame(now + 100, now - 100))]);
     let hash = nested_hash(&mut w);
-    let key = w.key.clone();
+    let key = w.ops.key.clone();
     let sig = signature(id, &key, hash, MAIL_TYPE);
     assert_eq!(is_valid(&mut w, hash, &sig).unwrap(), MAGIC);
     // validUntil is exclusive for ERC-1271.

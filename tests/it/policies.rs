@@ -17,26 +17,29 @@ const RECIPIENT: Address = Address::repeat_byte(0x7e);
 const VALUE_SELECTOR: [u8; 4] = mandate::abi::ids::VALUE_SELECTOR.0;
 
 fn transfer(w: &World, to: Address, amount: u64) -> Call {
-    Call::new(w.d.test_erc20, IERC20::transferCall { to, amount: U256::from(amount) }.abi_encode())
+    Call::new(
+        w.ops.d.test_erc20,
+        IERC20::transferCall { to, amount: U256::from(amount) }.abi_encode(),
+    )
 }
 
 fn approve(w: &World, spender: Address, amount: u64) -> Call {
     let data = IERC20::approveCall { spender, amount: U256::from(amount) }.abi_encode();
-    Call::new(w.d.test_erc20, data)
+    Call::new(w.ops.d.test_erc20, data)
 }
 
 fn mint_nft(w: &World) -> Call {
-    Call::new(w.d.test_erc721, IERC721::safeMintCall { to: w.account }.abi_encode())
+    Call::new(w.ops.d.test_erc721, IERC721::safeMintCall { to: w.ops.account }.abi_encode())
 }
 
 fn fund(w: &mut World, amount: u64) {
-    let (token, account) = (w.d.test_erc20, w.account);
+    let (token, account) = (w.ops.d.test_erc20, w.ops.account);
     let call = IERC20::mintCall { to: account, amount: U256::from(amount) };
     w.devnet.transact_sol(mandate::sim::DEPLOYER, token, &call).unwrap();
 }
 
 fn balance(w: &mut World, who: Address) -> U256 {
-    w.devnet.call_sol(w.d.test_erc20, &IERC20::balanceOfCall { owner: who }).unwrap()
+    w.devnet.call_sol(w.ops.d.test_erc20, &IERC20::balanceOfCall { owner: who }).unwrap()
 }
 
 fn transfer_selector() -> [u8; 4] {
@@ -48,14 +51,18 @@ fn transfer_selector() -> [u8; 4] {
 fn transfer_session(policies: Vec<mandate::abi::PolicyData>) -> (World, PermissionId) {
     let mut w = World::new();
     fund(&mut w, 1_000);
-    let token = w.d.test_erc20;
+    let token = w.ops.d.test_erc20;
     let s = w.session(1, vec![action(token, transfer_selector(), policies)]);
     let id = w.enable_sessions(vec![s])[0];
     (w, id)
 }
 
 fn transfer_config(w: &World, id: PermissionId) -> B256 {
-    id.action_config_id(w.account, ActionId::new(w.d.test_erc20, transfer_selector().into())).0
+    id.action_config_id(
+        w.ops.account,
+        ActionId::new(w.ops.d.test_erc20, transfer_selector().into()),
+    )
+    .0
 }
 
 /// First 32 bytes of `error(bytes32 id, ...)` revert data: selector ‖ id[..28].
@@ -84,7 +91,7 @@ fn uni_action_passes_while_rules_hold_and_counts_limited_parameters() {
         rule(ParamCondition::LessThanOrEqual, 2, U256::from(100)).limited(U256::from(150)),
     ];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 0)]);
-    assert_eq!(w.d.uni_action_policy, d);
+    assert_eq!(w.ops.d.uni_action_policy, d);
 
     let op = w.use_op(id, &[transfer(&w, RECIPIENT, 100)]);
     included(&w.submit(op));
@@ -192,7 +199,7 @@ fn time_frame_window_is_enforced_by_the_entry_point() {
     let mut w = World::new();
     fund(&mut w, 1_000);
     let now = w.devnet.timestamp();
-    let (token, tf) = (w.d.test_erc20, w.d.time_frame_policy);
+    let (token, tf) = (w.ops.d.test_erc20, w.ops.d.time_frame_policy);
     let current = w.session(
         1,
         vec![action(
@@ -231,7 +238,7 @@ fn time_frame_as_user_op_policy() {
     let mut w = World::new();
     fund(&mut w, 1_000);
     let now = w.devnet.timestamp();
-    let (token, tf, sudo) = (w.d.test_erc20, w.d.time_frame_policy, w.d.sudo_policy);
+    let (token, tf, sudo) = (w.ops.d.test_erc20, w.ops.d.time_frame_policy, w.ops.d.sudo_policy);
     let mut s = w.session(1, vec![action(token, transfer_selector(), vec![policy(sudo, vec![])])]);
     s.userOpPolicies = vec![policy(tf, time_frame(now - 1, now - 100))];
     let id = w.enable_sessions(vec![s])[0];
@@ -243,7 +250,7 @@ fn time_frame_as_user_op_policy() {
 fn time_frame_refuses_a_window_ending_before_it_starts() {
     let mut w = World::new();
     let now = w.devnet.timestamp();
-    let (token, tf) = (w.d.test_erc20, w.d.time_frame_policy);
+    let (token, tf) = (w.ops.d.test_erc20, w.ops.d.time_frame_policy);
     // Raw `abi.encodePacked(uint48 validUntil, uint48 validAfter)`: mandate-abi refuses to build
     // a window that ends before it starts, which is what this test sends to the contract.
     let backwards = (U48::from(now), U48::from(now + 1)).abi_encode_packed();
@@ -254,15 +261,19 @@ fn time_frame_refuses_a_window_ending_before_it_starts() {
     assert!(!receipt.success);
     let reason = receipt.revert_reason.as_ref().unwrap();
     assert_eq!(reason.name.as_deref(), Some("PolicyNotInitialized"), "{reason}");
-    let config = id.action_config_id(w.account, ActionId::new(token, transfer_selector().into()));
-    assert_eq!(reason.args, vec![config.0.to_string(), addr(w.smart_session), addr(w.account)]);
+    let config =
+        id.action_config_id(w.ops.account, ActionId::new(token, transfer_selector().into()));
+    assert_eq!(
+        reason.args,
+        vec![config.0.to_string(), addr(w.ops.smart_session), addr(w.ops.account)]
+    );
 }
 
 #[test]
 fn time_frame_all_zero_initialises_but_fails_the_check() {
     let mut w = World::new();
     fund(&mut w, 10);
-    let (token, tf) = (w.d.test_erc20, w.d.time_frame_policy);
+    let (token, tf) = (w.ops.d.test_erc20, w.ops.d.time_frame_policy);
     let frame = vec![policy(tf, time_frame(0, 0))];
     let s = w.session(1, vec![action(token, transfer_selector(), frame)]);
     let id = w.enable_sessions(vec![s])[0];
@@ -291,8 +302,8 @@ fn usage_limit_on_an_action() {
             d,
             &IPolicyViews::getUsedCall {
                 id: config,
-                multiplexer: w.smart_session,
-                account: w.account,
+                multiplexer: w.ops.smart_session,
+                account: w.ops.account,
             },
         )
         .unwrap();
@@ -315,7 +326,7 @@ fn usage_limit_batch_fitting_one_by_one_but_not_together_is_rejected() {
 #[test]
 fn usage_limit_on_user_ops() {
     let mut w = World::new();
-    let (nft, sudo, usage) = (w.d.test_erc721, w.d.sudo_policy, w.d.usage_limit_policy);
+    let (nft, sudo, usage) = (w.ops.d.test_erc721, w.ops.d.sudo_policy, w.ops.d.usage_limit_policy);
     let mut s = w
         .session(1, vec![action(nft, IERC721::safeMintCall::SELECTOR, vec![policy(sudo, vec![])])]);
     s.userOpPolicies = vec![policy(usage, init(Policy::UsageLimit(1)))];
@@ -330,12 +341,12 @@ fn usage_limit_on_user_ops() {
 #[test]
 fn usage_limit_of_zero_is_refused() {
     let mut w = World::new();
-    let usage = w.d.usage_limit_policy;
+    let usage = w.ops.d.usage_limit_policy;
     // Raw `abi.encodePacked(uint128 0)`: mandate-abi refuses a zero limit.
     let zero = 0u128.to_be_bytes();
     let s = w.session(
         1,
-        vec![action(w.d.test_erc20, transfer_selector(), vec![policy(usage, zero.to_vec())])],
+        vec![action(w.ops.d.test_erc20, transfer_selector(), vec![policy(usage, zero.to_vec())])],
     );
     let outcome = enable_outcome(&mut w, s);
     let reason = outcome.receipt().unwrap().revert_reason.clone().unwrap();
@@ -351,7 +362,7 @@ fn ether(tenths: u64) -> U256 {
 #[test]
 fn value_limit_on_an_action_is_cumulative() {
     let mut w = World::new();
-    let value_limit = w.d.value_limit_policy;
+    let value_limit = w.ops.d.value_limit_policy;
     let s = w.session(
         1,
         vec![action(
@@ -375,7 +386,7 @@ fn value_limit_on_an_action_is_cumulative() {
 #[test]
 fn value_limit_on_user_ops_sums_a_batch() {
     let mut w = World::new();
-    let (sudo, value_limit) = (w.d.sudo_policy, w.d.value_limit_policy);
+    let (sudo, value_limit) = (w.ops.d.sudo_policy, w.ops.d.value_limit_policy);
     let mut s = w.session(1, vec![action(RECIPIENT, VALUE_SELECTOR, vec![policy(sudo, vec![])])]);
     s.userOpPolicies = vec![policy(value_limit, init(Policy::ValueLimit(ether(10))))];
     let id = w.enable_sessions(vec![s])[0];
@@ -390,7 +401,7 @@ fn value_limit_on_user_ops_sums_a_batch() {
 #[test]
 fn value_limit_on_user_ops_refuses_other_call_types() {
     let mut w = World::new();
-    let (sudo, value_limit) = (w.d.sudo_policy, w.d.value_limit_policy);
+    let (sudo, value_limit) = (w.ops.d.sudo_policy, w.ops.d.value_limit_policy);
     let mut s = w.session(1, vec![fallback_action(vec![policy(sudo, vec![])])]);
     s.userOpPolicies = vec![policy(value_limit, init(Policy::ValueLimit(ether(10))))];
     let id = w.enable_sessions(vec![s])[0];
@@ -407,7 +418,7 @@ fn value_limit_on_user_ops_refuses_other_call_types() {
 #[test]
 fn value_limit_of_zero_is_refused() {
     let mut w = World::new();
-    let value_limit = w.d.value_limit_policy;
+    let value_limit = w.ops.d.value_limit_policy;
     let s = w.session(
         1,
         vec![action(
@@ -456,7 +467,7 @@ fn spending_limit_counts_transfers_and_approvals_together() {
         .unwrap();
     assert_eq!(
         (spent.token, spent.account, spent.amount, spent.remaining),
-        (token, w.account, U256::from(60), U256::from(40))
+        (token, w.ops.account, U256::from(60), U256::from(40))
     );
 
     // Each 30 fits; together with the 60 already spent they do not... 60+30+30 = 120 > 100.
@@ -482,9 +493,9 @@ fn spending_limit_counts_transfers_and_approvals_together() {
             sl,
             &IPolicyViews::getPolicyDataCall {
                 id: config,
-                multiplexer: w.smart_session,
+                multiplexer: w.ops.smart_session,
                 token,
-                account: w.account,
+                account: w.ops.account,
             },
         )
         .unwrap();
@@ -509,7 +520,11 @@ fn spending_limit_fails_native_value_other_selectors_and_other_tokens() {
         vec![
             action(token, transfer_selector(), vec![policy(sl, init.clone())]),
             action(token, mint, vec![policy(sl, init)]),
-            action(w.d.test_erc721, IERC721::safeMintCall::SELECTOR, vec![policy(sl, init_other)]),
+            action(
+                w.ops.d.test_erc721,
+                IERC721::safeMintCall::SELECTOR,
+                vec![policy(sl, init_other)],
+            ),
         ],
     );
     let id = w.enable_sessions(vec![s])[0];
@@ -528,7 +543,7 @@ fn spending_limit_fails_native_value_other_selectors_and_other_tokens() {
 #[test]
 fn spending_limit_init_errors() {
     let mut w = World::new();
-    let (sl, token) = (w.d.erc20_spending_limit_policy, w.d.test_erc20);
+    let (sl, token) = (w.ops.d.erc20_spending_limit_policy, w.ops.d.test_erc20);
     // Raw `abi.encode(address[] tokens, uint256[] limits)`: these are what mandate-abi's
     // `Policy::Erc20SpendingLimit` cannot express or refuses, sent to provoke the policy's errors.
     let raw = |tokens: &[Address], limits: &[U256]| -> Bytes {
@@ -555,7 +570,7 @@ fn spending_limit_init_errors() {
 fn spending_limit_reinit_forgets_previous_usage() {
     let mut w = World::new();
     fund(&mut w, 1_000);
-    let (sl, token) = (w.d.erc20_spending_limit_policy, w.d.test_erc20);
+    let (sl, token) = (w.ops.d.erc20_spending_limit_policy, w.ops.d.test_erc20);
     let (init, _) = spending(token, 50);
     let s = w.session(1, vec![action(token, transfer_selector(), vec![policy(sl, init)])]);
     let id = w.enable_sessions(vec![s.clone()])[0];

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 use alloy_primitives::{Address, Bytes, U256, address};
-use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate::{
     abi::{
@@ -14,15 +13,14 @@ use mandate::{
     },
     sim::{ExecutionOutcome, Phase, Preflight, RuleViolation, SimError},
 };
-use mandate_testing::session::SessionWorld;
+use mandate_testing::{op::Gas, world::World};
 
-fn world() -> SessionWorld {
-    let mut world =
-        SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random()).unwrap();
+fn world() -> World {
+    let mut world = World::counterfactual(Gas::SESSION);
     world.devnet.set_balance(world.ops.account, U256::from(10u128.pow(18)));
-    let op = world.create_account_op().unwrap();
+    let op = world.owner_op(world.ops.create_account_op(vec![world.ops.session.clone()]));
     assert!(world.devnet.handle_op(op).unwrap().receipt().is_some());
-    world.fund_tokens(U256::from(1_000u64)).unwrap();
+    world.fund_tokens(U256::from(1_000u64));
     world
 }
 
@@ -33,7 +31,7 @@ fn accepted(verdict: &Preflight) -> &mandate::sim::Accepted {
 #[test]
 fn accepted_op_reports_phases_logs_and_state_changes_and_keeps_nothing() {
     let mut world = world();
-    let op = world.use_session(&[world.mint_call()]).unwrap();
+    let op = world.use_op(world.ops.permission_id, &[world.ops.mint_call()]);
     let verdict = world.devnet.check(&op).unwrap();
     let a = accepted(&verdict);
     assert_eq!(a.execution, ExecutionOutcome::Succeeded);
@@ -55,15 +53,17 @@ fn accepted_op_reports_phases_logs_and_state_changes_and_keeps_nothing() {
     // Our modules keep to the storage bundlers allow.
     assert!(a.warnings.is_empty(), "{:?}", a.warnings);
     // Nothing was kept: the same op still goes through.
-    assert_eq!(world.nft_balance(world.ops.account).unwrap(), U256::ZERO);
+    assert_eq!(world.nft_balance(world.ops.account), U256::ZERO);
     assert!(world.devnet.handle_op(op).unwrap().receipt().is_some());
 }
 
 #[test]
 fn rejected_op_gives_the_error_and_the_call_path() {
     let mut world = world();
-    let op =
-        world.use_session(&[world.approve_call(Address::repeat_byte(1), U256::from(1))]).unwrap();
+    let op = world.use_op(
+        world.ops.permission_id,
+        &[world.ops.approve_call(Address::repeat_byte(1), U256::from(1))],
+    );
     let verdict = world.devnet.check(&op).unwrap();
     let r = verdict.rejected().unwrap_or_else(|| panic!("accepted: {verdict}"));
     assert_eq!(r.rejection.code.as_deref(), Some("AA23"));
@@ -82,9 +82,10 @@ fn rejected_op_gives_the_error_and_the_call_path() {
 fn execution_revert_after_validation_is_reported_as_such() {
     let mut world = world();
     // The session allows transfer; the account holds 1,000 tokens, not 5,000.
-    let op = world
-        .use_session(&[world.transfer_call(Address::repeat_byte(2), U256::from(5_000))])
-        .unwrap();
+    let op = world.use_op(
+        world.ops.permission_id,
+        &[world.ops.transfer_call(Address::repeat_byte(2), U256::from(5_000))],
+    );
     let verdict = world.devnet.check(&op).unwrap();
     let a = accepted(&verdict);
     let ExecutionOutcome::Reverted { revert, path } = &a.execution else {
@@ -159,13 +160,13 @@ fn banned_opcodes_and_foreign_storage_in_validation_are_warnings() {
     );
 }
 
-fn unsigned_mint(world: &mut SessionWorld) -> UserOperation {
+fn unsigned_mint(world: &mut World) -> UserOperation {
     let smart_session = world.devnet.deployments().smart_session;
     let nonce = world
         .devnet
         .entry_point_nonce(world.ops.account, mandate::abi::validator_nonce_key(smart_session, 0))
         .unwrap();
-    let mut op = world.ops.base_op(nonce, execute_calls(&[world.mint_call()]));
+    let mut op = world.ops.base_op(nonce, execute_calls(&[world.ops.mint_call()]));
     op.signature = encode_use(world.ops.permission_id, &DUMMY_ECDSA_SIGNATURE);
     op
 }
@@ -187,7 +188,7 @@ fn gas_estimates_are_enough_and_tight() {
     sized.verification_gas_limit = estimate.verification_gas_limit.to();
     sized.call_gas_limit = estimate.call_gas_limit.to();
     sized.pre_verification_gas = estimate.pre_verification_gas;
-    world.ops.sign_with_session_key(&mut sized).unwrap();
+    world.ops.sign_use(world.ops.permission_id, &world.ops.key, &mut sized).unwrap();
     let report = world.devnet.check_limits(&sized).unwrap();
     assert!(report.enough(), "{report:?}");
     assert!(world.devnet.check(&sized.pack()).unwrap().is_success());
@@ -195,14 +196,14 @@ fn gas_estimates_are_enough_and_tight() {
     // ... and with a fifth less verification gas it does not.
     let mut short = sized.clone();
     short.verification_gas_limit = estimate.verification_gas_limit.to::<u128>() * 4 / 5;
-    world.ops.sign_with_session_key(&mut short).unwrap();
+    world.ops.sign_use(world.ops.permission_id, &world.ops.key, &mut short).unwrap();
     assert!(!world.devnet.check_limits(&short).unwrap().enough());
     assert!(world.devnet.check(&short.pack()).unwrap().rejected().is_some());
 
     // Too little call gas: included, but the execution runs out of gas.
     let mut starved = sized;
     starved.call_gas_limit = estimate.call_gas_limit.to::<u128>() / 3;
-    world.ops.sign_with_session_key(&mut starved).unwrap();
+    world.ops.sign_use(world.ops.permission_id, &world.ops.key, &mut starved).unwrap();
     let verdict = world.devnet.check(&starved.pack()).unwrap();
     assert!(matches!(accepted(&verdict).execution, ExecutionOutcome::Reverted { .. }), "{verdict}");
 }
@@ -211,7 +212,7 @@ fn gas_estimates_are_enough_and_tight() {
 fn estimating_an_op_that_cannot_validate_says_why() {
     let mut world = world();
     let mut op = unsigned_mint(&mut world);
-    op.call_data = execute_calls(&[world.approve_call(Address::repeat_byte(1), U256::from(1))]);
+    op.call_data = execute_calls(&[world.ops.approve_call(Address::repeat_byte(1), U256::from(1))]);
     match world.devnet.estimate_gas(&op) {
         Err(SimError::ValidationFails(r)) => {
             assert!(r.rejection.inner.as_ref().unwrap().is("NoPoliciesSet"))
@@ -220,7 +221,7 @@ fn estimating_an_op_that_cannot_validate_says_why() {
     }
     let mut op = unsigned_mint(&mut world);
     op.call_data =
-        execute_calls(&[world.transfer_call(Address::repeat_byte(2), U256::from(5_000))]);
+        execute_calls(&[world.ops.transfer_call(Address::repeat_byte(2), U256::from(5_000))]);
     match world.devnet.estimate_gas(&op) {
         Err(SimError::ExecutionReverts(revert)) => assert!(revert.is("ERC20InsufficientBalance")),
         other => panic!("{other:?}"),
@@ -234,12 +235,12 @@ fn snapshots_revert_the_chain_and_artifacts_deploy_from_files() {
     let mut world = world();
     let snapshot = world.devnet.snapshot();
     let clock = world.devnet.timestamp();
-    let op = world.use_session(&[world.mint_call()]).unwrap();
+    let op = world.use_op(world.ops.permission_id, &[world.ops.mint_call()]);
     assert!(world.devnet.handle_op(op).unwrap().receipt().is_some());
     world.devnet.set_timestamp(clock + 3600);
-    assert_eq!(world.nft_balance(world.ops.account).unwrap(), U256::from(1));
+    assert_eq!(world.nft_balance(world.ops.account), U256::from(1));
     world.devnet.revert_to(snapshot);
-    assert_eq!(world.nft_balance(world.ops.account).unwrap(), U256::ZERO);
+    assert_eq!(world.nft_balance(world.ops.account), U256::ZERO);
     assert_eq!(world.devnet.timestamp(), clock);
 
     // A forge-style artifact file: the test ERC-20's creation code under bytecode.object.
@@ -266,23 +267,27 @@ fn verdicts_are_those_of_inspecting_every_opcode() {
     let mut world = world();
     let token = world.devnet.deployments().test_erc20;
     let mut ops = vec![
-        world.use_session(&[world.mint_call()]).unwrap(),
-        world
-            .use_session(&[
-                world.mint_call(),
-                world.transfer_call(Address::repeat_byte(3), U256::from(1)),
-            ])
-            .unwrap(),
-        world.use_session(&[world.approve_call(Address::repeat_byte(1), U256::from(1))]).unwrap(),
-        world
-            .use_session(&[world.transfer_call(Address::repeat_byte(2), U256::from(5_000))])
-            .unwrap(),
+        world.use_op(world.ops.permission_id, &[world.ops.mint_call()]),
+        world.use_op(
+            world.ops.permission_id,
+            &[
+                world.ops.mint_call(),
+                world.ops.transfer_call(Address::repeat_byte(3), U256::from(1)),
+            ],
+        ),
+        world.use_op(
+            world.ops.permission_id,
+            &[world.ops.approve_call(Address::repeat_byte(1), U256::from(1))],
+        ),
+        world.use_op(
+            world.ops.permission_id,
+            &[world.ops.transfer_call(Address::repeat_byte(2), U256::from(5_000))],
+        ),
     ];
     // A fresh account deployed by the op: the deployment phase.
-    let mut fresh =
-        SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random()).unwrap();
+    let mut fresh = World::counterfactual(Gas::SESSION);
     fresh.devnet.set_balance(fresh.ops.account, U256::from(10u128.pow(18)));
-    let deploy = fresh.create_account_op().unwrap();
+    let deploy = fresh.owner_op(fresh.ops.create_account_op(vec![fresh.ops.session.clone()]));
     // Raw accounts breaking rules: TIMESTAMP, GAS not before a call, a foreign slot read.
     let sender = address!("00000000000000000000000000000000000a11ce");
     let mut prologue = vec![0x42, 0x50, 0x5a, 0x50];

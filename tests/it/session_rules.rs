@@ -18,11 +18,11 @@ use mandate::{
 use mandate_testing::{policy_data::*, verdict::*, world::*};
 
 fn mint(w: &World) -> Call {
-    Call::new(w.d.test_erc721, IERC721::safeMintCall { to: w.account }.abi_encode())
+    Call::new(w.ops.d.test_erc721, IERC721::safeMintCall { to: w.ops.account }.abi_encode())
 }
 
 fn sudo(w: &World) -> Vec<mandate::abi::PolicyData> {
-    vec![policy(w.d.sudo_policy, vec![])]
+    vec![policy(w.ops.d.sudo_policy, vec![])]
 }
 
 /// A world with one session allowing safeMint, plus `extra` actions.
@@ -30,7 +30,7 @@ fn mint_session(
     extra: impl FnOnce(&World) -> Vec<mandate::abi::ActionData>,
 ) -> (World, PermissionId) {
     let mut w = World::new();
-    let mut actions = vec![action(w.d.test_erc721, IERC721::safeMintCall::SELECTOR, sudo(&w))];
+    let mut actions = vec![action(w.ops.d.test_erc721, IERC721::safeMintCall::SELECTOR, sudo(&w))];
     actions.extend(extra(&w));
     let s = w.session(1, actions);
     let id = w.enable_sessions(vec![s])[0];
@@ -53,16 +53,16 @@ fn is_installed(w: &mut World, module: Address) -> bool {
         module,
         additionalContext: Bytes::new(),
     };
-    w.devnet.call_sol(w.account, &call).unwrap()
+    w.devnet.call_sol(w.ops.account, &call).unwrap()
 }
 
 #[test]
 fn execute_on_the_account_itself_is_an_invalid_self_call() {
     let (mut w, id) = mint_session(|w| vec![fallback_action(sudo(w))]);
     let inner = execute_calldata(mode_code(CallType::Single, ExecType::Default), vec![]);
-    let op = w.use_op(id, &[Call::new(w.account, inner.clone()), mint(&w)]);
+    let op = w.use_op(id, &[Call::new(w.ops.account, inner.clone()), mint(&w)]);
     assert_rejected(&w.submit(op), "InvalidSelfCall", &[]);
-    let op = w.use_op(id, &[Call::new(w.account, inner)]);
+    let op = w.use_op(id, &[Call::new(w.ops.account, inner)]);
     assert_rejected(&w.submit(op), "InvalidSelfCall", &[]);
 }
 
@@ -77,8 +77,8 @@ fn the_fallback_flag_address_is_an_invalid_target() {
 fn module_management_through_a_session_needs_an_action_or_the_generic_fallback() {
     // Without fallback: installModule on the account has no policy.
     let (mut w, id) = mint_session(|_| vec![]);
-    let module = w.d.ecdsa_session_validator;
-    let op = w.use_op(id, &[Call::new(w.account, install_call(module))]);
+    let module = w.ops.d.ecdsa_session_validator;
+    let op = w.use_op(id, &[Call::new(w.ops.account, install_call(module))]);
     assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
     // Calling installModule directly (not through execute) needs the (account, selector) action.
     let op = w.use_op_data(id, install_call(module));
@@ -87,20 +87,20 @@ fn module_management_through_a_session_needs_an_action_or_the_generic_fallback()
 
     // As upstream: the generic fallback also covers account self-calls other than execute.
     let (mut w, id) = mint_session(|w| vec![fallback_action(sudo(w))]);
-    let op = w.use_op(id, &[Call::new(w.account, install_call(module))]);
+    let op = w.use_op(id, &[Call::new(w.ops.account, install_call(module))]);
     included(&w.submit(op));
     assert!(is_installed(&mut w, module));
     // A direct account call never uses the fallback.
-    let op = w.use_op_data(id, install_call(w.d.sudo_policy));
+    let op = w.use_op_data(id, install_call(w.ops.d.sudo_policy));
     assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
 }
 
 #[test]
 fn a_direct_account_call_is_authorised_by_its_account_action() {
     let (mut w, id) = mint_session(|w| {
-        vec![action(w.account, IERC7579Account::installModuleCall::SELECTOR, sudo(w))]
+        vec![action(w.ops.account, IERC7579Account::installModuleCall::SELECTOR, sudo(w))]
     });
-    let module = w.d.ecdsa_session_validator;
+    let module = w.ops.d.ecdsa_session_validator;
     let op = w.use_op_data(id, install_call(module));
     included(&w.submit(op));
     assert!(is_installed(&mut w, module));
@@ -118,8 +118,10 @@ fn calling_smart_session_needs_its_own_fallback_action() {
     let remove = w.smart_session_call(ISmartSession::removeSessionCall { permissionId: id.0 });
     let op = w.use_op(id, &[remove]);
     included(&w.submit(op));
-    let enabled =
-        w.view(&ISmartSession::isPermissionEnabledCall { permissionId: id.0, account: w.account });
+    let enabled = w.view(&ISmartSession::isPermissionEnabledCall {
+        permissionId: id.0,
+        account: w.ops.account,
+    });
     assert!(!enabled);
     let op = w.use_op(id, &[mint(&w)]);
     assert_rejected(&w.submit(op), "InvalidPermissionId", &[id.0.to_string()]);
@@ -173,12 +175,15 @@ fn genesis_paymaster_is_configured() {
     let mut w = World::new();
     let signer = w
         .devnet
-        .call_sol(w.d.verifying_paymaster, &IVerifyingPaymaster::verifyingSignerCall {})
+        .call_sol(w.ops.d.verifying_paymaster, &IVerifyingPaymaster::verifyingSignerCall {})
         .unwrap();
     assert_eq!(signer, PAYMASTER_SIGNER);
     let deposit = w
         .devnet
-        .call_sol(w.d.entry_point, &IEntryPoint::balanceOfCall { account: w.d.verifying_paymaster })
+        .call_sol(
+            w.ops.d.entry_point,
+            &IEntryPoint::balanceOfCall { account: w.ops.d.verifying_paymaster },
+        )
         .unwrap();
     assert_eq!(deposit, U256::from(mandate::sim::PAYMASTER_DEPOSIT));
 }
@@ -202,15 +207,18 @@ fn paymaster_needs_the_opt_in_and_a_user_op_policy() {
         permissionId: id.0,
         userOpPolicies: sudo(&w),
     })]);
-    let before = w.devnet.balance(w.account);
+    let before = w.devnet.balance(w.ops.account);
     let m = mint(&w);
     let op = sponsored(&mut w, id, &[m]);
     let receipt = included(&w.submit(op)).clone();
     assert!(receipt.actual_gas_cost > U256::ZERO);
-    assert_eq!(w.devnet.balance(w.account), before, "the paymaster paid");
+    assert_eq!(w.devnet.balance(w.ops.account), before, "the paymaster paid");
     let deposit = w
         .devnet
-        .call_sol(w.d.entry_point, &IEntryPoint::balanceOfCall { account: w.d.verifying_paymaster })
+        .call_sol(
+            w.ops.d.entry_point,
+            &IEntryPoint::balanceOfCall { account: w.ops.d.verifying_paymaster },
+        )
         .unwrap();
     assert_eq!(deposit, U256::from(mandate::sim::PAYMASTER_DEPOSIT) - receipt.actual_gas_cost);
 }
@@ -220,9 +228,10 @@ fn paymaster_needs_the_opt_in_and_a_user_op_policy() {
 #[test]
 fn management_functions_and_views() {
     let (mut w, id) = mint_session(|_| vec![]);
-    let (acct, ss) = (w.account, w.smart_session);
-    let (sudo_p, usage, tf) = (w.d.sudo_policy, w.d.usage_limit_policy, w.d.time_frame_policy);
-    let mint_id = ActionId::new(w.d.test_erc721, IERC721::safeMintCall::SELECTOR.into());
+    let (acct, ss) = (w.ops.account, w.ops.smart_session);
+    let (sudo_p, usage, tf) =
+        (w.ops.d.sudo_policy, w.ops.d.usage_limit_policy, w.ops.d.time_frame_policy);
+    let mint_id = ActionId::new(w.ops.d.test_erc721, IERC721::safeMintCall::SELECTOR.into());
 
     assert!(
         w.view(&ISmartSession::isISessionValidatorSetCall { permissionId: id.0, account: acct })
@@ -347,7 +356,7 @@ fn management_functions_and_views() {
     let op = w.use_op(id, &[mint(&w)]);
     assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
 
-    let actions = vec![action(w.d.test_erc721, IERC721::safeMintCall::SELECTOR, sudo(&w))];
+    let actions = vec![action(w.ops.d.test_erc721, IERC721::safeMintCall::SELECTOR, sudo(&w))];
     w.owner_exec(&[w.smart_session_call(ISmartSession::enableActionPoliciesCall {
         permissionId: id.0,
         actionPolicies: actions.clone(),

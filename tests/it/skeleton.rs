@@ -13,17 +13,16 @@ use mandate::{
     },
     sim::BundleOutcome,
 };
-use mandate_testing::session::SessionWorld;
+use mandate_testing::{op::Gas, world::World};
 
-fn world() -> SessionWorld {
-    let mut world = SessionWorld::new(PrivateKeySigner::random(), PrivateKeySigner::random())
-        .expect("devnet starts");
+fn world() -> World {
+    let mut world = World::counterfactual(Gas::SESSION);
     world.devnet.set_balance(world.ops.account, U256::from(10u128.pow(18)));
-    let op = world.create_account_op().unwrap();
+    let op = world.owner_op(world.ops.create_account_op(vec![world.ops.session.clone()]));
     let outcome = world.devnet.handle_op(op).unwrap();
     let receipt = outcome.receipt().unwrap_or_else(|| panic!("account creation: {outcome:?}"));
     assert!(receipt.success, "installModule reverted: {:?}", receipt.revert_reason);
-    world.fund_tokens(U256::from(1_000u64)).unwrap();
+    world.fund_tokens(U256::from(1_000u64));
     world
 }
 
@@ -63,7 +62,7 @@ fn account_is_created_with_the_session_enabled() {
 #[test]
 fn session_key_mints_in_a_single_call() {
     let mut world = world();
-    let op = world.use_session(&[world.mint_call()]).unwrap();
+    let op = world.use_op(world.ops.permission_id, &[world.ops.mint_call()]);
     let hash = world.devnet.user_op_hash(&op);
     let outcome = world.devnet.handle_op(op).unwrap();
     let receipt = included(&outcome);
@@ -83,20 +82,22 @@ fn session_key_mints_in_a_single_call() {
 fn session_key_mints_and_transfers_in_a_batch() {
     let mut world = world();
     let recipient = Address::repeat_byte(0x7e);
-    let calls = [world.mint_call(), world.transfer_call(recipient, U256::from(250u64))];
-    let op = world.use_session(&calls).unwrap();
+    let calls = [world.ops.mint_call(), world.ops.transfer_call(recipient, U256::from(250u64))];
+    let op = world.use_op(world.ops.permission_id, &calls);
     included(&world.devnet.handle_op(op).unwrap());
 
-    assert_eq!(world.nft_balance(world.ops.account).unwrap(), U256::from(1));
-    assert_eq!(world.token_balance(recipient).unwrap(), U256::from(250));
-    assert_eq!(world.token_balance(world.ops.account).unwrap(), U256::from(750));
+    assert_eq!(world.nft_balance(world.ops.account), U256::from(1));
+    assert_eq!(world.token_balance(recipient), U256::from(250));
+    assert_eq!(world.token_balance(world.ops.account), U256::from(750));
 }
 
 #[test]
 fn call_outside_the_session_is_rejected_with_no_policies_set() {
     let mut world = world();
-    let op =
-        world.use_session(&[world.approve_call(Address::repeat_byte(1), U256::from(1))]).unwrap();
+    let op = world.use_op(
+        world.ops.permission_id,
+        &[world.ops.approve_call(Address::repeat_byte(1), U256::from(1))],
+    );
     let outcome = world.devnet.handle_op(op).unwrap();
     let rejection = outcome.rejection().unwrap_or_else(|| panic!("included: {outcome:?}"));
     assert_eq!(rejection.code.as_deref(), Some("AA23"));
@@ -114,14 +115,15 @@ fn call_outside_the_session_is_rejected_with_no_policies_set() {
 #[test]
 fn signature_by_another_key_fails_validation() {
     let mut world = world();
-    let op =
-        world.session_op(execute_calls(&[world.mint_call()]), &PrivateKeySigner::random()).unwrap();
+    let mut op = world.session_base(execute_calls(&[world.ops.mint_call()]));
+    world.ops.sign_use(world.ops.permission_id, &PrivateKeySigner::random(), &mut op).unwrap();
+    let op = op.pack();
     let outcome = world.devnet.handle_op(op).unwrap();
     let rejection = outcome.rejection().unwrap_or_else(|| panic!("included: {outcome:?}"));
     assert_eq!(rejection.code.as_deref(), Some("AA24"));
     assert_eq!(rejection.reason, "AA24 signature error");
     assert!(rejection.inner.is_none());
-    assert_eq!(world.nft_balance(world.ops.account).unwrap(), U256::ZERO);
+    assert_eq!(world.nft_balance(world.ops.account), U256::ZERO);
 }
 
 #[test]
@@ -129,7 +131,7 @@ fn delegatecall_is_rejected_with_unsupported_call_type() {
     let mut world = world();
     let nft = world.devnet.deployments().test_erc721;
     let mint = IERC721::safeMintCall { to: world.ops.account }.abi_encode();
-    let op = world.use_session_calldata(world.delegatecall_data(nft, &mint)).unwrap();
+    let op = world.use_op_data(world.ops.permission_id, world.ops.delegatecall_data(nft, &mint));
     let outcome = world.devnet.handle_op(op).unwrap();
     let rejection = outcome.rejection().unwrap_or_else(|| panic!("included: {outcome:?}"));
     assert_eq!(rejection.code.as_deref(), Some("AA23"));

@@ -31,8 +31,8 @@ fn base(id: B256, m: Address, a: Address) -> U256 {
 #[test]
 fn policy_state_is_where_storage_md_says() {
     let mut w = World::new();
-    let d = w.d;
-    let call = IERC20::mintCall { to: w.account, amount: U256::from(1_000) };
+    let d = w.ops.d;
+    let call = IERC20::mintCall { to: w.ops.account, amount: U256::from(1_000) };
     w.devnet.transact_sol(mandate::sim::DEPLOYER, d.test_erc20, &call).unwrap();
     let now = w.devnet.timestamp();
     let rules =
@@ -57,8 +57,8 @@ fn policy_state_is_where_storage_md_says() {
     let op = w.use_op(id, &[Call::new(d.test_erc20, transfer)]);
     included(&w.submit(op));
 
-    let config = id.action_config_id(w.account, ActionId::new(d.test_erc20, selector.into())).0;
-    let (ss, acct) = (w.smart_session, w.account);
+    let config = id.action_config_id(w.ops.account, ActionId::new(d.test_erc20, selector.into())).0;
+    let (ss, acct) = (w.ops.smart_session, w.ops.account);
 
     let usage = w.devnet.storage(d.usage_limit_policy, base(config, ss, acct));
     assert_eq!(usage, (U256::from(1) << 128) | U256::from(9));
@@ -100,13 +100,13 @@ fn policy_state_is_where_storage_md_says() {
 #[test]
 fn enable_nonce_is_where_storage_md_says() {
     let mut w = World::new();
-    let s = w.session(1, vec![fallback_action(vec![policy(w.d.sudo_policy, vec![])])]);
+    let s = w.session(1, vec![fallback_action(vec![policy(w.ops.d.sudo_policy, vec![])])]);
     let id: PermissionId = PermissionId::of(&s);
     let call = ISmartSession::revokeEnableSignatureCall { permissionId: id.0 };
     w.owner_exec(&[w.smart_session_call(call.clone()), w.smart_session_call(call)]);
     // S(A, KEY(8, P, 0)) with KEY(tag, P, x) = H(enc(tag, P, x)).
     let key = h(&[B256::with_last_byte(8), id.0, B256::ZERO]);
-    let slot = U256::from_be_bytes(h(&[word(w.account), key]).0);
-    assert_eq!(w.devnet.storage(w.smart_session, slot), U256::from(2));
+    let slot = U256::from_be_bytes(h(&[word(w.ops.account), key]).0);
+    assert_eq!(w.devnet.storage(w.ops.smart_session, slot), U256::from(2));
     assert_eq!(w.enable_nonce(id), U256::from(2));
 }

@@ -167,14 +167,14 @@ fn scenarios() -> Vec<Scenario> {
                 vec![w.session(
                     1,
                     vec![action(
-                        w.d.test_erc20,
+                        w.ops.d.test_erc20,
                         IERC20::transferCall::SELECTOR,
                         vec![policy(p.uni, init)],
                     )],
                 )]
             },
             steps: |w| {
-                let t = w.d.test_erc20;
+                let t = w.ops.d.test_erc20;
                 let other = Call::new(
                     t,
                     IERC20::transferCall { to: Address::repeat_byte(5), amount: U256::from(1) }
@@ -194,19 +194,19 @@ fn scenarios() -> Vec<Scenario> {
         Scenario {
             name: "erc20 spending limit",
             sessions: |w, p| {
-                let limit = TokenLimit { token: w.d.test_erc20, limit: U256::from(100) };
+                let limit = TokenLimit { token: w.ops.d.test_erc20, limit: U256::from(100) };
                 let init = init(Policy::Erc20SpendingLimit(vec![limit]));
                 vec![w.session(
                     1,
                     vec![action(
-                        w.d.test_erc20,
+                        w.ops.d.test_erc20,
                         IERC20::transferCall::SELECTOR,
                         vec![policy(p.spending, init)],
                     )],
                 )]
             },
             steps: |w| {
-                let t = w.d.test_erc20;
+                let t = w.ops.d.test_erc20;
                 vec![
                     Step::Use(execute_calls(&[transfer(t, 60)])),
                     Step::Use(execute_calls(&[transfer(t, 30), transfer(t, 30)])),
@@ -223,7 +223,7 @@ fn scenarios() -> Vec<Scenario> {
                 let mut s = w.session(
                     1,
                     vec![action(
-                        w.d.test_erc20,
+                        w.ops.d.test_erc20,
                         IERC20::transferCall::SELECTOR,
                         vec![policy(p.usage, init(Policy::UsageLimit(2)))],
                     )],
@@ -231,14 +231,14 @@ fn scenarios() -> Vec<Scenario> {
                 s.userOpPolicies = vec![policy(p.time_frame, time_frame(now + 1000, now - 1000))];
                 let mut expired = w.session(
                     2,
-                    vec![sudo_action(p, w.d.test_erc20, IERC20::transferCall::SELECTOR)],
+                    vec![sudo_action(p, w.ops.d.test_erc20, IERC20::transferCall::SELECTOR)],
                 );
                 expired.userOpPolicies =
                     vec![policy(p.time_frame, time_frame(now - 1, now - 1000))];
                 vec![s, expired]
             },
             steps: |w| {
-                let t = w.d.test_erc20;
+                let t = w.ops.d.test_erc20;
                 vec![
                     Step::Use(execute_calls(&[transfer(t, 1), transfer(t, 1), transfer(t, 1)])),
                     Step::Use(execute_calls(&[transfer(t, 1)])),
@@ -273,7 +273,7 @@ fn scenarios() -> Vec<Scenario> {
                 vec![w.session(
                     1,
                     vec![
-                        sudo_action(p, w.d.test_erc20, IERC20::transferCall::SELECTOR),
+                        sudo_action(p, w.ops.d.test_erc20, IERC20::transferCall::SELECTOR),
                         fallback_action(vec![policy(p.sudo, vec![])]),
                     ],
                 )]
@@ -281,7 +281,7 @@ fn scenarios() -> Vec<Scenario> {
             steps: |w| {
                 let install = IERC7579Account::installModuleCall {
                     moduleTypeId: U256::from(1),
-                    module: w.d.ecdsa_session_validator,
+                    module: w.ops.d.ecdsa_session_validator,
                     initData: Bytes::new(),
                 }
                 .abi_encode();
@@ -291,22 +291,22 @@ fn scenarios() -> Vec<Scenario> {
                     ISmartSession::removeSessionCall { permissionId: B256::repeat_byte(1) }
                         .abi_encode();
                 vec![
-                    Step::Use(execute_calls(&[Call::new(w.account, self_exec)])),
+                    Step::Use(execute_calls(&[Call::new(w.ops.account, self_exec)])),
                     Step::Use(execute_calls(&[Call::new(
                         Address::with_last_byte(1),
                         vec![0, 0, 0, 1],
                     )])),
-                    Step::Use(execute_calls(&[Call::new(w.smart_session, remove)])),
+                    Step::Use(execute_calls(&[Call::new(w.ops.smart_session, remove)])),
                     Step::Use(install.clone().into()),
-                    Step::Use(execute_calls(&[Call::new(w.account, install)])),
-                    Step::Use(execute_calls(&[Call::new(w.d.test_erc721, vec![1, 2])])),
+                    Step::Use(execute_calls(&[Call::new(w.ops.account, install)])),
+                    Step::Use(execute_calls(&[Call::new(w.ops.d.test_erc721, vec![1, 2])])),
                     Step::Use(execute_calldata(
                         mode_code(CallType::Batch, ExecType::Default),
                         mandate::abi::encode_batch(&[]),
                     )),
                     Step::Use(execute_calldata(
                         mode_code(CallType::Single, ExecType::Try),
-                        mandate::abi::encode_single(&transfer(w.d.test_erc20, 1)),
+                        mandate::abi::encode_single(&transfer(w.ops.d.test_erc20, 1)),
                     )),
                 ]
             },
@@ -314,7 +314,7 @@ fn scenarios() -> Vec<Scenario> {
         Scenario {
             name: "paymaster opt-in",
             sessions: |w, p| {
-                let nft = w.d.test_erc20;
+                let nft = w.ops.d.test_erc20;
                 let plain = w.session(1, vec![sudo_action(p, nft, IERC20::transferCall::SELECTOR)]);
                 let mut permitted =
                     w.session(2, vec![sudo_action(p, nft, IERC20::transferCall::SELECTOR)]);
@@ -325,7 +325,7 @@ fn scenarios() -> Vec<Scenario> {
                 vec![plain, permitted, with_policy]
             },
             steps: |w| {
-                let t = w.d.test_erc20;
+                let t = w.ops.d.test_erc20;
                 vec![
                     Step::Sponsored(0, execute_calls(&[transfer(t, 1)])),
                     Step::Sponsored(1, execute_calls(&[transfer(t, 1)])),
@@ -338,7 +338,7 @@ fn scenarios() -> Vec<Scenario> {
             name: "enable, unsafe enable, replay",
             sessions: |_, _| vec![],
             steps: |w| {
-                let t = w.d.test_erc20;
+                let t = w.ops.d.test_erc20;
                 vec![
                     Step::Enable(SmartSessionMode::Enable, execute_calls(&[transfer(t, 1)])),
                     Step::ReplayEnable(execute_calls(&[transfer(t, 1)])),
@@ -353,7 +353,7 @@ fn scenarios() -> Vec<Scenario> {
 /// The session the ENABLE steps enable (index = salt).
 fn enable_session(w: &World, p: &Policies, salt: u8) -> Session {
     let mut s =
-        w.session(salt, vec![sudo_action(p, w.d.test_erc20, IERC20::transferCall::SELECTOR)]);
+        w.session(salt, vec![sudo_action(p, w.ops.d.test_erc20, IERC20::transferCall::SELECTOR)]);
     s.userOpPolicies = vec![policy(p.usage, init(Policy::UsageLimit(5)))];
     s
 }
@@ -378,15 +378,15 @@ fn run(
     salt: u8,
 ) -> Vec<String> {
     let mut w = World::on(devnet.clone(), smart_session, B256::with_last_byte(salt));
-    w.key = key.clone();
-    let call = IERC20::mintCall { to: w.account, amount: U256::from(1_000) };
-    w.devnet.transact_sol(DEPLOYER, w.d.test_erc20, &call).unwrap();
+    w.ops.key = key.clone();
+    let call = IERC20::mintCall { to: w.ops.account, amount: U256::from(1_000) };
+    w.devnet.transact_sol(DEPLOYER, w.ops.d.test_erc20, &call).unwrap();
     let sessions = (scenario.sessions)(&w, &policies);
     if !sessions.is_empty() {
         w.enable_sessions(sessions.clone());
     }
     let mut labels: Vec<(String, String)> = vec![
-        (format!("{:x}", w.account).trim_start_matches("0x").to_string(), "<account>".into()),
+        (format!("{:x}", w.ops.account).trim_start_matches("0x").to_string(), "<account>".into()),
         (
             format!("{smart_session:x}").trim_start_matches("0x").to_string(),
             "<smartsession>".into(),
@@ -402,11 +402,11 @@ fn run(
     for id in &ids {
         // Config ids depend on the account: label them (also their 28-byte prefixes, which
         // appear in PolicyCheckReverted).
-        let mut configs = vec![("user-op", id.user_op_config_id(w.account).0)];
+        let mut configs = vec![("user-op", id.user_op_config_id(w.ops.account).0)];
         for s in sessions.iter().chain(&enable_sessions) {
             for a in &s.actions {
                 let aid = ActionId::new(a.actionTarget, a.actionTargetSelector);
-                configs.push(("action", id.action_config_id(w.account, aid).0));
+                configs.push(("action", id.action_config_id(w.ops.account, aid).0));
             }
         }
         for (kind, c) in configs {
@@ -629,22 +629,23 @@ fn gas_report() {
             ] {
                 salt += 1;
                 let mut w = World::on(devnet.clone(), ss, B256::with_last_byte(salt));
-                w.key = key.clone();
-                let call = IERC20::mintCall { to: w.account, amount: U256::from(1_000_000) };
-                w.devnet.transact_sol(DEPLOYER, w.d.test_erc20, &call).unwrap();
+                w.ops.key = key.clone();
+                let call = IERC20::mintCall { to: w.ops.account, amount: U256::from(1_000_000) };
+                w.devnet.transact_sol(DEPLOYER, w.ops.d.test_erc20, &call).unwrap();
                 let rule = rule(ParamCondition::LessThanOrEqual, 2, U256::from(1_000));
                 let init = uni_action(U256::ZERO, vec![rule; rules]);
                 let s = w.session(
                     1,
                     vec![action(
-                        w.d.test_erc20,
+                        w.ops.d.test_erc20,
                         IERC20::transferCall::SELECTOR,
                         vec![policy(p.uni, init)],
                     )],
                 );
                 let id = w.enable_sessions(vec![s])[0];
                 // Warm-up op so that both measure a steady state (nonce and balances non-zero).
-                let calls: Vec<Call> = (0..batch).map(|_| transfer(w.d.test_erc20, 1)).collect();
+                let calls: Vec<Call> =
+                    (0..batch).map(|_| transfer(w.ops.d.test_erc20, 1)).collect();
                 let op = w.use_op(id, &calls);
                 gas_of(&w.submit(op));
                 let op = w.use_op(id, &calls);
@@ -662,12 +663,12 @@ fn gas_report() {
     {
         salt += 1;
         let mut w = World::on(devnet.clone(), ss, B256::with_last_byte(salt));
-        w.key = key.clone();
-        let call = IERC20::mintCall { to: w.account, amount: U256::from(1_000) };
-        w.devnet.transact_sol(DEPLOYER, w.d.test_erc20, &call).unwrap();
+        w.ops.key = key.clone();
+        let call = IERC20::mintCall { to: w.ops.account, amount: U256::from(1_000) };
+        w.devnet.transact_sol(DEPLOYER, w.ops.d.test_erc20, &call).unwrap();
         let s = enable_session(&w, &p, 1);
         let enable = w.enable_data(&s, SmartSessionMode::Enable);
-        let op = w.enable_op(SmartSessionMode::Enable, &enable, &[transfer(w.d.test_erc20, 1)]);
+        let op = w.enable_op(SmartSessionMode::Enable, &enable, &[transfer(w.ops.d.test_erc20, 1)]);
         row.push(gas_of(&w.submit(op)));
     }
     println!(
@@ -720,7 +721,7 @@ mod erc1271 {
         {
             let mut w =
                 World::on(devnet.clone(), ss, B256::with_last_byte(200 + u8::try_from(i).unwrap()));
-            w.key = key.clone();
+            w.ops.key = key.clone();
             let now = w.devnet.timestamp();
             let mut s = w.session(1, vec![]);
             s.erc7739Policies = ERC7739Data {
@@ -737,7 +738,7 @@ mod erc1271 {
                 ],
             };
             let id = w.enable_sessions(vec![s])[0];
-            let domain = w.devnet.call_sol(w.account, &IERC5267::eip712DomainCall {}).unwrap();
+            let domain = w.devnet.call_sol(w.ops.account, &IERC5267::eip712DomainCall {}).unwrap();
             let hash = TypedDataSign {
                 contents: Mail { contents: "hello".into() },
                 name: domain.name,
@@ -781,7 +782,7 @@ mod erc1271 {
                 for (name, h, s) in &cases {
                     let signature: Bytes = [ss.as_slice(), s].concat().into();
                     let call = IERC7579Account::isValidSignatureCall { hash: *h, signature };
-                    let answer: Result<FixedBytes<4>, _> = w.devnet.call_sol(w.account, &call);
+                    let answer: Result<FixedBytes<4>, _> = w.devnet.call_sol(w.ops.account, &call);
                     let answer = match answer {
                         Ok(magic) => format!("{magic}"),
                         Err(SimError::Reverted { revert, .. }) => format!("revert {revert}"),

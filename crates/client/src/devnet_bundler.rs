@@ -7,21 +7,21 @@
 //! use mandate_bundler::{Bundler, WaitOptions};
 //! use mandate_client::devnet_bundler::DevnetBundler;
 //! use mandate_sim::Devnet;
-//! use mandate_testing::session::SessionOps; // the workspace's test support
+//! use mandate_testing::{op::Gas, session::SessionOps}; // the workspace's test support
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut devnet = Devnet::new()?;
 //! let (owner, session_key) = (PrivateKeySigner::random(), PrivateKeySigner::random());
-//! let ops = SessionOps::new(*devnet.deployments(), devnet.chain_id(), owner, session_key);
+//! let ops = SessionOps::new(*devnet.deployments(), devnet.chain_id(), owner, session_key, Gas::SESSION);
 //! let (factory, query) = ops.account_query();
 //! let ops = ops.with_account(devnet.call_sol(factory, &query)?);
 //! devnet.set_balance(ops.account, alloy_primitives::U256::from(10u128.pow(18)));
 //! let bundler = DevnetBundler::new(devnet);
-//! let entry_point = ops.deployments.entry_point;
+//! let entry_point = ops.d.entry_point;
 //!
 //! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 //! let receipt = runtime.block_on(async {
-//!     let mut op = ops.create_account_user_op();
+//!     let mut op = ops.create_account_op(vec![ops.session.clone()]);
 //!     ops.sign_owner(&mut op)?;
 //!     let hash = bundler.send_user_operation(&op, entry_point).await?;
 //!     Ok::<_, Box<dyn std::error::Error>>(bundler.wait_for_receipt(hash, &WaitOptions::default()).await?)

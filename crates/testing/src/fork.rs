@@ -13,7 +13,7 @@ use mandate_sim::BUNDLER;
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
-use crate::{node::Harness, session::SessionOps};
+use crate::{node::Harness, op::Gas, session::SessionOps};
 
 /// Deploys an account with the demo session on the harness's node (funded, with 1,000 test
 /// tokens) and returns its ops builder and its session nonce.
@@ -24,12 +24,13 @@ pub fn session_account(rt: &Runtime, harness: &Harness) -> (SessionOps, U256) {
         harness.chain_id,
         PrivateKeySigner::random(),
         PrivateKeySigner::random(),
+        Gas::SESSION,
     );
     let (factory, query) = ops.account_query();
     let ops = ops.with_account(rt.block_on(harness.node.call(factory, &query)));
     rt.block_on(async {
         harness.node.set_balance(ops.account, U256::from(10u128.pow(18))).await;
-        let mut create = ops.create_account_user_op();
+        let mut create = ops.create_account_op(vec![ops.session.clone()]);
         ops.sign_owner(&mut create).expect("signs");
         let data = IEntryPoint::handleOpsCall { ops: vec![create.pack()], beneficiary: BUNDLER }
             .abi_encode();

@@ -1,10 +1,8 @@
-//! The one way the test worlds build a raw (unsigned) ERC-4337 v0.7 user operation: a sender,
-//! a nonce, calldata and the world's gas limits.
+//! The gas limits and fees of the test world's raw ops ([`crate::session::SessionOps::base_op`]).
 
-use alloy_primitives::{Address, Bytes, U256};
-use mandate_abi::UserOperation;
-
-/// The gas limits and fees a world's ops carry (generous; the EntryPoint charges what is used).
+/// The gas limits and fees an account's ops carry (generous; the EntryPoint charges what is
+/// used). Each test picks its own: [`crate::world::World::new`] (the contract tests) uses
+/// [`Gas::WORLD`], the story's tests and the ops sent to a bundler use [`Gas::SESSION`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Gas {
     /// `verificationGasLimit`.
@@ -20,7 +18,7 @@ pub struct Gas {
 }
 
 impl Gas {
-    /// The contract tests' ops ([`crate::world::World`]).
+    /// The contract tests' ops ([`crate::world::World::new`], [`crate::world::World::on`]).
     pub const WORLD: Self = Self {
         verification: 3_000_000,
         call: 1_000_000,
@@ -29,8 +27,8 @@ impl Gas {
         max_priority_fee: 1_000_000_000,
     };
 
-    /// The fixed session's ops ([`crate::session::SessionOps`]), as the story sends them to a
-    /// bundler.
+    /// The fixed session's ops, as the story sends them to a bundler
+    /// ([`crate::world::World::counterfactual`], [`crate::session::SessionOps::new`]).
     pub const SESSION: Self = Self {
         verification: 1_500_000,
         call: 600_000,
@@ -43,18 +41,3 @@ impl Gas {
 /// Owner ops of [`crate::world::World`] may enable large sessions (a 16-rule UniActionPolicy
 /// writes ~70 words): their call gas limit.
 pub const OWNER_CALL_GAS: u128 = 6_000_000;
-
-/// An unsigned op of `sender` with `gas`, no factory and no paymaster.
-pub fn user_op(sender: Address, nonce: U256, call_data: Bytes, gas: Gas) -> UserOperation {
-    UserOperation {
-        sender,
-        nonce,
-        call_data,
-        call_gas_limit: gas.call,
-        verification_gas_limit: gas.verification,
-        pre_verification_gas: U256::from(gas.pre_verification),
-        max_fee_per_gas: gas.max_fee,
-        max_priority_fee_per_gas: gas.max_priority_fee,
-        ..Default::default()
-    }
-}

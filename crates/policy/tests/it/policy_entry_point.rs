@@ -81,7 +81,7 @@ fn at(offset: i64) -> u64 {
 
 fn session_of(world: &World, s: &Scenario) -> Session {
     use mandate_abi::{ParamCondition, ParamRule};
-    let d = world.d;
+    let d = world.ops.d;
     let mut policies = vec![policy(d.sudo_policy, Vec::<u8>::new())];
     if let Some((until, after)) = s.action_window {
         policies.push(policy(d.time_frame_policy, time_frame(at(until), at(after))));
@@ -117,17 +117,17 @@ fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
     let session = session_of(world, s);
     let [pid] = world.enable_sessions(vec![session])[..] else { unreachable!() };
     let deployment = Deployment::new(
-        world.d.smart_session,
-        world.d.ecdsa_session_validator,
-        &world.d.policies(),
+        world.ops.d.smart_session,
+        world.ops.d.ecdsa_session_validator,
+        &world.ops.d.policies(),
     );
-    let mut local =
-        policy_sim::load(&world.devnet, &deployment, world.account).map_err(|e| e.to_string())?;
+    let mut local = policy_sim::load(&world.devnet, &deployment, world.ops.account)
+        .map_err(|e| e.to_string())?;
     let evaluator = Evaluator::new(deployment.clone());
     for (i, step) in s.steps.iter().enumerate() {
         world.devnet.set_timestamp(at(step.at));
         let call = Call::new(
-            world.d.test_erc20,
+            world.ops.d.test_erc20,
             alloy_sol_types::SolCall::abi_encode(&IERC20::transferCall {
                 to: RECIPIENT,
                 amount: U256::from(step.amount),
@@ -173,7 +173,7 @@ fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
                 ));
             }
         }
-        let loaded = policy_sim::load(&world.devnet, &deployment, world.account)
+        let loaded = policy_sim::load(&world.devnet, &deployment, world.ops.account)
             .map_err(|e| e.to_string())?;
         if loaded != local {
             return Err(format!(
