@@ -3,3 +3,4 @@
 
 mod fault_server;
 mod faults;
+mod resend;
