@@ -287,8 +287,8 @@ impl BundlerError {
                 Self::MalformedResponse { method, reason: "null result".to_string() }
             }
             RpcError::DeserError { err, text } => {
-                let excerpt: String = text.chars().take(120).collect();
-                Self::MalformedResponse { method, reason: format!("{err} in {excerpt:?}") }
+                let text = mandate_abi::json::excerpt(&text);
+                Self::MalformedResponse { method, reason: format!("{err} in {text:?}") }
             }
             RpcError::SerError(e) => Self::Transport { method, reason: format!("encoding: {e}") },
             RpcError::Transport(kind) => Self::from_transport(method, kind),
