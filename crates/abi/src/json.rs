@@ -16,12 +16,19 @@ use std::borrow::Cow;
 use alloy_primitives::{U256, ruint::ParseError};
 use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
 
-/// A non-negative integer written as text: `0x`- or `0X`-prefixed hex (`0x` alone is 0) or
-/// decimal, surrounding whitespace ignored.
+/// A non-negative integer written as text: `0x`- or `0X`-prefixed hex or decimal, surrounding
+/// whitespace ignored. A text without digits (`""`, `"0x"`) is an error, not 0 (for a time
+/// frame, 0 is "never expires"), as are digit separators (`1_000`).
 pub fn parse_quantity(text: &str) -> Result<U256, QuantityError> {
     let text = text.trim();
+    let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")).unwrap_or(text);
+    if digits.is_empty() {
+        return Err(QuantityError::Empty { text: text.into() });
+    }
+    if digits.contains('_') {
+        return Err(QuantityError::Separator { text: text.into() });
+    }
     match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some("") => Ok(U256::ZERO),
         Some(hex) => U256::from_str_radix(hex, 16)
             .map_err(|source| QuantityError::Hex { text: text.into(), source }),
         None => U256::from_str_radix(text, 10)
@@ -99,6 +106,18 @@ pub fn quote_big_integers(json: &str) -> Cow<'_, str> {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum QuantityError {
+    /// No digits (`""`, `"0x"`).
+    #[error("empty quantity {text:?}: no digits")]
+    Empty {
+        /// The text, trimmed.
+        text: String,
+    },
+    /// Digits with `_` separators.
+    #[error("bad quantity {:?}: `_` inside a number", excerpt(text))]
+    Separator {
+        /// The text, trimmed.
+        text: String,
+    },
     /// `0x`-prefixed, but not a 256-bit hex number.
     #[error("bad hex quantity {:?}: {source}", excerpt(text))]
     Hex {
@@ -208,7 +227,7 @@ mod tests {
 
     #[test]
     fn quantities_in_hex_or_decimal() {
-        for (text, value) in [("0x1f", 31u64), ("0X1F", 31), (" 31 ", 31), ("0x", 0), ("0", 0)] {
+        for (text, value) in [("0x1f", 31u64), ("0X1F", 31), (" 31 ", 31), ("0x0", 0), ("0", 0)] {
             assert_eq!(parse_quantity(text), Ok(U256::from(value)), "{text}");
         }
         for text in ["0xzz", "-1", "1.5", "1e3", "0x 1", "twelve"] {
@@ -224,6 +243,26 @@ mod tests {
             message.starts_with("bad hex quantity \"0xzzzzzzzzzzzzzzzz…(120002 bytes)\""),
             "{message}"
         );
+    }
+
+    #[test]
+    fn no_silent_zeros_or_separators() {
+        for text in ["", " ", "0x", "0X", " 0x "] {
+            assert!(matches!(parse_quantity(text), Err(QuantityError::Empty { .. })), "{text:?}");
+        }
+        for text in ["1_000", "0x1_f", "_1", "1_"] {
+            assert!(matches!(parse_quantity(text), Err(QuantityError::Separator { .. })), "{text}");
+        }
+        #[derive(Debug, Deserialize)]
+        struct TimeFrame {
+            #[serde(rename = "validUntil", with = "u64_flex")]
+            _valid_until: u64,
+        }
+        for json in [r#"{"validUntil": ""}"#, r#"{"validUntil": "0x"}"#, r#"{"validUntil": "1_0"}"#]
+        {
+            let error = serde_json::from_str::<TimeFrame>(json).unwrap_err().to_string();
+            assert!(error.contains("quantity"), "{json}: {error}");
+        }
     }
 
     #[test]

@@ -84,3 +84,17 @@ fn a_failed_stdout_write_is_an_error_line_not_a_panic() {
     let err = error_line(&mandate(&id, "", Stdio::from(writer)));
     assert!(err.contains("stdout"), "{err}");
 }
+
+#[test]
+fn empty_numbers_and_digit_separators_are_refused() {
+    // Issue #18, item 3: these read as 0 ("never expires") or 1000 before.
+    for valid_until in [r#""""#, r#""0x""#, r#"" ""#, r#""1_000""#] {
+        let params = format!(r#"{{"validUntil": {valid_until}, "validAfter": 0}}"#);
+        let out = mandate(&["policy", "encode", "timeframe", "-"], &params, Stdio::piped());
+        let err = error_line(&out);
+        assert!(err.contains("quantity"), "{valid_until}: {err}");
+    }
+    let ok = r#"{"validUntil": "0x0", "validAfter": 0}"#;
+    let out = mandate(&["policy", "encode", "timeframe", "-"], ok, Stdio::piped());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
