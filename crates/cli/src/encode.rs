@@ -10,7 +10,7 @@ use mandate::abi::{
 };
 use serde::Deserialize;
 
-use crate::input::{CliError, hex_arg, read_json, read_text};
+use crate::input::{CliError, hex_arg, parse_json, read_json, read_text};
 
 #[derive(Subcommand)]
 pub(crate) enum SessionCommand {
@@ -171,11 +171,7 @@ pub(crate) fn policy(command: PolicyCommand) -> Result<String, CliError> {
             let params = if text.trim().is_empty() {
                 serde_json::Value::Null
             } else {
-                serde_json::from_str(&text).map_err(|source| CliError::Json {
-                    path: file.clone(),
-                    expected: "the policy's parameters",
-                    source,
-                })?
+                parse_json(&file, &text, "the policy's parameters")?
             };
             let policy = Policy::from_params(&kind, params).map_err(CliError::other)?;
             Ok(hex_out(&policy.init_data().map_err(CliError::other)?))
