@@ -16,8 +16,10 @@ use std::borrow::Cow;
 
 pub mod rpc;
 
-use alloy_primitives::{U256, ruint::ParseError};
+use alloy_primitives::{Address, B256, Bytes, U256, ruint::ParseError};
 use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+use crate::sol::{ActionData, ERC7739Data, PolicyData, Session};
 
 /// A non-negative integer written as text: `0x`- or `0X`-prefixed hex or decimal, surrounding
 /// whitespace ignored. A text without digits (`""`, `"0x"`) is an error, not 0 (for a time
@@ -137,6 +139,42 @@ pub enum QuantityError {
         /// Why.
         source: ParseError,
     },
+}
+
+/// A [`Session`] as module-sdk writes it: the struct's fields, and its documented extra
+/// `chainId` (which chain the session is meant for; not part of the struct on-chain, and
+/// ignored). Any other field is an error, not silently dropped.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SdkSession {
+    #[serde(rename = "sessionValidator")]
+    session_validator: Address,
+    #[serde(rename = "sessionValidatorInitData")]
+    session_validator_init_data: Bytes,
+    salt: B256,
+    #[serde(rename = "userOpPolicies")]
+    user_op_policies: Vec<PolicyData>,
+    #[serde(rename = "erc7739Policies")]
+    erc7739_policies: ERC7739Data,
+    actions: Vec<ActionData>,
+    #[serde(rename = "permitERC4337Paymaster")]
+    permit_erc4337_paymaster: bool,
+    #[serde(rename = "chainId", default)]
+    _chain_id: Option<serde::de::IgnoredAny>,
+}
+
+impl From<SdkSession> for Session {
+    fn from(s: SdkSession) -> Self {
+        Self {
+            sessionValidator: s.session_validator,
+            sessionValidatorInitData: s.session_validator_init_data,
+            salt: s.salt,
+            userOpPolicies: s.user_op_policies,
+            erc7739Policies: s.erc7739_policies,
+            actions: s.actions,
+            permitERC4337Paymaster: s.permit_erc4337_paymaster,
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -141,7 +141,7 @@ pub enum SignatureError {
 /// The data of an ENABLE signature as module-sdk holds it: the `EnableSession` with the
 /// owner's raw signature, and how to route it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnableSessionData {
     /// The session, its chain digests and the owner's raw `permissionEnableSig`.
     pub enable_session: EnableSession,

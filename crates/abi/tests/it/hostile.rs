@@ -98,3 +98,61 @@ fn more_entries_than_an_op_can_carry_are_refused_naming_the_list() {
         other => panic!("{other:?}"),
     }
 }
+
+/// No silent defaults in JSON input (issue #18, item 3): duplicate keys, unknown fields and
+/// parameters where none are taken are errors naming the field.
+mod json_input {
+    use mandate_abi::{Policy, PolicyParamsError, Session};
+
+    fn params(kind: &str, json: &str) -> Result<Policy, PolicyParamsError> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        Policy::from_params(kind, &mut de)
+    }
+
+    #[test]
+    fn policy_params_refuse_duplicates_unknown_fields_and_sudo_parameters() {
+        assert_eq!(params("usage-limit", r#"{"limit": 5}"#).unwrap(), Policy::UsageLimit(5));
+        let err = params("usage-limit", r#"{"limit": 5, "limit": 6}"#).unwrap_err().to_string();
+        assert!(err.contains("duplicate field `limit`"), "{err}");
+        let err = params("usage-limit", r#"{"limit": 5, "period": 86400}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `period`"), "{err}");
+        let err = params("timeframe", r#"{"validUntil": 9, "validAfter": 1, "validFrom": 2}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown field `validFrom`"), "{err}");
+        let err = params(
+            "spending-limits",
+            r#"[{"token": "0x1111111111111111111111111111111111111111", "limit": 1, "period": 1}]"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `period`"), "{err}");
+
+        assert_eq!(params("sudo", "{}").unwrap(), Policy::Sudo);
+        assert_eq!(params("sudo", "null").unwrap(), Policy::Sudo);
+        assert_eq!(Policy::from_params("sudo", serde_json::Value::Null).unwrap(), Policy::Sudo);
+        let err = params("sudo", r#"{"limit": 5}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `limit`"), "{err}");
+    }
+
+    #[test]
+    fn sessions_refuse_unknown_fields_but_take_module_sdks_chain_id() {
+        let session = |extra: &str| {
+            format!(
+                r#"{{"sessionValidator": "0x000000000013fdB5234E4E3162a810F54d9f7E98",
+                "sessionValidatorInitData": "0x", "salt": "0x{}", "userOpPolicies": [],
+                "erc7739Policies": {{"allowedERC7739Content": [], "erc1271Policies": []}},
+                "actions": [], "permitERC4337Paymaster": false{extra}}}"#,
+                "00".repeat(32)
+            )
+        };
+        serde_json::from_str::<Session>(&session("")).unwrap();
+        serde_json::from_str::<Session>(&session(r#", "chainId": 8453"#)).unwrap();
+        let err = serde_json::from_str::<Session>(&session(r#", "validUntil": 5"#)).unwrap_err();
+        assert!(err.to_string().contains("unknown field `validUntil`"), "{err}");
+        let err = serde_json::from_str::<Session>(&session(r#", "salt": "0x01""#)).unwrap_err();
+        assert!(err.to_string().contains("duplicate field `salt`"), "{err}");
+        let policy =
+            r#"{"policy": "0x0000000000FEEc8D74e3143fBaBbca515358d869", "initData": "0x", "x": 1}"#;
+        let err = serde_json::from_str::<mandate_abi::PolicyData>(policy).unwrap_err();
+        assert!(err.to_string().contains("unknown field `x`"), "{err}");
+    }
+}

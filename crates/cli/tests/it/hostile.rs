@@ -62,3 +62,41 @@ fn signature_decode_refuses_aliasing_offsets() {
     assert!(out.stdout.is_empty());
     assert!(err.contains("ENABLE payload") && err.contains("alias"), "{err}");
 }
+
+#[test]
+fn policy_encode_refuses_duplicate_keys_unknown_fields_and_sudo_parameters() {
+    let encode = |kind: &str, params: &str| mandate(&["policy", "encode", kind, "-"], params);
+    let ok = encode("usage-limit", r#"{"limit": 5}"#);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+
+    let err = error_line(&encode("usage-limit", r#"{"limit": 5, "limit": 6}"#));
+    assert!(err.contains("duplicate field `limit`"), "{err}");
+    let err = error_line(&encode("usage-limit", r#"{"limit": 5, "period": 86400}"#));
+    assert!(err.contains("unknown field `period`"), "{err}");
+    let err = error_line(&encode("usage-limit", r#"{"limit": 5} {"#));
+    assert!(err.contains("trailing"), "{err}");
+
+    for empty in ["", "{}", "null"] {
+        let out = encode("sudo", empty);
+        assert!(out.status.success(), "{empty:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0x");
+    }
+    let err = error_line(&encode("sudo", r#"{"limit": 5}"#));
+    assert!(err.contains("unknown field `limit`"), "{err}");
+}
+
+#[test]
+fn json_input_refuses_unknown_fields_naming_them() {
+    let session = format!(
+        r#"{{"sessionValidator": "0x000000000013fdB5234E4E3162a810F54d9f7E98",
+        "sessionValidatorInitData": "0x", "salt": "0x{}", "userOpPolicies": [],
+        "erc7739Policies": {{"allowedERC7739Content": [], "erc1271Policies": []}},
+        "actions": [], "permitERC4337Paymaster": false, "chainId": 8453, "expiry": 5}}"#,
+        "00".repeat(32)
+    );
+    let err = error_line(&mandate(&["session", "id", "-"], &session));
+    assert!(err.contains("unknown field `expiry`"), "{err}");
+    let accepted = session.replace(r#", "expiry": 5"#, "");
+    let out = mandate(&["session", "id", "-"], &accepted);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
