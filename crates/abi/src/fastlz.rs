@@ -27,7 +27,17 @@ pub enum FastLzError {
         /// Bytes decompressed so far.
         produced: usize,
     },
+    /// The stream decompresses past [`MAX_ENABLE_PAYLOAD`] bytes, more than an op can carry.
+    #[error("FastLZ stream at byte {offset} decompresses past {limit} bytes")]
+    TooLong {
+        /// Offset of the instruction in the input.
+        offset: usize,
+        /// The bound.
+        limit: usize,
+    },
 }
+
+use crate::bounds::MAX_ENABLE_PAYLOAD;
 
 const HASH_SIZE: usize = 8192;
 const MAX_DISTANCE: usize = 8191;
@@ -130,7 +140,8 @@ pub fn compress(input: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Decompresses a FastLZ level-1 stream, as SmartSession does on-chain.
+/// Decompresses a FastLZ level-1 stream, as SmartSession does on-chain, to at most
+/// [`MAX_ENABLE_PAYLOAD`] bytes.
 pub fn decompress(input: &[u8]) -> Result<Vec<u8>, FastLzError> {
     let mut out: Vec<u8> = Vec::with_capacity(input.len() * 2);
     let mut i = 0usize;
@@ -140,6 +151,7 @@ pub fn decompress(input: &[u8]) -> Result<Vec<u8>, FastLzError> {
         if kind == 0 {
             let n = usize::from(c) + 1;
             let run = input.get(i + 1..i + 1 + n).ok_or(FastLzError::Truncated { offset: i })?;
+            check_len(out.len() + n, i)?;
             out.extend_from_slice(run);
             i += 1 + n;
             continue;
@@ -161,6 +173,7 @@ pub fn decompress(input: &[u8]) -> Result<Vec<u8>, FastLzError> {
             distance: distance + 1,
             produced: out.len(),
         })?;
+        check_len(out.len() + len, i)?;
         // Byte by byte: a reference may overlap what it produces.
         for k in 0..len {
             let byte = out[start + k];
@@ -169,6 +182,13 @@ pub fn decompress(input: &[u8]) -> Result<Vec<u8>, FastLzError> {
         i += step;
     }
     Ok(out)
+}
+
+fn check_len(len: usize, offset: usize) -> Result<(), FastLzError> {
+    if len > MAX_ENABLE_PAYLOAD {
+        return Err(FastLzError::TooLong { offset, limit: MAX_ENABLE_PAYLOAD });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -199,6 +219,19 @@ mod tests {
             decompress(&[0x20, 0x00]),
             Err(FastLzError::BadReference { offset: 0, distance: 1, produced: 0 })
         );
+    }
+
+    #[test]
+    fn output_is_bounded() {
+        // Long back-references: 3 bytes for 264 zeros, so 48 KB would stand for 4.2 MB.
+        let mut stream = vec![0, 0];
+        stream.extend(std::iter::repeat_n([0xe0, 0xff, 0x00], 16_000).flatten());
+        assert!(matches!(
+            decompress(&stream),
+            Err(FastLzError::TooLong { limit: MAX_ENABLE_PAYLOAD, .. })
+        ));
+        let fits = &stream[..2 + 3 * 15_000];
+        assert_eq!(decompress(fits).unwrap().len(), 1 + 15_000 * 264);
     }
 
     #[test]

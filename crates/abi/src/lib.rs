@@ -5,6 +5,7 @@
 pub use alloy_primitives;
 pub use alloy_sol_types;
 
+pub mod bounds;
 pub mod builder;
 pub mod calldata;
 pub mod digest;
@@ -38,7 +39,7 @@ pub use policy::{
 };
 pub use signature::{
     AccountType, DUMMY_ECDSA_SIGNATURE, DecodedSignature, EnableSessionData, SignatureError,
-    SmartSessionMode, decode as decode_signature, encode_enable, encode_use,
+    SmartSessionMode, decode as decode_signature, decode_enable_payload, encode_enable, encode_use,
 };
 pub use sol::{
     ActionData, ChainDigest, ChainSession, ERC7739Context, ERC7739Data, EnableSession, Execution,

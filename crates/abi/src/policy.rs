@@ -14,6 +14,7 @@ pub const MAX_RULES: usize = 16;
 
 /// Where the policy contracts are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyAddresses {
     /// SudoPolicy.
@@ -155,6 +156,7 @@ impl<'de> Deserialize<'de> for ParamCondition {
 
 /// A rule's usage budget: the sum of the checked parameter over all uses stays `<= limit`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LimitUsage {
     /// The budget.
     #[serde(with = "crate::json::u256_flex")]
@@ -167,6 +169,7 @@ pub struct LimitUsage {
 /// One UniActionPolicy rule: compare the calldata word at `offset` (bytes after the selector)
 /// with `ref`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct ParamRule {
     /// The comparison.
@@ -215,6 +218,7 @@ impl ParamRule {
 
 /// The active rules of a UniActionPolicy config.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ParamRules {
     /// How many of `rules` are checked.
     #[serde(with = "crate::json::u256_flex")]
@@ -225,6 +229,7 @@ pub struct ParamRules {
 
 /// UniActionPolicy's configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionConfig {
     /// Most native value one call may carry.
@@ -282,6 +287,7 @@ impl ActionConfig {
 
 /// A token and how much of it a session may move in total.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TokenLimit {
     /// The ERC-20.
     pub token: Address,
@@ -292,6 +298,7 @@ pub struct TokenLimit {
 
 /// A time window (module-sdk's `{validUntil, validAfter}`); `valid_until` 0 means no end.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct TimeFrame {
     /// Last valid second (0: none).
@@ -304,6 +311,7 @@ pub struct TimeFrame {
 
 /// A limit parameter (`{limit}`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limit {
     /// The limit.
     #[serde(with = "crate::json::u256_flex")]
@@ -424,18 +432,33 @@ pub enum PolicyParamsError {
 
 impl Policy {
     /// A policy from its kind and the parameters module-sdk's builder takes:
-    /// `sudo` (none), `universal` (`ActionConfig`), `timeframe` (`{validUntil, validAfter}`),
-    /// `spending-limits` (`[{token, limit}]`), `usage-limit` and `value-limit` (`{limit}`).
-    pub fn from_params(kind: &str, params: serde_json::Value) -> Result<Self, PolicyParamsError> {
-        fn parse<T: serde::de::DeserializeOwned>(
+    /// `sudo` (none: `{}` or `null`), `universal` (`ActionConfig`), `timeframe`
+    /// (`{validUntil, validAfter}`), `spending-limits` (`[{token, limit}]`), `usage-limit` and
+    /// `value-limit` (`{limit}`). Read straight from `params` (a `serde_json::Value`, or a
+    /// `serde_json::Deserializer` over the text, which also refuses duplicate keys); unknown
+    /// fields are errors.
+    pub fn from_params<'de, D>(kind: &str, params: D) -> Result<Self, PolicyParamsError>
+    where
+        D: serde::Deserializer<'de, Error = serde_json::Error>,
+    {
+        fn parse<'de, T: Deserialize<'de>, D>(
             kind: &'static str,
-            params: serde_json::Value,
-        ) -> Result<T, PolicyParamsError> {
-            serde_json::from_value(params)
-                .map_err(|source| PolicyParamsError::Json { kind, source })
+            params: D,
+        ) -> Result<T, PolicyParamsError>
+        where
+            D: serde::Deserializer<'de, Error = serde_json::Error>,
+        {
+            T::deserialize(params).map_err(|source| PolicyParamsError::Json { kind, source })
         }
+        /// `getSudoPolicy()` takes nothing.
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct NoParams {}
         Ok(match kind {
-            "sudo" => Self::Sudo,
+            "sudo" => {
+                parse::<Option<NoParams>, _>("sudo", params)?;
+                Self::Sudo
+            }
             "universal" => Self::UniAction(parse("universal", params)?),
             "timeframe" => Self::TimeFrame(parse("timeframe", params)?),
             "spending-limits" => Self::Erc20SpendingLimit(parse("spending-limits", params)?),
@@ -447,7 +470,7 @@ impl Policy {
                 })?;
                 Self::UsageLimit(limit)
             }
-            "value-limit" => Self::ValueLimit(parse::<Limit>("value-limit", params)?.limit),
+            "value-limit" => Self::ValueLimit(parse::<Limit, _>("value-limit", params)?.limit),
             other => return Err(PolicyParamsError::UnknownKind(other.to_string())),
         })
     }

@@ -3,10 +3,11 @@
 //! prefixed for the account's validator routing.
 
 use alloy_primitives::{Address, B256, Bytes};
-use alloy_sol_types::SolValue;
+use alloy_sol_types::{SolValue, abi::AbiDecoderConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    bounds::{self, BoundsError, MAX_DECODE_FACTOR},
     fastlz::{self, FastLzError},
     ids::PermissionId,
     sol::EnableSession,
@@ -118,6 +119,9 @@ pub enum SignatureError {
     /// The decompressed ENABLE payload is not `abi.encode(EnableSession, bytes)`.
     #[error("ENABLE payload does not decode as (EnableSession, bytes): {0}")]
     Abi(#[from] alloy_sol_types::Error),
+    /// The ENABLE payload holds more than an op can carry, or decodes to far more than its size.
+    #[error("ENABLE payload: {0}")]
+    Bounds(#[from] BoundsError),
     /// The owner's enable signature lacks the account type's routing prefix.
     #[error(
         "permissionEnableSig does not start with the routing prefix of a {account_type:?} account"
@@ -137,7 +141,7 @@ pub enum SignatureError {
 /// The data of an ENABLE signature as module-sdk holds it: the `EnableSession` with the
 /// owner's raw signature, and how to route it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnableSessionData {
     /// The session, its chain digests and the owner's raw `permissionEnableSig`.
     pub enable_session: EnableSession,
@@ -217,8 +221,7 @@ pub fn decode(
         });
     }
     let payload = fastlz::decompress(rest)?;
-    let (mut enable_session, session_signature) =
-        <(EnableSession, Bytes)>::abi_decode_params(&payload)?;
+    let (mut enable_session, session_signature) = decode_enable_payload(&payload)?;
     let (validator, raw) =
         account_type.parse_enable_signature(&enable_session.permissionEnableSig)?;
     enable_session.permissionEnableSig = raw;
@@ -228,6 +231,28 @@ pub fn decode(
         signature: session_signature,
         enable_session_data: Some(EnableSessionData { enable_session, validator, account_type }),
     })
+}
+
+/// Decodes a decompressed ENABLE payload, `abi.encode(EnableSession, bytes sessionSignature)`,
+/// in bounded memory: decoding stops once it would take more than [`MAX_DECODE_FACTOR`] times
+/// the payload's size (offsets aliasing one another), and the lists are checked against
+/// [`bounds::check_enable_session`]. The owner's signature keeps its routing prefix.
+pub fn decode_enable_payload(payload: &[u8]) -> Result<(EnableSession, Bytes), SignatureError> {
+    let limit = payload.len().saturating_mul(MAX_DECODE_FACTOR);
+    let config = AbiDecoderConfig::new().memory_limit(limit);
+    let decoded = <(EnableSession, Bytes)>::abi_decode_params_with_config(payload, config)
+        .map_err(|e| match e {
+            alloy_sol_types::Error::MemoryLimitExceeded(limit) => {
+                SignatureError::Bounds(BoundsError::Aliased {
+                    field: "(EnableSession, bytes)",
+                    size: payload.len(),
+                    limit,
+                })
+            }
+            e => SignatureError::Abi(e),
+        })?;
+    bounds::check_enable_session(&decoded.0)?;
+    Ok(decoded)
 }
 
 /// A dummy 65-byte ECDSA signature for gas estimation: every byte non-zero (the calldata costs

@@ -10,6 +10,7 @@ use alloy_sol_types::sol;
 sol! {
     /// A policy contract and the data it is initialised with.
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct PolicyData {
         address policy;
         bytes initData;
@@ -17,6 +18,7 @@ sol! {
 
     /// A permitted action (target + selector) and the policies that check it.
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct ActionData {
         bytes4 actionTargetSelector;
         address actionTarget;
@@ -25,6 +27,7 @@ sol! {
 
     /// ERC-7739 typed-data contents allowed under one app domain separator.
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct ERC7739Context {
         bytes32 appDomainSeparator;
         #[serde(rename = "contentName", alias = "contentNames")]
@@ -33,6 +36,7 @@ sol! {
 
     /// ERC-1271 permissions of a session.
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct ERC7739Data {
         ERC7739Context[] allowedERC7739Content;
         PolicyData[] erc1271Policies;
@@ -40,6 +44,7 @@ sol! {
 
     /// A session: who may sign (validator + init data + salt) and what they may do.
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(from = "crate::json::SdkSession")]
     struct Session {
         address sessionValidator;
         bytes sessionValidatorInitData;
@@ -52,6 +57,7 @@ sol! {
 
     /// A session digest on one chain.
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct ChainDigest {
         #[serde(with = "crate::json::u64_flex")]
         uint64 chainId;
@@ -60,6 +66,7 @@ sol! {
 
     /// The data of an ENABLE-mode signature.
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct EnableSession {
         #[serde(with = "crate::json::u8_flex")]
         uint8 chainDigestIndex;
@@ -71,6 +78,7 @@ sol! {
     /// The permissions of a session as the owner signs them (EIP-712 only; never ABI-encoded
     /// on-chain). The three flags are derived, see [`SignedPermissions::of`].
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct SignedPermissions {
         bool permitGenericPolicy;
         bool permitAdminAccess;
@@ -83,6 +91,7 @@ sol! {
 
     /// A session bound to an account, a SmartSession deployment and an enable nonce (EIP-712 only).
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct SignedSession {
         address account;
         SignedPermissions permissions;
@@ -96,6 +105,7 @@ sol! {
 
     /// A signed session on one chain (EIP-712 only).
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct ChainSession {
         #[serde(with = "crate::json::u64_flex")]
         uint64 chainId;
@@ -104,6 +114,7 @@ sol! {
 
     /// ERC-4337 v0.7 user operation, as the EntryPoint takes it.
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct PackedUserOperation {
         address sender;
         #[serde(with = "crate::json::u256_flex")]
@@ -120,6 +131,7 @@ sol! {
 
     /// One call of an ERC-7579 batch execution.
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Execution {
         address target;
         #[serde(with = "crate::json::u256_flex")]
@@ -129,6 +141,7 @@ sol! {
 
     /// A module and its install data, for account initialisation.
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct ModuleInit {
         address module;
         bytes initData;

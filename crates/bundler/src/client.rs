@@ -1,9 +1,9 @@
 //! The JSON-RPC bundler client.
 
-use std::{collections::BTreeMap, fmt, time::Duration};
+use std::{collections::BTreeMap, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use alloy_json_rpc::{RpcRecv, RpcSend};
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256, aliases::U192};
 use alloy_rpc_client::RpcClient;
 #[cfg(feature = "legacy-v2")]
 use mandate_abi::legacy_v2::UserOperationV06;
@@ -98,21 +98,40 @@ pub struct AccountOverride {
 /// State overrides by address.
 pub type StateOverride = BTreeMap<Address, AccountOverride>;
 
+/// What [`NonceReader::get_nonce`] returns.
+pub type NonceFuture<'a> = Pin<Box<dyn Future<Output = Result<U256, BundlerError>> + Send + 'a>>;
+
+/// Reads an account's EntryPoint nonce from a node (`EntryPoint.getNonce(sender, key)`: the key
+/// in the high 192 bits, the next sequence number in the low 64), for a [`BundlerClient`] to
+/// settle a resend the bundler refused with AA25: a nonce past the op's means the first copy
+/// (or, at worst, another op with its nonce) was included. Bundlers do not serve `eth_call`, so
+/// the client cannot read it on its own.
+pub trait NonceReader: Send + Sync {
+    /// The account's full nonce for `key` at the latest block.
+    fn get_nonce(&self, entry_point: Address, sender: Address, key: U192) -> NonceFuture<'_>;
+}
+
 /// Messages with which bundlers say they already hold an op.
 const ALREADY_KNOWN: [&str; 4] =
     ["already known", "already in mempool", "duplicate", "already exists"];
+
+/// EntryPoint codes with which a resend fails when the first copy was included meanwhile: its
+/// nonce is used (AA25), its account deployed (AA10).
+const INCLUSION_TRACES: [&str; 2] = ["AA25", "AA10"];
 
 /// A bundler's JSON-RPC API over an alloy [`RpcClient`] (HTTP by default; any alloy transport
 /// such as WebSocket through [`Self::from_rpc_client`]).
 ///
 /// Reads are repeated on retryable errors. `eth_sendUserOperation` is repeated only when the
 /// bundler certainly did not take the op, or after asking it for the op's hash and not finding
-/// it: an op is never sent again while the bundler may hold it.
+/// it: an op is never sent again while the bundler may hold it, and an op that was included is
+/// never reported as failed (see [`Self::send_user_operation`]).
 #[derive(Clone)]
 pub struct BundlerClient {
     rpc: RpcClient,
     config: ClientConfig,
-    chain_id: std::sync::Arc<OnceCell<u64>>,
+    chain_id: Arc<OnceCell<u64>>,
+    nonces: Option<Arc<dyn NonceReader>>,
 }
 
 impl fmt::Debug for BundlerClient {
@@ -145,7 +164,14 @@ impl BundlerClient {
 
     /// A client over any alloy RPC client (WebSocket, IPC, layered transports).
     pub fn from_rpc_client(rpc: RpcClient) -> Self {
-        Self { rpc, config: ClientConfig::default(), chain_id: Default::default() }
+        Self { rpc, config: ClientConfig::default(), chain_id: Default::default(), nonces: None }
+    }
+
+    /// Lets the client read account nonces from a node to settle ambiguous resends (see
+    /// [`Self::send_user_operation`]).
+    pub fn with_nonce_reader(mut self, nonces: Arc<dyn NonceReader>) -> Self {
+        self.nonces = Some(nonces);
+        self
     }
 
     /// Replaces the settings.
@@ -257,18 +283,24 @@ impl BundlerClient {
     /// hash computed here.
     ///
     /// After a failure that leaves open whether the bundler took the op (a timeout, a 5xx, a
-    /// broken connection, an unreadable answer), the client asks for the op by hash: if the
-    /// bundler holds it, that is success; if the question itself fails, the original error is
-    /// returned and nothing is sent again. Some bundlers (Alto among them) find only included
-    /// ops by hash: an op still in their mempool is then sent once more, unchanged, and their
-    /// "already known" answer counts as success.
+    /// broken connection, an unreadable answer, an internal or non-standard JSON-RPC error),
+    /// the client asks for the op by hash: if the bundler holds it, that is success; if the
+    /// question itself fails, the original error is returned and nothing is sent again. Some
+    /// bundlers (Alto among them) find only included ops by hash: an op still in their mempool
+    /// is then sent once more, unchanged, and their "already known" answer counts as success.
+    /// If the first copy was included meanwhile, the resend fails its nonce check (AA25, or
+    /// AA10 for an op that deploys its account): the client then looks for the op's receipt
+    /// and, with a [`NonceReader`], reads the account's nonce. Found, or the nonce past the
+    /// op's, is success; the nonce still at or before the op's leaves the rejection; nothing to
+    /// tell either way is [`BundlerError::MaybeProcessed`], never the bare rejection.
     pub async fn send_user_operation(
         &self,
         op: &UserOperation,
         entry_point: Address,
     ) -> Result<B256, BundlerError> {
         let expected = op.hash(entry_point, self.chain_id().await?);
-        self.send_rpc_op(RpcUserOperation::from(op), expected, entry_point).await
+        let sent = Sent { hash: expected, sender: op.sender, nonce: op.nonce, entry_point };
+        self.send_rpc_op(RpcUserOperation::from(op), sent).await
     }
 
     #[cfg(feature = "legacy-v2")]
@@ -280,7 +312,8 @@ impl BundlerClient {
         entry_point: Address,
     ) -> Result<B256, BundlerError> {
         let expected = op.hash(entry_point, self.chain_id().await?);
-        self.send_rpc_op(RpcUserOperationV06::from(op), expected, entry_point).await
+        let sent = Sent { hash: expected, sender: op.sender, nonce: op.nonce, entry_point };
+        self.send_rpc_op(RpcUserOperationV06::from(op), sent).await
     }
 
     #[cfg(feature = "legacy-v2")]
@@ -295,16 +328,14 @@ impl BundlerClient {
             .await
     }
 
-    /// `eth_sendUserOperation` of an op in either version's JSON shape whose hash is
-    /// `expected`: repeated only while the bundler certainly does not hold it.
-    async fn send_rpc_op<O: RpcSend>(
-        &self,
-        rpc_op: O,
-        expected: B256,
-        entry_point: Address,
-    ) -> Result<B256, BundlerError> {
+    /// `eth_sendUserOperation` of an op in either version's JSON shape: repeated only while the
+    /// bundler certainly does not hold it.
+    async fn send_rpc_op<O: RpcSend>(&self, rpc_op: O, sent: Sent) -> Result<B256, BundlerError> {
         const METHOD: &str = "eth_sendUserOperation";
+        let Sent { hash: expected, entry_point, .. } = sent;
         let mut attempt = 1;
+        // Whether an earlier attempt may have reached the bundler.
+        let mut ambiguous = false;
         loop {
             let error = match self.call_once::<_, B256>(METHOD, (rpc_op.clone(), entry_point)).await
             {
@@ -319,7 +350,11 @@ impl BundlerClient {
                     return Ok(expected);
                 }
             }
+            if ambiguous && error.aa_code().is_some_and(|c| INCLUSION_TRACES.contains(&c)) {
+                return self.settle(sent, error).await;
+            }
             if !error.certainly_not_processed() {
+                ambiguous = true;
                 match self.holds(expected).await {
                     Ok(true) => {
                         tracing::debug!(%expected, error = %error, "send failed but the bundler holds the op");
@@ -339,6 +374,40 @@ impl BundlerClient {
                     attempt += 1;
                 }
                 None => return Err(error),
+            }
+        }
+    }
+
+    /// Settles a resend refused with `rejection` (one of [`INCLUSION_TRACES`]) after an
+    /// ambiguous attempt: success if the first copy's receipt is found or the account's nonce
+    /// moved past the op's.
+    async fn settle(&self, sent: Sent, rejection: BundlerError) -> Result<B256, BundlerError> {
+        let Sent { hash, sender, nonce, entry_point } = sent;
+        match self.get_user_operation_receipt(hash).await {
+            Ok(Some(receipt)) if receipt.user_op_hash == hash => {
+                tracing::debug!(%hash, error = %rejection, "resend refused; the first copy was included");
+                return Ok(hash);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(%hash, error = %e, "receipt lookup failed"),
+        }
+        let maybe = |rejection| BundlerError::MaybeProcessed {
+            user_op_hash: hash,
+            rejection: Box::new(rejection),
+        };
+        let Some(nonces) = &self.nonces else { return Err(maybe(rejection)) };
+        // The key is the nonce's high 192 bits.
+        let [_, k0, k1, k2] = *nonce.as_limbs();
+        let key = U192::from_limbs([k0, k1, k2]);
+        match nonces.get_nonce(entry_point, sender, key).await {
+            Ok(current) if current > nonce => {
+                tracing::debug!(%hash, %current, "resend refused; the account's nonce moved past the op's");
+                Ok(hash)
+            }
+            Ok(_) => Err(rejection),
+            Err(e) => {
+                tracing::debug!(%hash, error = %e, "nonce lookup failed");
+                Err(maybe(rejection))
             }
         }
     }
@@ -380,6 +449,15 @@ impl BundlerClient {
         let op = RpcUserOperation::from(op);
         self.call("pm_getPaymasterData", (op, entry_point, chain_id, context)).await
     }
+}
+
+/// What identifies a sent op when its fate must be looked up.
+#[derive(Clone, Copy)]
+struct Sent {
+    hash: B256,
+    sender: Address,
+    nonce: U256,
+    entry_point: Address,
 }
 
 impl Bundler for BundlerClient {

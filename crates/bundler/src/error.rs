@@ -90,6 +90,32 @@ impl RpcFailure {
     }
 }
 
+impl RpcFailure {
+    /// Whether the code proves the bundler refused the request rather than failed while
+    /// handling it: the ERC-7769 validation codes, invalid params or request, an unknown method
+    /// and rate limits. An internal error (-32603) or a code of no standard may come after the
+    /// bundler took an op.
+    pub fn refused(&self) -> bool {
+        use RpcErrorKind::*;
+        match self.kind {
+            RejectedByEntryPoint
+            | RejectedByPaymaster
+            | BannedOpcode
+            | InvalidTimeRange
+            | Reputation
+            | InsufficientStake
+            | UnsupportedAggregator
+            | InvalidSignature
+            | PaymasterDepositTooLow
+            | ExecutionReverted
+            | InvalidParams
+            | MethodNotFound
+            | InvalidRequest => true,
+            Internal | Other => self.code == 429 || self.code == -32005,
+        }
+    }
+}
+
 /// The first `AAnn` code in `text`, e.g. `AA23` in `"AA23 reverted: ..."`.
 pub fn aa_code(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
@@ -167,6 +193,29 @@ pub enum BundlerError {
         /// What the bundler returned.
         returned: B256,
     },
+    /// The bundler's receipt is of another op than the one asked for.
+    #[error("asked for the receipt of user operation {expected}, got one of {returned}")]
+    ReceiptMismatch {
+        /// The op asked for.
+        expected: B256,
+        /// The op the receipt is of.
+        returned: B256,
+    },
+    /// A send failed in a way that leaves open whether the bundler took the op, a resend was
+    /// refused in a way the first copy's inclusion would explain (its nonce used, its account
+    /// deployed), and no trace of the op settled it: the op may have run. Look for its receipt
+    /// ([`crate::BundlerClient::wait_for_receipt`]) before sending another op for the same
+    /// action, or give the client a [`crate::NonceReader`].
+    #[error(
+        "user operation {user_op_hash} may have been included: a send was ambiguous, the resend was refused ({rejection}), and no receipt was found"
+    )]
+    MaybeProcessed {
+        /// The op.
+        user_op_hash: B256,
+        /// The resend's rejection.
+        #[source]
+        rejection: Box<Self>,
+    },
     /// The URL could not be used. The parser's message never quotes the URL (it may carry an
     /// API key).
     #[error("invalid bundler URL: {0}")]
@@ -219,7 +268,8 @@ impl BundlerError {
     pub(crate) fn certainly_not_processed(&self) -> bool {
         match self {
             Self::Http { status, .. } => matches!(status, 408 | 425 | 429),
-            Self::Rpc(_) | Self::InvalidUrl(_) => true,
+            Self::Rpc(f) => f.refused(),
+            Self::InvalidUrl(_) => true,
             Self::Transport { reason, .. } => reason.contains("onnection refused"),
             _ => false,
         }
@@ -237,8 +287,8 @@ impl BundlerError {
                 Self::MalformedResponse { method, reason: "null result".to_string() }
             }
             RpcError::DeserError { err, text } => {
-                let excerpt: String = text.chars().take(120).collect();
-                Self::MalformedResponse { method, reason: format!("{err} in {excerpt:?}") }
+                let text = mandate_abi::json::excerpt(&text);
+                Self::MalformedResponse { method, reason: format!("{err} in {text:?}") }
             }
             RpcError::SerError(e) => Self::Transport { method, reason: format!("encoding: {e}") },
             RpcError::Transport(kind) => Self::from_transport(method, kind),
@@ -324,7 +374,20 @@ mod tests {
         assert_eq!(f.aa_code.as_deref(), Some("AA21"));
         assert!(!BundlerError::Rpc(f).is_retryable());
         let throttled = RpcFailure::new("eth_sendUserOperation", -32504, "throttled".into(), None);
-        assert!(BundlerError::Rpc(throttled).is_retryable());
+        assert!(BundlerError::Rpc(throttled.clone()).is_retryable());
+        assert!(BundlerError::Rpc(throttled).certainly_not_processed());
+        for (code, refused) in [
+            (-32500, true),
+            (-32507, true),
+            (-32602, true),
+            (-32005, true),
+            (-32603, false),
+            (-32099, false),
+            (1, false),
+        ] {
+            let f = RpcFailure::new("eth_sendUserOperation", code, "x".into(), None);
+            assert_eq!(BundlerError::Rpc(f).certainly_not_processed(), refused, "{code}");
+        }
         let http = BundlerError::Http { method: "eth_chainId", status: 503, retry_after: None };
         assert!(http.is_retryable() && !http.certainly_not_processed());
     }

@@ -13,7 +13,10 @@ mod wait;
 pub use bundler::Bundler;
 #[cfg(feature = "legacy-v2")]
 pub use bundler::BundlerV06;
-pub use client::{AccountOverride, BundlerClient, ClientConfig, RetryPolicy, StateOverride};
+pub use client::{
+    AccountOverride, BundlerClient, ClientConfig, NonceFuture, NonceReader, RetryPolicy,
+    StateOverride,
+};
 pub use error::{BundlerError, RpcErrorKind, RpcFailure, UrlError, aa_code};
 pub use tokio_util::sync::CancellationToken;
 pub use types::{

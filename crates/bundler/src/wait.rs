@@ -48,7 +48,8 @@ impl WaitOptions {
 }
 
 /// Polls `fetch` until it yields a receipt, the deadline passes or the wait is cancelled.
-/// Retryable errors of single polls are logged and polling goes on; others end the wait.
+/// Retryable errors of single polls are logged and polling goes on; others end the wait, as
+/// does a receipt of another op ([`BundlerError::ReceiptMismatch`]).
 pub async fn poll_receipt<F, Fut>(
     user_op_hash: B256,
     options: &WaitOptions,
@@ -77,6 +78,12 @@ where
             () = &mut cancelled => return Err(BundlerError::Cancelled { user_op_hash }),
             polled = tokio::time::timeout_at(deadline.into(), fetch()) => match polled {
                 Err(_) => break,
+                Ok(Ok(Some(receipt))) if receipt.user_op_hash != user_op_hash => {
+                    return Err(BundlerError::ReceiptMismatch {
+                        expected: user_op_hash,
+                        returned: receipt.user_op_hash,
+                    });
+                }
                 Ok(Ok(Some(receipt))) => return Ok(receipt),
                 Ok(Ok(None)) => {}
                 Ok(Err(e)) if e.is_retryable() => {

@@ -7,6 +7,7 @@ use mandate::abi::{
     alloy_primitives::{Address, B256, Bytes, hex},
     builder::selector,
     calldata, decode_signature, encode_enable, encode_use, hash_chain_sessions,
+    json::quote_big_integers,
 };
 use serde::Deserialize;
 
@@ -88,7 +89,7 @@ enum OneOrMany {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct EnableInput {
     enable_session_data: EnableSessionData,
     signature: Bytes,
@@ -167,17 +168,24 @@ pub(crate) fn policy(command: PolicyCommand) -> Result<String, CliError> {
     match command {
         PolicyCommand::Encode { kind, file } => {
             let text = read_text(&file)?;
-            // getSudoPolicy() takes nothing: an empty file will do.
-            let params = if text.trim().is_empty() {
-                serde_json::Value::Null
-            } else {
-                serde_json::from_str(&text).map_err(|source| CliError::Json {
-                    path: file.clone(),
-                    expected: "the policy's parameters",
-                    source,
-                })?
+            let json_error = |source| CliError::Json {
+                path: file.clone(),
+                expected: "the policy's parameters",
+                source,
             };
-            let policy = Policy::from_params(&kind, params).map_err(CliError::other)?;
+            // getSudoPolicy() takes nothing: an empty file will do.
+            let policy = if text.trim().is_empty() {
+                Policy::from_params(&kind, serde_json::Value::Null)
+            } else {
+                let text = quote_big_integers(&text);
+                let mut params = serde_json::Deserializer::from_str(&text);
+                let policy = Policy::from_params(&kind, &mut params);
+                if policy.is_ok() {
+                    params.end().map_err(json_error)?;
+                }
+                policy
+            }
+            .map_err(CliError::other)?;
             Ok(hex_out(&policy.init_data().map_err(CliError::other)?))
         }
     }

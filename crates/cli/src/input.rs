@@ -2,7 +2,10 @@
 
 use std::{io::Read, path::Path};
 
-use mandate::abi::alloy_primitives::hex;
+use mandate::abi::{
+    alloy_primitives::hex,
+    json::{excerpt, quote_big_integers},
+};
 
 /// A command's failure: one line for stderr.
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +43,17 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     path: &str,
     expected: &'static str,
 ) -> Result<T, CliError> {
-    let text = read_text(path)?;
-    serde_json::from_str(&text).map_err(|source| CliError::Json {
+    parse_json(path, &read_text(path)?, expected)
+}
+
+/// `text`, read from `path`, parsed as JSON of type `T`; integers too big for a JSON number
+/// reader are read as written ([`quote_big_integers`]).
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    path: &str,
+    text: &str,
+    expected: &'static str,
+) -> Result<T, CliError> {
+    serde_json::from_str(&quote_big_integers(text)).map_err(|source| CliError::Json {
         path: path.to_string(),
         expected,
         source,
@@ -50,6 +62,8 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
 
 /// A 0x-hex argument.
 pub(crate) fn hex_arg(what: &'static str, value: &str) -> Result<Vec<u8>, CliError> {
-    hex::decode(value.trim())
-        .map_err(|e| CliError::Invalid { what, reason: format!("{value:?} is not hex: {e}") })
+    hex::decode(value.trim()).map_err(|e| CliError::Invalid {
+        what,
+        reason: format!("{:?} is not hex: {e}", excerpt(value)),
+    })
 }

@@ -7,9 +7,13 @@ mod encode;
 mod flows;
 mod input;
 
-use std::process::ExitCode;
+use std::{
+    io::{self, Write},
+    process::ExitCode,
+};
 
 use clap::{Parser, Subcommand};
+use mandate::abi::json::excerpt;
 
 use crate::encode::{PolicyCommand, SessionCommand, SignatureCommand};
 
@@ -58,16 +62,30 @@ fn main() -> ExitCode {
         Command::Signature(c) => ("signature", encode::signature(c).map_err(|e| e.to_string())),
         Command::Policy(c) => ("policy", encode::policy(c).map_err(|e| e.to_string())),
     };
+    let result = result.and_then(|out| write_out(&out));
     match result {
-        Ok(out) => {
-            if !out.is_empty() {
-                println!("{out}");
-            }
-            ExitCode::SUCCESS
-        }
+        Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("mandate {name}: {}", err.replace('\n', " "));
+            // Nothing is left to tell anyone if stderr fails too.
+            let _ = writeln!(std::io::stderr().lock(), "mandate {name}: {}", one_line(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints `out` (if any) and a newline on stdout; a closed pipe or a full disk is an error.
+fn write_out(out: &str) -> Result<(), String> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{out}").and_then(|()| stdout.flush()).map_err(|e| match e.kind() {
+        io::ErrorKind::BrokenPipe => "writing to stdout: the reader closed the pipe".to_string(),
+        _ => format!("writing to stdout: {e}"),
+    })
+}
+
+/// `message` on one line, each overlong word (a bad value quoted whole) cut to an excerpt.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().map(excerpt).collect::<Vec<_>>().join(" ")
 }

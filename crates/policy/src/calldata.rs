@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use alloy_primitives::{B256, U256};
 use alloy_sol_types::SolCall;
-use mandate_abi::{PackedUserOperation, sol::ISmartSession};
+use mandate_abi::{PackedUserOperation, bounds::MAX_ENABLE_PAYLOAD, sol::ISmartSession};
 
 /// The outer calldata, materialised only when a read leaves `userOp.callData`.
 pub(crate) struct Calldata<'a> {
@@ -187,7 +187,7 @@ pub(crate) fn get_value(cd: &Calldata<'_>, pointers: U256, i: usize) -> U256 {
 /// streams included: the input is followed in memory by its zero padding, the result's length
 /// slot (zero) and then the result being written, and the decompressor reads and writes whole
 /// 32-byte words. `None` when a back reference points before the input (memory the evaluator
-/// does not model) or the output grows past what any gas limit allows.
+/// does not model) or the output grows past what any gas limit allows ([`MAX_ENABLE_PAYLOAD`]).
 pub(crate) fn flz_decompress(input: &[u8]) -> Option<Vec<u8>> {
     let len = input.len();
     let out_start = len.div_ceil(32) * 32 + 32;
@@ -209,7 +209,7 @@ pub(crate) fn flz_decompress(input: &[u8]) -> Option<Vec<u8>> {
     let mut data = 0usize;
     let mut op = out_start;
     while data < len {
-        if op > (1 << 22) {
+        if op - out_start > MAX_ENABLE_PAYLOAD {
             return None;
         }
         let w = load(&mem, data);

@@ -1,7 +1,7 @@
 //! Errors: what the evaluator cannot model, and why enabling a session would revert.
 
 use alloy_primitives::{Address, Bytes, U256};
-use mandate_abi::PermissionId;
+use mandate_abi::{PermissionId, bounds::BoundsError};
 
 /// The evaluator cannot give the contract's verdict for this input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +23,11 @@ pub enum EvalError {
     /// that expands without bound): the contract's answer depends on memory not modelled.
     #[error("the ENABLE payload's FastLZ stream reads memory before its input")]
     MalformedEnablePayload,
+    /// The ENABLE payload holds more than an op can carry, or its ABI offsets alias one another
+    /// so that decoding it would take far more than its size: the contract would run out of
+    /// gas, or its answer is not worth the memory to model.
+    #[error("ENABLE payload: {0}")]
+    EnablePayloadBounds(BoundsError),
     /// The state does not belong to the op's sender.
     #[error("the state is of account {state}, the op is sent by {sender}")]
     WrongAccount {

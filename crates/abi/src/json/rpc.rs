@@ -20,6 +20,8 @@ enum Raw {
 fn parse(raw: Raw) -> Result<U256, QuantityError> {
     match raw {
         Raw::Number(n) => Ok(U256::from(n)),
+        // Bundlers write "0x" for zero; the SDKs' JSON may not.
+        Raw::Text(s) if s.trim() == "0x" => Ok(U256::ZERO),
         Raw::Text(s) => parse_quantity(&s),
     }
 }

@@ -5,6 +5,7 @@
 #![allow(unused_crate_dependencies)]
 #![allow(clippy::unwrap_used)]
 
+mod hostile;
 mod json_shapes;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2_vectors;

@@ -6,7 +6,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::Duration,
@@ -16,7 +16,7 @@ use mandate_bundler::{
     RpcUserOperation,
     mandate_abi::{
         UserOperation,
-        alloy_primitives::{Address, B256},
+        alloy_primitives::{Address, B256, U256},
     },
 };
 use serde_json::{Value, json};
@@ -44,16 +44,24 @@ pub enum Fault {
     Malformed,
     /// Answer with this JSON-RPC error.
     RpcError(i64, String),
+    /// Do the work (e.g. accept the op), then answer with this JSON-RPC error.
+    RpcErrorAfterWork(i64, String),
+    /// Answer as usual, then include ("mine") every op held: each gets a receipt.
+    MineHeld,
 }
 
 #[derive(Default)]
 struct State {
     faults: HashMap<(String, usize), Fault>,
     calls: HashMap<String, usize>,
-    held: HashSet<B256>,
+    /// Held ops by hash: their sender and nonce.
+    held: HashMap<B256, (Address, U256)>,
     /// Sends of an op the server already held.
     duplicate_sends: usize,
     receipts: HashMap<B256, Value>,
+    /// Answers like Alto: `eth_getUserOperationByHash` finds only included ops, a held op sent
+    /// again is "Already known" and an included one fails its nonce check (AA25).
+    alto: bool,
 }
 
 /// The server; dropping it stops it.
@@ -110,6 +118,11 @@ impl FaultServer {
     /// Ops the server holds.
     pub fn held(&self) -> usize {
         self.state.lock().expect("state").held.len()
+    }
+
+    /// Makes the server answer like Alto (see [`State::alto`]).
+    pub fn behave_like_alto(&self) {
+        self.state.lock().expect("state").alto = true;
     }
 
     /// Makes the server answer `eth_getUserOperationReceipt` for `hash` with `receipt`.
@@ -200,15 +213,33 @@ fn answer(request: &Value, state: &Mutex<State>) -> (u16, String, String, Option
                 serde_json::from_value(params[0].clone()).expect("a v0.7 user operation");
             let entry_point: Address =
                 serde_json::from_value(params[1].clone()).expect("an entry point");
-            let hash = UserOperation::try_from(op).expect("fits").hash(entry_point, CHAIN_ID);
-            if !state.held.insert(hash) {
+            let op = UserOperation::try_from(op).expect("fits");
+            let hash = op.hash(entry_point, CHAIN_ID);
+            if state.held.insert(hash, (op.sender, op.nonce)).is_some() {
                 state.duplicate_sends += 1;
+                if state.alto {
+                    let (code, message) = if state.receipts.contains_key(&hash) {
+                        (
+                            -32500,
+                            "UserOperation failed validation with reason: AA25 invalid account nonce",
+                        )
+                    } else {
+                        (-32602, "Already known")
+                    };
+                    let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
+                    return (200, String::new(), body.to_string(), None);
+                }
             }
             json!(hash)
         }
         "eth_getUserOperationByHash" => {
             let hash: B256 = serde_json::from_value(params[0].clone()).expect("a hash");
-            if state.held.contains(&hash) {
+            let found = if state.alto {
+                state.receipts.contains_key(&hash)
+            } else {
+                state.held.contains_key(&hash)
+            };
+            if found {
                 json!({
                     "userOperation": RpcUserOperation::default(),
                     "entryPoint": mandate_bundler::mandate_abi::ENTRY_POINT_V07,
@@ -245,7 +276,31 @@ fn answer(request: &Value, state: &Mutex<State>) -> (u16, String, String, Option
     let body = json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string();
     match fault {
         Some(Fault::StatusAfterWork(status)) => (status, String::new(), "{}".into(), None),
+        Some(Fault::RpcErrorAfterWork(code, message)) => {
+            let body =
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
+            (200, String::new(), body.to_string(), None)
+        }
+        Some(Fault::MineHeld) => {
+            let held: Vec<_> = state.held.iter().map(|(h, s)| (*h, *s)).collect();
+            for (hash, (sender, nonce)) in held {
+                state.receipts.entry(hash).or_insert_with(|| receipt(hash, sender, nonce));
+            }
+            (200, String::new(), body, None)
+        }
         Some(Fault::Slow(delay)) => (200, String::new(), body, Some(delay)),
         _ => (200, String::new(), body, None),
     }
+}
+
+/// A successful receipt of the op `hash` by `sender` with `nonce`, in block 2.
+pub fn receipt(hash: B256, sender: Address, nonce: U256) -> Value {
+    json!({
+        "userOpHash": hash, "entryPoint": mandate_bundler::mandate_abi::ENTRY_POINT_V07,
+        "sender": sender, "nonce": format!("{nonce:#x}"), "paymaster": null,
+        "actualGasCost": "0x10", "actualGasUsed": "0x8", "success": true, "reason": "",
+        "logs": [],
+        "receipt": {"transactionHash": format!("0x{}", "ab".repeat(32)), "blockNumber": "0x2",
+                    "gasUsed": "0x1234", "status": "0x1", "logs": []}
+    })
 }

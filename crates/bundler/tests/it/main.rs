@@ -6,3 +6,4 @@
 
 mod fault_server;
 mod faults;
+mod resend;

@@ -5,3 +5,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod errors;
+mod hostile;

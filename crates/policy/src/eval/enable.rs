@@ -1,10 +1,9 @@
 //! ENABLE and UNSAFE_ENABLE mode: the session enabled inside `validateUserOp`.
 
 use alloy_primitives::{Bytes, U256};
-use alloy_sol_types::SolValue;
 use mandate_abi::{
-    EnableSession, PermissionId, SignedSession, SmartSessionMode, multichain_digest,
-    sol::ISmartSession,
+    PermissionId, SignatureError, SignedSession, SmartSessionMode, decode_enable_payload,
+    multichain_digest, sol::ISmartSession,
 };
 
 use super::{EnableSignatureVerifier, Reject, Stop};
@@ -27,8 +26,10 @@ pub(super) fn enable_in_user_op(
     let account = state.account;
     let payload =
         flz_decompress(compressed).ok_or(Stop::Eval(EvalError::MalformedEnablePayload))?;
-    let (enable, session_sig) = <(EnableSession, Bytes)>::abi_decode_params(&payload)
-        .map_err(|_| Reject::empty("the ENABLE payload is not abi.encode(EnableSession, bytes)"))?;
+    let (enable, session_sig) = decode_enable_payload(&payload).map_err(|e| match e {
+        SignatureError::Bounds(bounds) => Stop::Eval(EvalError::EnablePayloadBounds(bounds)),
+        _ => Reject::empty("the ENABLE payload is not abi.encode(EnableSession, bytes)").into(),
+    })?;
     let session = &enable.sessionToEnable;
     let pid = PermissionId::of(session);
     let entry = state.sessions.entry(pid).or_default();
@@ -115,5 +116,68 @@ fn enable_stop(e: &EnableError) -> Stop {
         EnableError::UnknownSessionValidator(v) => {
             Stop::Eval(EvalError::UnknownSessionValidator(*v))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use alloy_primitives::{Address, B256};
+    use alloy_sol_types::SolCall;
+    use mandate_abi::{
+        PackedUserOperation, PolicyAddresses, bounds::BoundsError, fastlz, sol::ISmartSession,
+    };
+
+    use super::U256;
+    use crate::{AccountState, Deployment, EvalError, Evaluator};
+
+    fn word(n: usize) -> [u8; 32] {
+        U256::from(n).to_be_bytes()
+    }
+
+    /// `abi.encode(EnableSession, bytes)` with 16,000 actions pointing at one `ActionData`
+    /// whose 16,000 policies point at one `PolicyData` (mandate-abi's `hostile` tests).
+    fn aliasing_payload() -> Vec<u8> {
+        let n = 16_000;
+        let mut w: Vec<[u8; 32]> = vec![word(0x40), word(0)];
+        w.extend([word(0), word(4 * 32), word(6 * 32), word(5 * 32), word(0), word(0)]);
+        w.extend([word(1), word(224), word(0), word(224), word(256), word(352), word(0)]);
+        w.extend([word(0), word(2 * 32), word(2 * 32), word(0)]);
+        w.push(word(n));
+        w.extend(std::iter::repeat_n(word(n * 32), n));
+        w.extend([word(0), word(2), word(0x60), word(n)]);
+        w.extend(std::iter::repeat_n(word(n * 32), n));
+        w.extend([word(3), word(0x40), word(0)]);
+        w[1] = word(w.len() * 32);
+        w.push(word(0));
+        w.concat()
+    }
+
+    #[test]
+    fn aliasing_enable_payload_is_refused_in_bounded_memory() {
+        let account = Address::with_last_byte(0xaa);
+        let deployment = Deployment::new(
+            Address::with_last_byte(1),
+            Address::with_last_byte(2),
+            &PolicyAddresses::MODULE_SDK,
+        );
+        let evaluator = Evaluator::new(deployment)
+            .with_enable(1, Arc::new(|_: Address, _: B256, _: &[u8]| true));
+        let signature = [vec![1], fastlz::compress(&aliasing_payload())].concat();
+        assert!(signature.len() < 13_000, "{} bytes", signature.len());
+        let op = PackedUserOperation {
+            sender: account,
+            callData: ISmartSession::isInitializedCall { account }.abi_encode().into(),
+            signature: signature.into(),
+            ..Default::default()
+        };
+        let err = evaluator.check(&mut AccountState::new(account), &op, B256::ZERO).unwrap_err();
+        assert!(
+            matches!(err, EvalError::EnablePayloadBounds(BoundsError::Aliased { .. })),
+            "{err:?}"
+        );
     }
 }

@@ -1,0 +1,102 @@
+//! Hostile input through the binary (issue #18, items 3 and 6): bounded work on an aliasing
+//! ENABLE signature; no silent defaults in JSON input.
+
+use std::{
+    io::Write,
+    process::{Command, Output, Stdio},
+};
+
+use mandate::abi::{alloy_primitives::U256, fastlz};
+
+fn mandate(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mandate"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("writes");
+    child.wait_with_output().expect("finishes")
+}
+
+/// The one error line of a failed run.
+fn error_line(out: &Output) -> String {
+    assert!(!out.status.success(), "succeeded: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(out.status.code(), Some(1), "a panic exits 101");
+    let err = String::from_utf8(out.stderr.clone()).expect("utf-8");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    err
+}
+
+fn word(n: usize) -> [u8; 32] {
+    U256::from(n).to_be_bytes()
+}
+
+/// An ENABLE signature of about 12 KB: `abi.encode(EnableSession, bytes)` whose session has
+/// 16,000 actions all pointing at one `ActionData`, whose 16,000 policies all point at one
+/// `PolicyData` (see mandate-abi's `hostile` tests for the layout).
+fn aliasing_signature() -> Vec<u8> {
+    let n = 16_000;
+    let mut w: Vec<[u8; 32]> = vec![word(0x40), word(0)];
+    w.extend([word(0), word(4 * 32), word(6 * 32), word(5 * 32), word(0), word(0)]);
+    w.extend([word(1), word(7 * 32), word(0), word(7 * 32), word(8 * 32), word(11 * 32), word(0)]);
+    w.extend([word(0), word(2 * 32), word(2 * 32), word(0)]);
+    w.push(word(n));
+    w.extend(std::iter::repeat_n(word(n * 32), n));
+    w.extend([word(0), word(2), word(0x60), word(n)]);
+    w.extend(std::iter::repeat_n(word(n * 32), n));
+    w.extend([word(3), word(0x40), word(0)]);
+    w[1] = word(w.len() * 32);
+    w.push(word(0));
+    [vec![1], fastlz::compress(&w.concat())].concat()
+}
+
+#[test]
+fn signature_decode_refuses_aliasing_offsets() {
+    let signature = aliasing_signature();
+    assert!(signature.len() < 13_000, "{} bytes", signature.len());
+    let hex = mandate::abi::alloy_primitives::hex::encode_prefixed(&signature);
+    let out = mandate(&["signature", "decode", &hex], "");
+    let err = error_line(&out);
+    assert!(out.stdout.is_empty());
+    assert!(err.contains("ENABLE payload") && err.contains("alias"), "{err}");
+}
+
+#[test]
+fn policy_encode_refuses_duplicate_keys_unknown_fields_and_sudo_parameters() {
+    let encode = |kind: &str, params: &str| mandate(&["policy", "encode", kind, "-"], params);
+    let ok = encode("usage-limit", r#"{"limit": 5}"#);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+
+    let err = error_line(&encode("usage-limit", r#"{"limit": 5, "limit": 6}"#));
+    assert!(err.contains("duplicate field `limit`"), "{err}");
+    let err = error_line(&encode("usage-limit", r#"{"limit": 5, "period": 86400}"#));
+    assert!(err.contains("unknown field `period`"), "{err}");
+    let err = error_line(&encode("usage-limit", r#"{"limit": 5} {"#));
+    assert!(err.contains("trailing"), "{err}");
+
+    for empty in ["", "{}", "null"] {
+        let out = encode("sudo", empty);
+        assert!(out.status.success(), "{empty:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0x");
+    }
+    let err = error_line(&encode("sudo", r#"{"limit": 5}"#));
+    assert!(err.contains("unknown field `limit`"), "{err}");
+}
+
+#[test]
+fn json_input_refuses_unknown_fields_naming_them() {
+    let session = format!(
+        r#"{{"sessionValidator": "0x000000000013fdB5234E4E3162a810F54d9f7E98",
+        "sessionValidatorInitData": "0x", "salt": "0x{}", "userOpPolicies": [],
+        "erc7739Policies": {{"allowedERC7739Content": [], "erc1271Policies": []}},
+        "actions": [], "permitERC4337Paymaster": false, "chainId": 8453, "expiry": 5}}"#,
+        "00".repeat(32)
+    );
+    let err = error_line(&mandate(&["session", "id", "-"], &session));
+    assert!(err.contains("unknown field `expiry`"), "{err}");
+    let accepted = session.replace(r#", "expiry": 5"#, "");
+    let out = mandate(&["session", "id", "-"], &accepted);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
