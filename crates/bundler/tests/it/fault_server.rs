@@ -13,7 +13,7 @@ use std::{
 };
 
 use mandate_bundler::{
-    RpcUserOperation,
+    BundlerClient, ClientConfig, RetryPolicy, RpcUserOperation,
     mandate_abi::{
         UserOperation,
         alloy_primitives::{Address, B256, U256},
@@ -302,5 +302,18 @@ pub fn receipt(hash: B256, sender: Address, nonce: U256) -> Value {
         "logs": [],
         "receipt": {"transactionHash": format!("0x{}", "ab".repeat(32)), "blockNumber": "0x2",
                     "gasUsed": "0x1234", "status": "0x1", "logs": []}
+    })
+}
+
+/// A client of `server` with a short, fixed back-off: `attempts` tries, each `timeout` long.
+pub(crate) fn client(server: &FaultServer, timeout: Duration, attempts: u32) -> BundlerClient {
+    BundlerClient::new(&server.url()).expect("url").with_config(ClientConfig {
+        request_timeout: timeout,
+        retry: RetryPolicy {
+            max_attempts: attempts,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
+            max_retry_after: Duration::from_secs(5),
+        },
     })
 }

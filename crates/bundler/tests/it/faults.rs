@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::fault_server::{CHAIN_ID, Fault, FaultServer};
+use crate::fault_server::{CHAIN_ID, Fault, FaultServer, client};
 use mandate_bundler::{
     Bundler, BundlerClient, BundlerError, CancellationToken, ClientConfig, RetryPolicy,
     RpcErrorKind, WaitOptions,
@@ -13,18 +13,6 @@ use mandate_bundler::{
         alloy_primitives::{Address, Bytes, U256},
     },
 };
-
-fn client(server: &FaultServer, timeout: Duration, attempts: u32) -> BundlerClient {
-    BundlerClient::new(&server.url()).expect("url").with_config(ClientConfig {
-        request_timeout: timeout,
-        retry: RetryPolicy {
-            max_attempts: attempts,
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(50),
-            max_retry_after: Duration::from_secs(5),
-        },
-    })
-}
 
 fn op(seed: u8) -> UserOperation {
     UserOperation {

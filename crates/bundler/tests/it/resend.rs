@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use crate::fault_server::{self, CHAIN_ID, Fault, FaultServer};
 use mandate_bundler::{
-    BundlerClient, BundlerError, ClientConfig, NonceFuture, NonceReader, RetryPolicy, WaitOptions,
+    BundlerClient, BundlerError, NonceFuture, NonceReader, WaitOptions,
     mandate_abi::{
         ENTRY_POINT_V07, UserOperation,
         alloy_primitives::{Address, B256, Bytes, U256, aliases::U192},
@@ -15,18 +15,6 @@ use mandate_bundler::{
 
 const SEND: &str = "eth_sendUserOperation";
 const BY_HASH: &str = "eth_getUserOperationByHash";
-
-fn client(server: &FaultServer, timeout: Duration) -> BundlerClient {
-    BundlerClient::new(&server.url()).expect("url").with_config(ClientConfig {
-        request_timeout: timeout,
-        retry: RetryPolicy {
-            max_attempts: 4,
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(50),
-            max_retry_after: Duration::from_secs(5),
-        },
-    })
-}
 
 fn op(seed: u8) -> UserOperation {
     UserOperation {
@@ -207,4 +195,8 @@ async fn a_receipt_of_another_op_is_refused() {
         "{error:?}"
     );
     assert!(!error.is_retryable());
+}
+
+fn client(server: &FaultServer, timeout: Duration) -> BundlerClient {
+    fault_server::client(server, timeout, 4)
 }

@@ -1,34 +1,11 @@
 //! The `mandate` binary against the module-sdk vectors: same bytes on stdout, and a one-line
 //! error with a non-zero exit on bad input.
 
-use std::{
-    io::Write,
-    process::{Command, Output, Stdio},
-};
+use crate::run::{mandate, stdout};
 
 fn vectors() -> serde_json::Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../interop/vectors.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("vectors")).expect("json")
-}
-
-fn mandate(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mandate"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("writes");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("finishes")
-}
-
-fn stdout(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout.clone()).expect("utf-8").trim().to_string()
 }
 
 #[test]
@@ -36,13 +13,12 @@ fn session_commands_match_module_sdk() {
     let v = vectors();
     for s in v["sessions"].as_array().expect("sessions").iter().take(5) {
         let session = s["session"].to_string();
-        assert_eq!(stdout(&mandate(&["session", "id", "-"], Some(&session))), s["permissionId"]);
-        let calldata = stdout(&mandate(&["session", "enable-calldata", "-"], Some(&session)));
+        assert_eq!(stdout(&mandate(&["session", "id", "-"], &session)), s["permissionId"]);
+        let calldata = stdout(&mandate(&["session", "enable-calldata", "-"], &session));
         assert_eq!(calldata, s["enableSessionsCalldata"]);
     }
     let d = &v["digests"][0];
-    let digest =
-        stdout(&mandate(&["session", "digest", "-"], Some(&d["chainSessions"].to_string())));
+    let digest = stdout(&mandate(&["session", "digest", "-"], &d["chainSessions"].to_string()));
     assert_eq!(digest, d["digest"]);
     let a = &v["actionIds"][0];
     let id = stdout(&mandate(
@@ -52,7 +28,7 @@ fn session_commands_match_module_sdk() {
             a["target"].as_str().expect("target"),
             a["selector"].as_str().expect("sel"),
         ],
-        None,
+        "",
     ));
     assert_eq!(id, a["actionId"]);
 }
@@ -68,7 +44,7 @@ fn signature_commands_match_module_sdk() {
             u["permissionId"].as_str().expect("id"),
             u["signature"].as_str().expect("sig"),
         ],
-        None,
+        "",
     ));
     assert_eq!(sig, u["encoded"]);
     for e in v["enableSignatures"].as_array().expect("enable") {
@@ -77,12 +53,12 @@ fn signature_commands_match_module_sdk() {
             "signature": e["signature"],
             "mode": e["mode"],
         });
-        let encoded = stdout(&mandate(&["signature", "enable", "-"], Some(&input.to_string())));
+        let encoded = stdout(&mandate(&["signature", "enable", "-"], &input.to_string()));
         assert_eq!(encoded, e["encoded"]);
         let account_type = e["enableSessionData"]["accountType"].as_str().expect("type");
         let decoded = stdout(&mandate(
             &["signature", "decode", &encoded, "--account-type", account_type],
-            None,
+            "",
         ));
         let decoded: serde_json::Value = serde_json::from_str(&decoded).expect("json");
         assert_eq!(decoded["mode"], e["mode"]);
@@ -95,20 +71,19 @@ fn policy_encode_matches_module_sdk() {
     let v = vectors();
     for p in v["policies"].as_array().expect("policies") {
         let kind = p["kind"].as_str().expect("kind");
-        let out =
-            stdout(&mandate(&["policy", "encode", kind, "-"], Some(&p["params"].to_string())));
+        let out = stdout(&mandate(&["policy", "encode", kind, "-"], &p["params"].to_string()));
         assert_eq!(out, p["initData"], "{kind}");
     }
 }
 
 #[test]
 fn bad_input_is_one_line_on_stderr_and_a_failure() {
-    let cases: [(&[&str], Option<&str>); 5] = [
-        (&["session", "id", "/nonexistent/session.json"], None),
-        (&["session", "id", "-"], Some("{\"sessionValidator\": 5}")),
-        (&["signature", "use", "0x1234", "0x"], None),
-        (&["signature", "decode", "0x07"], None),
-        (&["policy", "encode", "usage-limit", "-"], Some("{\"limit\": 0}")),
+    let cases: [(&[&str], &str); 5] = [
+        (&["session", "id", "/nonexistent/session.json"], ""),
+        (&["session", "id", "-"], "{\"sessionValidator\": 5}"),
+        (&["signature", "use", "0x1234", "0x"], ""),
+        (&["signature", "decode", "0x07"], ""),
+        (&["policy", "encode", "usage-limit", "-"], "{\"limit\": 0}"),
     ];
     for (args, stdin) in cases {
         let out = mandate(args, stdin);
@@ -123,7 +98,7 @@ fn bad_input_is_one_line_on_stderr_and_a_failure() {
 #[test]
 fn both_demos_tell_their_stories_as_json() {
     let report: serde_json::Value =
-        serde_json::from_str(&stdout(&mandate(&["demo", "--json"], None))).expect("json");
+        serde_json::from_str(&stdout(&mandate(&["demo", "--json"], ""))).expect("json");
     let steps = report["steps"].as_array().expect("steps");
     assert_eq!(steps.len(), 8);
     assert_eq!(steps.iter().filter(|s| s["outcome"] == "refused").count(), 3);
@@ -132,7 +107,7 @@ fn both_demos_tell_their_stories_as_json() {
     #[cfg(feature = "legacy-v2")]
     {
         let v2: serde_json::Value =
-            serde_json::from_str(&stdout(&mandate(&["demo", "--legacy-v2", "--json"], None)))
+            serde_json::from_str(&stdout(&mandate(&["demo", "--legacy-v2", "--json"], "")))
                 .expect("json");
         let steps = v2["steps"].as_array().expect("steps");
         assert_eq!(steps.iter().filter(|s| s["included"] == true).count(), 4);

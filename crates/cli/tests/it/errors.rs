@@ -2,58 +2,32 @@
 //! length, a big integer is read and printed as written, and a failed stdout write is one line
 //! on stderr and a non-zero exit, not a panic.
 
-use std::{
-    io::Write,
-    process::{Command, Output, Stdio},
-};
+use std::process::Stdio;
 
-fn mandate(args: &[&str], stdin: &str, stdout: Stdio) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mandate"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(stdout)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("writes");
-    child.wait_with_output().expect("finishes")
-}
-
-/// The one error line of a failed run.
-fn error_line(out: &Output) -> String {
-    assert!(!out.status.success(), "succeeded: {}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(out.status.code(), Some(1), "a panic exits 101");
-    let err = String::from_utf8(out.stderr.clone()).expect("utf-8");
-    assert!(err.starts_with("mandate ") && err.ends_with('\n'), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
+use crate::run::{error_line, mandate, mandate_to};
 
 #[test]
 fn a_long_bad_value_is_cut_to_a_prefix_with_its_length() {
     let hex = format!("0x{}", "zz".repeat(60_000));
-    let err = error_line(&mandate(&["signature", "decode", &hex], "", Stdio::piped()));
+    let err = error_line(&mandate(&["signature", "decode", &hex], ""));
     assert!(err.len() < 300, "{} bytes: {}", err.len(), &err[..300]);
     assert!(err.contains("0xzzzz") && err.contains("(120002 bytes)"), "{err}");
 
     let nines = "9".repeat(100_000);
     let params = format!(r#"{{"limit": "{nines}"}}"#);
-    let err =
-        error_line(&mandate(&["policy", "encode", "usage-limit", "-"], &params, Stdio::piped()));
+    let err = error_line(&mandate(&["policy", "encode", "usage-limit", "-"], &params));
     assert!(err.len() < 300, "{} bytes: {}", err.len(), &err[..300]);
     assert!(err.contains("(100000 bytes)"), "{err}");
 
     // A message of serde's own that quotes the value.
     let session = format!(r#"{{"sessionValidator": "0x{}"}}"#, "ab".repeat(50_000));
-    let err = error_line(&mandate(&["session", "id", "-"], &session, Stdio::piped()));
+    let err = error_line(&mandate(&["session", "id", "-"], &session));
     assert!(err.len() < 400, "{} bytes: {}", err.len(), &err[..400]);
 }
 
 #[test]
 fn big_integers_are_read_and_printed_as_written() {
-    let encode =
-        |params: &str| mandate(&["policy", "encode", "usage-limit", "-"], params, Stdio::piped());
+    let encode = |params: &str| mandate(&["policy", "encode", "usage-limit", "-"], params);
     let as_number = encode(r#"{"limit": 123456789012345678901234567890}"#);
     let as_string = encode(r#"{"limit": "123456789012345678901234567890"}"#);
     assert!(as_string.status.success());
@@ -76,12 +50,12 @@ fn big_integers_are_read_and_printed_as_written() {
 fn a_failed_stdout_write_is_an_error_line_not_a_panic() {
     let id = ["session", "action-id", "0x000000000000000000000000000000000000dEaD", "0x12345678"];
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
-    let err = error_line(&mandate(&id, "", Stdio::from(full)));
+    let err = error_line(&mandate_to(&id, "", Stdio::from(full)));
     assert!(err.contains("stdout"), "{err}");
 
     let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader);
-    let err = error_line(&mandate(&id, "", Stdio::from(writer)));
+    let err = error_line(&mandate_to(&id, "", Stdio::from(writer)));
     assert!(err.contains("stdout"), "{err}");
 }
 
@@ -90,11 +64,11 @@ fn empty_numbers_and_digit_separators_are_refused() {
     // Issue #18, item 3: these read as 0 ("never expires") or 1000 before.
     for valid_until in [r#""""#, r#""0x""#, r#"" ""#, r#""1_000""#] {
         let params = format!(r#"{{"validUntil": {valid_until}, "validAfter": 0}}"#);
-        let out = mandate(&["policy", "encode", "timeframe", "-"], &params, Stdio::piped());
+        let out = mandate(&["policy", "encode", "timeframe", "-"], &params);
         let err = error_line(&out);
         assert!(err.contains("quantity"), "{valid_until}: {err}");
     }
     let ok = r#"{"validUntil": "0x0", "validAfter": 0}"#;
-    let out = mandate(&["policy", "encode", "timeframe", "-"], ok, Stdio::piped());
+    let out = mandate(&["policy", "encode", "timeframe", "-"], ok);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -1,33 +1,9 @@
 //! Hostile input through the binary (issue #18, items 3 and 6): bounded work on an aliasing
 //! ENABLE signature; no silent defaults in JSON input.
 
-use std::{
-    io::Write,
-    process::{Command, Output, Stdio},
-};
-
 use mandate::abi::{alloy_primitives::U256, fastlz};
 
-fn mandate(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mandate"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("writes");
-    child.wait_with_output().expect("finishes")
-}
-
-/// The one error line of a failed run.
-fn error_line(out: &Output) -> String {
-    assert!(!out.status.success(), "succeeded: {}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(out.status.code(), Some(1), "a panic exits 101");
-    let err = String::from_utf8(out.stderr.clone()).expect("utf-8");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    err
-}
+use crate::run::{error_line, mandate};
 
 fn word(n: usize) -> [u8; 32] {
     U256::from(n).to_be_bytes()
