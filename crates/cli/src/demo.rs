@@ -7,7 +7,7 @@ use mandate::client::{
     demo::{DemoReport, Outcome, Story, run_on_devnet},
 };
 
-use crate::input::CliError;
+use crate::{input::CliError, prose::say};
 
 pub(crate) fn run(json: bool) -> Result<String, CliError> {
     let started = Instant::now();
@@ -15,49 +15,55 @@ pub(crate) fn run(json: bool) -> Result<String, CliError> {
     if json {
         return serde_json::to_string_pretty(&report).map_err(CliError::other);
     }
-    print_prose(&report);
-    Ok(format!("\n(the story took {:.2} s)", started.elapsed().as_secs_f64()))
+    let mut out = String::new();
+    print_prose(&mut out, &report);
+    say!(out);
+    out.push_str(&format!("(the story took {:.2} s)", started.elapsed().as_secs_f64()));
+    Ok(out)
 }
 
-fn print_prose(report: &DemoReport) {
-    println!("Mandate demo on the embedded devnet (chain {})", report.chain_id);
-    println!("  EntryPoint v0.7   {}", report.entry_point);
-    println!("  SmartSession      {}", report.smart_session);
-    println!("  account           {}", report.account);
-    println!("  owner             {}", report.owner);
-    println!("  session key       {}", report.session_key);
-    println!("  permissionId      {}", report.session.permission_id);
-    println!();
-    println!("The session: transfer(to, amount) on the test token — only to 0x7e7e…7e7e, at most");
-    println!(
+fn print_prose(out: &mut String, report: &DemoReport) {
+    say!(out, "Mandate demo on the embedded devnet (chain {})", report.chain_id);
+    say!(out, "  EntryPoint v0.7   {}", report.entry_point);
+    say!(out, "  SmartSession      {}", report.smart_session);
+    say!(out, "  account           {}", report.account);
+    say!(out, "  owner             {}", report.owner);
+    say!(out, "  session key       {}", report.session_key);
+    say!(out, "  permissionId      {}", report.session.permission_id);
+    say!(out);
+    say!(out, "The session: transfer(to, amount) on the test token — only to 0x7e7e…7e7e, at most");
+    say!(
+        out,
         "100 per transfer and 250 in total, 3 transfers, for one day — and safeMint(to) on the"
     );
-    println!("test NFT, only to the account itself.");
-    println!();
+    say!(out, "test NFT, only to the account itself.");
+    say!(out);
     for (i, step) in report.steps.iter().enumerate() {
-        println!("{}. {}", i + 1, step.title);
+        say!(out, "{}. {}", i + 1, step.title);
         match &step.outcome {
             Outcome::Included { user_op_hash, gas_used, mode } => {
                 let mode = mode.map_or(String::new(), |m| format!(" in {m:?} mode").to_uppercase());
-                println!("   included{mode}: {gas_used} gas charged, userOpHash {user_op_hash}");
+                say!(out, "   included{mode}: {gas_used} gas charged, userOpHash {user_op_hash}");
             }
             Outcome::Refused { error, reason } => {
-                println!("   REFUSED locally, nothing sent: {error}");
-                println!("   why: {reason}");
+                say!(out, "   REFUSED locally, nothing sent: {error}");
+                say!(out, "   why: {reason}");
             }
         }
     }
-    println!();
-    print_status("What the session has left", &report.status);
-    print_status("What the ENABLE-mode session has left", &report.enable_mode_status);
-    println!();
-    println!(
+    say!(out);
+    print_status(out, "What the session has left", &report.status);
+    print_status(out, "What the ENABLE-mode session has left", &report.enable_mode_status);
+    say!(out);
+    say!(
+        out,
         "The recipient holds {} tokens; the account holds {} NFTs.",
-        report.recipient_tokens, report.nfts_held
+        report.recipient_tokens,
+        report.nfts_held
     );
 }
 
-pub(crate) fn print_status(title: &str, status: &SessionStatus) {
+pub(crate) fn print_status(out: &mut String, title: &str, status: &SessionStatus) {
     let state = if status.enabled {
         "enabled"
     } else if status.enable_pending {
@@ -65,7 +71,7 @@ pub(crate) fn print_status(title: &str, status: &SessionStatus) {
     } else {
         "not enabled"
     };
-    println!("{title} ({} on chain {}, {state}):", status.permission_id, status.chain_id);
+    say!(out, "{title} ({} on chain {}, {state}):", status.permission_id, status.chain_id);
     for limit in &status.limits {
         let scope = match limit.scope {
             Scope::UserOp => "every op".to_string(),
@@ -91,7 +97,7 @@ pub(crate) fn print_status(title: &str, status: &SessionStatus) {
                 status.now
             ),
         };
-        println!("  - {scope}: {what}");
+        say!(out, "  - {scope}: {what}");
     }
 }
 
@@ -103,31 +109,37 @@ pub(crate) fn run_legacy_v2(json: bool) -> Result<String, CliError> {
     if json {
         return serde_json::to_string_pretty(&report).map_err(CliError::other);
     }
-    print_legacy(&report);
-    Ok(format!("\n(the story took {:.2} s)", started.elapsed().as_secs_f64()))
+    let mut out = String::new();
+    print_legacy(&mut out, &report);
+    say!(out);
+    out.push_str(&format!("(the story took {:.2} s)", started.elapsed().as_secs_f64()));
+    Ok(out)
 }
 
 #[cfg(feature = "legacy-v2")]
-fn print_legacy(report: &mandate::client::legacy_v2::V2Report) {
-    println!(
+fn print_legacy(out: &mut String, report: &mandate::client::legacy_v2::V2Report) {
+    say!(
+        out,
         "Biconomy session keys v2 on the embedded devnet (EntryPoint v0.6 {})",
         report.entry_point
     );
-    println!("  Smart Account v2  {}", report.account);
-    println!("  session key       {}", report.session_key);
-    println!("  merkle root       {}", report.merkle_root);
-    println!();
+    say!(out, "  Smart Account v2  {}", report.account);
+    say!(out, "  session key       {}", report.session_key);
+    say!(out, "  merkle root       {}", report.merkle_root);
+    say!(out);
     for (i, step) in report.steps.iter().enumerate() {
-        println!("{}. {}", i + 1, step.title);
+        say!(out, "{}. {}", i + 1, step.title);
         match (&step.gas_used, &step.refused) {
-            (Some(gas), _) => println!("   included: {gas} gas charged"),
-            (None, Some(why)) => println!("   REFUSED locally, nothing sent: {why}"),
-            (None, None) => println!("   not sent"),
+            (Some(gas), _) => say!(out, "   included: {gas} gas charged"),
+            (None, Some(why)) => say!(out, "   REFUSED locally, nothing sent: {why}"),
+            (None, None) => say!(out, "   not sent"),
         }
     }
-    println!();
-    println!(
+    say!(out);
+    say!(
+        out,
         "The recipient holds {} tokens; the account holds {} NFTs.",
-        report.recipient_tokens, report.nfts_held
+        report.recipient_tokens,
+        report.nfts_held
     );
 }

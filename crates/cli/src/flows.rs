@@ -20,7 +20,10 @@ use mandate::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use crate::input::{CliError, read_json};
+use crate::{
+    input::{CliError, read_json},
+    prose::say,
+};
 
 /// Where the chain is.
 #[derive(Args, Clone, Debug)]
@@ -149,12 +152,21 @@ async fn client(
     Ok(client)
 }
 
-fn output<T: Serialize>(json: bool, value: &T, prose: impl FnOnce(&T)) -> Result<String, CliError> {
+fn output<T: Serialize>(
+    json: bool,
+    value: &T,
+    prose: impl FnOnce(&mut String, &T),
+) -> Result<String, CliError> {
     if json {
         return serde_json::to_string_pretty(value).map_err(CliError::other);
     }
-    prose(value);
-    Ok(String::new())
+    let mut out = String::new();
+    prose(&mut out, value);
+    // `main` ends what it prints with a newline of its own.
+    if out.ends_with('\n') {
+        out.pop();
+    }
+    Ok(out)
 }
 
 #[derive(Serialize)]
@@ -248,13 +260,13 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
             user_op_hash,
             stored_in: args.chain.store.clone(),
         };
-        output(args.chain.json, &out, |o| {
-            println!("session {} for account {}", o.permission_id, o.account);
-            println!("  session key {} (stored in {})", o.session_key, o.stored_in.display());
+        output(args.chain.json, &out, |out, o| {
+            say!(out, "session {} for account {}", o.permission_id, o.account);
+            say!(out, "  session key {} (stored in {})", o.session_key, o.stored_in.display());
             match o.user_op_hash {
-                Some(hash) => println!("  granted by op {hash}"),
-                None if o.mode == "granted" => println!("  already enabled"),
-                None => println!("  the owner signed it; its first use enables it"),
+                Some(hash) => say!(out, "  granted by op {hash}"),
+                None if o.mode == "granted" => say!(out, "  already enabled"),
+                None => say!(out, "  the owner signed it; its first use enables it"),
             }
         })
     })
@@ -309,10 +321,13 @@ pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
                 SessionRecord { enable: None, state: GrantState::Granted, ..stored.record.clone() };
             store.update(&record).map_err(CliError::other)?;
         }
-        output(args.chain.json, &used, |u| {
-            println!(
+        output(args.chain.json, &used, |out, u| {
+            say!(
+                out,
                 "op {} included ({:?} mode): {} gas charged",
-                u.sent.user_op_hash, u.mode, u.sent.receipt.actual_gas_used
+                u.sent.user_op_hash,
+                u.mode,
+                u.sent.receipt.actual_gas_used
             );
         })
     })
@@ -342,12 +357,12 @@ pub(crate) fn status(args: StatusArgs) -> Result<String, CliError> {
         }
         Ok::<_, CliError>(out)
     })?;
-    output(args.chain.json, &statuses, |all| {
+    output(args.chain.json, &statuses, |out, all| {
         if all.is_empty() {
-            println!("no sessions in the store");
+            say!(out, "no sessions in the store");
         }
         for status in all {
-            crate::demo::print_status("session", status);
+            crate::demo::print_status(out, "session", status);
         }
     })
 }

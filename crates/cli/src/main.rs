@@ -6,6 +6,7 @@ mod demo;
 mod encode;
 mod flows;
 mod input;
+mod prose;
 
 use std::{
     io::{self, Write},

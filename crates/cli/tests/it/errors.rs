@@ -57,6 +57,11 @@ fn a_failed_stdout_write_is_an_error_line_not_a_panic() {
     drop(reader);
     let err = error_line(&mandate_to(&id, "", Stdio::from(writer)));
     assert!(err.contains("stdout"), "{err}");
+
+    // The demo's prose too (it printed line by line and panicked on a full disk).
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let err = error_line(&mandate_to(&["demo"], "", Stdio::from(full)));
+    assert!(err.contains("stdout"), "{err}");
 }
 
 #[test]
