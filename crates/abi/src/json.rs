@@ -16,8 +16,12 @@ use std::borrow::Cow;
 
 pub mod rpc;
 
-use alloy_primitives::{Address, B256, Bytes, U256, ruint::ParseError};
-use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+use alloy_primitives::{
+    Address, B256, Bytes, U256,
+    hex::{self, FromHex},
+    ruint::ParseError,
+};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
 
 use crate::sol::{ActionData, ERC7739Data, PolicyData, Session};
 
@@ -141,16 +145,127 @@ pub enum QuantityError {
     },
 }
 
+/// An address written as 0x-hex: all lowercase, all uppercase, or mixed case that is its
+/// EIP-55 checksum (a mixed-case text with a wrong checksum is a mistyped address, refused).
+/// The one reader of addresses given by a user, in JSON ([`address`]) or as an argument.
+pub fn parse_address(text: &str) -> Result<Address, AddressTextError> {
+    let Some(digits) = text.strip_prefix("0x") else {
+        return Err(AddressTextError::Prefix { text: text.into() });
+    };
+    let address = Address::from_hex(digits)
+        .map_err(|source| AddressTextError::Hex { text: text.into(), source })?;
+    let mixed = digits.bytes().any(|b| b.is_ascii_lowercase())
+        && digits.bytes().any(|b| b.is_ascii_uppercase());
+    if mixed && Address::parse_checksummed(text, None).is_err() {
+        return Err(AddressTextError::Checksum { text: text.into() });
+    }
+    Ok(address)
+}
+
+/// Why [`parse_address`] refused a text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddressTextError {
+    /// No `0x` prefix.
+    #[error("bad address {:?}: expected 0x-hex", excerpt(text))]
+    Prefix {
+        /// The text.
+        text: String,
+    },
+    /// Not 20 bytes of hex.
+    #[error("bad address {:?}: {source}", excerpt(text))]
+    Hex {
+        /// The text.
+        text: String,
+        /// Why.
+        source: hex::FromHexError,
+    },
+    /// Mixed case, but not the address's EIP-55 checksum.
+    #[error("bad address {:?}: mixed case but not its EIP-55 checksum", excerpt(text))]
+    Checksum {
+        /// The text.
+        text: String,
+    },
+}
+
+/// A JSON string, refusing any other JSON type with `expecting` in the message.
+struct Text(&'static str);
+
+impl serde::de::Visitor<'_> for Text {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+}
+
+/// An address field read through [`parse_address`] (not a number array, not a mistyped
+/// checksum); written as alloy writes it.
+pub mod address {
+    use super::*;
+
+    /// Writes the address as alloy does.
+    pub fn serialize<S: Serializer>(value: &Address, serializer: S) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
+    }
+
+    /// Reads a 0x-hex string through [`parse_address`]; other formats than JSON as alloy does.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Address, D::Error> {
+        if !deserializer.is_human_readable() {
+            return Address::deserialize(deserializer);
+        }
+        let text = deserializer.deserialize_str(Text("an address as a 0x-hex string"))?;
+        parse_address(&text).map_err(D::Error::custom)
+    }
+}
+
+/// A `bytes` or `bytesN` field ([`Bytes`], [`FixedBytes`](alloy_primitives::FixedBytes)) as a
+/// 0x-hex string only: alloy also reads an array of numbers (`[1, 2, 3]`), refused here;
+/// written as alloy writes it.
+pub mod hex_bytes {
+    use super::*;
+
+    /// Writes the bytes as alloy does (0x-hex).
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
+    }
+
+    /// Reads a 0x-hex string; other formats than JSON as alloy does.
+    pub fn deserialize<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de> + FromHex<Error = hex::FromHexError>,
+    {
+        if !deserializer.is_human_readable() {
+            return T::deserialize(deserializer);
+        }
+        let text = deserializer.deserialize_str(Text("bytes as a 0x-hex string"))?;
+        let digits = text.strip_prefix("0x").ok_or_else(|| {
+            D::Error::custom(format!("bad bytes {:?}: expected 0x-hex", excerpt(&text)))
+        })?;
+        T::from_hex(digits)
+            .map_err(|e| D::Error::custom(format!("bad bytes {:?}: {e}", excerpt(&text))))
+    }
+}
+
 /// A [`Session`] as module-sdk writes it: the struct's fields, and its documented extra
 /// `chainId` (which chain the session is meant for; not part of the struct on-chain, and
 /// ignored). Any other field is an error, not silently dropped.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SdkSession {
-    #[serde(rename = "sessionValidator")]
+    #[serde(rename = "sessionValidator", with = "address")]
     session_validator: Address,
-    #[serde(rename = "sessionValidatorInitData")]
+    #[serde(rename = "sessionValidatorInitData", with = "hex_bytes")]
     session_validator_init_data: Bytes,
+    #[serde(with = "hex_bytes")]
     salt: B256,
     #[serde(rename = "userOpPolicies")]
     user_op_policies: Vec<PolicyData>,

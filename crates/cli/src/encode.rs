@@ -4,10 +4,10 @@ use clap::Subcommand;
 use mandate::abi::{
     AccountType, ActionId, ChainSession, EnableSessionData, PermissionId, Policy, Session,
     SmartSessionMode,
-    alloy_primitives::{Address, B256, Bytes, hex},
+    alloy_primitives::{B256, Bytes, hex},
     builder::selector,
     calldata, decode_signature, encode_enable, encode_use, hash_chain_sessions,
-    json::quote_big_integers,
+    json::{parse_address, quote_big_integers},
 };
 use serde::Deserialize;
 
@@ -92,6 +92,7 @@ enum OneOrMany {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct EnableInput {
     enable_session_data: EnableSessionData,
+    #[serde(with = "mandate::abi::json::hex_bytes")]
     signature: Bytes,
     #[serde(default = "enable_mode")]
     mode: SmartSessionMode,
@@ -122,10 +123,8 @@ pub(crate) fn session(command: SessionCommand) -> Result<String, CliError> {
             hex_out(&calldata::enable_sessions(&sessions))
         }
         SessionCommand::ActionId { target, selector: function } => {
-            let target: Address = target.parse().map_err(|e| CliError::Invalid {
-                what: "TARGET",
-                reason: format!("{target:?}: {e}"),
-            })?;
+            let target = parse_address(&target)
+                .map_err(|e| CliError::Invalid { what: "TARGET", reason: e.to_string() })?;
             let selector = selector(&function).map_err(CliError::other)?;
             ActionId::new(target, selector).to_string()
         }
