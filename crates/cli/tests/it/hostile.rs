@@ -119,10 +119,16 @@ fn bytes_take_only_hex_and_addresses_their_checksum() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let err = error_line(&id(session(&format!("{:?}", [0u8; 32]), checksummed)));
-    assert!(err.contains("bytes as a 0x-hex string"), "{err}");
+    assert!(err.contains("at salt: invalid type: sequence, expected bytes as a 0x-hex"), "{err}");
     let wrong = "0x000000000013FdB5234E4E3162a810F54d9f7E98";
     let err = error_line(&id(session(&hex_salt, wrong)));
-    assert!(err.contains("EIP-55 checksum"), "{err}");
+    assert!(err.contains("at sessionValidator: bad address") && err.contains("EIP-55"), "{err}");
+    let limits = format!(
+        r#"[{{"token": "0x1111111111111111111111111111111111111111", "limit": 1}},
+        {{"token": "{wrong}", "limit": 1}}]"#
+    );
+    let err = error_line(&mandate(&["policy", "encode", "spending-limits", "-"], &limits));
+    assert!(err.contains("at [1].token: bad address") && err.contains("EIP-55"), "{err}");
 
     let action_id =
         |target: &str| mandate(&["session", "action-id", target, "transfer(address,uint256)"], "");
