@@ -16,8 +16,12 @@ use std::borrow::Cow;
 
 pub mod rpc;
 
-use alloy_primitives::{Address, B256, Bytes, U256, ruint::ParseError};
-use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+use alloy_primitives::{
+    Address, B256, Bytes, U256,
+    hex::{self, FromHex},
+    ruint::ParseError,
+};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
 
 use crate::sol::{ActionData, ERC7739Data, PolicyData, Session};
 
@@ -107,6 +111,71 @@ pub fn quote_big_integers(json: &str) -> Cow<'_, str> {
     }
 }
 
+/// The field of `json` that serde_json's `error` points into, as a path of keys and indices
+/// (`actions[0].actionTarget`), so a refusal names the field; `None` when the error has no
+/// position or lies outside every object and array. `json` is the text serde_json read.
+pub fn field_at(json: &str, error: &serde_json::Error) -> Option<String> {
+    enum Frame {
+        Object { key: Option<String>, in_value: bool },
+        Array { index: usize },
+    }
+    let line_start = match error.line() {
+        0 => return None,
+        1 => 0,
+        n => json.match_indices('\n').nth(n - 2)?.0 + 1,
+    };
+    // serde_json's column is 1-based: read up to, not past, the character it points at.
+    let end = (line_start + error.column().saturating_sub(1)).min(json.len());
+    let bytes = &json.as_bytes()[..end];
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if let Some(Frame::Object { key, in_value: false }) = stack.last_mut() {
+                    *key = json.get(start..i.min(bytes.len())).map(str::to_owned);
+                }
+            }
+            b'{' => stack.push(Frame::Object { key: None, in_value: false }),
+            b'[' => stack.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b':' => {
+                if let Some(Frame::Object { in_value, .. }) = stack.last_mut() {
+                    *in_value = true;
+                }
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object { key, in_value }) => (*key, *in_value) = (None, false),
+                Some(Frame::Array { index }) => *index += 1,
+                None => {}
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object { key: Some(key), .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Frame::Object { key: None, .. } => break,
+            Frame::Array { index } => path.push_str(&format!("[{index}]")),
+        }
+    }
+    (!path.is_empty()).then_some(path)
+}
+
 /// Why [`parse_quantity`] refused a text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -141,16 +210,127 @@ pub enum QuantityError {
     },
 }
 
+/// An address written as 0x-hex: all lowercase, all uppercase, or mixed case that is its
+/// EIP-55 checksum (a mixed-case text with a wrong checksum is a mistyped address, refused).
+/// The one reader of addresses given by a user, in JSON ([`address`]) or as an argument.
+pub fn parse_address(text: &str) -> Result<Address, AddressTextError> {
+    let Some(digits) = text.strip_prefix("0x") else {
+        return Err(AddressTextError::Prefix { text: text.into() });
+    };
+    let address = Address::from_hex(digits)
+        .map_err(|source| AddressTextError::Hex { text: text.into(), source })?;
+    let mixed = digits.bytes().any(|b| b.is_ascii_lowercase())
+        && digits.bytes().any(|b| b.is_ascii_uppercase());
+    if mixed && Address::parse_checksummed(text, None).is_err() {
+        return Err(AddressTextError::Checksum { text: text.into() });
+    }
+    Ok(address)
+}
+
+/// Why [`parse_address`] refused a text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddressTextError {
+    /// No `0x` prefix.
+    #[error("bad address {:?}: expected 0x-hex", excerpt(text))]
+    Prefix {
+        /// The text.
+        text: String,
+    },
+    /// Not 20 bytes of hex.
+    #[error("bad address {:?}: {source}", excerpt(text))]
+    Hex {
+        /// The text.
+        text: String,
+        /// Why.
+        source: hex::FromHexError,
+    },
+    /// Mixed case, but not the address's EIP-55 checksum.
+    #[error("bad address {:?}: mixed case but not its EIP-55 checksum", excerpt(text))]
+    Checksum {
+        /// The text.
+        text: String,
+    },
+}
+
+/// A JSON string, refusing any other JSON type with `expecting` in the message.
+struct Text(&'static str);
+
+impl serde::de::Visitor<'_> for Text {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+}
+
+/// An address field read through [`parse_address`] (not a number array, not a mistyped
+/// checksum); written as alloy writes it.
+pub mod address {
+    use super::*;
+
+    /// Writes the address as alloy does.
+    pub fn serialize<S: Serializer>(value: &Address, serializer: S) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
+    }
+
+    /// Reads a 0x-hex string through [`parse_address`]; other formats than JSON as alloy does.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Address, D::Error> {
+        if !deserializer.is_human_readable() {
+            return Address::deserialize(deserializer);
+        }
+        let text = deserializer.deserialize_str(Text("an address as a 0x-hex string"))?;
+        parse_address(&text).map_err(D::Error::custom)
+    }
+}
+
+/// A `bytes` or `bytesN` field ([`Bytes`], [`FixedBytes`](alloy_primitives::FixedBytes)) as a
+/// 0x-hex string only: alloy also reads an array of numbers (`[1, 2, 3]`), refused here;
+/// written as alloy writes it.
+pub mod hex_bytes {
+    use super::*;
+
+    /// Writes the bytes as alloy does (0x-hex).
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
+    }
+
+    /// Reads a 0x-hex string; other formats than JSON as alloy does.
+    pub fn deserialize<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de> + FromHex<Error = hex::FromHexError>,
+    {
+        if !deserializer.is_human_readable() {
+            return T::deserialize(deserializer);
+        }
+        let text = deserializer.deserialize_str(Text("bytes as a 0x-hex string"))?;
+        let digits = text.strip_prefix("0x").ok_or_else(|| {
+            D::Error::custom(format!("bad bytes {:?}: expected 0x-hex", excerpt(&text)))
+        })?;
+        T::from_hex(digits)
+            .map_err(|e| D::Error::custom(format!("bad bytes {:?}: {e}", excerpt(&text))))
+    }
+}
+
 /// A [`Session`] as module-sdk writes it: the struct's fields, and its documented extra
 /// `chainId` (which chain the session is meant for; not part of the struct on-chain, and
 /// ignored). Any other field is an error, not silently dropped.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SdkSession {
-    #[serde(rename = "sessionValidator")]
+    #[serde(rename = "sessionValidator", with = "address")]
     session_validator: Address,
-    #[serde(rename = "sessionValidatorInitData")]
+    #[serde(rename = "sessionValidatorInitData", with = "hex_bytes")]
     session_validator_init_data: Bytes,
+    #[serde(with = "hex_bytes")]
     salt: B256,
     #[serde(rename = "userOpPolicies")]
     user_op_policies: Vec<PolicyData>,
@@ -304,6 +484,37 @@ mod tests {
             let error = serde_json::from_str::<TimeFrame>(json).unwrap_err().to_string();
             assert!(error.contains("quantity"), "{json}: {error}");
         }
+    }
+
+    #[test]
+    fn errors_name_their_field() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Call {
+            #[serde(rename = "callData", with = "hex_bytes")]
+            call_data: Bytes,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Batch {
+            calls: Vec<Call>,
+        }
+        for (json, field) in [
+            (
+                "{\"calls\": [{\"callData\": \"0x\"},\n {\"callData\": [1, 2]}]}",
+                "calls[1].callData",
+            ),
+            ("{\"calls\": [{\"callData\": \"0x\", \"x\": 1}]}", "calls[0].x"),
+            ("{\"calls\": [{\"callData\": \"0x1\"}]}", "calls[0].callData"),
+        ] {
+            let error = serde_json::from_str::<Batch>(json).unwrap_err();
+            assert_eq!(field_at(json, &error).as_deref(), Some(field), "{json}: {error}");
+        }
+        let error = serde_json::from_str::<Batch>("[1]").unwrap_err();
+        assert_eq!(field_at("[1]", &error).as_deref(), Some("[0]"), "{error}");
+        let error = serde_json::from_str::<Batch>("\"x\"").unwrap_err();
+        assert_eq!(field_at("\"x\"", &error), None, "{error}");
     }
 
     #[test]

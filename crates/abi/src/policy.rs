@@ -18,18 +18,22 @@ pub const MAX_RULES: usize = 16;
 #[serde(rename_all = "camelCase")]
 pub struct PolicyAddresses {
     /// SudoPolicy.
+    #[serde(with = "crate::json::address")]
     pub sudo: Address,
     /// UniActionPolicy (JSON: `universalAction`, as module-sdk names it).
-    #[serde(rename = "universalAction")]
+    #[serde(rename = "universalAction", with = "crate::json::address")]
     pub uni_action: Address,
     /// TimeFramePolicy.
+    #[serde(with = "crate::json::address")]
     pub time_frame: Address,
     /// ERC20SpendingLimitPolicy (JSON: `spendingLimits`, as module-sdk names it).
-    #[serde(rename = "spendingLimits")]
+    #[serde(rename = "spendingLimits", with = "crate::json::address")]
     pub erc20_spending_limit: Address,
     /// UsageLimitPolicy.
+    #[serde(with = "crate::json::address")]
     pub usage_limit: Address,
     /// ValueLimitPolicy.
+    #[serde(with = "crate::json::address")]
     pub value_limit: Address,
 }
 
@@ -180,7 +184,7 @@ pub struct ParamRule {
     /// Whether `usage` is counted.
     pub is_limited: bool,
     /// The reference value.
-    #[serde(rename = "ref")]
+    #[serde(rename = "ref", with = "crate::json::hex_bytes")]
     pub reference: B256,
     /// The usage budget.
     pub usage: LimitUsage,
@@ -290,6 +294,7 @@ impl ActionConfig {
 #[serde(deny_unknown_fields)]
 pub struct TokenLimit {
     /// The ERC-20.
+    #[serde(with = "crate::json::address")]
     pub token: Address,
     /// The total.
     #[serde(with = "crate::json::u256_flex")]

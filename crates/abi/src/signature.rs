@@ -146,6 +146,7 @@ pub struct EnableSessionData {
     /// The session, its chain digests and the owner's raw `permissionEnableSig`.
     pub enable_session: EnableSession,
     /// The account's validator that checks the owner's signature.
+    #[serde(with = "crate::json::address")]
     pub validator: Address,
     /// How the account routes it.
     pub account_type: AccountType,

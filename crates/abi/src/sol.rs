@@ -12,7 +12,9 @@ sol! {
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct PolicyData {
+        #[serde(with = "crate::json::address")]
         address policy;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes initData;
     }
 
@@ -20,7 +22,9 @@ sol! {
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct ActionData {
+        #[serde(with = "crate::json::hex_bytes")]
         bytes4 actionTargetSelector;
+        #[serde(with = "crate::json::address")]
         address actionTarget;
         PolicyData[] actionPolicies;
     }
@@ -29,6 +33,7 @@ sol! {
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct ERC7739Context {
+        #[serde(with = "crate::json::hex_bytes")]
         bytes32 appDomainSeparator;
         #[serde(rename = "contentName", alias = "contentNames")]
         string[] contentNames;
@@ -46,8 +51,11 @@ sol! {
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     #[serde(from = "crate::json::SdkSession")]
     struct Session {
+        #[serde(with = "crate::json::address")]
         address sessionValidator;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes sessionValidatorInitData;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes32 salt;
         PolicyData[] userOpPolicies;
         ERC7739Data erc7739Policies;
@@ -61,6 +69,7 @@ sol! {
     struct ChainDigest {
         #[serde(with = "crate::json::u64_flex")]
         uint64 chainId;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes32 sessionDigest;
     }
 
@@ -72,6 +81,7 @@ sol! {
         uint8 chainDigestIndex;
         ChainDigest[] hashesAndChainIds;
         Session sessionToEnable;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes permissionEnableSig;
     }
 
@@ -93,11 +103,16 @@ sol! {
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct SignedSession {
+        #[serde(with = "crate::json::address")]
         address account;
         SignedPermissions permissions;
+        #[serde(with = "crate::json::address")]
         address sessionValidator;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes sessionValidatorInitData;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes32 salt;
+        #[serde(with = "crate::json::address")]
         address smartSession;
         #[serde(with = "crate::json::u256_flex")]
         uint256 nonce;
@@ -116,16 +131,23 @@ sol! {
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct PackedUserOperation {
+        #[serde(with = "crate::json::address")]
         address sender;
         #[serde(with = "crate::json::u256_flex")]
         uint256 nonce;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes initCode;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes callData;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes32 accountGasLimits;
         #[serde(with = "crate::json::u256_flex")]
         uint256 preVerificationGas;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes32 gasFees;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes paymasterAndData;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes signature;
     }
 
@@ -133,9 +155,11 @@ sol! {
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Execution {
+        #[serde(with = "crate::json::address")]
         address target;
         #[serde(with = "crate::json::u256_flex")]
         uint256 value;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes callData;
     }
 
@@ -143,7 +167,9 @@ sol! {
     #[derive(Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct ModuleInit {
+        #[serde(with = "crate::json::address")]
         address module;
+        #[serde(with = "crate::json::hex_bytes")]
         bytes initData;
     }
 

@@ -2,12 +2,12 @@
 
 use clap::Subcommand;
 use mandate::abi::{
-    AccountType, ActionId, ChainSession, EnableSessionData, PermissionId, Policy, Session,
-    SmartSessionMode,
-    alloy_primitives::{Address, B256, Bytes, hex},
+    AccountType, ActionId, ChainSession, EnableSessionData, PermissionId, Policy,
+    PolicyParamsError, Session, SmartSessionMode,
+    alloy_primitives::{B256, Bytes, hex},
     builder::selector,
     calldata, decode_signature, encode_enable, encode_use, hash_chain_sessions,
-    json::quote_big_integers,
+    json::{field_at, parse_address, quote_big_integers},
 };
 use serde::Deserialize;
 
@@ -92,6 +92,7 @@ enum OneOrMany {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct EnableInput {
     enable_session_data: EnableSessionData,
+    #[serde(with = "mandate::abi::json::hex_bytes")]
     signature: Bytes,
     #[serde(default = "enable_mode")]
     mode: SmartSessionMode,
@@ -122,10 +123,8 @@ pub(crate) fn session(command: SessionCommand) -> Result<String, CliError> {
             hex_out(&calldata::enable_sessions(&sessions))
         }
         SessionCommand::ActionId { target, selector: function } => {
-            let target: Address = target.parse().map_err(|e| CliError::Invalid {
-                what: "TARGET",
-                reason: format!("{target:?}: {e}"),
-            })?;
+            let target = parse_address(&target)
+                .map_err(|e| CliError::Invalid { what: "TARGET", reason: e.to_string() })?;
             let selector = selector(&function).map_err(CliError::other)?;
             ActionId::new(target, selector).to_string()
         }
@@ -168,24 +167,25 @@ pub(crate) fn policy(command: PolicyCommand) -> Result<String, CliError> {
     match command {
         PolicyCommand::Encode { kind, file } => {
             let text = read_text(&file)?;
-            let json_error = |source| CliError::Json {
-                path: file.clone(),
-                expected: "the policy's parameters",
-                source,
-            };
             // getSudoPolicy() takes nothing: an empty file will do.
             let policy = if text.trim().is_empty() {
-                Policy::from_params(&kind, serde_json::Value::Null)
+                Policy::from_params(&kind, serde_json::Value::Null).map_err(CliError::other)?
             } else {
                 let text = quote_big_integers(&text);
+                let json_error = |source| CliError::Json {
+                    path: file.clone(),
+                    expected: "the policy's parameters",
+                    field: field_at(&text, &source),
+                    source,
+                };
                 let mut params = serde_json::Deserializer::from_str(&text);
-                let policy = Policy::from_params(&kind, &mut params);
-                if policy.is_ok() {
-                    params.end().map_err(json_error)?;
-                }
+                let policy = match Policy::from_params(&kind, &mut params) {
+                    Err(PolicyParamsError::Json { source, .. }) => return Err(json_error(source)),
+                    policy => policy.map_err(CliError::other)?,
+                };
+                params.end().map_err(json_error)?;
                 policy
-            }
-            .map_err(CliError::other)?;
+            };
             Ok(hex_out(&policy.init_data().map_err(CliError::other)?))
         }
     }

@@ -77,7 +77,7 @@ pub(crate) struct UseArgs {
     #[arg(long, env = "MANDATE_BUNDLER_URL", hide_env_values = true)]
     bundler_url: String,
     /// The account.
-    #[arg(long)]
+    #[arg(long, value_parser = mandate::abi::json::parse_address)]
     account: Address,
     /// The session's permission id.
     #[arg(long)]
@@ -93,7 +93,7 @@ pub(crate) struct StatusArgs {
     #[command(flatten)]
     chain: ChainArgs,
     /// Only this account's sessions.
-    #[arg(long)]
+    #[arg(long, value_parser = mandate::abi::json::parse_address)]
     account: Option<Address>,
 }
 

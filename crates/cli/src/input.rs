@@ -4,7 +4,7 @@ use std::{io::Read, path::Path};
 
 use mandate::abi::{
     alloy_primitives::hex,
-    json::{excerpt, quote_big_integers},
+    json::{excerpt, field_at, quote_big_integers},
 };
 
 /// A command's failure: one line for stderr.
@@ -12,12 +12,17 @@ use mandate::abi::{
 pub(crate) enum CliError {
     #[error("reading {path}: {source}")]
     Read { path: String, source: std::io::Error },
-    #[error("{path}: not valid JSON for {expected}: {source}")]
-    Json { path: String, expected: &'static str, source: serde_json::Error },
+    #[error("{path}: not valid JSON for {expected}: {}{source}", at(field.as_deref()))]
+    Json { path: String, expected: &'static str, field: Option<String>, source: serde_json::Error },
     #[error("{what}: {reason}")]
     Invalid { what: &'static str, reason: String },
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// `field` as an error line names it: `at actions[0].actionTarget: `.
+fn at(field: Option<&str>) -> String {
+    field.map(|field| format!("at {field}: ")).unwrap_or_default()
 }
 
 impl CliError {
@@ -53,9 +58,11 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     text: &str,
     expected: &'static str,
 ) -> Result<T, CliError> {
-    serde_json::from_str(&quote_big_integers(text)).map_err(|source| CliError::Json {
+    let text = quote_big_integers(text);
+    serde_json::from_str(&text).map_err(|source| CliError::Json {
         path: path.to_string(),
         expected,
+        field: field_at(&text, &source),
         source,
     })
 }

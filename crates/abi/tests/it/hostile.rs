@@ -155,4 +155,73 @@ mod json_input {
         let err = serde_json::from_str::<mandate_abi::PolicyData>(policy).unwrap_err();
         assert!(err.to_string().contains("unknown field `x`"), "{err}");
     }
+
+    #[test]
+    fn bytes_are_hex_strings_not_number_arrays() {
+        use mandate_abi::{Execution, PolicyData};
+        let policy = |init: &str| {
+            format!(
+                r#"{{"policy": "0x0000000000feec8d74e3143fbabbca515358d869", "initData": {init}}}"#
+            )
+        };
+        serde_json::from_str::<PolicyData>(&policy(r#""0x0001""#)).unwrap();
+        for init in ["[0, 1]", "[]", r#""0001""#] {
+            let err = serde_json::from_str::<PolicyData>(&policy(init)).unwrap_err().to_string();
+            assert!(err.contains("0x-hex"), "{init}: {err}");
+        }
+        let call = r#"{"target": "0x1111111111111111111111111111111111111111", "value": 0, "callData": [1, 2, 3]}"#;
+        let err = serde_json::from_str::<Execution>(call).unwrap_err().to_string();
+        assert!(err.contains("bytes as a 0x-hex string"), "{err}");
+        let salt = format!("{:?}", vec![0u8; 32]);
+        let session = format!(
+            r#"{{"sessionValidator": "0x000000000013fdB5234E4E3162a810F54d9f7E98",
+            "sessionValidatorInitData": "0x", "salt": {salt}, "userOpPolicies": [],
+            "erc7739Policies": {{"allowedERC7739Content": [], "erc1271Policies": []}},
+            "actions": [], "permitERC4337Paymaster": false}}"#
+        );
+        let err = serde_json::from_str::<Session>(&session).unwrap_err().to_string();
+        assert!(err.contains("bytes as a 0x-hex string"), "{err}");
+        let rule = format!(
+            r#"{{"condition": 0, "offset": 0, "isLimited": false, "ref": {salt},
+            "usage": {{"limit": 0, "used": 0}}}}"#
+        );
+        let err = serde_json::from_str::<mandate_abi::ParamRule>(&rule).unwrap_err().to_string();
+        assert!(err.contains("bytes as a 0x-hex string"), "{err}");
+    }
+
+    #[test]
+    fn mixed_case_addresses_must_be_checksummed() {
+        use mandate_abi::json::{AddressTextError, parse_address};
+        let checksummed = "0x000000000013fdB5234E4E3162a810F54d9f7E98";
+        let expected = parse_address(&checksummed.to_lowercase()).unwrap();
+        for text in [
+            checksummed,
+            &checksummed.to_lowercase(),
+            &format!("0x{}", checksummed[2..].to_uppercase()),
+        ] {
+            assert_eq!(parse_address(text), Ok(expected), "{text}");
+        }
+        let wrong = "0x000000000013FdB5234E4E3162a810F54d9f7E98";
+        assert!(matches!(parse_address(wrong), Err(AddressTextError::Checksum { .. })));
+        for bad in [
+            "000000000013fdb5234e4e3162a810f54d9f7e98",
+            "0x1234",
+            "0xzz00000013fdb5234e4e3162a810f54d9f7e98",
+        ] {
+            assert!(parse_address(bad).is_err(), "{bad}");
+        }
+        let policy = |address: &str| format!(r#"{{"policy": "{address}", "initData": "0x"}}"#);
+        serde_json::from_str::<mandate_abi::PolicyData>(&policy(checksummed)).unwrap();
+        let err = serde_json::from_str::<mandate_abi::PolicyData>(&policy(wrong))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("EIP-55 checksum"), "{err}");
+        let numbers = format!("{:?}", vec![1u8; 20]);
+        let json = format!(r#"{{"policy": {numbers}, "initData": "0x"}}"#);
+        let err = serde_json::from_str::<mandate_abi::PolicyData>(&json).unwrap_err().to_string();
+        assert!(err.contains("an address as a 0x-hex string"), "{err}");
+        let limits = format!(r#"[{{"token": "{wrong}", "limit": 1}}]"#);
+        let err = params("spending-limits", &limits).unwrap_err().to_string();
+        assert!(err.contains("EIP-55 checksum"), "{err}");
+    }
 }

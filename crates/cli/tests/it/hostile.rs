@@ -76,3 +76,42 @@ fn json_input_refuses_unknown_fields_naming_them() {
     let out = mandate(&["session", "id", "-"], &accepted);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn bytes_take_only_hex_and_addresses_their_checksum() {
+    let session = |salt: &str, validator: &str| {
+        format!(
+            r#"{{"sessionValidator": "{validator}",
+            "sessionValidatorInitData": "0x", "salt": {salt}, "userOpPolicies": [],
+            "erc7739Policies": {{"allowedERC7739Content": [], "erc1271Policies": []}},
+            "actions": [], "permitERC4337Paymaster": false}}"#
+        )
+    };
+    let hex_salt = format!("\"0x{}\"", "00".repeat(32));
+    let checksummed = "0x000000000013fdB5234E4E3162a810F54d9f7E98";
+    let id = |json: String| mandate(&["session", "id", "-"], &json);
+    for validator in [checksummed.to_string(), checksummed.to_lowercase()] {
+        let out = id(session(&hex_salt, &validator));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let err = error_line(&id(session(&format!("{:?}", [0u8; 32]), checksummed)));
+    assert!(err.contains("at salt: invalid type: sequence, expected bytes as a 0x-hex"), "{err}");
+    let wrong = "0x000000000013FdB5234E4E3162a810F54d9f7E98";
+    let err = error_line(&id(session(&hex_salt, wrong)));
+    assert!(err.contains("at sessionValidator: bad address") && err.contains("EIP-55"), "{err}");
+    let limits = format!(
+        r#"[{{"token": "0x1111111111111111111111111111111111111111", "limit": 1}},
+        {{"token": "{wrong}", "limit": 1}}]"#
+    );
+    let err = error_line(&mandate(&["policy", "encode", "spending-limits", "-"], &limits));
+    assert!(err.contains("at [1].token: bad address") && err.contains("EIP-55"), "{err}");
+
+    let action_id =
+        |target: &str| mandate(&["session", "action-id", target, "transfer(address,uint256)"], "");
+    for target in [checksummed, &checksummed.to_lowercase()] {
+        let out = action_id(target);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let err = error_line(&action_id(wrong));
+    assert!(err.contains("TARGET") && err.contains("EIP-55 checksum"), "{err}");
+}
