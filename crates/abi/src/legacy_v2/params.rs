@@ -30,6 +30,7 @@ pub enum FunctionSelector {
     /// The 4 bytes, verbatim.
     Raw {
         /// The selector.
+        #[serde(with = "crate::json::hex_bytes")]
         raw: FixedBytes<4>,
     },
     /// A function signature; its selector is that of its canonical form
@@ -62,6 +63,7 @@ pub enum ReferenceValue {
     /// The word, verbatim.
     Raw {
         /// The 32 bytes.
+        #[serde(with = "crate::json::hex_bytes")]
         raw: B256,
     },
     /// A value left-padded to 32 bytes.
@@ -100,8 +102,10 @@ pub struct AbiSessionParams {
     #[serde(default)]
     pub interval: SessionInterval,
     /// The session key.
+    #[serde(with = "crate::json::address")]
     pub session_key_address: Address,
     /// The contract the session may call.
+    #[serde(with = "crate::json::address")]
     pub contract_address: Address,
     /// The function it may call.
     pub function_selector: FunctionSelector,
@@ -158,8 +162,10 @@ pub struct Erc20SessionParams {
     #[serde(default)]
     pub interval: SessionInterval,
     /// The session key.
+    #[serde(with = "crate::json::address")]
     pub session_key_address: Address,
     /// `abi.encode(sessionKey, token, recipient, maxAmount)`.
+    #[serde(with = "crate::json::hex_bytes")]
     pub session_key_data: Bytes,
 }
 
@@ -221,5 +227,32 @@ mod tests {
             let r: ReferenceValue = serde_json::from_str(v).unwrap();
             assert_eq!(r.word(), B256::with_last_byte(0xff));
         }
+    }
+
+    #[test]
+    fn v2_params_take_hex_bytes_and_checksummed_addresses_only() {
+        let json = r#"{
+            "sessionKeyAddress": "0x5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e",
+            "contractAddress": "0x1758f42Af7026fBbB559Dc60EcE0De3ef81f665e",
+            "functionSelector": {"raw": "0x40d097c3"},
+            "valueLimit": "0"
+        }"#;
+        serde_json::from_str::<AbiSessionParams>(json).unwrap();
+        // One letter's case flipped: the EIP-55 checksum no longer holds.
+        let bad = json.replace("0x1758f42Af7", "0x1758f42aF7");
+        let err = serde_json::from_str::<AbiSessionParams>(&bad).unwrap_err().to_string();
+        assert!(err.contains("checksum"), "{err}");
+        // Lowercase stays accepted.
+        let lower = json.replace(
+            "0x1758f42Af7026fBbB559Dc60EcE0De3ef81f665e",
+            "0x1758f42af7026fbbb559dc60ece0de3ef81f665e",
+        );
+        serde_json::from_str::<AbiSessionParams>(&lower).unwrap();
+        // Bytes as a number array.
+        let bad = json.replace("\"0x40d097c3\"", "[64, 208, 151, 195]");
+        assert!(serde_json::from_str::<AbiSessionParams>(&bad).is_err());
+        let erc20 = r#"{"sessionKeyAddress": "0x5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e",
+                        "sessionKeyData": [1, 2, 3]}"#;
+        assert!(serde_json::from_str::<Erc20SessionParams>(erc20).is_err());
     }
 }
