@@ -111,71 +111,6 @@ pub fn quote_big_integers(json: &str) -> Cow<'_, str> {
     }
 }
 
-/// The field of `json` that serde_json's `error` points into, as a path of keys and indices
-/// (`actions[0].actionTarget`), so a refusal names the field; `None` when the error has no
-/// position or lies outside every object and array. `json` is the text serde_json read.
-pub fn field_at(json: &str, error: &serde_json::Error) -> Option<String> {
-    enum Frame {
-        Object { key: Option<String>, in_value: bool },
-        Array { index: usize },
-    }
-    let line_start = match error.line() {
-        0 => return None,
-        1 => 0,
-        n => json.match_indices('\n').nth(n - 2)?.0 + 1,
-    };
-    // serde_json's column is 1-based: read up to, not past, the character it points at.
-    let end = (line_start + error.column().saturating_sub(1)).min(json.len());
-    let bytes = &json.as_bytes()[..end];
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                let start = i + 1;
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                if let Some(Frame::Object { key, in_value: false }) = stack.last_mut() {
-                    *key = json.get(start..i.min(bytes.len())).map(str::to_owned);
-                }
-            }
-            b'{' => stack.push(Frame::Object { key: None, in_value: false }),
-            b'[' => stack.push(Frame::Array { index: 0 }),
-            b'}' | b']' => {
-                stack.pop();
-            }
-            b':' => {
-                if let Some(Frame::Object { in_value, .. }) = stack.last_mut() {
-                    *in_value = true;
-                }
-            }
-            b',' => match stack.last_mut() {
-                Some(Frame::Object { key, in_value }) => (*key, *in_value) = (None, false),
-                Some(Frame::Array { index }) => *index += 1,
-                None => {}
-            },
-            _ => {}
-        }
-        i += 1;
-    }
-    let mut path = String::new();
-    for frame in &stack {
-        match frame {
-            Frame::Object { key: Some(key), .. } => {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
-            }
-            Frame::Object { key: None, .. } => break,
-            Frame::Array { index } => path.push_str(&format!("[{index}]")),
-        }
-    }
-    (!path.is_empty()).then_some(path)
-}
-
 /// Why [`parse_quantity`] refused a text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -484,37 +419,6 @@ mod tests {
             let error = serde_json::from_str::<TimeFrame>(json).unwrap_err().to_string();
             assert!(error.contains("quantity"), "{json}: {error}");
         }
-    }
-
-    #[test]
-    fn errors_name_their_field() {
-        #[derive(Debug, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        #[allow(dead_code)]
-        struct Call {
-            #[serde(rename = "callData", with = "hex_bytes")]
-            call_data: Bytes,
-        }
-        #[derive(Debug, Deserialize)]
-        #[allow(dead_code)]
-        struct Batch {
-            calls: Vec<Call>,
-        }
-        for (json, field) in [
-            (
-                "{\"calls\": [{\"callData\": \"0x\"},\n {\"callData\": [1, 2]}]}",
-                "calls[1].callData",
-            ),
-            ("{\"calls\": [{\"callData\": \"0x\", \"x\": 1}]}", "calls[0].x"),
-            ("{\"calls\": [{\"callData\": \"0x1\"}]}", "calls[0].callData"),
-        ] {
-            let error = serde_json::from_str::<Batch>(json).unwrap_err();
-            assert_eq!(field_at(json, &error).as_deref(), Some(field), "{json}: {error}");
-        }
-        let error = serde_json::from_str::<Batch>("[1]").unwrap_err();
-        assert_eq!(field_at("[1]", &error).as_deref(), Some("[0]"), "{error}");
-        let error = serde_json::from_str::<Batch>("\"x\"").unwrap_err();
-        assert_eq!(field_at("\"x\"", &error), None, "{error}");
     }
 
     #[test]

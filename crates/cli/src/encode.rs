@@ -7,7 +7,7 @@ use mandate::abi::{
     alloy_primitives::{B256, Bytes, hex},
     builder::selector,
     calldata, decode_signature, encode_enable, encode_use, hash_chain_sessions,
-    json::{field_at, parse_address, quote_big_integers},
+    json::{parse_address, quote_big_integers},
 };
 use serde::Deserialize;
 
@@ -172,18 +172,23 @@ pub(crate) fn policy(command: PolicyCommand) -> Result<String, CliError> {
                 Policy::from_params(&kind, serde_json::Value::Null).map_err(CliError::other)?
             } else {
                 let text = quote_big_integers(&text);
-                let json_error = |source| CliError::Json {
-                    path: file.clone(),
-                    expected: "the policy's parameters",
-                    field: field_at(&text, &source),
-                    source,
-                };
-                let mut params = serde_json::Deserializer::from_str(&text);
-                let policy = match Policy::from_params(&kind, &mut params) {
-                    Err(PolicyParamsError::Json { source, .. }) => return Err(json_error(source)),
+                let expected = "the policy's parameters";
+                let mut json = serde_json::Deserializer::from_str(&text);
+                let mut track = serde_path_to_error::Track::new();
+                let params = serde_path_to_error::Deserializer::new(&mut json, &mut track);
+                let policy = match Policy::from_params(&kind, params) {
+                    Err(PolicyParamsError::Json { source, .. }) => {
+                        let error = serde_path_to_error::Error::new(track.path(), source);
+                        return Err(CliError::json(&file, expected, error));
+                    }
                     policy => policy.map_err(CliError::other)?,
                 };
-                params.end().map_err(json_error)?;
+                json.end().map_err(|source| CliError::Json {
+                    path: file.clone(),
+                    expected,
+                    field: None,
+                    source,
+                })?;
                 policy
             };
             Ok(hex_out(&policy.init_data().map_err(CliError::other)?))

@@ -4,7 +4,7 @@ use std::{io::Read, path::Path};
 
 use mandate::abi::{
     alloy_primitives::hex,
-    json::{excerpt, field_at, quote_big_integers},
+    json::{excerpt, quote_big_integers},
 };
 
 /// A command's failure: one line for stderr.
@@ -26,6 +26,21 @@ fn at(field: Option<&str>) -> String {
 }
 
 impl CliError {
+    /// A JSON refusal at the field serde_path_to_error tracked (none at the top level).
+    pub(crate) fn json(
+        path: &str,
+        expected: &'static str,
+        error: serde_path_to_error::Error<serde_json::Error>,
+    ) -> Self {
+        let field = error.path().to_string();
+        Self::Json {
+            path: path.to_string(),
+            expected,
+            field: (field != ".").then_some(field),
+            source: error.into_inner(),
+        }
+    }
+
     pub(crate) fn other(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Other(Box::new(err))
     }
@@ -59,12 +74,16 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     expected: &'static str,
 ) -> Result<T, CliError> {
     let text = quote_big_integers(text);
-    serde_json::from_str(&text).map_err(|source| CliError::Json {
+    let mut json = serde_json::Deserializer::from_str(&text);
+    let value = serde_path_to_error::deserialize(&mut json)
+        .map_err(|error| CliError::json(path, expected, error))?;
+    json.end().map_err(|source| CliError::Json {
         path: path.to_string(),
         expected,
-        field: field_at(&text, &source),
+        field: None,
         source,
-    })
+    })?;
+    Ok(value)
 }
 
 /// A 0x-hex argument.
