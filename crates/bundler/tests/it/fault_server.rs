@@ -317,3 +317,19 @@ pub(crate) fn client(server: &FaultServer, timeout: Duration, attempts: u32) -> 
         },
     })
 }
+
+/// A signed-looking op of `sender` `0xseed…seed` with nonce `nonce` and fixed limits and fees.
+pub(crate) fn op(seed: u8, nonce: U256) -> UserOperation {
+    UserOperation {
+        sender: Address::repeat_byte(seed),
+        nonce,
+        call_data: vec![seed; 4].into(),
+        call_gas_limit: 100_000,
+        verification_gas_limit: 200_000,
+        pre_verification_gas: U256::from(50_000),
+        max_fee_per_gas: 2,
+        max_priority_fee_per_gas: 1,
+        signature: vec![0x11; 65].into(),
+        ..Default::default()
+    }
+}

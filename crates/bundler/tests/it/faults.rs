@@ -4,29 +4,18 @@
 
 use std::time::{Duration, Instant};
 
-use crate::fault_server::{CHAIN_ID, Fault, FaultServer, client};
+use crate::fault_server::{self, CHAIN_ID, Fault, FaultServer, client};
 use mandate_bundler::{
     Bundler, BundlerClient, BundlerError, CancellationToken, ClientConfig, RetryPolicy,
     RpcErrorKind, WaitOptions,
     mandate_abi::{
         ENTRY_POINT_V07, UserOperation,
-        alloy_primitives::{Address, Bytes, U256},
+        alloy_primitives::{Bytes, U256},
     },
 };
 
 fn op(seed: u8) -> UserOperation {
-    UserOperation {
-        sender: Address::repeat_byte(seed),
-        nonce: U256::from(seed),
-        call_data: Bytes::from(vec![seed; 4]),
-        call_gas_limit: 100_000,
-        verification_gas_limit: 200_000,
-        pre_verification_gas: U256::from(50_000),
-        max_fee_per_gas: 2,
-        max_priority_fee_per_gas: 1,
-        signature: Bytes::from(vec![0x11; 65]),
-        ..Default::default()
-    }
+    fault_server::op(seed, U256::from(seed))
 }
 
 const SEND: &str = "eth_sendUserOperation";

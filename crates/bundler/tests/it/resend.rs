@@ -9,7 +9,7 @@ use mandate_bundler::{
     BundlerClient, BundlerError, NonceFuture, NonceReader, WaitOptions,
     mandate_abi::{
         ENTRY_POINT_V07, UserOperation,
-        alloy_primitives::{Address, B256, Bytes, U256, aliases::U192},
+        alloy_primitives::{Address, B256, U256, aliases::U192},
     },
 };
 
@@ -17,18 +17,7 @@ const SEND: &str = "eth_sendUserOperation";
 const BY_HASH: &str = "eth_getUserOperationByHash";
 
 fn op(seed: u8) -> UserOperation {
-    UserOperation {
-        sender: Address::repeat_byte(seed),
-        nonce: (U256::from(7) << 64) | U256::from(seed),
-        call_data: Bytes::from(vec![seed; 4]),
-        call_gas_limit: 100_000,
-        verification_gas_limit: 200_000,
-        pre_verification_gas: U256::from(50_000),
-        max_fee_per_gas: 2,
-        max_priority_fee_per_gas: 1,
-        signature: Bytes::from(vec![0x11; 65]),
-        ..Default::default()
-    }
+    fault_server::op(seed, (U256::from(7) << 64) | U256::from(seed))
 }
 
 fn aa25() -> Fault {
