@@ -70,7 +70,7 @@ pub fn check_enable_session(enable: &EnableSession) -> Result<(), BoundsError> {
 
 /// Checks that `session`'s lists together hold at most [`MAX_SESSION_ENTRIES`] entries; the
 /// error names the list where the count passes it, under `prefix`.
-pub fn check_session(prefix: &str, session: &Session) -> Result<(), BoundsError> {
+fn check_session(prefix: &str, session: &Session) -> Result<(), BoundsError> {
     let mut count = 0usize;
     let mut add = |n: usize, field: &dyn Fn() -> String| {
         count += n;

@@ -397,8 +397,7 @@ impl BundlerClient {
         };
         let Some(nonces) = &self.nonces else { return Err(maybe(rejection)) };
         // The key is the nonce's high 192 bits.
-        let [_, k0, k1, k2] = *nonce.as_limbs();
-        let key = U192::from_limbs([k0, k1, k2]);
+        let key = U192::from(nonce >> 64);
         match nonces.get_nonce(entry_point, sender, key).await {
             Ok(current) if current > nonce => {
                 tracing::debug!(%hash, %current, "resend refused; the account's nonce moved past the op's");

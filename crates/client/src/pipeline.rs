@@ -4,11 +4,13 @@
 //! from the chain, progress, the bundler's estimate, send, wait and the receipt check. What
 //! differs between the two op shapes is [`EntryPointOp`]; the rest is written once here.
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256, aliases::U192};
 use mandate_abi::GasEstimate;
-use mandate_bundler::{Bundler, BundlerClient, BundlerError, UserOperationReceipt};
+use mandate_bundler::{
+    Bundler, BundlerClient, BundlerError, NonceFuture, NonceReader, UserOperationReceipt,
+};
 use mandate_sim::{Deployments, Devnet};
 
 use crate::{Chain, ClientError, Fees, Options, Step};
@@ -194,8 +196,11 @@ impl Pipeline<BundlerClient> {
         entry_point: Address,
         client: &'static str,
     ) -> Result<Self, ClientError> {
-        let bundler = BundlerClient::new(bundler_url)?;
         let chain = Chain::Node { rpc_url: rpc_url.to_string() };
+        // With the node's nonces the bundler client settles an AA25 on a resend after an
+        // ambiguous send (the first copy included meanwhile) instead of reporting it unsettled.
+        let nonces = NodeNonces { chain: chain.clone(), deployments };
+        let bundler = BundlerClient::new(bundler_url)?.with_nonce_reader(Arc::new(nonces));
         let node_chain = chain.with_state(deployments, |d| Ok(d.chain_id())).await?;
         let chain_id = Bundler::chain_id(&bundler).await?;
         if chain_id != node_chain {
@@ -206,5 +211,23 @@ impl Pipeline<BundlerClient> {
             return Err(ClientError::UnsupportedEntryPoint { entry_point });
         }
         Ok(Self::new(bundler, chain, chain_id, client))
+    }
+}
+
+/// An account's EntryPoint nonce read from the client's node.
+struct NodeNonces {
+    chain: Chain,
+    deployments: Deployments,
+}
+
+impl NonceReader for NodeNonces {
+    fn get_nonce(&self, entry_point: Address, sender: Address, key: U192) -> NonceFuture<'_> {
+        let deployments = Deployments { entry_point, ..self.deployments };
+        Box::pin(async move {
+            self.chain
+                .with_state(deployments, move |d| Ok(d.entry_point_nonce(sender, U256::from(key))?))
+                .await
+                .map_err(|e| BundlerError::Backend(Box::new(e)))
+        })
     }
 }

@@ -17,6 +17,7 @@
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{
     Network, PendingTransactionError, Provider,
+    ext::AnvilApi,
     network::{Ethereum, ReceiptResponse, TransactionBuilder},
     transport::TransportError,
 };
@@ -320,31 +321,19 @@ where
             Step::Relocate { name, field, target } => {
                 let deployed = *field(&mut built);
                 let code = provider.get_code_at(deployed).await?;
-                provider
-                    .raw_request::<_, serde_json::Value>("anvil_setCode".into(), (*target, code))
-                    .await?;
+                provider.anvil_set_code(*target, code).await?;
                 for slot in 0..RELOCATED_SLOTS {
                     let slot = U256::from(slot);
                     let value = provider.get_storage_at(deployed, slot).await?;
                     if !value.is_zero() {
-                        provider
-                            .raw_request::<_, serde_json::Value>(
-                                "anvil_setStorageAt".into(),
-                                (*target, slot, B256::from(value)),
-                            )
-                            .await?;
+                        provider.anvil_set_storage_at(*target, slot, B256::from(value)).await?;
                     }
                 }
                 let sender_creator = provider.get_code_at(deployed.create(1)).await?;
                 if sender_creator.is_empty() {
                     return Err(NodeDeployError::NoSenderCreator(name));
                 }
-                provider
-                    .raw_request::<_, serde_json::Value>(
-                        "anvil_setCode".into(),
-                        (target.create(1), sender_creator),
-                    )
-                    .await?;
+                provider.anvil_set_code(target.create(1), sender_creator).await?;
                 *field(&mut built) = *target;
             }
             Step::Deposit { entry_point, account, value } => {

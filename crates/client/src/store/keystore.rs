@@ -2,7 +2,7 @@
 //! a chosen scrypt cost and read only after every parameter was checked, so a tampered file
 //! is a typed error (naming the field) rather than a panic or an allocation abort.
 
-use alloy_primitives::{hex, keccak256};
+use alloy_primitives::{Keccak256, hex};
 use secrecy::zeroize::Zeroizing;
 use serde::{Deserialize, Serialize};
 
@@ -185,10 +185,10 @@ fn derive(
 }
 
 fn mac(derived: &[u8], ciphertext: &[u8]) -> [u8; MAC_LEN] {
-    let mut input = Vec::with_capacity(16 + ciphertext.len());
-    input.extend_from_slice(&derived[16..32]);
-    input.extend_from_slice(ciphertext);
-    keccak256(&input).0
+    let mut hasher = Keccak256::new();
+    hasher.update(&derived[16..32]);
+    hasher.update(ciphertext);
+    hasher.finalize().0
 }
 
 fn apply_aes_128_ctr(derived: &[u8], iv: &[u8], data: &mut [u8]) {
