@@ -89,12 +89,12 @@ impl Policies {
     fn ours(devnet: &Devnet) -> Self {
         let d = devnet.deployments();
         Self {
-            sudo: d.sudo_policy,
-            uni: d.uni_action_policy,
-            time_frame: d.time_frame_policy,
-            spending: d.erc20_spending_limit_policy,
-            usage: d.usage_limit_policy,
-            value: d.value_limit_policy,
+            sudo: d.chain.policies.sudo,
+            uni: d.chain.policies.uni_action,
+            time_frame: d.chain.policies.time_frame,
+            spending: d.chain.policies.erc20_spending_limit,
+            usage: d.chain.policies.usage_limit,
+            value: d.chain.policies.value_limit,
         }
     }
 
@@ -281,7 +281,11 @@ fn scenarios() -> Vec<Scenario> {
             steps: |w| {
                 let install = IERC7579Account::installModuleCall {
                     moduleTypeId: U256::from(1),
-                    module: w.ops.d.ecdsa_session_validator,
+                    module: w
+                        .ops
+                        .d
+                        .ecdsa_session_validator()
+                        .expect("the devnet's ECDSA validator"),
                     initData: Bytes::new(),
                 }
                 .abi_encode();
@@ -483,7 +487,7 @@ fn verdict(outcome: &BundleOutcome) -> String {
 #[test]
 fn verdicts_match_upstream_in_every_mix() {
     let devnet = devnet_with_upstream();
-    let ours_ss = devnet.deployments().smart_session;
+    let ours_ss = devnet.deployments().chain.smart_session;
     let up_ss = upstream("SmartSession");
     let combos = [
         ("ours/ours", ours_ss, Policies::ours(&devnet)),
@@ -532,11 +536,11 @@ fn validation_data_matches_upstream() {
     let now = devnet.timestamp();
     let mut results: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (name, ss, p) in [
-        ("ours", d.smart_session, Policies::ours(&devnet)),
+        ("ours", d.chain.smart_session, Policies::ours(&devnet)),
         ("upstream", upstream("SmartSession"), Policies::upstream()),
     ] {
         let session = Session {
-            sessionValidator: d.ecdsa_session_validator,
+            sessionValidator: d.ecdsa_session_validator().expect("the devnet's ECDSA validator"),
             sessionValidatorInitData: Bytes::copy_from_slice(key.address().as_slice()),
             salt: B256::with_last_byte(1),
             userOpPolicies: vec![
@@ -617,7 +621,7 @@ fn gas_report() {
         );
     }
     let key = PrivateKeySigner::random();
-    let ours_ss = devnet.deployments().smart_session;
+    let ours_ss = devnet.deployments().chain.smart_session;
     let mut salt = 100u8;
     println!("gas: EntryPoint actualGasUsed (handleOps tx gas), ours vs upstream:");
     for rules in [1usize, 4, 16] {
@@ -713,7 +717,7 @@ mod erc1271 {
         let key = PrivateKeySigner::random();
         let mut answers = Vec::new();
         for (i, (ss, p)) in [
-            (devnet.deployments().smart_session, Policies::ours(&devnet)),
+            (devnet.deployments().chain.smart_session, Policies::ours(&devnet)),
             (upstream("SmartSession"), Policies::upstream()),
         ]
         .into_iter()

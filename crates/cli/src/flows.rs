@@ -15,7 +15,7 @@ use mandate::{
         Step,
         store::{FileStore, Password, SessionStore},
     },
-    sim::Deployments,
+    sim::DevnetDeployments,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -97,7 +97,7 @@ pub(crate) struct StatusArgs {
     account: Option<Address>,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -113,8 +113,20 @@ fn env_secret(name: &str, what: &'static str) -> Result<SecretString, CliError> 
     })
 }
 
+/// A private key from the environment variable `name` (hex). The signer wipes its key when
+/// dropped; the hex text is wiped with the secret.
+pub(crate) fn env_key(
+    name: &str,
+    what: &'static str,
+) -> Result<alloy_signer_local::PrivateKeySigner, CliError> {
+    env_secret(name, what)?.expose_secret().parse().map_err(|_| CliError::Invalid {
+        what,
+        reason: format!("{name} does not hold a hex private key"),
+    })
+}
+
 impl ChainArgs {
-    fn deployments(&self) -> Result<Deployments, CliError> {
+    fn deployments(&self) -> Result<DevnetDeployments, CliError> {
         read_json(&self.deployments, "Mandate's deployments")
     }
 
@@ -145,9 +157,11 @@ async fn client(
     chain: &ChainArgs,
     bundler_url: &str,
 ) -> Result<SessionClient<mandate::bundler::BundlerClient>, CliError> {
-    let mut client = SessionClient::connect(&chain.rpc_url, bundler_url, chain.deployments()?)
+    let deployments = chain.deployments()?;
+    let mut client = SessionClient::connect(&chain.rpc_url, bundler_url, deployments.chain)
         .await
-        .map_err(CliError::other)?;
+        .map_err(CliError::other)?
+        .with_owner_validator(deployments.k1_validator);
     client.options_mut().progress = progress(chain.json);
     Ok(client)
 }
@@ -182,22 +196,19 @@ struct GrantOutput {
 
 pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
     let store = args.chain.store()?;
-    // The signer wipes its key when dropped; the hex text is wiped with the secret.
-    let owner = env_secret(&args.owner_key_env, "the owner's key")?
-        .expose_secret()
-        .parse::<alloy_signer_local::PrivateKeySigner>()
-        .map_err(|_| CliError::Invalid {
-            what: "the owner's key",
-            reason: format!("{} does not hold a hex private key", args.owner_key_env),
-        })?;
+    let owner = env_key(&args.owner_key_env, "the owner's key")?;
     let mut session: Session = read_json(&args.session, "a Session")?;
     let runtime = runtime()?;
     runtime.block_on(async {
         let client = client(&args.chain, &args.bundler_url).await?;
-        let d = *client.deployments();
+        let d = args.chain.deployments()?;
         let key = SessionKey::random();
         if session.sessionValidator == Address::ZERO {
-            session.sessionValidator = d.ecdsa_session_validator;
+            session.sessionValidator = d.ecdsa_session_validator().ok_or(CliError::Invalid {
+                what: "the deployments",
+                reason: "no ECDSA session validator to fill the session's zero sessionValidator"
+                    .into(),
+            })?;
         }
         if session.sessionValidatorInitData.is_empty() {
             session.sessionValidatorInitData = Bytes::copy_from_slice(key.address().as_slice());
@@ -220,7 +231,7 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                 account,
                 key.address(),
                 session,
-                d.smart_session,
+                d.chain.smart_session,
             )
         };
         let user_op_hash = if args.enable_on_first_use {
@@ -339,7 +350,7 @@ pub(crate) fn status(args: StatusArgs) -> Result<String, CliError> {
     let chain = Chain::Node { rpc_url: args.chain.rpc_url.clone() };
     let runtime = runtime()?;
     let chain_id = runtime
-        .block_on(chain.with_state(deployments, |d| Ok(d.chain_id())))
+        .block_on(chain.with_state(deployments.chain, |d| Ok(d.chain_id())))
         .map_err(CliError::other)?;
     let records: Vec<SessionRecord> = store
         .list()
@@ -350,7 +361,7 @@ pub(crate) fn status(args: StatusArgs) -> Result<String, CliError> {
     let statuses = runtime.block_on(async {
         let mut out = Vec::with_capacity(records.len());
         for record in records {
-            let status = mandate::client::read_status(&chain, deployments, &record)
+            let status = mandate::client::read_status(&chain, deployments.chain, &record)
                 .await
                 .map_err(CliError::other)?;
             out.push(status);

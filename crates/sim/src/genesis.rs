@@ -29,7 +29,9 @@ use mandate_abi::{ENTRY_POINT_V07, sol::IEntryPoint};
 use mandate_contracts::legacy_v2_artifacts;
 use mandate_contracts::{ArtifactError, ArtifactFile, artifacts, names};
 
-use crate::{BLOCK_GAS_LIMIT, Deployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, fork::without_url};
+use crate::{
+    BLOCK_GAS_LIMIT, DevnetDeployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, fork::without_url,
+};
 #[cfg(feature = "legacy-v2")]
 use mandate_abi::legacy_v2::LegacyV2Deployments;
 
@@ -106,8 +108,9 @@ pub enum Step<D> {
     Deposit {
         /// The EntryPoint.
         entry_point: fn(&D) -> Address,
-        /// The account credited (a paymaster).
-        account: fn(&D) -> Address,
+        /// The account credited (a paymaster): `None` if the plan has not deployed it yet,
+        /// which stops the plan.
+        account: fn(&D) -> Option<Address>,
         /// Wei.
         value: U256,
     },
@@ -146,24 +149,24 @@ fn deploy<D>(
 /// The EntryPoint v0.7 (at [`ENTRY_POINT_V07`]), Smart Sessions, its policies and validators, the
 /// account and its factory, the test tokens and the VerifyingPaymaster (signer
 /// [`PAYMASTER_SIGNER`], [`PAYMASTER_DEPOSIT`] deposited): the embedded devnet's genesis.
-pub fn mandate() -> Plan<Deployments> {
+pub fn mandate() -> Plan<DevnetDeployments> {
     use ArtifactSet::Mandate;
     let none = Vec::new;
     Plan {
         steps: vec![
-            deploy(Mandate, names::ENTRY_POINT, none(), |d| &mut d.entry_point),
+            deploy(Mandate, names::ENTRY_POINT, none(), |d| &mut d.chain.entry_point),
             Step::Relocate {
                 name: names::ENTRY_POINT,
-                field: |d| &mut d.entry_point,
+                field: |d| &mut d.chain.entry_point,
                 target: ENTRY_POINT_V07,
             },
-            deploy(Mandate, names::SMART_SESSION, none(), |d| &mut d.smart_session),
-            deploy(Mandate, names::SUDO_POLICY, none(), |d| &mut d.sudo_policy),
+            deploy(Mandate, names::SMART_SESSION, none(), |d| &mut d.chain.smart_session),
+            deploy(Mandate, names::SUDO_POLICY, none(), |d| &mut d.chain.policies.sudo),
             deploy(Mandate, names::ECDSA_SESSION_VALIDATOR, none(), |d| {
-                &mut d.ecdsa_session_validator
+                d.chain.session_validators.ecdsa.insert(Address::ZERO)
             }),
             deploy(Mandate, names::K1_VALIDATOR, none(), |d| &mut d.k1_validator),
-            deploy(Mandate, names::ACCOUNT, vec![Arg::Deployed(|d| d.entry_point)], |d| {
+            deploy(Mandate, names::ACCOUNT, vec![Arg::Deployed(|d| d.chain.entry_point)], |d| {
                 &mut d.account_implementation
             }),
             deploy(
@@ -174,22 +177,26 @@ pub fn mandate() -> Plan<Deployments> {
             ),
             deploy(Mandate, names::TEST_ERC20, none(), |d| &mut d.test_erc20),
             deploy(Mandate, names::TEST_ERC721, none(), |d| &mut d.test_erc721),
-            deploy(Mandate, names::UNI_ACTION_POLICY, none(), |d| &mut d.uni_action_policy),
-            deploy(Mandate, names::TIME_FRAME_POLICY, none(), |d| &mut d.time_frame_policy),
+            deploy(Mandate, names::UNI_ACTION_POLICY, none(), |d| &mut d.chain.policies.uni_action),
+            deploy(Mandate, names::TIME_FRAME_POLICY, none(), |d| &mut d.chain.policies.time_frame),
             deploy(Mandate, names::ERC20_SPENDING_LIMIT_POLICY, none(), |d| {
-                &mut d.erc20_spending_limit_policy
+                &mut d.chain.policies.erc20_spending_limit
             }),
-            deploy(Mandate, names::USAGE_LIMIT_POLICY, none(), |d| &mut d.usage_limit_policy),
-            deploy(Mandate, names::VALUE_LIMIT_POLICY, none(), |d| &mut d.value_limit_policy),
+            deploy(Mandate, names::USAGE_LIMIT_POLICY, none(), |d| {
+                &mut d.chain.policies.usage_limit
+            }),
+            deploy(Mandate, names::VALUE_LIMIT_POLICY, none(), |d| {
+                &mut d.chain.policies.value_limit
+            }),
             deploy(
                 Mandate,
                 names::VERIFYING_PAYMASTER,
-                vec![Arg::Deployed(|d| d.entry_point), Arg::Address(PAYMASTER_SIGNER)],
-                |d| &mut d.verifying_paymaster,
+                vec![Arg::Deployed(|d| d.chain.entry_point), Arg::Address(PAYMASTER_SIGNER)],
+                |d| d.chain.paymaster.insert(Address::ZERO),
             ),
             Step::Deposit {
-                entry_point: |d| d.entry_point,
-                account: |d| d.verifying_paymaster,
+                entry_point: |d| d.chain.entry_point,
+                account: |d| d.chain.paymaster,
                 value: U256::from(PAYMASTER_DEPOSIT),
             },
         ],
@@ -280,6 +287,12 @@ pub enum NodeDeployError {
     /// A deployment left no code, or its receipt named no contract.
     #[error("deploying {0} left no code")]
     NoCode(&'static str),
+    /// The node's URL does not parse (it is not repeated: URLs carry API keys).
+    #[error("the node URL is not a valid URL")]
+    Url,
+    /// A step names a contract the plan has not deployed before it.
+    #[error("{0} names a contract not deployed before it")]
+    NotDeployed(&'static str),
     /// A relocated EntryPoint had created no SenderCreator.
     #[error("{0} created no SenderCreator")]
     NoSenderCreator(&'static str),
@@ -310,7 +323,7 @@ where
         match step {
             Step::Deploy { set, name, args, field } => {
                 let code = creation_code(*set, name, args, &built, deployer)?;
-                let tx = TransactionRequest::default().with_input(code);
+                let tx = TransactionRequest::default().with_deploy_code(code);
                 let receipt = send(provider, deployer, tx, name).await?;
                 let address = receipt.ok_or(NodeDeployError::NoCode(name))?;
                 if provider.get_code_at(address).await?.is_empty() {
@@ -337,15 +350,31 @@ where
                 *field(&mut built) = *target;
             }
             Step::Deposit { entry_point, account, value } => {
+                let account = account(&built).ok_or(NodeDeployError::NotDeployed("depositTo"))?;
                 let tx = TransactionRequest::default()
                     .with_to(entry_point(&built))
                     .with_value(*value)
-                    .with_input(deposit_calldata(account(&built)));
+                    .with_input(deposit_calldata(account));
                 send(provider, deployer, tx, "depositTo").await?;
             }
         }
     }
     Ok(built)
+}
+
+/// Runs `plan` on the node at `rpc_url` with transactions signed by `deployer` (its address
+/// pays for them): [`deploy_on_node`] through a provider with the key as its wallet. The node
+/// must take anvil's `anvil_setCode` / `anvil_setStorageAt` (the EntryPoint is placed at its
+/// canonical address) and contracts past EIP-170 (anvil's `--code-size-limit`).
+pub async fn deploy_with_key<D: Default>(
+    rpc_url: &str,
+    deployer: alloy_signer_local::PrivateKeySigner,
+    plan: &Plan<D>,
+) -> Result<D, NodeDeployError> {
+    let url: url::Url = rpc_url.parse().map_err(|_| NodeDeployError::Url)?;
+    let from = deployer.address();
+    let provider = alloy_provider::ProviderBuilder::new().wallet(deployer).connect_http(url);
+    deploy_on_node(&provider, from, plan).await
 }
 
 /// Sends `tx` from `deployer` (gas limit [`BLOCK_GAS_LIMIT`]) and waits for its receipt; the
@@ -378,11 +407,11 @@ mod tests {
         let devnet = Devnet::new().expect("genesis");
         let d = *devnet.deployments();
         // The EntryPoint is the deployer's first creation, moved; the rest follow in order.
-        assert_eq!(d.entry_point, ENTRY_POINT_V07);
-        assert_eq!(d.smart_session, DEPLOYER.create(1));
+        assert_eq!(d.chain.entry_point, ENTRY_POINT_V07);
+        assert_eq!(d.chain.smart_session, DEPLOYER.create(1));
         assert_eq!(d.account_implementation, DEPLOYER.create(5));
         assert_eq!(d.account_factory, DEPLOYER.create(6));
-        assert_eq!(d.verifying_paymaster, DEPLOYER.create(14));
+        assert_eq!(d.chain.paymaster, Some(DEPLOYER.create(14)));
         assert!(devnet.has_code(ENTRY_POINT_V07.create(1)), "SenderCreator copy");
     }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod decode;
+mod deployments;
 mod devnet;
 mod error;
 mod fork;
@@ -13,9 +14,10 @@ mod preflight;
 mod verdict;
 
 pub use decode::{DecodedLog, DecodedRevert, LogDecoder, RevertDecoder};
+pub use deployments::DevnetDeployments;
 pub use devnet::{
-    BASE_FEE, BLOCK_GAS_LIMIT, BUNDLER, BUNDLER_FUNDS, DEPLOYER, DEVNET_CHAIN_ID, Deployments,
-    Devnet, GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY, Snapshot,
+    BASE_FEE, BLOCK_GAS_LIMIT, BUNDLER, BUNDLER_FUNDS, DEPLOYER, DEVNET_CHAIN_ID, Devnet,
+    GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY, Snapshot,
     TxReceipt,
 };
 pub use error::{DeployError, SimError};
