@@ -3,6 +3,7 @@
 mod decode;
 mod devnet;
 mod error;
+pub mod families;
 mod fork;
 pub mod genesis;
 mod inspector;
@@ -14,9 +15,9 @@ mod verdict;
 
 pub use decode::{DecodedLog, DecodedRevert, LogDecoder, RevertDecoder};
 pub use devnet::{
-    BASE_FEE, BLOCK_GAS_LIMIT, BUNDLER, BUNDLER_FUNDS, DEPLOYER, DEVNET_CHAIN_ID, Deployments,
-    Devnet, GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY, Snapshot,
-    TxReceipt,
+    BASE_FEE, BLOCK_GAS_LIMIT, BUNDLER, BUNDLER_FUNDS, CODE_SIZE_LIMIT, DEPLOYER, DEVNET_CHAIN_ID,
+    Deployments, Devnet, GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER,
+    PAYMASTER_SIGNER_KEY, Snapshot, TxReceipt,
 };
 pub use error::{DeployError, SimError};
 pub use fork::ForkError;
