@@ -9,6 +9,7 @@ mod bundler_devnet;
 mod canonical;
 mod enable_mode;
 mod erc1271;
+mod families;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2;
 mod policies;

@@ -58,6 +58,12 @@ pub mod names {
     pub const VALUE_LIMIT_POLICY: &str = "ValueLimitPolicy";
     /// ERC-4337 v0.7 sample VerifyingPaymaster, compiled from `@account-abstraction/contracts@0.7.0`.
     pub const VERIFYING_PAYMASTER: &str = "VerifyingPaymaster";
+    /// Mandate's factory for the ERC-7579 reference account (MSAAdvanced behind modulekit's
+    /// `MSAProxy`): `createAccount(bytes32 salt, bytes initCode)`, `getAddress`.
+    pub const MSA_PROXY_FACTORY: &str = "MSAProxyFactory";
+    /// Mandate's ERC-5267 fallback module for accounts without `eip712Domain()` (Safe7579,
+    /// MSAAdvanced), compatible with upstream's SmartSessionCompatibilityFallback.
+    pub const COMPATIBILITY_FALLBACK: &str = "CompatibilityFallback";
     /// Mandate's ABI session validation module for Biconomy session keys v2 (written from the
     /// spec; in [`artifacts`](crate::artifacts)).
     pub const ABI_SESSION_VALIDATION_MODULE: &str = "AbiSessionValidationModule";
@@ -340,6 +346,8 @@ mod tests {
             names::VALUE_LIMIT_POLICY,
             names::VERIFYING_PAYMASTER,
             names::ABI_SESSION_VALIDATION_MODULE,
+            names::MSA_PROXY_FACTORY,
+            names::COMPATIBILITY_FALLBACK,
         ] {
             let contract = file.get(name).expect(name);
             assert!(!contract.bytecode.is_empty(), "{name} has no creation code");

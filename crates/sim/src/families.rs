@@ -50,6 +50,9 @@ pub struct MsaDeployment {
     pub implementation: Address,
     /// The bootstrap an account's init data delegatecalls (`initMSA`, `singleInitMSA`).
     pub bootstrap: Address,
+    /// Mandate's factory (`MSAProxyFactory`: `createAccount(bytes32 salt, bytes initCode)`,
+    /// `getAddress`); the reference implementation ships none.
+    pub factory: Address,
 }
 
 /// The four families on the devnet.

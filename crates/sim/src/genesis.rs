@@ -9,7 +9,7 @@
 //!
 //! let devnet = Devnet::new()?;
 //! // The devnet's genesis is the plan, run by revm.
-//! assert_eq!(genesis::mandate().deploys().count(), 26);
+//! assert_eq!(genesis::mandate().deploys().count(), 28);
 //! assert_eq!(devnet.deployments().chain.entry_point, mandate_abi::ENTRY_POINT_V07);
 //! # Ok::<(), mandate_sim::SimError>(())
 //! ```
@@ -241,6 +241,18 @@ pub fn mandate() -> Plan<DevnetDeployments> {
             }),
             deploy(Modulekit, mk::MSA, none(), |d| &mut d.families.msa.implementation),
             deploy(Modulekit, mk::MSA_BOOTSTRAP, none(), |d| &mut d.families.msa.bootstrap),
+            deploy(
+                Mandate,
+                names::MSA_PROXY_FACTORY,
+                vec![
+                    Arg::Deployed(|d| d.families.msa.implementation),
+                    Arg::Creation(Modulekit, mk::MSA_PROXY),
+                ],
+                |d| &mut d.families.msa.factory,
+            ),
+            deploy(Mandate, names::COMPATIBILITY_FALLBACK, none(), |d| {
+                d.chain.compatibility_fallback.insert(Address::ZERO)
+            }),
         ],
     }
 }
@@ -473,6 +485,9 @@ mod tests {
         assert_eq!(f.nexus.implementation, DEPLOYER.create(16));
         assert_eq!(f.kernel.factory, DEPLOYER.create(20));
         assert_eq!(f.msa.bootstrap, DEPLOYER.create(26));
+        assert_eq!(f.msa.factory, DEPLOYER.create(27));
+        let fallback = devnet.deployments().chain.compatibility_fallback.expect("fallback");
+        assert_eq!(fallback, DEPLOYER.create(28));
         let all = [
             ("Nexus", f.nexus.implementation),
             ("NexusAccountFactory", f.nexus.factory),
@@ -485,6 +500,8 @@ mod tests {
             ("SafeProxyFactory", f.safe.proxy_factory),
             ("MSAAdvanced", f.msa.implementation),
             ("MSABootstrap", f.msa.bootstrap),
+            ("MSAProxyFactory", f.msa.factory),
+            ("CompatibilityFallback", fallback),
         ];
         for (name, address) in all {
             let size = devnet.account_info(address).code.map_or(0, |c| c.original_bytes().len());
@@ -514,12 +531,12 @@ mod tests {
     #[test]
     fn the_v2_stack_follows_at_the_deployers_next_create_addresses() {
         let mut devnet = Devnet::new().expect("genesis");
-        // After the paymaster's deposit (nonce 15) and the families (16..=26), the v2 stack.
+        // After the paymaster's deposit (nonce 15) and the families (16..=28), the v2 stack.
         let v2 = devnet.deploy_legacy_v2().expect("v2");
         assert_eq!(v2.entry_point, ENTRY_POINT_V06);
-        assert_eq!(v2.account_implementation, DEPLOYER.create(28));
-        assert_eq!(v2.abi_svm, DEPLOYER.create(34));
+        assert_eq!(v2.account_implementation, DEPLOYER.create(30));
+        assert_eq!(v2.abi_svm, DEPLOYER.create(36));
         assert!(devnet.has_code(ENTRY_POINT_V06.create(1)), "SenderCreator copy");
-        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 34);
+        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 36);
     }
 }
