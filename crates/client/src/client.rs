@@ -526,7 +526,7 @@ impl<B: Bundler> SessionClient<B> {
             (Some(enable), false) => Some(Box::new(EnableSessionData {
                 enable_session: enable.clone(),
                 validator: self.owner_validator.ok_or(ClientError::NoOwnerValidator)?,
-                account_type: AccountType::Erc7579Implementation,
+                account_type: AccountType::Mandate,
             })),
             (None, false) => return Err(ClientError::NotEnabled { account, permission_id }),
         };
@@ -618,7 +618,7 @@ impl<B: Bundler> SessionClient<B> {
         let enable_digest = enable.as_ref().map(|data| {
             (
                 mandate_abi::multichain_digest(&data.enable_session.hashesAndChainIds),
-                AccountType::Erc7579Implementation.format_enable_signature(
+                AccountType::Mandate.format_enable_signature(
                     data.validator,
                     &data.enable_session.permissionEnableSig,
                 ),
