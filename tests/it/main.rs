@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod bundler_devnet;
+mod canonical;
 mod enable_mode;
 mod erc1271;
 #[cfg(feature = "legacy-v2")]

@@ -11,9 +11,9 @@
 #![cfg(feature = "upstream-parity")]
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::collections::BTreeMap;
 
-use alloy_primitives::{Address, B256, Bytes, U256, address, hex};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate::{
@@ -24,55 +24,22 @@ use mandate::{
         encode_delegatecall, encode_use, execute_calldata, execute_calls, mode_code,
         sol::{IERC20, IERC7579Account, ISmartSession},
     },
-    sim::{BUNDLER, BundleOutcome, DEPLOYER, Devnet, SimError},
+    sim::{BUNDLER, BundleOutcome, DEPLOYER, Devnet, SimError, canonical},
 };
 use mandate_testing::{policy_data::*, world::*};
 
-/// Upstream contracts and the module-sdk 0.4.0 addresses they run at.
-const UPSTREAM: [(&str, Address); 7] = [
-    ("SmartSession", address!("00000000008bDABA73cD9815d79069c247Eb4bDA")),
-    ("SudoPolicy", address!("0000000000FEEc8D74e3143fBaBbca515358d869")),
-    ("UniActionPolicy", address!("0000000000714Cf48FcF88A0bFBa70d313415032")),
-    ("TimeFramePolicy", address!("0000000000D30f611fA3bf652ac6879428586930")),
-    ("ERC20SpendingLimitPolicy", address!("000000000033212e272655d8a22402db819477a6")),
-    ("UsageLimitPolicy", address!("00000000001d4479FA2A947026204d0283ceDe4B")),
-    ("ValueLimitPolicy", address!("000000000021dC45451291BCDfc9f0B46d6f0278")),
-];
-
-const RECIPIENT: Address = Address::repeat_byte(0x7e);
-
-/// Reads every upstream runtime; panics with the reason if anything is missing.
-fn upstream_runtimes() -> Vec<(&'static str, Address, Bytes)> {
-    let dir = std::env::var("MANDATE_UPSTREAM_DIR").unwrap_or_else(|_| {
-        panic!("MANDATE_UPSTREAM_DIR is not set: point it at the upstream runtime directory")
-    });
-    let dir = PathBuf::from(dir);
-    UPSTREAM
-        .iter()
-        .map(|(name, at)| {
-            let path = dir.join(format!("{name}.runtime.hex"));
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-            let code = hex::decode(text.trim())
-                .unwrap_or_else(|e| panic!("{} is not hex: {e}", path.display()));
-            assert!(!code.is_empty(), "{} is empty", path.display());
-            (*name, *at, Bytes::from(code))
-        })
-        .collect()
-}
-
-/// A devnet with upstream's runtimes placed at their addresses.
+/// A devnet with upstream's runtimes placed at their canonical addresses.
 fn devnet_with_upstream() -> Devnet {
     let mut devnet = Devnet::new().unwrap();
-    for (_, at, code) in upstream_runtimes() {
-        devnet.set_code(at, code);
-    }
+    devnet.place_canonical(&mandate_testing::upstream::runtimes());
     devnet
 }
 
 fn upstream(name: &str) -> Address {
-    UPSTREAM.iter().find(|(n, _)| *n == name).map(|(_, a)| *a).unwrap()
+    canonical::contracts().into_iter().find(|(n, _)| *n == name).map(|(_, a)| a).unwrap()
 }
+
+const RECIPIENT: Address = Address::repeat_byte(0x7e);
 
 /// The policy contracts a scenario uses.
 #[derive(Clone, Copy, Debug)]
@@ -612,8 +579,12 @@ fn gas_of(outcome: &BundleOutcome) -> (u64, u64) {
 fn gas_report() {
     let devnet = devnet_with_upstream();
     println!("runtime bytes (ours / upstream):");
-    for (name, at, code) in upstream_runtimes() {
-        let ours = mandate::contracts::artifacts().get(name).unwrap().deployed_bytecode.len();
+    for (name, at, code) in mandate_testing::upstream::runtimes().iter() {
+        let Ok(ours) = mandate::contracts::artifacts().get(name) else {
+            println!("  {name:<26}      - / {:>6}  (upstream at {at})", code.len());
+            continue;
+        };
+        let ours = ours.deployed_bytecode.len();
         println!("  {name:<26} {ours:>6} / {:>6}  (upstream at {at})", code.len());
         assert!(
             ours <= code.len() || name != "SmartSession",

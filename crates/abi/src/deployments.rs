@@ -18,6 +18,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ENTRY_POINT_V07, PolicyAddresses};
 
+/// Upstream's SmartSession in the canonical deployment (module-sdk 0.4.0).
+pub const SMART_SESSION: Address = address!("00000000008bDABA73cD9815d79069c247Eb4bDA");
+/// Rhinestone's OwnableValidator in the canonical deployment (module-sdk 0.4.0's
+/// `OWNABLE_VALIDATOR_ADDRESS`), the session validator of abstractjs and the Nexus SDK.
+pub const OWNABLE_VALIDATOR: Address = address!("000000000013fdB5234E4E3162a810F54d9f7E98");
+/// Upstream's SmartSessionCompatibilityFallback in the canonical deployment.
+pub const COMPATIBILITY_FALLBACK: Address = address!("000000000052e9685932845660777DF43C2dC496");
+
 /// The session validators a chain holds (JSON: camelCase, `null` for one it lacks).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -84,13 +92,10 @@ impl Deployments {
     /// ECDSA session signer or paymaster in it.
     pub const MODULE_SDK_0_4: Self = Self {
         entry_point: ENTRY_POINT_V07,
-        smart_session: address!("00000000008bDABA73cD9815d79069c247Eb4bDA"),
+        smart_session: SMART_SESSION,
         policies: PolicyAddresses::MODULE_SDK,
-        session_validators: SessionValidators {
-            ecdsa: None,
-            ownable: Some(address!("000000000013fdB5234E4E3162a810F54d9f7E98")),
-        },
-        compatibility_fallback: Some(address!("000000000052e9685932845660777DF43C2dC496")),
+        session_validators: SessionValidators { ecdsa: None, ownable: Some(OWNABLE_VALIDATOR) },
+        compatibility_fallback: Some(COMPATIBILITY_FALLBACK),
         paymaster: None,
     };
 

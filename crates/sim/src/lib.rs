@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod canonical;
 mod decode;
 mod deployments;
 mod devnet;

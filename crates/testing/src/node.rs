@@ -205,6 +205,21 @@ impl Node {
         panic!("no receipt for {hash}");
     }
 
+    /// Places the canonical deployment's runtimes at their addresses (`anvil_setCode`) and
+    /// returns that deployment.
+    pub async fn place_canonical(
+        &self,
+        runtimes: &mandate_sim::canonical::Runtimes,
+    ) -> mandate_abi::Deployments {
+        for (name, address, code) in runtimes.iter() {
+            self.provider
+                .anvil_set_code(address, code.clone())
+                .await
+                .unwrap_or_else(|e| panic!("anvil_setCode for {name}: {e}"));
+        }
+        mandate_abi::Deployments::MODULE_SDK_0_4
+    }
+
     /// Sets a balance.
     pub async fn set_balance(&self, who: Address, wei: U256) {
         self.provider
