@@ -43,7 +43,8 @@ pub use policy::{
 };
 pub use signature::{
     DUMMY_ECDSA_SIGNATURE, DecodedSignature, EnableSessionData, SignatureError, SmartSessionMode,
-    decode as decode_signature, decode_enable_payload, encode_enable, encode_use,
+    decode as decode_signature, decode_enable_payload, encode_enable, encode_enable_session,
+    encode_use,
 };
 pub use sol::{
     ActionData, ChainDigest, ChainSession, ERC7739Context, ERC7739Data, EnableSession, Execution,

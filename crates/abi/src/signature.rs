@@ -121,11 +121,15 @@ pub fn encode_use(permission_id: PermissionId, session_signature: &[u8]) -> Byte
 /// The uncompressed ENABLE payload `abi.encode(EnableSession, bytes sessionSignature)`, with
 /// the owner's signature prefixed for the account type.
 pub fn enable_payload(data: &EnableSessionData, session_signature: &[u8]) -> Vec<u8> {
+    (formatted_enable_session(data), Bytes::copy_from_slice(session_signature)).abi_encode_params()
+}
+
+/// The data's `EnableSession` with the owner's signature prefixed for the account type.
+fn formatted_enable_session(data: &EnableSessionData) -> EnableSession {
     let formatted = data
         .account_type
         .format_enable_signature(data.validator, &data.enable_session.permissionEnableSig);
-    let enable = EnableSession { permissionEnableSig: formatted, ..data.enable_session.clone() };
-    (enable, Bytes::copy_from_slice(session_signature)).abi_encode_params()
+    EnableSession { permissionEnableSig: formatted, ..data.enable_session.clone() }
 }
 
 /// An ENABLE or UNSAFE_ENABLE signature: `mode ‖ flzCompress(enable payload)`.
@@ -134,10 +138,21 @@ pub fn encode_enable(
     data: &EnableSessionData,
     session_signature: &[u8],
 ) -> Result<Bytes, SignatureError> {
+    encode_enable_session(mode, &formatted_enable_session(data), session_signature)
+}
+
+/// An ENABLE or UNSAFE_ENABLE signature of an `EnableSession` whose `permissionEnableSig`
+/// already carries the account's routing prefix (as an account family formats it).
+pub fn encode_enable_session(
+    mode: SmartSessionMode,
+    enable: &EnableSession,
+    session_signature: &[u8],
+) -> Result<Bytes, SignatureError> {
     if mode == SmartSessionMode::Use {
         return Err(SignatureError::ModeMismatch(mode));
     }
-    let compressed = fastlz::compress(&enable_payload(data, session_signature));
+    let payload = (enable.clone(), Bytes::copy_from_slice(session_signature)).abi_encode_params();
+    let compressed = fastlz::compress(&payload);
     let mut out = Vec::with_capacity(1 + compressed.len());
     out.push(mode as u8);
     out.extend_from_slice(&compressed);

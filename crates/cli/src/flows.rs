@@ -11,8 +11,8 @@ use mandate::{
         sol::Execution,
     },
     client::{
-        Chain, GrantState, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionRef,
-        Step,
+        Account, Chain, GrantState, MandateAccount, SessionClient, SessionKey, SessionRecord,
+        SessionRef, Step,
         store::{FileStore, Password, SessionStore},
     },
     sim::DevnetDeployments,
@@ -161,7 +161,7 @@ async fn client(
     let mut client = SessionClient::connect(&chain.rpc_url, bundler_url, deployments.chain)
         .await
         .map_err(CliError::other)?
-        .with_owner_validator(deployments.k1_validator);
+        .with_family(std::sync::Arc::new(MandateAccount::devnet(&deployments)));
     client.options_mut().progress = progress(chain.json);
     Ok(client)
 }
@@ -220,7 +220,7 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                     .into(),
             });
         }
-        let spec = OwnerAccount::new(&d, owner_address(&owner));
+        let spec = Account::new(owner_address(&owner));
         let account = client.account_address(&spec).await.map_err(CliError::other)?;
         let permission_id = PermissionId::of(&session);
         let mut record = SessionRecord {
