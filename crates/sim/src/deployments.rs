@@ -5,6 +5,8 @@
 use alloy_primitives::Address;
 use mandate_abi::Deployments;
 
+use crate::families::Families;
+
 /// Where the devnet's genesis contracts live (JSON: camelCase names). The default is all
 /// zeros: no contract known (a fork of a chain that holds only [`Self::chain`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -29,6 +31,8 @@ pub struct DevnetDeployments {
     /// A test ERC-721 with `safeMint(address)`.
     #[serde(with = "mandate_abi::json::address")]
     pub test_erc721: Address,
+    /// The smart-account families' contracts (Nexus, Kernel v3.1, Safe + Safe7579, MSA).
+    pub families: Families,
 }
 
 impl DevnetDeployments {

@@ -38,6 +38,10 @@ pub const GENESIS_TIMESTAMP: u64 = 1_750_000_000;
 pub const BASE_FEE: u64 = 1_000_000_000;
 /// Gas limit of the devnet's blocks.
 pub const BLOCK_GAS_LIMIT: u64 = 30_000_000;
+/// The devnet's contract code size limit (twice EIP-170's 24,576; EIP-3860's initcode limit
+/// doubles with it): Kernel v3.1 (28,581 bytes of runtime) and MSAAdvanced (30,081) exceed
+/// EIP-170. A [fork](Devnet::fork) keeps the chain's EIP-170 limit.
+pub const CODE_SIZE_LIMIT: usize = 49_152;
 /// Private key of the genesis VerifyingPaymaster's signer. A publicly known development key
 /// (anvil's tenth account): never use it outside a devnet.
 pub const PAYMASTER_SIGNER_KEY: B256 =
@@ -70,18 +74,32 @@ pub struct Devnet {
     base_fee: u64,
     block_number: u64,
     timestamp: u64,
+    code_size_limit: Option<usize>,
     deployments: DevnetDeployments,
 }
 
 impl Devnet {
     /// A fresh devnet: every genesis contract deployed, the bundler funded.
+    ///
+    /// The genesis plan runs once per process; later devnets start from a copy of its state.
     pub fn new() -> Result<Self, SimError> {
+        static GENESIS: std::sync::OnceLock<Devnet> = std::sync::OnceLock::new();
+        if let Some(genesis) = GENESIS.get() {
+            return Ok(genesis.clone());
+        }
+        let genesis = Self::run_genesis()?;
+        Ok(GENESIS.get_or_init(|| genesis).clone())
+    }
+
+    /// Runs [`genesis::mandate`] on an empty chain.
+    fn run_genesis() -> Result<Self, SimError> {
         let mut devnet = Self {
             db: CacheDB::new(Backend::Empty),
             chain_id: DEVNET_CHAIN_ID,
             base_fee: BASE_FEE,
             block_number: 1,
             timestamp: GENESIS_TIMESTAMP,
+            code_size_limit: Some(CODE_SIZE_LIMIT),
             deployments: DevnetDeployments::default(),
         };
         devnet.set_balance(BUNDLER, U256::from(BUNDLER_FUNDS));
@@ -108,6 +126,7 @@ impl Devnet {
             base_fee: point.base_fee,
             block_number: point.number + 1,
             timestamp: point.timestamp + 1,
+            code_size_limit: None,
             deployments: DevnetDeployments { chain: deployments, ..Default::default() },
         };
         devnet.set_balance(BUNDLER, U256::from(BUNDLER_FUNDS));
@@ -243,8 +262,8 @@ impl Devnet {
     pub(crate) fn evm_context(
         &mut self,
     ) -> Context<BlockEnv, TxEnv, CfgEnv, &mut CacheDB<Backend>> {
-        let (number, timestamp, chain_id, base_fee) =
-            (self.block_number, self.timestamp, self.chain_id, self.base_fee);
+        let (number, timestamp, chain_id, base_fee, code_size_limit) =
+            (self.block_number, self.timestamp, self.chain_id, self.base_fee, self.code_size_limit);
         Context::mainnet()
             .with_db(&mut self.db)
             .modify_cfg_chained(|cfg| {
@@ -253,6 +272,7 @@ impl Devnet {
                 // Calls from contract addresses (the EntryPoint, in gas estimation) are allowed,
                 // as a node's eth_call allows them.
                 cfg.disable_eip3607 = true;
+                cfg.limit_contract_code_size = code_size_limit;
             })
             .modify_block_chained(|block| {
                 block.number = U256::from(number);

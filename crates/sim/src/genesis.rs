@@ -9,11 +9,12 @@
 //!
 //! let devnet = Devnet::new()?;
 //! // The devnet's genesis is the plan, run by revm.
-//! assert_eq!(genesis::mandate().deploys().count(), 15);
-//! assert_eq!(devnet.deployments().entry_point, mandate_abi::ENTRY_POINT_V07);
+//! assert_eq!(genesis::mandate().deploys().count(), 26);
+//! assert_eq!(devnet.deployments().chain.entry_point, mandate_abi::ENTRY_POINT_V07);
 //! # Ok::<(), mandate_sim::SimError>(())
 //! ```
 
+use alloy_dyn_abi::DynSolValue;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{
     Network, PendingTransactionError, Provider,
@@ -27,7 +28,7 @@ use mandate_abi::legacy_v2::ENTRY_POINT_V06;
 use mandate_abi::{ENTRY_POINT_V07, sol::IEntryPoint};
 #[cfg(feature = "legacy-v2")]
 use mandate_contracts::legacy_v2_artifacts;
-use mandate_contracts::{ArtifactError, ArtifactFile, artifacts, names};
+use mandate_contracts::{ArtifactError, artifacts, modulekit_artifacts, names};
 
 use crate::{
     BLOCK_GAS_LIMIT, DevnetDeployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, fork::without_url,
@@ -50,20 +51,23 @@ pub enum ArtifactSet {
     /// [`mandate_contracts::legacy_v2_artifacts`].
     #[cfg(feature = "legacy-v2")]
     LegacyV2,
+    /// [`mandate_contracts::modulekit_artifacts`]: the smart-account families.
+    Modulekit,
 }
 
 impl ArtifactSet {
-    /// The artifact file.
-    pub fn file(self) -> &'static ArtifactFile {
+    /// The creation bytecode of the contract `name` in this set.
+    pub fn bytecode(self, name: &str) -> Result<&'static Bytes, ArtifactError> {
         match self {
-            Self::Mandate => artifacts(),
+            Self::Mandate => Ok(&artifacts().get(name)?.bytecode),
             #[cfg(feature = "legacy-v2")]
-            Self::LegacyV2 => legacy_v2_artifacts(),
+            Self::LegacyV2 => Ok(&legacy_v2_artifacts().get(name)?.bytecode),
+            Self::Modulekit => Ok(&modulekit_artifacts().get(name)?.bytecode),
         }
     }
 }
 
-/// A constructor argument: one ABI word holding an address.
+/// A constructor argument, ABI-encoded with the others as the constructor's parameters.
 #[derive(Clone, Copy, Debug)]
 pub enum Arg<D> {
     /// A fixed address.
@@ -72,6 +76,8 @@ pub enum Arg<D> {
     Deployed(fn(&D) -> Address),
     /// The account that runs the plan.
     Deployer,
+    /// `bytes`: the creation bytecode of another contract (a factory that deploys it).
+    Creation(ArtifactSet, &'static str),
 }
 
 /// One step of a [`Plan`] producing deployments `D`.
@@ -147,10 +153,13 @@ fn deploy<D>(
 }
 
 /// The EntryPoint v0.7 (at [`ENTRY_POINT_V07`]), Smart Sessions, its policies and validators, the
-/// account and its factory, the test tokens and the VerifyingPaymaster (signer
-/// [`PAYMASTER_SIGNER`], [`PAYMASTER_DEPOSIT`] deposited): the embedded devnet's genesis.
+/// account and its factory, the test tokens, the VerifyingPaymaster (signer
+/// [`PAYMASTER_SIGNER`], [`PAYMASTER_DEPOSIT`] deposited), then the smart-account families
+/// (Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579, MSAAdvanced; see [`crate::families`]): the
+/// embedded devnet's genesis.
 pub fn mandate() -> Plan<DevnetDeployments> {
-    use ArtifactSet::Mandate;
+    use ArtifactSet::{Mandate, Modulekit};
+    use names::modulekit as mk;
     let none = Vec::new;
     Plan {
         steps: vec![
@@ -199,6 +208,39 @@ pub fn mandate() -> Plan<DevnetDeployments> {
                 account: |d| d.chain.paymaster,
                 value: U256::from(PAYMASTER_DEPOSIT),
             },
+            deploy(Modulekit, mk::NEXUS, vec![Arg::Deployed(|d| d.chain.entry_point)], |d| {
+                &mut d.families.nexus.implementation
+            }),
+            deploy(
+                Modulekit,
+                mk::NEXUS_ACCOUNT_FACTORY,
+                vec![Arg::Deployed(|d| d.families.nexus.implementation), Arg::Deployer],
+                |d| &mut d.families.nexus.factory,
+            ),
+            deploy(Modulekit, mk::NEXUS_BOOTSTRAP, none(), |d| &mut d.families.nexus.bootstrap),
+            deploy(Modulekit, mk::KERNEL, vec![Arg::Deployed(|d| d.chain.entry_point)], |d| {
+                &mut d.families.kernel.implementation
+            }),
+            deploy(
+                Modulekit,
+                mk::KERNEL_FACTORY,
+                vec![Arg::Deployed(|d| d.families.kernel.implementation)],
+                |d| &mut d.families.kernel.factory,
+            ),
+            deploy(Modulekit, mk::SAFE7579, none(), |d| &mut d.families.safe.adapter),
+            deploy(
+                Modulekit,
+                mk::SAFE7579_LAUNCHPAD,
+                // No ERC-7484 registry: with one, installing an unattested module reverts.
+                vec![Arg::Deployed(|d| d.chain.entry_point), Arg::Address(Address::ZERO)],
+                |d| &mut d.families.safe.launchpad,
+            ),
+            deploy(Modulekit, mk::SAFE_SINGLETON, none(), |d| &mut d.families.safe.singleton),
+            deploy(Modulekit, mk::SAFE_PROXY_FACTORY, none(), |d| {
+                &mut d.families.safe.proxy_factory
+            }),
+            deploy(Modulekit, mk::MSA, none(), |d| &mut d.families.msa.implementation),
+            deploy(Modulekit, mk::MSA_BOOTSTRAP, none(), |d| &mut d.families.msa.bootstrap),
         ],
     }
 }
@@ -237,8 +279,8 @@ pub fn legacy_v2() -> Plan<LegacyV2Deployments> {
     }
 }
 
-/// The creation code of a [`Step::Deploy`]: the contract's bytecode and its arguments, one
-/// address word each.
+/// The creation code of a [`Step::Deploy`]: the contract's bytecode and its arguments,
+/// ABI-encoded as the constructor's parameters.
 pub(crate) fn creation_code<D>(
     set: ArtifactSet,
     name: &str,
@@ -246,15 +288,17 @@ pub(crate) fn creation_code<D>(
     built: &D,
     deployer: Address,
 ) -> Result<Bytes, ArtifactError> {
-    let mut code = set.file().get(name)?.bytecode.to_vec();
+    let mut values = Vec::with_capacity(args.len());
     for arg in args {
-        let address = match arg {
-            Arg::Address(address) => *address,
-            Arg::Deployed(of) => of(built),
-            Arg::Deployer => deployer,
-        };
-        code.extend_from_slice(address.into_word().as_slice());
+        values.push(match arg {
+            Arg::Address(address) => DynSolValue::Address(*address),
+            Arg::Deployed(of) => DynSolValue::Address(of(built)),
+            Arg::Deployer => DynSolValue::Address(deployer),
+            Arg::Creation(set, name) => DynSolValue::Bytes(set.bytecode(name)?.to_vec()),
+        });
     }
+    let mut code = set.bytecode(name)?.to_vec();
+    code.extend_from_slice(&DynSolValue::Tuple(values).abi_encode_params());
     Ok(code.into())
 }
 
@@ -415,16 +459,67 @@ mod tests {
         assert!(devnet.has_code(ENTRY_POINT_V07.create(1)), "SenderCreator copy");
     }
 
+    alloy_sol_types::sol! {
+        function computeAccountAddress(bytes initData, bytes32 salt) external view returns (address);
+        function getAddress(bytes data, bytes32 salt) external view returns (address);
+        function accountId() external view returns (string);
+    }
+
+    #[test]
+    fn the_families_follow_the_deposit_with_code_and_answering_factories() {
+        let mut devnet = Devnet::new().expect("genesis");
+        let f = devnet.deployments().families;
+        // After the paymaster's deposit (nonce 15), in the plan's order.
+        assert_eq!(f.nexus.implementation, DEPLOYER.create(16));
+        assert_eq!(f.kernel.factory, DEPLOYER.create(20));
+        assert_eq!(f.msa.bootstrap, DEPLOYER.create(26));
+        let all = [
+            ("Nexus", f.nexus.implementation),
+            ("NexusAccountFactory", f.nexus.factory),
+            ("NexusBootstrap", f.nexus.bootstrap),
+            ("Kernel", f.kernel.implementation),
+            ("KernelFactory", f.kernel.factory),
+            ("Safe7579", f.safe.adapter),
+            ("Safe7579Launchpad", f.safe.launchpad),
+            ("SafeSingleton", f.safe.singleton),
+            ("SafeProxyFactory", f.safe.proxy_factory),
+            ("MSAAdvanced", f.msa.implementation),
+            ("MSABootstrap", f.msa.bootstrap),
+        ];
+        for (name, address) in all {
+            let size = devnet.account_info(address).code.map_or(0, |c| c.original_bytes().len());
+            assert!(size > 0, "{name} has no code");
+            println!("{name:<20} {address} runtime {size:>6} bytes");
+        }
+        // Over EIP-170: deployable only with the devnet's raised limit.
+        let runtime = |a| devnet.account_info(a).code.map_or(0, |c| c.original_bytes().len());
+        assert_eq!(runtime(f.kernel.implementation), 28_581);
+        assert_eq!(runtime(f.msa.implementation), 30_081);
+
+        let salt = B256::with_last_byte(7);
+        let nexus = devnet
+            .call_sol(f.nexus.factory, &computeAccountAddressCall { initData: Bytes::new(), salt })
+            .expect("Nexus factory answers");
+        let kernel = devnet
+            .call_sol(f.kernel.factory, &getAddressCall { data: Bytes::new(), salt })
+            .expect("Kernel factory answers");
+        assert_ne!(nexus, Address::ZERO);
+        assert_ne!(kernel, Address::ZERO);
+        assert_ne!(nexus, kernel);
+        let id = devnet.call_sol(f.msa.implementation, &accountIdCall {}).expect("accountId");
+        assert_eq!(id, "uMSA.advanced/withHook.v0.1");
+    }
+
     #[cfg(feature = "legacy-v2")]
     #[test]
     fn the_v2_stack_follows_at_the_deployers_next_create_addresses() {
         let mut devnet = Devnet::new().expect("genesis");
-        // After the paymaster's deposit (nonce 15), the v2 stack.
+        // After the paymaster's deposit (nonce 15) and the families (16..=26), the v2 stack.
         let v2 = devnet.deploy_legacy_v2().expect("v2");
         assert_eq!(v2.entry_point, ENTRY_POINT_V06);
-        assert_eq!(v2.account_implementation, DEPLOYER.create(17));
-        assert_eq!(v2.abi_svm, DEPLOYER.create(23));
+        assert_eq!(v2.account_implementation, DEPLOYER.create(28));
+        assert_eq!(v2.abi_svm, DEPLOYER.create(34));
         assert!(devnet.has_code(ENTRY_POINT_V06.create(1)), "SenderCreator copy");
-        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 23);
+        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 34);
     }
 }

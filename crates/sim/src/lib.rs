@@ -5,6 +5,7 @@ mod decode;
 mod deployments;
 mod devnet;
 mod error;
+pub mod families;
 mod fork;
 pub mod genesis;
 mod inspector;
@@ -17,8 +18,8 @@ mod verdict;
 pub use decode::{DecodedLog, DecodedRevert, LogDecoder, RevertDecoder};
 pub use deployments::DevnetDeployments;
 pub use devnet::{
-    BASE_FEE, BLOCK_GAS_LIMIT, BUNDLER, BUNDLER_FUNDS, DEPLOYER, DEVNET_CHAIN_ID, Devnet,
-    GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY, Snapshot,
+    BASE_FEE, BLOCK_GAS_LIMIT, BUNDLER, BUNDLER_FUNDS, CODE_SIZE_LIMIT, DEPLOYER, DEVNET_CHAIN_ID,
+    Devnet, GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY, Snapshot,
     TxReceipt,
 };
 pub use error::{DeployError, SimError};

@@ -323,6 +323,8 @@ impl Anvil {
             name: "anvil",
             child: Command::new(anvil_bin())
                 .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                // The genesis plan's Kernel v3.1 and MSAAdvanced are over EIP-170.
+                .args(["--code-size-limit", &mandate_sim::CODE_SIZE_LIMIT.to_string()])
                 .stdout(Stdio::from(std::fs::File::create(&anvil_log).expect("log file")))
                 .stderr(Stdio::null())
                 .stdin(Stdio::null())
