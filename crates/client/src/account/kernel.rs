@@ -8,7 +8,7 @@ use mandate_abi::{
         kernel::{self, ValidationType},
     },
 };
-use mandate_sim::Devnet;
+use mandate_sim::{Devnet, DevnetDeployments};
 
 use super::{AccountFamily, FirstOp, owner_data};
 use crate::ClientError;
@@ -27,6 +27,11 @@ impl Kernel {
     /// Kernel with `factory`, rooted in `owner_validator`.
     pub const fn new(factory: Address, owner_validator: Address) -> Self {
         Self { factory, owner_validator }
+    }
+
+    /// Kernel v3.1 on the devnet, rooted in its K1Validator.
+    pub const fn devnet(deployments: &DevnetDeployments) -> Self {
+        Self::new(deployments.families.kernel.factory, deployments.k1_validator)
     }
 
     fn init_data(&self, owner: Address) -> Bytes {

@@ -5,7 +5,7 @@ use mandate_abi::{
     NonceKeyError,
     account::{AccountType, nexus},
 };
-use mandate_sim::Devnet;
+use mandate_sim::{Devnet, DevnetDeployments};
 
 use super::{AccountFamily, FirstOp, owner_data};
 use crate::ClientError;
@@ -28,6 +28,12 @@ impl Nexus {
     /// Nexus with `factory` and `bootstrap`, owned through `owner_validator`, lane 0.
     pub const fn new(factory: Address, bootstrap: Address, owner_validator: Address) -> Self {
         Self { factory, bootstrap, owner_validator, owner_lane: 0 }
+    }
+
+    /// Nexus on the devnet (modulekit's build), owned through its K1Validator.
+    pub const fn devnet(deployments: &DevnetDeployments) -> Self {
+        let nexus = deployments.families.nexus;
+        Self::new(nexus.factory, nexus.bootstrap, deployments.k1_validator)
     }
 
     fn init_data(&self, owner: Address) -> Bytes {

@@ -7,7 +7,7 @@ use mandate_abi::{
     account::safe::{self, ISafeProxyFactory, SafeContracts},
     sol::ModuleInit,
 };
-use mandate_sim::Devnet;
+use mandate_sim::{Devnet, DevnetDeployments};
 
 use super::{AccountFamily, FirstOp, owner_data};
 use crate::ClientError;
@@ -26,6 +26,18 @@ impl Safe7579 {
     /// Safe7579 on `contracts`, owned through `owner_validator`.
     pub const fn new(contracts: SafeContracts, owner_validator: Address) -> Self {
         Self { contracts, owner_validator }
+    }
+
+    /// Safe7579 on the devnet, owned through its K1Validator.
+    pub const fn devnet(deployments: &DevnetDeployments) -> Self {
+        let safe = deployments.families.safe;
+        let contracts = SafeContracts {
+            singleton: safe.singleton,
+            proxy_factory: safe.proxy_factory,
+            adapter: safe.adapter,
+            launchpad: safe.launchpad,
+        };
+        Self::new(contracts, deployments.k1_validator)
     }
 
     fn init_data(&self, owner: Address, call_data: Bytes) -> safe::ISafe7579Launchpad::InitData {
