@@ -6,8 +6,9 @@ use std::{path::PathBuf, sync::Arc};
 use clap::Args;
 use mandate::{
     abi::{
-        Call, PermissionId, Session,
+        Call, Deployments, PermissionId, Session,
         alloy_primitives::{Address, Bytes},
+        json::quote_big_integers,
         sol::Execution,
     },
     client::{
@@ -21,7 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::{
-    input::{CliError, read_json},
+    input::{CliError, parse_json, read_json, read_text},
     prose::say,
 };
 
@@ -31,7 +32,10 @@ pub(crate) struct ChainArgs {
     /// The node's JSON-RPC URL.
     #[arg(long, env = "MANDATE_RPC_URL", hide_env_values = true)]
     rpc_url: String,
-    /// Where Mandate's contracts are: JSON with camelCase names (entryPoint, smartSession, …).
+    /// Where the contracts are: a built-in preset (`module-sdk-0.4`, the canonical deployment
+    /// TypeScript dapps use), or a JSON file — a chain's deployments (entryPoint, smartSession,
+    /// policies, …) or what `mandate deploy` prints (the chain's under `chain`, with the
+    /// devnet's account factories and tokens).
     #[arg(long)]
     deployments: String,
     /// The session store's directory.
@@ -113,6 +117,58 @@ fn env_secret(name: &str, what: &'static str) -> Result<SecretString, CliError> 
     })
 }
 
+/// What `--deployments` named: a chain's contracts, or a devnet's (`mandate deploy`'s output),
+/// which adds account factories, the owners' validator and test tokens.
+#[derive(Clone, Debug)]
+pub(crate) enum DeploymentsArg {
+    /// A preset or a chain's JSON.
+    Chain(Box<Deployments>),
+    /// `mandate deploy`'s JSON.
+    Devnet(Box<DevnetDeployments>),
+}
+
+impl DeploymentsArg {
+    /// A preset's name, else a JSON file (`-` for stdin): with a `chain` member, a devnet's.
+    pub(crate) fn read(arg: &str) -> Result<Self, CliError> {
+        if let Some(preset) = Deployments::preset(arg) {
+            return Ok(Self::Chain(Box::new(preset)));
+        }
+        let text = read_text(arg)?;
+        let is_devnet = serde_json::from_str::<serde_json::Value>(&quote_big_integers(&text))
+            .ok()
+            .is_some_and(|json| json.get("chain").is_some());
+        Ok(if is_devnet {
+            Self::Devnet(Box::new(parse_json(
+                arg,
+                &text,
+                "a devnet's deployments (mandate deploy's JSON)",
+            )?))
+        } else {
+            Self::Chain(Box::new(parse_json(
+                arg,
+                &text,
+                "a chain's deployments, or a preset name",
+            )?))
+        })
+    }
+
+    /// The chain's part.
+    pub(crate) fn chain(&self) -> Deployments {
+        match self {
+            Self::Chain(chain) => **chain,
+            Self::Devnet(devnet) => devnet.chain,
+        }
+    }
+
+    /// The devnet's contracts, when the deployments are a devnet's.
+    pub(crate) fn devnet(&self) -> Option<&DevnetDeployments> {
+        match self {
+            Self::Chain(_) => None,
+            Self::Devnet(devnet) => Some(devnet),
+        }
+    }
+}
+
 /// A private key from the environment variable `name` (hex). The signer wipes its key when
 /// dropped; the hex text is wiped with the secret.
 pub(crate) fn env_key(
@@ -126,8 +182,8 @@ pub(crate) fn env_key(
 }
 
 impl ChainArgs {
-    fn deployments(&self) -> Result<DevnetDeployments, CliError> {
-        read_json(&self.deployments, "Mandate's deployments")
+    fn deployments(&self) -> Result<DeploymentsArg, CliError> {
+        DeploymentsArg::read(&self.deployments)
     }
 
     fn store(&self) -> Result<FileStore, CliError> {
@@ -158,10 +214,12 @@ async fn client(
     bundler_url: &str,
 ) -> Result<SessionClient<mandate::bundler::BundlerClient>, CliError> {
     let deployments = chain.deployments()?;
-    let mut client = SessionClient::connect(&chain.rpc_url, bundler_url, deployments.chain)
+    let mut client = SessionClient::connect(&chain.rpc_url, bundler_url, deployments.chain())
         .await
-        .map_err(CliError::other)?
-        .with_family(std::sync::Arc::new(MandateAccount::devnet(&deployments)));
+        .map_err(CliError::other)?;
+    if let Some(devnet) = deployments.devnet() {
+        client = client.with_family(std::sync::Arc::new(MandateAccount::devnet(devnet)));
+    }
     client.options_mut().progress = progress(chain.json);
     Ok(client)
 }
@@ -204,11 +262,13 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
         let d = args.chain.deployments()?;
         let key = SessionKey::random();
         if session.sessionValidator == Address::ZERO {
-            session.sessionValidator = d.ecdsa_session_validator().ok_or(CliError::Invalid {
-                what: "the deployments",
-                reason: "no ECDSA session validator to fill the session's zero sessionValidator"
-                    .into(),
-            })?;
+            session.sessionValidator =
+                d.chain().session_validators.ecdsa.ok_or(CliError::Invalid {
+                    what: "the deployments",
+                    reason:
+                        "no ECDSA session validator to fill the session's zero sessionValidator"
+                            .into(),
+                })?;
         }
         if session.sessionValidatorInitData.is_empty() {
             session.sessionValidatorInitData = Bytes::copy_from_slice(key.address().as_slice());
@@ -217,6 +277,13 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
             return Err(CliError::Invalid {
                 what: "the session",
                 reason: "sessionValidatorInitData must be empty: the new session key goes there"
+                    .into(),
+            });
+        }
+        if d.devnet().is_none() {
+            return Err(CliError::Invalid {
+                what: "the deployments",
+                reason: "a new account needs its factory: give the JSON `mandate deploy` prints"
                     .into(),
             });
         }
@@ -231,7 +298,7 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                 account,
                 key.address(),
                 session,
-                d.chain.smart_session,
+                d.chain().smart_session,
             )
         };
         let user_op_hash = if args.enable_on_first_use {
@@ -350,7 +417,7 @@ pub(crate) fn status(args: StatusArgs) -> Result<String, CliError> {
     let chain = Chain::Node { rpc_url: args.chain.rpc_url.clone() };
     let runtime = runtime()?;
     let chain_id = runtime
-        .block_on(chain.with_state(deployments.chain, |d| Ok(d.chain_id())))
+        .block_on(chain.with_state(deployments.chain(), |d| Ok(d.chain_id())))
         .map_err(CliError::other)?;
     let records: Vec<SessionRecord> = store
         .list()
@@ -361,7 +428,7 @@ pub(crate) fn status(args: StatusArgs) -> Result<String, CliError> {
     let statuses = runtime.block_on(async {
         let mut out = Vec::with_capacity(records.len());
         for record in records {
-            let status = mandate::client::read_status(&chain, deployments.chain, &record)
+            let status = mandate::client::read_status(&chain, deployments.chain(), &record)
                 .await
                 .map_err(CliError::other)?;
             out.push(status);
