@@ -15,7 +15,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate::{
     abi::{Call, Policy, SessionBuilder, custom_action, sol::IERC721},
-    client::{FileStore, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionStore},
+    client::{Account, FileStore, SessionClient, SessionKey, SessionRecord, SessionStore},
     sim::Devnet,
 };
 
@@ -25,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let d = *devnet.deployments();
     let client = SessionClient::devnet(devnet);
     let owner = PrivateKeySigner::random();
-    let spec = OwnerAccount::new(&d, owner.address());
+    let spec = Account::new(owner.address());
     let account = client.account_address(&spec).await?;
     client.set_balance(account, U256::from(10u128.pow(18)))?;
     // The account exists with SmartSession installed, no sessions yet.

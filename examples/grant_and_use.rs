@@ -13,7 +13,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate::{
     abi::{Call, Erc20Action, Erc20Function, SessionBuilder, sol::IERC20},
-    client::{ClientError, OwnerAccount, SessionClient, SessionKey, SessionRecord},
+    client::{Account, ClientError, SessionClient, SessionKey, SessionRecord},
     sim::Devnet,
 };
 
@@ -24,7 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = SessionClient::devnet(devnet);
     let owner = PrivateKeySigner::random();
     let key = SessionKey::random();
-    let spec = OwnerAccount::new(&d, owner.address());
+    let spec = Account::new(owner.address());
     let account = client.account_address(&spec).await?;
     client.set_balance(account, U256::from(10u128.pow(18)))?;
 

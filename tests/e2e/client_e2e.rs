@@ -20,7 +20,9 @@ async fn the_story_through_alto_on_anvil() {
         SessionClient::connect(&harness.node_url, &harness.bundler_url, harness.deployments.chain)
             .await
             .unwrap()
-            .with_owner_validator(harness.deployments.k1_validator);
+            .with_family(std::sync::Arc::new(mandate::client::MandateAccount::devnet(
+                &harness.deployments,
+            )));
     assert_eq!(client.chain_id(), harness.chain_id);
     let node_url = harness.node_url.clone();
     let fund: Funder<'_> = &move |account| {

@@ -5,6 +5,7 @@
 pub use alloy_primitives;
 pub use alloy_sol_types;
 
+pub mod account;
 pub mod bounds;
 pub mod builder;
 pub mod calldata;
@@ -23,6 +24,7 @@ pub mod sol;
 pub mod user_op;
 pub mod validation;
 
+pub use account::{AccountType, MODULE_TYPE_VALIDATOR, NonceKeyError};
 pub use builder::{BuildError, Erc20Action, Erc20Function, SessionBuilder, custom_action};
 pub use deployments::{Deployments, SessionValidators};
 pub use digest::{
@@ -40,8 +42,9 @@ pub use policy::{
     PolicyParamsError, TimeFrame, TokenLimit,
 };
 pub use signature::{
-    AccountType, DUMMY_ECDSA_SIGNATURE, DecodedSignature, EnableSessionData, SignatureError,
-    SmartSessionMode, decode as decode_signature, decode_enable_payload, encode_enable, encode_use,
+    DUMMY_ECDSA_SIGNATURE, DecodedSignature, EnableSessionData, SignatureError, SmartSessionMode,
+    decode as decode_signature, decode_enable_payload, encode_enable, encode_enable_session,
+    encode_use,
 };
 pub use sol::{
     ActionData, ChainDigest, ChainSession, ERC7739Context, ERC7739Data, EnableSession, Execution,

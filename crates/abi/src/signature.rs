@@ -7,6 +7,7 @@ use alloy_sol_types::{SolValue, abi::AbiDecoderConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    account::AccountType,
     bounds::{self, BoundsError, MAX_DECODE_FACTOR},
     fastlz::{self, FastLzError},
     ids::PermissionId,
@@ -40,66 +41,6 @@ impl SmartSessionMode {
     }
 }
 
-/// How an account routes an ERC-1271 signature to a validator, which decides the prefix of
-/// the owner's enable signature (module-sdk `formatPermissionEnableSig`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum AccountType {
-    /// The ERC-7579 reference implementation (and Mandate's account): `validator ‖ sig`.
-    #[serde(rename = "erc7579-implementation")]
-    Erc7579Implementation,
-    /// Biconomy Nexus: `validator ‖ sig`.
-    #[serde(rename = "nexus")]
-    Nexus,
-    /// Safe with the ERC-7579 adapter: `validator ‖ sig`.
-    #[serde(rename = "safe")]
-    Safe,
-    /// ZeroDev Kernel: `0x01 ‖ validator ‖ sig`.
-    #[serde(rename = "kernel")]
-    Kernel,
-}
-
-impl AccountType {
-    /// The bytes before the validator address.
-    const fn lead(self) -> &'static [u8] {
-        match self {
-            Self::Kernel => &[0x01],
-            _ => &[],
-        }
-    }
-
-    /// `prefix ‖ validator ‖ signature`, as the account's `isValidSignature` expects it.
-    pub fn format_enable_signature(self, validator: Address, signature: &[u8]) -> Bytes {
-        [self.lead(), validator.as_slice(), signature].concat().into()
-    }
-
-    /// Splits a formatted enable signature into the validator and the raw signature.
-    pub fn parse_enable_signature(
-        self,
-        formatted: &[u8],
-    ) -> Result<(Address, Bytes), SignatureError> {
-        let lead = self.lead();
-        if formatted.len() < lead.len() + 20 || !formatted.starts_with(lead) {
-            return Err(SignatureError::EnableSignaturePrefix { account_type: self });
-        }
-        let rest = &formatted[lead.len()..];
-        Ok((Address::from_slice(&rest[..20]), Bytes::copy_from_slice(&rest[20..])))
-    }
-}
-
-impl std::str::FromStr for AccountType {
-    type Err = SignatureError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "erc7579-implementation" => Ok(Self::Erc7579Implementation),
-            "nexus" => Ok(Self::Nexus),
-            "safe" => Ok(Self::Safe),
-            "kernel" => Ok(Self::Kernel),
-            other => Err(SignatureError::UnknownAccountType(other.to_string())),
-        }
-    }
-}
-
 /// Why a signature could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -124,14 +65,16 @@ pub enum SignatureError {
     Bounds(#[from] BoundsError),
     /// The owner's enable signature lacks the account type's routing prefix.
     #[error(
-        "permissionEnableSig does not start with the routing prefix of a {account_type:?} account"
+        "permissionEnableSig does not start with the routing prefix of a {account_type} account"
     )]
     EnableSignaturePrefix {
         /// The account type assumed.
         account_type: AccountType,
     },
     /// An unknown account type name.
-    #[error("unknown account type {0:?} (erc7579-implementation, nexus, safe or kernel)")]
+    #[error(
+        "unknown account type {0:?} (mandate, nexus, kernel, safe, erc7579-implementation or msa)"
+    )]
     UnknownAccountType(String),
     /// An ENABLE mode was asked for with USE data or the reverse.
     #[error("mode {0:?} does not take this data")]
@@ -178,11 +121,15 @@ pub fn encode_use(permission_id: PermissionId, session_signature: &[u8]) -> Byte
 /// The uncompressed ENABLE payload `abi.encode(EnableSession, bytes sessionSignature)`, with
 /// the owner's signature prefixed for the account type.
 pub fn enable_payload(data: &EnableSessionData, session_signature: &[u8]) -> Vec<u8> {
+    (formatted_enable_session(data), Bytes::copy_from_slice(session_signature)).abi_encode_params()
+}
+
+/// The data's `EnableSession` with the owner's signature prefixed for the account type.
+fn formatted_enable_session(data: &EnableSessionData) -> EnableSession {
     let formatted = data
         .account_type
         .format_enable_signature(data.validator, &data.enable_session.permissionEnableSig);
-    let enable = EnableSession { permissionEnableSig: formatted, ..data.enable_session.clone() };
-    (enable, Bytes::copy_from_slice(session_signature)).abi_encode_params()
+    EnableSession { permissionEnableSig: formatted, ..data.enable_session.clone() }
 }
 
 /// An ENABLE or UNSAFE_ENABLE signature: `mode ‖ flzCompress(enable payload)`.
@@ -191,10 +138,21 @@ pub fn encode_enable(
     data: &EnableSessionData,
     session_signature: &[u8],
 ) -> Result<Bytes, SignatureError> {
+    encode_enable_session(mode, &formatted_enable_session(data), session_signature)
+}
+
+/// An ENABLE or UNSAFE_ENABLE signature of an `EnableSession` whose `permissionEnableSig`
+/// already carries the account's routing prefix (as an account family formats it).
+pub fn encode_enable_session(
+    mode: SmartSessionMode,
+    enable: &EnableSession,
+    session_signature: &[u8],
+) -> Result<Bytes, SignatureError> {
     if mode == SmartSessionMode::Use {
         return Err(SignatureError::ModeMismatch(mode));
     }
-    let compressed = fastlz::compress(&enable_payload(data, session_signature));
+    let payload = (enable.clone(), Bytes::copy_from_slice(session_signature)).abi_encode_params();
+    let compressed = fastlz::compress(&payload);
     let mut out = Vec::with_capacity(1 + compressed.len());
     out.push(mode as u8);
     out.extend_from_slice(&compressed);
@@ -288,12 +246,7 @@ mod tests {
     #[test]
     fn enable_round_trips_for_every_account_type() {
         let session = Session { salt: B256::repeat_byte(3), ..Default::default() };
-        for account_type in [
-            AccountType::Erc7579Implementation,
-            AccountType::Nexus,
-            AccountType::Safe,
-            AccountType::Kernel,
-        ] {
+        for account_type in AccountType::ALL {
             let data = EnableSessionData {
                 enable_session: EnableSession {
                     chainDigestIndex: 1,

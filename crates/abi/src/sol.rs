@@ -331,6 +331,34 @@ sol! {
         function getAddress(ModuleInit[] validators, bytes32 salt) external view returns (address account);
     }
 
+    /// The Safe7579 launchpad (the proxy's first singleton).
+    #[derive(Debug, PartialEq, Eq)]
+    interface ISafe7579Launchpad {
+        /// What `setupSafe` sets up.
+        struct InitData {
+            address singleton;
+            address[] owners;
+            uint256 threshold;
+            address setupTo;
+            bytes setupData;
+            address safe7579;
+            ModuleInit[] validators;
+            bytes callData;
+        }
+
+        function preValidationSetup(bytes32 initHash, address to, bytes preInit) external;
+        function setupSafe(InitData initData) external;
+        function initSafe7579(address safe7579, ModuleInit[] executors, ModuleInit[] fallbacks, ModuleInit[] hooks, address[] attesters, uint8 threshold) external;
+        function hash(InitData data) external pure returns (bytes32);
+    }
+
+    /// Safe's proxy factory.
+    #[derive(Debug, PartialEq, Eq)]
+    interface ISafeProxyFactory {
+        function createProxyWithNonce(address singleton, bytes initializer, uint256 saltNonce) external returns (address proxy);
+        function proxyCreationCode() external pure returns (bytes);
+    }
+
     /// ERC-20, as far as Mandate uses it.
     #[derive(Debug, PartialEq, Eq)]
     interface IERC20 {

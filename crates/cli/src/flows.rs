@@ -12,8 +12,8 @@ use mandate::{
         sol::Execution,
     },
     client::{
-        Chain, GrantState, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionRef,
-        Step,
+        Account, Chain, GrantState, MandateAccount, SessionClient, SessionKey, SessionRecord,
+        SessionRef, Step,
         store::{FileStore, Password, SessionStore},
     },
     sim::DevnetDeployments,
@@ -218,7 +218,7 @@ async fn client(
         .await
         .map_err(CliError::other)?;
     if let Some(devnet) = deployments.devnet() {
-        client = client.with_owner_validator(devnet.k1_validator);
+        client = client.with_family(std::sync::Arc::new(MandateAccount::devnet(devnet)));
     }
     client.options_mut().progress = progress(chain.json);
     Ok(client)
@@ -280,11 +280,14 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                     .into(),
             });
         }
-        let devnet = d.devnet().ok_or_else(|| CliError::Invalid {
-            what: "the deployments",
-            reason: "a new account needs its factory: give the JSON `mandate deploy` prints".into(),
-        })?;
-        let spec = OwnerAccount::new(devnet, owner_address(&owner));
+        if d.devnet().is_none() {
+            return Err(CliError::Invalid {
+                what: "the deployments",
+                reason: "a new account needs its factory: give the JSON `mandate deploy` prints"
+                    .into(),
+            });
+        }
+        let spec = Account::new(owner_address(&owner));
         let account = client.account_address(&spec).await.map_err(CliError::other)?;
         let permission_id = PermissionId::of(&session);
         let mut record = SessionRecord {

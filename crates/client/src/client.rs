@@ -9,11 +9,11 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
 use mandate_abi::{
-    AccountType, Call, DUMMY_ECDSA_SIGNATURE, Deployments, EnableSession, EnableSessionData,
-    EnableTarget, PackedUserOperation, PermissionId, Session, SmartSessionMode, UserOperation,
-    encode_enable, encode_use, execute_calls, prepare_enable,
+    Call, DUMMY_ECDSA_SIGNATURE, Deployments, EnableSession, EnableTarget, MODULE_TYPE_VALIDATOR,
+    PackedUserOperation, PermissionId, Session, SmartSessionMode, UserOperation,
+    account::install_validator,
+    encode_enable_session, encode_use, execute_calls, prepare_enable,
     sol::{IERC7579Account, ISmartSession},
-    validator_nonce_key,
 };
 use mandate_bundler::{Bundler, BundlerClient, UserOperationReceipt, WaitOptions};
 use mandate_policy::{Deployment, Evaluator, Verdict};
@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::{
     ClientError, SessionKey, SessionRecord,
-    account::{MODULE_TYPE_VALIDATOR, OwnerAccount},
+    account::{Account, AccountFamily, MandateAccount},
     chain::Chain,
     devnet_bundler::DevnetBundler,
     pipeline::{
@@ -176,6 +176,34 @@ pub struct Granted {
     pub sent: Option<Sent>,
 }
 
+/// A grant's op before the owner signs it ([`SessionClient::prepare_grant`]).
+#[derive(Clone, Debug)]
+pub struct PreparedGrant {
+    /// The account.
+    pub account: Address,
+    /// The sessions' permission ids, in order.
+    pub permission_ids: Vec<PermissionId>,
+    /// Whether the op deploys the account.
+    pub deploys: bool,
+    /// Whether the op installs SmartSession.
+    pub installs: bool,
+    /// The calls the op makes (SmartSession's install or `enableSessions`, then the caller's).
+    pub calls: Vec<Call>,
+    /// The op, unless there is nothing to do.
+    pub op: Option<OwnerOp>,
+}
+
+/// An owner's op, ready for the owner's signature.
+#[derive(Clone, Debug)]
+pub struct OwnerOp {
+    /// The op (priced, estimated, sponsored), its signature a stub.
+    pub user_op: UserOperation,
+    /// Its userOpHash.
+    pub user_op_hash: B256,
+    /// What the owner signs, EIP-191 (`personal_sign`), through the family's owner validator.
+    pub message: B256,
+}
+
 /// How an op was signed by the session key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -197,11 +225,14 @@ pub struct Used {
 }
 
 enum OpSigner<'a> {
-    Owner(&'a PrivateKeySigner),
+    /// The owner, through the account family; `None`: the owner signs elsewhere (the op carries
+    /// a stub signature of the right shape until then).
+    Owner(Option<&'a PrivateKeySigner>),
     Session {
         key: &'a SessionKey,
         permission_id: PermissionId,
-        enable: Option<Box<EnableSessionData>>,
+        /// The enable data, its owner signature formatted for the account.
+        enable: Option<Box<EnableSession>>,
     },
 }
 
@@ -214,17 +245,14 @@ enum OpSigner<'a> {
 /// use alloy_signer_local::PrivateKeySigner;
 /// use alloy_sol_types::SolCall;
 /// use mandate_abi::{Call, SessionBuilder, custom_action, sol::IERC721};
-/// use mandate_client::{
-///     OwnerAccount, SessionClient, SessionKey, SessionRecord, UseMode,
-///    
-/// };
+/// use mandate_client::{Account, SessionClient, SessionKey, SessionRecord, UseMode};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 /// let devnet = mandate_sim::Devnet::new()?;
 /// let d = *devnet.deployments();
 /// let client = SessionClient::devnet(devnet);
 /// let (owner, key) = (PrivateKeySigner::random(), SessionKey::random());
-/// let spec = OwnerAccount::new(&d, owner.address());
+/// let spec = Account::new(owner.address());
 /// let account = client.account_address(&spec).await?;
 /// client.set_balance(account, U256::from(10u128.pow(18)))?;
 ///
@@ -249,7 +277,7 @@ enum OpSigner<'a> {
 pub struct SessionClient<B> {
     pipeline: Pipeline<B>,
     deployments: Deployments,
-    owner_validator: Option<Address>,
+    family: Option<Arc<dyn AccountFamily>>,
 }
 
 /// The client's name in its debug log lines.
@@ -272,7 +300,7 @@ impl SessionClient<DevnetBundler> {
         let (deployments, chain_id) = (*devnet.deployments(), devnet.chain_id());
         let bundler = DevnetBundler::new(devnet);
         Self::new(bundler.clone(), Chain::Devnet(bundler), deployments.chain, chain_id)
-            .with_owner_validator(deployments.k1_validator)
+            .with_family(Arc::new(MandateAccount::devnet(&deployments)))
     }
 }
 
@@ -294,7 +322,7 @@ impl SessionClient<BundlerClient> {
         let pipeline =
             Pipeline::connect(rpc_url, bundler_url, deployments, deployments.entry_point, CLIENT)
                 .await?;
-        Ok(Self { pipeline, deployments, owner_validator: None })
+        Ok(Self { pipeline, deployments, family: None })
     }
 }
 
@@ -304,15 +332,20 @@ impl<B: Bundler> SessionClient<B> {
         Self {
             pipeline: Pipeline::new(bundler, chain, chain_id, CLIENT),
             deployments,
-            owner_validator: None,
+            family: None,
         }
     }
 
-    /// With the validator through which account owners sign ENABLE-mode sessions (the
-    /// devnet's K1Validator on [`Self::devnet`]).
-    pub const fn with_owner_validator(mut self, validator: Address) -> Self {
-        self.owner_validator = Some(validator);
+    /// With the family of the accounts the client drives ([`MandateAccount`] on
+    /// [`Self::devnet`]; none on the others until set).
+    pub fn with_family(mut self, family: Arc<dyn AccountFamily>) -> Self {
+        self.family = Some(family);
         self
+    }
+
+    /// The family of the accounts the client drives.
+    pub fn family(&self) -> Result<&Arc<dyn AccountFamily>, ClientError> {
+        self.family.as_ref().ok_or(ClientError::NoAccountFamily)
     }
 
     /// With other options.
@@ -365,34 +398,56 @@ impl<B: Bundler> SessionClient<B> {
     }
 
     /// The address of `account` (counterfactual until deployed).
-    pub async fn account_address(&self, account: &OwnerAccount) -> Result<Address, ClientError> {
-        let (factory, query) = (account.factory, account.address_query());
-        self.with_state(move |d| Ok(d.call_sol(factory, &query)?)).await
+    pub async fn account_address(&self, account: &Account) -> Result<Address, ClientError> {
+        let (family, account) = (Arc::clone(self.family()?), *account);
+        self.with_state(move |d| address_of(d, family.as_ref(), account)).await
     }
 
     /// Grants `sessions` with one owner op: deploys the account if it has no code, installs
     /// SmartSession with the sessions if it is not installed, or else enables them with
     /// `enableSessions`; `calls` run in the same op. Sessions already enabled are left as they
-    /// are; with nothing left to do, no op is sent.
+    /// are; with nothing left to do, no op is sent. [`Self::prepare_grant`] and
+    /// [`Self::submit_grant`] are the same for an owner who signs elsewhere.
     pub async fn grant(
         &self,
         owner: &PrivateKeySigner,
-        account: &OwnerAccount,
+        account: &Account,
         sessions: &[Session],
         calls: &[Call],
     ) -> Result<Granted, ClientError> {
+        let prepared = self.prepare_grant(account, sessions, calls).await?;
+        let Some(op) = &prepared.op else {
+            return self.submit_grant(prepared, &[]).await;
+        };
+        let signature = owner.sign_message_sync(op.message.as_slice())?.as_bytes();
+        self.submit_grant(prepared, &signature).await
+    }
+
+    /// A grant's op for an owner who signs elsewhere: the account's state, the calls, and the
+    /// op (priced, estimated, sponsored) with the message the owner signs (EIP-191) through the
+    /// family's owner validator. Hand the signature to [`Self::submit_grant`].
+    pub async fn prepare_grant(
+        &self,
+        account: &Account,
+        sessions: &[Session],
+        calls: &[Call],
+    ) -> Result<PreparedGrant, ClientError> {
         self.progress(Step::Reading);
+        let family = Arc::clone(self.family()?);
         let permission_ids: Vec<PermissionId> = sessions.iter().map(PermissionId::of).collect();
-        let (factory, query, ss) =
-            (account.factory, account.address_query(), self.deployments.smart_session);
-        let pids = permission_ids.clone();
-        let nonce_key = account.nonce_key();
+        let ss = self.deployments.smart_session;
+        let (pids, account, f) = (permission_ids.clone(), *account, Arc::clone(&family));
         let (address, deployed, installed, enabled, nonce) = self
             .with_state(move |d| {
-                let address = d.call_sol(factory, &query)?;
+                let address = address_of(d, f.as_ref(), account)?;
                 let deployed = d.has_code(address);
-                let installed =
-                    deployed && d.call_sol(address, &OwnerAccount::is_validator_installed(ss))?;
+                if !deployed && matches!(account, Account::Existing(_)) {
+                    return Err(ClientError::NotDeployed { account: address });
+                }
+                let installed = deployed && {
+                    check_family(d, f.as_ref(), address)?;
+                    module_installed(d, f.as_ref(), address, ss)?
+                };
                 let mut enabled = Vec::with_capacity(pids.len());
                 for pid in &pids {
                     let call = ISmartSession::isPermissionEnabledCall {
@@ -401,7 +456,7 @@ impl<B: Bundler> SessionClient<B> {
                     };
                     enabled.push(installed && d.call_sol(ss, &call)?);
                 }
-                let nonce = d.entry_point_nonce(address, nonce_key)?;
+                let nonce = d.entry_point_nonce(address, f.owner_nonce_key())?;
                 Ok((address, deployed, installed, enabled, nonce))
             })
             .await?;
@@ -415,42 +470,69 @@ impl<B: Bundler> SessionClient<B> {
                 init.push(INSTALL_MODE_ENABLE);
                 init.extend_from_slice(&to_enable.abi_encode());
             }
-            let install = IERC7579Account::installModuleCall {
-                moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
-                module: ss,
-                initData: init.into(),
-            };
-            all_calls.push(Call::new(address, install.abi_encode()));
+            let install = install_validator(ss, family.smart_session_install_data(&init));
+            all_calls.push(Call::new(address, install));
         } else if !to_enable.is_empty() {
             let enable = ISmartSession::enableSessionsCall { sessions: to_enable };
             all_calls.push(Call::new(ss, enable.abi_encode()));
         }
         all_calls.extend_from_slice(calls);
-        if all_calls.is_empty() {
+        let mut prepared = PreparedGrant {
+            account: address,
+            permission_ids,
+            deploys: !deployed,
+            installs: !installed,
+            calls: all_calls,
+            op: None,
+        };
+        if prepared.calls.is_empty() {
+            return Ok(prepared);
+        }
+        // A lone installModule is the account's own function; anything more goes in a batch.
+        let call_data = match &prepared.calls[..] {
+            [only] if only.to == address && only.value.is_zero() => only.data.clone(),
+            _ => execute_calls(&prepared.calls),
+        };
+        let mut op = self.unsigned_op(address, nonce, call_data);
+        if !deployed {
+            let Account::Counterfactual { owner, salt } = account else {
+                return Err(ClientError::NotDeployed { account: address });
+            };
+            let first = family.first_op(owner, salt, op.call_data.clone());
+            (op.factory, op.factory_data, op.call_data) =
+                (Some(first.factory), first.factory_data, first.call_data);
+        }
+        self.complete(&mut op, &OpSigner::Owner(None)).await?;
+        let user_op_hash = op.hash(self.deployments.entry_point, self.pipeline.chain_id);
+        let message = family.owner_op_message(user_op_hash);
+        prepared.op = Some(OwnerOp { user_op: op, user_op_hash, message });
+        Ok(prepared)
+    }
+
+    /// Sends a prepared grant's op with the owner's signature of its message (pre-flight
+    /// first); a grant with nothing to do sends nothing.
+    pub async fn submit_grant(
+        &self,
+        prepared: PreparedGrant,
+        owner_signature: &[u8],
+    ) -> Result<Granted, ClientError> {
+        let PreparedGrant { account, permission_ids, deploys, installs, op, .. } = prepared;
+        let Some(OwnerOp { user_op: mut op, .. }) = op else {
             return Ok(Granted {
-                account: address,
+                account,
                 permission_ids,
                 deployed: false,
                 installed: false,
                 sent: None,
             });
-        }
-        // A lone installModule is the account's own function; anything more goes in a batch.
-        let call_data = match &all_calls[..] {
-            [only] if only.to == address && only.value.is_zero() => only.data.clone(),
-            _ => execute_calls(&all_calls),
         };
-        let mut op = self.unsigned_op(address, nonce, call_data);
-        if !deployed {
-            op.factory = Some(account.factory);
-            op.factory_data = account.factory_data();
-        }
-        let sent = self.submit(op, OpSigner::Owner(owner)).await?;
+        op.signature = self.family()?.owner_op_signature(owner_signature);
+        let sent = self.send_checked(op).await?;
         Ok(Granted {
-            account: address,
+            account,
             permission_ids,
-            deployed: !deployed,
-            installed: !installed,
+            deployed: deploys,
+            installed: installs,
             sent: Some(sent),
         })
     }
@@ -466,7 +548,7 @@ impl<B: Bundler> SessionClient<B> {
         session: &Session,
     ) -> Result<EnableSession, ClientError> {
         let target = self.enable_target(account, PermissionId::of(session)).await?;
-        let mut prepared = sign_enable(owner, session, &[target])?;
+        let mut prepared = sign_enable(owner, self.family()?.as_ref(), session, &[target])?;
         Ok(prepared.remove(0))
     }
 
@@ -477,10 +559,13 @@ impl<B: Bundler> SessionClient<B> {
         permission_id: PermissionId,
     ) -> Result<EnableTarget, ClientError> {
         let (ss, chain_id) = (self.deployments.smart_session, self.pipeline.chain_id);
+        let family = Arc::clone(self.family()?);
         self.with_state(move |d| {
-            if !d.has_code(account)
-                || !d.call_sol(account, &OwnerAccount::is_validator_installed(ss))?
-            {
+            if !d.has_code(account) {
+                return Err(ClientError::NotInstalled { account });
+            }
+            check_family(d, family.as_ref(), account)?;
+            if !module_installed(d, family.as_ref(), account, ss)? {
                 return Err(ClientError::NotInstalled { account });
             }
             let call = ISmartSession::getNonceCall { permissionId: permission_id.0, account };
@@ -509,25 +594,36 @@ impl<B: Bundler> SessionClient<B> {
             return Err(ClientError::WrongKey { key: key.address(), permission_id });
         }
         self.progress(Step::Reading);
+        let family = Arc::clone(self.family()?);
         let (account, ss) = (record.account, self.deployments.smart_session);
-        let nonce_key = validator_nonce_key(ss, 0);
+        let nonce_key = family.validator_nonce_key(ss, 0)?;
+        let f = Arc::clone(&family);
         let (enabled, nonce) = self
             .with_state(move |d| {
+                let deployed = d.has_code(account);
+                if deployed {
+                    check_family(d, f.as_ref(), account)?;
+                }
                 let call = ISmartSession::isPermissionEnabledCall {
                     permissionId: permission_id.0,
                     account,
                 };
-                let enabled = d.has_code(account) && d.call_sol(ss, &call)?;
+                let enabled = deployed && d.call_sol(ss, &call)?;
                 Ok((enabled, d.entry_point_nonce(account, nonce_key)?))
             })
             .await?;
         let enable = match (&record.enable, enabled) {
             (_, true) => None,
-            (Some(enable), false) => Some(Box::new(EnableSessionData {
-                enable_session: enable.clone(),
-                validator: self.owner_validator.ok_or(ClientError::NoOwnerValidator)?,
-                account_type: AccountType::Erc7579Implementation,
-            })),
+            (Some(enable), false) => {
+                let mut formatted = enable.clone();
+                formatted.permissionEnableSig = [
+                    family.erc1271_prefix(family.owner_validator()).as_ref(),
+                    enable.permissionEnableSig.as_ref(),
+                ]
+                .concat()
+                .into();
+                Some(Box::new(formatted))
+            }
             (None, false) => return Err(ClientError::NotEnabled { account, permission_id }),
         };
         let mode = if enable.is_some() { UseMode::Enable } else { UseMode::Use };
@@ -583,13 +679,25 @@ impl<B: Bundler> SessionClient<B> {
     fn sign(&self, op: &mut UserOperation, signer: &OpSigner<'_>) -> Result<(), ClientError> {
         let (entry_point, chain_id) = (self.deployments.entry_point, self.pipeline.chain_id);
         match signer {
-            OpSigner::Owner(owner) => OwnerAccount::sign(owner, op, entry_point, chain_id)?,
+            OpSigner::Owner(owner) => {
+                let family = self.family()?;
+                let signature = match owner {
+                    Some(owner) => {
+                        let message = family.owner_op_message(op.hash(entry_point, chain_id));
+                        owner.sign_message_sync(message.as_slice())?.as_bytes()
+                    }
+                    None => DUMMY_ECDSA_SIGNATURE,
+                };
+                op.signature = family.owner_op_signature(&signature);
+            }
             OpSigner::Session { key, permission_id, enable } => {
                 let hash = op.hash(entry_point, chain_id);
                 let signature = key.sign_hash_personal(hash)?.as_bytes();
                 op.signature = match enable {
                     None => encode_use(*permission_id, &signature),
-                    Some(data) => encode_enable(SmartSessionMode::Enable, data, &signature)?,
+                    Some(enable) => {
+                        encode_enable_session(SmartSessionMode::Enable, enable, &signature)?
+                    }
                 };
             }
         }
@@ -609,19 +717,18 @@ impl<B: Bundler> SessionClient<B> {
         let mut probe = op.clone();
         probe.signature = match enable {
             None => encode_use(*permission_id, &DUMMY_ECDSA_SIGNATURE),
-            Some(data) => encode_enable(SmartSessionMode::Enable, data, &DUMMY_ECDSA_SIGNATURE)?,
+            Some(enable) => {
+                encode_enable_session(SmartSessionMode::Enable, enable, &DUMMY_ECDSA_SIGNATURE)?
+            }
         };
         let packed = probe.pack();
         let hash = probe.hash(self.deployments.entry_point, self.pipeline.chain_id);
         let (deployments, chain_id, account) =
             (self.deployments, self.pipeline.chain_id, op.sender);
-        let enable_digest = enable.as_ref().map(|data| {
+        let enable_digest = enable.as_ref().map(|enable| {
             (
-                mandate_abi::multichain_digest(&data.enable_session.hashesAndChainIds),
-                AccountType::Erc7579Implementation.format_enable_signature(
-                    data.validator,
-                    &data.enable_session.permissionEnableSig,
-                ),
+                mandate_abi::multichain_digest(&enable.hashesAndChainIds),
+                enable.permissionEnableSig.clone(),
             )
         });
         let verdict = self
@@ -673,11 +780,18 @@ impl<B: Bundler> SessionClient<B> {
         mut op: UserOperation,
         signer: OpSigner<'_>,
     ) -> Result<Sent, ClientError> {
+        self.complete(&mut op, &signer).await?;
+        self.sign(&mut op, &signer)?;
+        self.send_checked(op).await
+    }
+
+    /// Prices, sponsors and estimates `op` (signed by `signer` for the estimate).
+    async fn complete(
+        &self,
+        op: &mut UserOperation,
+        signer: &OpSigner<'_>,
+    ) -> Result<(), ClientError> {
         let checks = self.pipeline.options.checks;
-        let skipped = checks.skipped();
-        if !skipped.is_empty() {
-            tracing::warn!(?skipped, "pre-checks switched off for this op");
-        }
         let base_fee = self.with_state(|d| Ok(d.base_fee())).await?;
         (op.max_fee_per_gas, op.max_priority_fee_per_gas) = self.pipeline.prices(base_fee);
         if let Some(sponsor) = &self.pipeline.options.sponsor {
@@ -687,8 +801,8 @@ impl<B: Bundler> SessionClient<B> {
             op.paymaster_data = sponsor.stub_data();
         }
         if checks.estimate_gas {
-            self.sign(&mut op, &signer)?;
-            self.pipeline.estimate(&mut op, self.deployments.entry_point).await?;
+            self.sign(op, signer)?;
+            self.pipeline.estimate(op, self.deployments.entry_point).await?;
         }
         if let Some(sponsor) = &self.pipeline.options.sponsor {
             let unsigned = op.clone();
@@ -696,7 +810,16 @@ impl<B: Bundler> SessionClient<B> {
             op.paymaster_data =
                 self.with_state(move |d| sponsor.sponsor(d, &deployments, &unsigned)).await?;
         }
-        self.sign(&mut op, &signer)?;
+        Ok(())
+    }
+
+    /// Pre-flights the signed `op`, sends it and waits for its receipt.
+    async fn send_checked(&self, op: UserOperation) -> Result<Sent, ClientError> {
+        let checks = self.pipeline.options.checks;
+        let skipped = checks.skipped();
+        if !skipped.is_empty() {
+            tracing::warn!(?skipped, "pre-checks switched off for this op");
+        }
         let packed = op.pack();
         let mut preflight_gas = None;
         if checks.preflight {
@@ -708,6 +831,44 @@ impl<B: Bundler> SessionClient<B> {
         let (user_op_hash, receipt) = self.pipeline.send(&op, self.deployments.entry_point).await?;
         Ok(Sent { user_op_hash, receipt, user_op: packed, preflight_gas, skipped })
     }
+}
+
+/// Where `account` is: its address, or its family's counterfactual address.
+fn address_of(
+    d: &mut Devnet,
+    family: &dyn AccountFamily,
+    account: Account,
+) -> Result<Address, ClientError> {
+    match account {
+        Account::Existing(address) => Ok(address),
+        Account::Counterfactual { owner, salt } => family.address(d, owner, salt),
+    }
+}
+
+/// Refuses a deployed `account` whose `accountId()` is not one of `family`'s.
+fn check_family(
+    d: &mut Devnet,
+    family: &dyn AccountFamily,
+    account: Address,
+) -> Result<(), ClientError> {
+    let account_id = d.call_sol(account, &IERC7579Account::accountIdCall {}).ok();
+    match account_id {
+        Some(id) if family.accepts_account_id(&id) => Ok(()),
+        account_id => {
+            Err(ClientError::WrongFamily { account, family: family.name().to_string(), account_id })
+        }
+    }
+}
+
+/// `account.isModuleInstalled(validator, module)`, as the family asks it.
+fn module_installed(
+    d: &mut Devnet,
+    family: &dyn AccountFamily,
+    account: Address,
+    module: Address,
+) -> Result<bool, ClientError> {
+    let answer = d.call(account, family.is_module_installed(MODULE_TYPE_VALIDATOR, module))?;
+    Ok(IERC7579Account::isModuleInstalledCall::abi_decode_returns(&answer)?)
 }
 
 /// The gas the pre-flight measured (validation and execution), or why the op would fail.
@@ -723,25 +884,30 @@ fn preflight_passes(verdict: &Preflight) -> Result<u64, ClientError> {
     }
 }
 
-/// Has the owner sign `session` for every target at once (one signature over the multichain
-/// digest); returns one [`EnableSession`] per target, in order.
+/// Has the owner sign `session` for every target at once, on accounts of `family`: one
+/// signature over the multichain digest where the family hands the digest to its validator as
+/// it is, one per target where it wraps it per account (Kernel); returns one [`EnableSession`]
+/// per target, in order, with the owner's raw signature (the family's routing prefix is added
+/// when the session is used).
 pub fn sign_enable(
     owner: &PrivateKeySigner,
+    family: &dyn AccountFamily,
     session: &Session,
     targets: &[EnableTarget],
 ) -> Result<Vec<EnableSession>, ClientError> {
     let mut out = Vec::with_capacity(targets.len());
-    let mut signature = None;
-    for index in 0..targets.len() {
+    let mut signed: Option<(B256, Bytes)> = None;
+    for (index, target) in targets.iter().enumerate() {
         let index = u8::try_from(index)
             .map_err(|_| ClientError::TooManyChains { chains: targets.len() })?;
         let prepared = prepare_enable(session, targets, SmartSessionMode::Enable, index);
-        let sig = match &signature {
-            Some(sig) => Bytes::clone(sig),
-            None => {
+        let message = family.enable_message(prepared.digest, target.chain_id, target.account);
+        let sig = match &signed {
+            Some((signed_message, sig)) if *signed_message == message => Bytes::clone(sig),
+            _ => {
                 let sig: Bytes =
-                    owner.sign_message_sync(prepared.digest.as_slice())?.as_bytes().to_vec().into();
-                signature = Some(sig.clone());
+                    owner.sign_message_sync(message.as_slice())?.as_bytes().to_vec().into();
+                signed = Some((message, sig.clone()));
                 sig
             }
         };

@@ -22,9 +22,7 @@ use mandate_bundler::Bundler;
 use mandate_sim::Devnet;
 use serde::Serialize;
 
-use crate::{
-    ClientError, OwnerAccount, SessionClient, SessionKey, SessionRecord, SessionStatus, UseMode,
-};
+use crate::{ClientError, SessionClient, SessionKey, SessionRecord, SessionStatus, UseMode};
 
 /// Where the story's tokens go.
 pub const RECIPIENT: Address = Address::repeat_byte(0x7e);
@@ -230,7 +228,7 @@ impl Story {
         fund: Funder<'_>,
     ) -> Result<DemoReport, DemoError> {
         let d = *deployments;
-        let account_spec = OwnerAccount::new(&d, self.owner.address());
+        let account_spec = crate::Account::new(self.owner.address());
         let at = |step: &'static str| move |e| DemoError::Client { step, source: Box::new(e) };
         let account = client.account_address(&account_spec).await.map_err(at("account"))?;
         fund(account).await.map_err(DemoError::Fund)?;

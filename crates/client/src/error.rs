@@ -80,10 +80,35 @@ pub enum ClientError {
         /// The account.
         account: Address,
     },
-    /// An ENABLE-mode use needs the validator the owner signed through, and the client knows
-    /// none (see `SessionClient::with_owner_validator`).
-    #[error("no owner validator is set for ENABLE mode")]
-    NoOwnerValidator,
+    /// The client knows no account family (see `SessionClient::with_family`).
+    #[error("no account family is set: say which family the accounts are (with_family)")]
+    NoAccountFamily,
+    /// A deployed account is not of the client's family (e.g. Kernel routing on a Nexus
+    /// account): nothing was sent.
+    #[error(
+        "account {account} is not a {family} account (its accountId() is {}): nothing sent",
+        account_id.as_deref().map_or("missing".to_string(), |id| format!("{id:?}"))
+    )]
+    WrongFamily {
+        /// The account.
+        account: Address,
+        /// The family the client drives.
+        family: String,
+        /// What the account's `accountId()` answered, if it answered.
+        account_id: Option<String>,
+    },
+    /// The account is given as existing but has no code.
+    #[error("account {account} has no code: give its owner and salt to deploy it")]
+    NotDeployed {
+        /// The account.
+        account: Address,
+    },
+    /// A nonce key could not be made.
+    #[error("nonce key: {0}")]
+    NonceKey(#[from] mandate_abi::NonceKeyError),
+    /// An answer of the chain did not decode.
+    #[error("decoding a call's answer: {0}")]
+    Decode(#[from] alloy_sol_types::Error),
     /// The session key does not match the session.
     #[error("session key {key} is not the key of permission {permission_id}")]
     WrongKey {

@@ -18,11 +18,11 @@ pub mod sponsor;
 pub mod status;
 pub mod store;
 
-pub use account::OwnerAccount;
+pub use account::{Account, AccountFamily, FirstOp, Kernel, MandateAccount, Msa, Nexus, Safe7579};
 pub use chain::Chain;
 pub use client::{
-    Checks, Fees, Granted, Options, Progress, Sent, SessionClient, Step, UseMode, Used,
-    check_enabled_permissions, read_status, sign_enable,
+    Checks, Fees, Granted, Options, OwnerOp, PreparedGrant, Progress, Sent, SessionClient, Step,
+    UseMode, Used, check_enabled_permissions, read_status, sign_enable,
 };
 pub use error::ClientError;
 pub use key::SessionKey;

@@ -226,7 +226,7 @@ impl World {
         EnableSessionData {
             enable_session: enable.clone(),
             validator: self.ops.d.k1_validator,
-            account_type: AccountType::Erc7579Implementation,
+            account_type: AccountType::Mandate,
         }
     }
 

@@ -49,7 +49,7 @@ fn aliasing_offsets_are_refused_in_bounded_memory() {
     let signature = aliasing_signature();
     assert!(signature.len() < 13_000, "{} bytes", signature.len());
     // 16,000 × 16,000 policies, 128 bytes each canonically: 32 GB.
-    let err = decode_signature(&signature, AccountType::Erc7579Implementation).unwrap_err();
+    let err = decode_signature(&signature, AccountType::Mandate).unwrap_err();
     let payload = aliasing_payload(16_000, 16_000);
     match &err {
         SignatureError::Bounds(BoundsError::Aliased { field, size, limit }) => {

@@ -66,10 +66,11 @@ fn session() -> impl Strategy<Value = Session> {
 
 fn account_type() -> impl Strategy<Value = AccountType> {
     prop_oneof![
-        Just(AccountType::Erc7579Implementation),
+        Just(AccountType::Mandate),
         Just(AccountType::Nexus),
         Just(AccountType::Safe),
         Just(AccountType::Kernel),
+        Just(AccountType::Msa),
     ]
 }
 

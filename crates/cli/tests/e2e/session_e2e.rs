@@ -82,8 +82,10 @@ async fn grant_use_and_status_through_alto_on_anvil() {
 
     // The account pays its own gas: fund it where the factory will put it.
     let owner: alloy_signer_local::PrivateKeySigner = OWNER_KEY.parse().unwrap();
-    let spec = mandate::client::OwnerAccount::new(&d, owner.address());
-    let account: Address = harness.node.call(d.account_factory, &spec.address_query()).await;
+    let validators =
+        mandate::abi::account::mandate::owner_validators(d.k1_validator, owner.address());
+    let query = mandate::abi::account::mandate::address_query(validators, Default::default());
+    let account: Address = harness.node.call(d.account_factory, &query).await;
     harness.node.set_balance(account, U256::from(10u128.pow(18))).await;
 
     let mut args = with_bundler("grant");

@@ -11,7 +11,7 @@ use mandate_abi::{
     sol::{IERC20, IEntryPoint},
 };
 use mandate_client::{
-    Chain, Checks, ClientError, OwnerAccount, SessionClient, SessionKey, SessionRecord, Sponsor,
+    Account, Chain, Checks, ClientError, SessionClient, SessionKey, SessionRecord, Sponsor,
     UseMode, check_enabled_permissions, devnet_bundler::DevnetBundler, sign_enable,
 };
 use mandate_sim::{Devnet, DevnetDeployments, PAYMASTER_SIGNER_KEY};
@@ -39,7 +39,7 @@ async fn setup_with(owner: PrivateKeySigner, key: SessionKey) -> Setup {
     let chain = Devnet::new().unwrap();
     let d = *chain.deployments();
     let client = SessionClient::devnet(chain);
-    let spec = OwnerAccount::new(&d, owner.address());
+    let spec = Account::new(owner.address());
     let account = client.account_address(&spec).await.unwrap();
     devnet(&client).with_devnet(|d| d.set_balance(account, U256::from(10u128.pow(18)))).unwrap();
     Setup { client, d, owner, key, account }
@@ -79,7 +79,7 @@ fn pay(s: &Setup, amount: u64) -> Call {
 async fn granted(per_call: u64, funds: u64) -> (Setup, SessionRecord) {
     let s = setup().await;
     let session = pay_session(&s, per_call);
-    let spec = OwnerAccount::new(&s.d, s.owner.address());
+    let spec = Account::new(s.owner.address());
     let token = s.d.test_erc20;
     let mint = Call::new(
         token,
@@ -99,7 +99,7 @@ fn nonce(s: &Setup) -> U256 {
 #[tokio::test]
 async fn a_second_grant_of_the_same_session_sends_nothing() {
     let (s, r) = granted(10, 100).await;
-    let spec = OwnerAccount::new(&s.d, s.owner.address());
+    let spec = Account::new(s.owner.address());
     let again =
         s.client.grant(&s.owner, &spec, std::slice::from_ref(&r.session), &[]).await.unwrap();
     assert!(again.sent.is_none());
@@ -201,7 +201,7 @@ async fn one_owner_signature_enables_a_session_on_two_chains() {
     let b = setup_with(a.owner.clone(), a.key.clone()).await;
     assert_eq!(a.account, b.account);
     for s in [&a, &b] {
-        let spec = OwnerAccount::new(&s.d, s.owner.address());
+        let spec = Account::new(s.owner.address());
         let g = s.client.grant(&s.owner, &spec, &[], &[]).await.unwrap();
         assert!(g.installed);
     }
@@ -211,7 +211,8 @@ async fn one_owner_signature_enables_a_session_on_two_chains() {
         a.client.enable_target(a.account, pid).await.unwrap(),
         b.client.enable_target(b.account, pid).await.unwrap(),
     ];
-    let enables = sign_enable(&a.owner, &session, &targets).unwrap();
+    let enables =
+        sign_enable(&a.owner, a.client.family().unwrap().as_ref(), &session, &targets).unwrap();
     assert_eq!(enables.len(), 2);
     assert_eq!(enables[0].permissionEnableSig, enables[1].permissionEnableSig, "one signature");
     assert_eq!((enables[0].chainDigestIndex, enables[1].chainDigestIndex), (0, 1));
@@ -251,11 +252,17 @@ async fn one_owner_signature_enables_a_session_on_two_chains() {
 #[tokio::test]
 async fn a_forged_enable_signature_is_refused_locally() {
     let s = setup().await;
-    let spec = OwnerAccount::new(&s.d, s.owner.address());
+    let spec = Account::new(s.owner.address());
     s.client.grant(&s.owner, &spec, &[], &[]).await.unwrap();
     let session = pay_session(&s, 10);
     let target = s.client.enable_target(s.account, PermissionId::of(&session)).await.unwrap();
-    let forged = sign_enable(&PrivateKeySigner::random(), &session, &[target]).unwrap();
+    let forged = sign_enable(
+        &PrivateKeySigner::random(),
+        s.client.family().unwrap().as_ref(),
+        &session,
+        &[target],
+    )
+    .unwrap();
     let r = SessionRecord { enable: Some(forged[0].clone()), ..record(&s, session) };
     let err = s.client.use_session(&s.key, &r, &[pay(&s, 1)]).await.unwrap_err();
     let ClientError::Refused { error, .. } = err else { panic!("{err}") };
@@ -271,7 +278,7 @@ async fn a_sponsored_session_op_is_paid_by_the_paymaster() {
     session
         .userOpPolicies
         .push(PolicyData { policy: d.chain.policies.sudo, initData: Default::default() });
-    let spec = OwnerAccount::new(&d, s.owner.address());
+    let spec = Account::new(s.owner.address());
     let mint = Call::new(
         d.test_erc20,
         IERC20::mintCall { to: s.account, amount: U256::from(50) }.abi_encode(),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod demo;
+mod families;
 mod flows;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2_demo;

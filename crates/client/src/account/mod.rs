@@ -1,0 +1,149 @@
+//! The smart accounts a session is granted on: an [`AccountFamily`] says how accounts of one
+//! family route ops and signatures to validators and how they are created; an [`Account`] is one
+//! account of it, counterfactual (owner + salt) or already deployed (its address).
+//!
+//! Built in: [`MandateAccount`], [`Nexus`], [`Kernel`] v3.1, [`Safe7579`] (Safe 1.4.1 + the
+//! adapter) and [`Msa`] (the ERC-7579 reference). The owner signs through the family's owner
+//! validator (Mandate's K1Validator on the devnet, for every family): an EIP-191 signature of a
+//! 32-byte message. A family of one's own implements the trait; the provided methods are the
+//! ERC-7579 reference's routing (`validator ‖ 4 bytes` nonce keys, `validator ‖ sig` ERC-1271
+//! signatures, SmartSession's install data unwrapped).
+
+mod kernel;
+mod mandate;
+mod msa;
+mod nexus;
+mod safe;
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::SolCall;
+use mandate_abi::{NonceKeyError, account::AccountType, sol::IERC7579Account};
+use mandate_sim::Devnet;
+
+pub use self::{kernel::Kernel, mandate::MandateAccount, msa::Msa, nexus::Nexus, safe::Safe7579};
+use crate::ClientError;
+
+/// A family of smart accounts: everything that differs between Nexus, Kernel, Safe7579, the
+/// ERC-7579 reference and Mandate's account when driving SmartSession.
+pub trait AccountFamily: std::fmt::Debug + Send + Sync {
+    /// The family's name (in errors and logs).
+    fn name(&self) -> &str;
+
+    /// The validator the owner signs through.
+    fn owner_validator(&self) -> Address;
+
+    /// Whether a deployed account's `accountId()` is one of this family's.
+    fn accepts_account_id(&self, account_id: &str) -> bool;
+
+    /// Where the account of `owner` with `salt` is (or will be), reading `chain` if need be.
+    fn address(
+        &self,
+        chain: &mut Devnet,
+        owner: Address,
+        salt: B256,
+    ) -> Result<Address, ClientError>;
+
+    /// The first op of the account of `owner` with `salt`, which would otherwise run
+    /// `call_data`: its factory, factory data and the callData it runs instead.
+    fn first_op(&self, owner: Address, salt: B256, call_data: Bytes) -> FirstOp;
+
+    /// The nonce key of the owner's ops.
+    fn owner_nonce_key(&self) -> U256 {
+        mandate_abi::validator_nonce_key(self.owner_validator(), 0)
+    }
+
+    /// The nonce key that routes an op to a (non-root) `validator` in parallel lane `lane`.
+    fn validator_nonce_key(&self, validator: Address, lane: u32) -> Result<U256, NonceKeyError> {
+        AccountType::Msa.validator_nonce_key(validator, lane)
+    }
+
+    /// SmartSession's `installModule` init data around SmartSession's own (`smart_session_init`).
+    fn smart_session_install_data(&self, smart_session_init: &[u8]) -> Bytes {
+        AccountType::Msa.smart_session_install_data(smart_session_init)
+    }
+
+    /// The 32-byte message the owner signs (EIP-191) for an op whose hash is `user_op_hash`.
+    fn owner_op_message(&self, user_op_hash: B256) -> B256 {
+        user_op_hash
+    }
+
+    /// The op's signature from the owner's.
+    fn owner_op_signature(&self, owner_signature: &[u8]) -> Bytes {
+        Bytes::copy_from_slice(owner_signature)
+    }
+
+    /// The 32-byte message the owner signs (EIP-191) to enable sessions whose multichain digest
+    /// is `digest` on `account` (what the account's `isValidSignature(digest)` hands its
+    /// validator).
+    fn enable_message(&self, digest: B256, _chain_id: u64, _account: Address) -> B256 {
+        digest
+    }
+
+    /// The routing prefix of an ERC-1271 signature to `validator` (before the validator's
+    /// own signature): the owner's ENABLE signature, a session's ERC-1271 signature.
+    fn erc1271_prefix(&self, validator: Address) -> Bytes {
+        AccountType::Msa.erc1271_prefix(validator).into()
+    }
+
+    /// The account's `isModuleInstalled(module_type, module, "")` calldata.
+    fn is_module_installed(&self, module_type: u64, module: Address) -> Bytes {
+        IERC7579Account::isModuleInstalledCall {
+            moduleTypeId: U256::from(module_type),
+            module,
+            additionalContext: Bytes::new(),
+        }
+        .abi_encode()
+        .into()
+    }
+}
+
+/// An account's first op, as its family builds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstOp {
+    /// The factory that deploys the account.
+    pub factory: Address,
+    /// Its calldata.
+    pub factory_data: Bytes,
+    /// The op's callData.
+    pub call_data: Bytes,
+}
+
+/// One account: counterfactual (created by its first op) or already deployed — by Mandate or
+/// by any other wallet (a TypeScript dapp), with SmartSession installed or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Account {
+    /// The account of `owner` with `salt`, deployed by its first op if it has no code yet.
+    Counterfactual {
+        /// The owner's address (the owner validator's init data).
+        owner: Address,
+        /// The factory salt (several accounts per owner).
+        salt: B256,
+    },
+    /// An account that exists at this address.
+    Existing(Address),
+}
+
+impl Account {
+    /// The account of `owner` with salt zero.
+    pub const fn new(owner: Address) -> Self {
+        Self::Counterfactual { owner, salt: B256::ZERO }
+    }
+
+    /// The account at `address`, already deployed.
+    pub const fn existing(address: Address) -> Self {
+        Self::Existing(address)
+    }
+
+    /// With another salt (a counterfactual account only; an existing one is left as it is).
+    pub const fn with_salt(self, salt: B256) -> Self {
+        match self {
+            Self::Counterfactual { owner, .. } => Self::Counterfactual { owner, salt },
+            existing @ Self::Existing(_) => existing,
+        }
+    }
+}
+
+/// The owner's K1Validator init data: the owner's 20 bytes.
+fn owner_data(owner: Address) -> Bytes {
+    Bytes::copy_from_slice(owner.as_slice())
+}
