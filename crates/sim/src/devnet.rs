@@ -84,6 +84,9 @@ pub struct Deployments {
     /// The sample VerifyingPaymaster, signer [`PAYMASTER_SIGNER`], funded with
     /// [`PAYMASTER_DEPOSIT`] at the EntryPoint.
     pub verifying_paymaster: Address,
+    /// Mandate's OwnableValidator: a threshold of owners as session validator (module type 7) or
+    /// account validator (type 1), interface-compatible with Rhinestone's.
+    pub ownable_validator: Address,
 }
 
 impl Deployments {
@@ -221,6 +224,7 @@ impl Devnet {
             (d.smart_session, names::SMART_SESSION),
             (d.sudo_policy, names::SUDO_POLICY),
             (d.ecdsa_session_validator, names::ECDSA_SESSION_VALIDATOR),
+            (d.ownable_validator, names::OWNABLE_VALIDATOR),
             (d.k1_validator, names::K1_VALIDATOR),
             (d.account_factory, names::ACCOUNT_FACTORY),
             (d.test_erc20, names::TEST_ERC20),

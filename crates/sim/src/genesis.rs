@@ -9,7 +9,7 @@
 //!
 //! let devnet = Devnet::new()?;
 //! // The devnet's genesis is the plan, run by revm.
-//! assert_eq!(genesis::mandate().deploys().count(), 15);
+//! assert_eq!(genesis::mandate().deploys().count(), 16);
 //! assert_eq!(devnet.deployments().entry_point, mandate_abi::ENTRY_POINT_V07);
 //! # Ok::<(), mandate_sim::SimError>(())
 //! ```
@@ -192,6 +192,7 @@ pub fn mandate() -> Plan<Deployments> {
                 account: |d| d.verifying_paymaster,
                 value: U256::from(PAYMASTER_DEPOSIT),
             },
+            deploy(Mandate, names::OWNABLE_VALIDATOR, none(), |d| &mut d.ownable_validator),
         ],
     }
 }
@@ -383,6 +384,8 @@ mod tests {
         assert_eq!(d.account_implementation, DEPLOYER.create(5));
         assert_eq!(d.account_factory, DEPLOYER.create(6));
         assert_eq!(d.verifying_paymaster, DEPLOYER.create(14));
+        // After the paymaster's deposit (nonce 15).
+        assert_eq!(d.ownable_validator, DEPLOYER.create(16));
         assert!(devnet.has_code(ENTRY_POINT_V07.create(1)), "SenderCreator copy");
     }
 
@@ -390,12 +393,12 @@ mod tests {
     #[test]
     fn the_v2_stack_follows_at_the_deployers_next_create_addresses() {
         let mut devnet = Devnet::new().expect("genesis");
-        // After the paymaster's deposit (nonce 15), the v2 stack.
+        // After the OwnableValidator (nonce 16), the v2 stack.
         let v2 = devnet.deploy_legacy_v2().expect("v2");
         assert_eq!(v2.entry_point, ENTRY_POINT_V06);
-        assert_eq!(v2.account_implementation, DEPLOYER.create(17));
-        assert_eq!(v2.abi_svm, DEPLOYER.create(23));
+        assert_eq!(v2.account_implementation, DEPLOYER.create(18));
+        assert_eq!(v2.abi_svm, DEPLOYER.create(24));
         assert!(devnet.has_code(ENTRY_POINT_V06.create(1)), "SenderCreator copy");
-        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 23);
+        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 24);
     }
 }
