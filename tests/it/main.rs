@@ -10,6 +10,8 @@ mod enable_mode;
 mod erc1271;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2;
+#[cfg(feature = "upstream-parity")]
+mod ownable_parity;
 mod policies;
 mod preflight;
 mod session_rules;

@@ -25,21 +25,19 @@ interface IERC1271 {
 ///         `abi.encode(uint256 threshold, address[] owners)`, owners strictly ascending. As an account validator
 ///         (module type 1) the same data is installed per account.
 ///
-///         Signature: `threshold` words of 65 bytes `r ‖ s ‖ v`, read in order (bytes past them are only reachable
-///         through contract-signature offsets):
+///         Signature: at least `threshold` words of 65 bytes `r ‖ s ‖ v`; every whole word is read:
 ///         - v 27/28: ECDSA over `hash` itself;
 ///         - v > 30: ECDSA over the EIP-191 personal-sign hash of `hash`, with recovery byte v − 4;
 ///         - v 0: an ERC-1271 signer at address `r`, whose signature bytes (length word, then the bytes) start at
-///           offset `s` of the signature; a bad layout or a refusal reverts.
-///         A signature shorter than `threshold × 65` bytes reverts `InvalidSignature()`. The distinct recovered
-///         signers that are owners must number at least `threshold`.
+///           offset `s` of the signature (a reverting signer's revert bubbles up).
+///         A word that recovers nobody, or a refused or out-of-bounds contract word, has no signer. Reverts
+///         `InvalidSignature()` if the signature is shorter than `threshold × 65` bytes or fewer than `threshold` words
+///         have a signer; else valid iff at least `threshold` distinct signers are owners (a word without a signer
+///         counts as the zero address: listing it as an owner lets one such word stand in for it).
 contract OwnableValidator is ISessionValidator, IValidator {
-    /// @notice The signature holds fewer than `threshold` words of 65 bytes.
+    /// @notice The signature holds fewer than `threshold` words of 65 bytes, or fewer than `threshold` words with a
+    ///         signer.
     error InvalidSignature();
-    /// @notice A contract signature's offset `s` or length points outside the signature.
-    error WrongContractSignatureFormat(uint256 s, uint256 contractSignatureLen, uint256 signaturesLen);
-    /// @notice A contract signer did not answer the ERC-1271 magic value for `contractSignature`.
-    error WrongContractSignature(bytes contractSignature);
     /// @notice Installation data with a zero threshold.
     error ThresholdNotSet();
     /// @notice Installation data with a threshold above the number of owners.
@@ -163,50 +161,58 @@ contract OwnableValidator is ISessionValidator, IValidator {
         }
     }
 
-    /// @dev Each of the first `threshold` 65-byte words of `signature` to its signer (zero when ECDSA recovery fails).
+    /// @dev The signer of every whole 65-byte word of `signature` (zero for a word that recovers nobody or a refused
+    ///      or out-of-bounds contract signature); reverts `InvalidSignature()` when the signature is shorter than
+    ///      `threshold` words or fewer than `threshold` words have a signer.
     function _recover(bytes32 hash, bytes calldata signature, uint256 threshold)
         private
         view
         returns (address[] memory signers)
     {
-        uint256 needed = threshold * 65;
         uint256 total = signature.length;
-        signers = new address[](threshold);
-        if (total < needed) revert InvalidSignature();
-        for (uint256 i; i < threshold; ++i) {
+        if (total < threshold * 65) revert InvalidSignature();
+        uint256 words = total / 65;
+        signers = new address[](words);
+        uint256 recovered;
+        for (uint256 i; i < words; ++i) {
             uint256 at = i * 65;
             bytes32 r = bytes32(signature[at:at + 32]);
             bytes32 s = bytes32(signature[at + 32:at + 64]);
             uint8 v = uint8(signature[at + 64]);
+            address signer;
             if (v == 0) {
-                signers[i] = _contractSigner(hash, signature, r, uint256(s));
+                signer = _contractSigner(hash, signature, r, uint256(s));
             } else if (v > 30) {
-                signers[i] = ecrecover(MessageHashUtils.toEthSignedMessageHash(hash), v - 4, r, s);
+                signer = ecrecover(MessageHashUtils.toEthSignedMessageHash(hash), v - 4, r, s);
             } else {
-                signers[i] = ecrecover(hash, v, r, s);
+                signer = ecrecover(hash, v, r, s);
+            }
+            if (signer != address(0)) {
+                signers[i] = signer;
+                ++recovered;
             }
         }
+        if (recovered < threshold) revert InvalidSignature();
     }
 
-    /// @dev The ERC-1271 signer `r` of a contract signature whose bytes are at `offset`; reverts unless it accepts.
+    /// @dev The ERC-1271 signer `r` of a contract signature whose length word and bytes are at `offset`, or zero if
+    ///      they do not fit in the signature or the signer refuses them (its own revert bubbles up).
     function _contractSigner(bytes32 hash, bytes calldata signature, bytes32 r, uint256 offset)
         private
         view
-        returns (address signer)
+        returns (address)
     {
-        signer = address(uint160(uint256(r)));
         uint256 total = signature.length;
-        if (offset < 65) revert WrongContractSignatureFormat(offset, 0, 0);
-        if (offset + 32 > total) revert WrongContractSignatureFormat(offset, 0, total);
+        // Checked sums: an offset or length near 2^256 panics (0x11), as upstream's does.
+        if (offset + 32 > total) return address(0);
         uint256 length = uint256(bytes32(signature[offset:offset + 32]));
-        if (offset + 32 + length > total) revert WrongContractSignatureFormat(offset, length, total);
+        if (offset + 32 + length > total) return address(0);
         bytes calldata contractSignature = signature[offset + 32:offset + 32 + length];
-        if (IERC1271(signer).isValidSignature(hash, contractSignature) != EIP1271_SUCCESS) {
-            revert WrongContractSignature(contractSignature);
-        }
+        address signer = address(uint160(uint256(r)));
+        return IERC1271(signer).isValidSignature(hash, contractSignature) == EIP1271_SUCCESS ? signer : address(0);
     }
 
-    /// @dev How many distinct entries of `signers` are among the ascending `owners`.
+    /// @dev How many distinct entries of `signers` (zero included) are among the ascending `owners`.
     function _ownerSigners(address[] memory signers, address[] memory owners)
         private
         pure

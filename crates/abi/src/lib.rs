@@ -16,6 +16,7 @@ pub mod ids;
 pub mod json;
 #[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
+pub mod ownable;
 pub mod policy;
 pub mod signature;
 pub mod sol;
@@ -38,7 +39,7 @@ pub use policy::{
     PolicyParamsError, TimeFrame, TokenLimit,
 };
 pub use signature::{
-    AccountType, DUMMY_ECDSA_SIGNATURE, DecodedSignature, EnableSessionData, SignatureError,
+    AccountType, DecodedSignature, EnableSessionData, SessionValidatorKind, SignatureError,
     SmartSessionMode, decode as decode_signature, decode_enable_payload, encode_enable, encode_use,
 };
 pub use sol::{

@@ -9,8 +9,8 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
 use mandate_abi::{
-    AccountType, Call, DUMMY_ECDSA_SIGNATURE, EnableSession, EnableSessionData, EnableTarget,
-    PackedUserOperation, PermissionId, Session, SmartSessionMode, UserOperation, encode_enable,
+    AccountType, Call, EnableSession, EnableSessionData, EnableTarget, PackedUserOperation,
+    PermissionId, Session, SessionValidatorKind, SmartSessionMode, UserOperation, encode_enable,
     encode_use, execute_calls, prepare_enable,
     sol::{IERC7579Account, ISmartSession},
     validator_nonce_key,
@@ -594,8 +594,12 @@ impl<B: Bundler> SessionClient<B> {
         };
         let mut probe = op.clone();
         probe.signature = match enable {
-            None => encode_use(*permission_id, &DUMMY_ECDSA_SIGNATURE),
-            Some(data) => encode_enable(SmartSessionMode::Enable, data, &DUMMY_ECDSA_SIGNATURE)?,
+            None => encode_use(*permission_id, &SessionValidatorKind::Ecdsa.dummy_signature()),
+            Some(data) => encode_enable(
+                SmartSessionMode::Enable,
+                data,
+                &SessionValidatorKind::Ecdsa.dummy_signature(),
+            )?,
         };
         let packed = probe.pack();
         let hash = probe.hash(self.deployments.entry_point, self.pipeline.chain_id);

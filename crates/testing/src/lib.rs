@@ -10,5 +10,6 @@ pub mod op;
 pub mod policy_data;
 pub mod session;
 pub mod store;
+pub mod upstream;
 pub mod verdict;
 pub mod world;
