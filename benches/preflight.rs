@@ -36,7 +36,7 @@ fn world() -> World {
     .expect("argument 1");
     let config = ActionConfig::new(U256::ZERO, vec![rule]).expect("one rule");
     let policy = PolicyData {
-        policy: world.devnet.deployments().uni_action_policy,
+        policy: world.devnet.deployments().chain.policies.uni_action,
         initData: Policy::UniAction(config).init_data().expect("encodes"),
     };
     world.ops.session.actions[1].actionPolicies = vec![policy];
@@ -89,7 +89,7 @@ fn against_real_node(c: &mut Criterion) {
     ops.sign_use(ops.permission_id, &ops.key, &mut op).expect("signs");
     let packed = op.pack();
 
-    let mut fork = Devnet::fork(&harness.node_url, None, harness.deployments).expect("forks");
+    let mut fork = Devnet::fork(&harness.node_url, None, harness.deployments.chain).expect("forks");
     assert!(fork.check(&packed).expect("checks").is_success(), "warms the cache");
     let bundler = RpcClient::new_http(harness.bundler_url.parse().expect("url"));
     let handle_ops: alloy_primitives::Bytes =

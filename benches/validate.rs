@@ -63,23 +63,23 @@ fn bench(c: &mut Criterion) {
     let mut devnet = Devnet::new().unwrap();
     devnet.set_balance(ACCOUNT, U256::from(10u128.pow(24)));
     let d = *devnet.deployments();
-    let deployment = Deployment::new(d.smart_session, d.ecdsa_session_validator, &d.policies());
+    let deployment = Deployment::new(&d.chain);
     let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x11)).unwrap();
     let session = Session {
-        sessionValidator: d.ecdsa_session_validator,
+        sessionValidator: d.ecdsa_session_validator().expect("the devnet's ECDSA validator"),
         sessionValidatorInitData: key.address().to_vec().into(),
         actions: vec![ActionData {
             actionTargetSelector: FixedBytes(mandate::abi::sol::IERC20::transferCall::SELECTOR),
             actionTarget: d.test_erc20,
             actionPolicies: vec![PolicyData {
-                policy: d.uni_action_policy,
+                policy: d.chain.policies.uni_action,
                 initData: uni_action_init(),
             }],
         }],
         ..Default::default()
     };
     let call = ISmartSession::enableSessionsCall { sessions: vec![session.clone()] };
-    devnet.transact(ACCOUNT, d.smart_session, U256::ZERO, call.abi_encode().into()).unwrap();
+    devnet.transact(ACCOUNT, d.chain.smart_session, U256::ZERO, call.abi_encode().into()).unwrap();
     let mut state = policy_sim::load(&devnet, &deployment, ACCOUNT).unwrap();
 
     let transfer = Call::new(
@@ -105,8 +105,9 @@ fn bench(c: &mut Criterion) {
     assert!(local.signature_valid);
     let validate =
         ISmartSession::validateUserOpCall { userOp: op.clone(), userOpHash: hash }.abi_encode();
-    let out =
-        devnet.transact(ACCOUNT, d.smart_session, U256::ZERO, validate.clone().into()).unwrap();
+    let out = devnet
+        .transact(ACCOUNT, d.chain.smart_session, U256::ZERO, validate.clone().into())
+        .unwrap();
     assert_eq!(U256::from_be_slice(&out.output), local.validation_data);
 
     let mut group = c.benchmark_group("validate_use_16_rules_batch_4");
@@ -120,7 +121,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             black_box(
                 devnet
-                    .transact(ACCOUNT, d.smart_session, U256::ZERO, validate.clone().into())
+                    .transact(ACCOUNT, d.chain.smart_session, U256::ZERO, validate.clone().into())
                     .unwrap(),
             )
         })

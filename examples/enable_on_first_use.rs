@@ -21,8 +21,9 @@ use mandate::{
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = SessionClient::devnet(Devnet::new()?);
-    let d = *client.deployments();
+    let devnet = Devnet::new()?;
+    let d = *devnet.deployments();
+    let client = SessionClient::devnet(devnet);
     let owner = PrivateKeySigner::random();
     let spec = OwnerAccount::new(&d, owner.address());
     let account = client.account_address(&spec).await?;
@@ -32,16 +33,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The owner grants three mints, signing off-chain; nothing is sent.
     let key = SessionKey::random();
-    let mint =
-        custom_action(d.test_erc721, "safeMint(address)", &[Policy::UsageLimit(3)], &d.policies())?;
-    let session = SessionBuilder::new(d.ecdsa_session_validator, key.address().to_vec())
-        .action(mint)
-        .build()?;
+    let mint = custom_action(
+        d.test_erc721,
+        "safeMint(address)",
+        &[Policy::UsageLimit(3)],
+        &d.chain.policies,
+    )?;
+    let session = SessionBuilder::new(
+        d.ecdsa_session_validator().ok_or("no ECDSA session validator")?,
+        key.address().to_vec(),
+    )
+    .action(mint)
+    .build()?;
     let enable = client.prepare_enable(&owner, account, &session).await?;
     let record = SessionRecord {
         enable: Some(enable),
         label: Some("three mints".into()),
-        ..SessionRecord::new(client.chain_id(), account, key.address(), session, d.smart_session)
+        ..SessionRecord::new(
+            client.chain_id(),
+            account,
+            key.address(),
+            session,
+            d.chain.smart_session,
+        )
     };
     let dir = std::env::temp_dir().join(format!("mandate-example-{}", std::process::id()));
     let store = FileStore::open(&dir, "a password from your secret manager")?;

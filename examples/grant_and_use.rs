@@ -19,8 +19,9 @@ use mandate::{
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = SessionClient::devnet(Devnet::new()?);
-    let d = *client.deployments();
+    let devnet = Devnet::new()?;
+    let d = *devnet.deployments();
+    let client = SessionClient::devnet(devnet);
     let owner = PrivateKeySigner::random();
     let key = SessionKey::random();
     let spec = OwnerAccount::new(&d, owner.address());
@@ -33,10 +34,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .recipient(shop)
         .amount_limit_per_action(U256::from(10))
         .usage_limit(2)
-        .build(&d.policies(), 0)?;
-    let session = SessionBuilder::new(d.ecdsa_session_validator, key.address().to_vec())
-        .action(transfer)
-        .build()?;
+        .build(&d.chain.policies, 0)?;
+    let session = SessionBuilder::new(
+        d.ecdsa_session_validator().ok_or("no ECDSA session validator")?,
+        key.address().to_vec(),
+    )
+    .action(transfer)
+    .build()?;
 
     // One owner op: deploy the account, install SmartSession with the session, mint tokens.
     let mint = Call::new(
@@ -48,7 +52,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let record = SessionRecord {
         granted_by: granted.sent.map(|s| s.user_op_hash),
-        ..SessionRecord::new(client.chain_id(), account, key.address(), session, d.smart_session)
+        ..SessionRecord::new(
+            client.chain_id(),
+            account,
+            key.address(),
+            session,
+            d.chain.smart_session,
+        )
     };
     let pay = |amount: u64| {
         Call::new(

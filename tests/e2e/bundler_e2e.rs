@@ -120,7 +120,7 @@ async fn sessions_through_alto_on_anvil() {
     // 1. The owner's first op deploys the account and installs SmartSession with the session.
     let mut op = ops.create_account_op(vec![ops.session.clone()]);
     priced_and_estimated(&bundler, &mut op, |op| {
-        op.signature = DUMMY_ECDSA_SIGNATURE.to_vec().into()
+        op.signature = SessionValidatorKind::Ecdsa.dummy_signature()
     })
     .await;
     ops.sign_owner(&mut op).expect("sign");
@@ -174,13 +174,13 @@ async fn sessions_through_alto_on_anvil() {
     let stub_signature =
         PrivateKeySigner::random().sign_message_sync(b"stub").expect("sign").as_bytes();
     let mut op = ops.base_op(next_nonce().await, execute_calls(&[ops.mint_call()]));
-    op.paymaster = Some(d.verifying_paymaster);
+    op.paymaster = Some(d.chain.paymaster.expect("the devnet's paymaster"));
     op.paymaster_data = [validity.abi_encode_params(), stub_signature.to_vec()].concat().into();
     priced_and_estimated(&bundler, &mut op, session_signed).await;
     let packed = op.pack();
     let to_sign = node
         .call(
-            d.verifying_paymaster,
+            d.chain.paymaster.expect("the devnet's paymaster"),
             &IVerifyingPaymaster::getHashCall {
                 userOp: packed,
                 validUntil: validity.0,
@@ -194,14 +194,24 @@ async fn sessions_through_alto_on_anvil() {
     ops.sign_use(ops.permission_id, &ops.key, &mut op).expect("sign");
     let balance_before = node.balance(account).await;
     let deposit_before = node
-        .call(ENTRY_POINT_V07, &IEntryPoint::balanceOfCall { account: d.verifying_paymaster })
+        .call(
+            ENTRY_POINT_V07,
+            &IEntryPoint::balanceOfCall {
+                account: d.chain.paymaster.expect("the devnet's paymaster"),
+            },
+        )
         .await;
     let receipt =
         submit(&bundler, &op, &mut latencies, "session: sponsored by VerifyingPaymaster").await;
-    assert_eq!(receipt.paymaster, Some(d.verifying_paymaster));
+    assert_eq!(receipt.paymaster, Some(d.chain.paymaster.expect("the devnet's paymaster")));
     let balance_after = node.balance(account).await;
     let deposit_after = node
-        .call(ENTRY_POINT_V07, &IEntryPoint::balanceOfCall { account: d.verifying_paymaster })
+        .call(
+            ENTRY_POINT_V07,
+            &IEntryPoint::balanceOfCall {
+                account: d.chain.paymaster.expect("the devnet's paymaster"),
+            },
+        )
         .await;
     assert_eq!(balance_after, balance_before, "the account paid nothing");
     assert_eq!(deposit_before - deposit_after, receipt.actual_gas_cost, "the paymaster paid");

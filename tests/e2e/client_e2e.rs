@@ -17,9 +17,10 @@ use mandate_testing::node::Harness;
 async fn the_story_through_alto_on_anvil() {
     let harness = Harness::start().await;
     let client =
-        SessionClient::connect(&harness.node_url, &harness.bundler_url, harness.deployments)
+        SessionClient::connect(&harness.node_url, &harness.bundler_url, harness.deployments.chain)
             .await
-            .unwrap();
+            .unwrap()
+            .with_owner_validator(harness.deployments.k1_validator);
     assert_eq!(client.chain_id(), harness.chain_id);
     let node_url = harness.node_url.clone();
     let fund: Funder<'_> = &move |account| {
@@ -30,7 +31,7 @@ async fn the_story_through_alto_on_anvil() {
         })
     };
     let started = Instant::now();
-    let report = Story::random().run(&client, fund).await.unwrap();
+    let report = Story::random().run(&client, &harness.deployments, fund).await.unwrap();
     eprintln!("the story through Alto took {:?}", started.elapsed());
 
     assert_eq!(

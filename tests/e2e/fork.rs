@@ -76,7 +76,7 @@ fn fork_verdicts_equal_the_nodes() {
     ];
 
     // Sync code: the fork reads the node on a runtime of its own.
-    let mut fork = Devnet::fork(&harness.node_url, None, d).unwrap();
+    let mut fork = Devnet::fork(&harness.node_url, None, d.chain).unwrap();
     assert_eq!(fork.chain_id(), harness.chain_id);
     let mut accepted = 0;
     for (name, op) in &cases {

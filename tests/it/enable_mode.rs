@@ -91,7 +91,7 @@ fn mint(w: &World) -> Call {
 }
 
 fn mint_session(w: &World) -> Session {
-    let sudo = vec![policy(w.ops.d.sudo_policy, vec![])];
+    let sudo = vec![policy(w.ops.d.chain.policies.sudo, vec![])];
     w.session(7, vec![action(w.ops.d.test_erc721, IERC721::safeMintCall::SELECTOR, sudo)])
 }
 
@@ -152,13 +152,15 @@ fn contract_digest_matches_independent_eip712_hashing() {
     let mut w = World::new();
     let mut session = mint_session(&w);
     // Exercise every part of the type: user-op policies, ERC-7739 content, fallback flags.
-    session.userOpPolicies = vec![policy(w.ops.d.usage_limit_policy, init(Policy::UsageLimit(3)))];
+    session.userOpPolicies =
+        vec![policy(w.ops.d.chain.policies.usage_limit, init(Policy::UsageLimit(3)))];
     session.erc7739Policies.allowedERC7739Content = vec![mandate::abi::ERC7739Context {
         appDomainSeparator: B256::repeat_byte(4),
         contentNames: vec!["Mail(string a)".into(), "X(uint256 y)".into()],
     }];
-    session.erc7739Policies.erc1271Policies = vec![policy(w.ops.d.sudo_policy, vec![1, 2, 3])];
-    session.actions.push(fallback_action(vec![policy(w.ops.d.sudo_policy, vec![])]));
+    session.erc7739Policies.erc1271Policies =
+        vec![policy(w.ops.d.chain.policies.sudo, vec![1, 2, 3])];
+    session.actions.push(fallback_action(vec![policy(w.ops.d.chain.policies.sudo, vec![])]));
     session.actions.push(action(Address::with_last_byte(1), [0, 0, 0, 2], vec![]));
     session.permitERC4337Paymaster = true;
     for mode in [SmartSessionMode::Enable, SmartSessionMode::UnsafeEnable] {
@@ -357,7 +359,7 @@ fn enable_signature_routed_to_an_unknown_validator_is_refused() {
     let enable = w.enable_data(&session, SmartSessionMode::Enable);
     let digest = multichain_digest(&enable.hashesAndChainIds);
     let mut routed = w.routed(&enable);
-    routed.validator = w.ops.d.sudo_policy;
+    routed.validator = w.ops.d.chain.policies.sudo;
     let op = w.enable_op_routed(SmartSessionMode::Enable, &routed, &[mint(&w)]);
     assert_rejected(
         &w.submit(op),
@@ -406,7 +408,7 @@ fn malformed_signatures() {
 fn policies_enabled_in_the_op_apply_to_it_and_later_ops() {
     let mut w = World::new();
     let mut session = mint_session(&w);
-    let usage = w.ops.d.usage_limit_policy;
+    let usage = w.ops.d.chain.policies.usage_limit;
     session.userOpPolicies = vec![policy(usage, init(Policy::UsageLimit(2)))];
     let id = PermissionId::of(&session);
     let enable = w.enable_data(&session, SmartSessionMode::Enable);

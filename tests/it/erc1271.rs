@@ -92,7 +92,7 @@ fn sudo(w_policy: Address) -> Vec<PolicyData> {
 }
 
 fn sudo_policy() -> Address {
-    mandate::sim::Devnet::new().unwrap().deployments().sudo_policy
+    mandate::sim::Devnet::new().unwrap().deployments().chain.policies.sudo
 }
 
 #[test]
@@ -175,7 +175,7 @@ fn at_least_one_erc1271_policy_is_required() {
 #[test]
 fn time_frame_policy_bounds_erc1271_signatures() {
     let devnet = mandate::sim::Devnet::new().unwrap();
-    let (tf, now) = (devnet.deployments().time_frame_policy, devnet.timestamp());
+    let (tf, now) = (devnet.deployments().chain.policies.time_frame, devnet.timestamp());
     let (mut w, id) = world(MAIL_TYPE, vec![policy(tf, time_frame(now + 100, now - 100))]);
     let hash = nested_hash(&mut w);
     let key = w.ops.key.clone();

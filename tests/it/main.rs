@@ -6,8 +6,10 @@
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod bundler_devnet;
+mod canonical;
 mod enable_mode;
 mod erc1271;
+mod families;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2;
 #[cfg(feature = "upstream-parity")]

@@ -18,12 +18,13 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolError, SolValue};
 use mandate::{
     abi::{
-        ownable::{OWNABLE_VALIDATOR, OwnableData, encode_personal_signatures},
+        deployments::OWNABLE_VALIDATOR,
+        ownable::{OwnableData, encode_personal_signatures},
         sol::IOwnableValidator,
     },
     sim::{Devnet, SimError},
 };
-use mandate_testing::upstream::ownable_validator_runtime;
+use mandate_testing::upstream::runtimes;
 use proptest::{prelude::*, test_runner::TestRunner};
 
 /// ERC-1271 signer: the magic value iff the hash is odd.
@@ -53,7 +54,8 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let mut devnet = Devnet::new().unwrap();
-    devnet.set_code(OWNABLE_VALIDATOR, ownable_validator_runtime());
+    let canonical = devnet.place_canonical(&runtimes());
+    assert_eq!(canonical.session_validators.ownable, Some(OWNABLE_VALIDATOR));
     // PUSH1 4 CALLDATALOAD PUSH1 1 AND PUSH1 0x11 JUMPI PUSH4 ffffffff PUSH1 0x17 JUMP
     // JUMPDEST PUSH4 1626ba7e JUMPDEST PUSH1 0xe0 SHL PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 RETURN
     let accept_odd = "600435600116601157".to_owned()
@@ -71,7 +73,7 @@ fn fixture() -> Fixture {
     ] {
         devnet.set_code(at, hex::decode(code).unwrap().into());
     }
-    let ours = devnet.deployments().ownable_validator;
+    let ours = devnet.deployments().chain.session_validators.ownable.unwrap();
     Fixture { devnet, ours, keys: keys() }
 }
 
@@ -363,7 +365,7 @@ fn installed_answers_match_upstream_on_random_cases() {
             let mut run = |at: Address, data: Bytes| {
                 f.devnet.transact(account, at, U256::ZERO, data).map(|r| r.output)
             };
-            let install = IOwnableValidator::onInstallCall { data: data.clone() }.abi_encode();
+            let install = IOwnableValidator::onInstallCall { data }.abi_encode();
             let ours = outcome(run(f.ours, install.clone().into()));
             let theirs = outcome(run(OWNABLE_VALIDATOR, install.into()));
             prop_assert_eq!(&ours, &theirs, "onInstall");
@@ -372,7 +374,7 @@ fn installed_answers_match_upstream_on_random_cases() {
                 let check = IOwnableValidator::isValidSignatureWithSenderCall {
                     sender: Address::ZERO,
                     hash,
-                    signature: signature.clone(),
+                    signature,
                 }
                 .abi_encode();
                 let ours = outcome(run(f.ours, check.clone().into()));

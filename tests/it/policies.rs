@@ -85,13 +85,13 @@ fn enable_outcome(w: &mut World, s: mandate::abi::Session) -> mandate::sim::Bund
 
 #[test]
 fn uni_action_passes_while_rules_hold_and_counts_limited_parameters() {
-    let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
+    let d = mandate::sim::Devnet::new().unwrap().deployments().chain.policies.uni_action;
     let rules = [
         rule(ParamCondition::Equal, 1, U256::from_be_slice(RECIPIENT.as_slice())),
         rule(ParamCondition::LessThanOrEqual, 2, U256::from(100)).limited(U256::from(150)),
     ];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 0)]);
-    assert_eq!(w.ops.d.uni_action_policy, d);
+    assert_eq!(w.ops.d.chain.policies.uni_action, d);
 
     let op = w.use_op(id, &[transfer(&w, RECIPIENT, 100)]);
     included(&w.submit(op));
@@ -109,7 +109,7 @@ fn uni_action_passes_while_rules_hold_and_counts_limited_parameters() {
 
 #[test]
 fn uni_action_rejects_a_parameter_breaking_its_condition() {
-    let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
+    let d = mandate::sim::Devnet::new().unwrap().deployments().chain.policies.uni_action;
     let rules = [
         rule(ParamCondition::Equal, 1, U256::from_be_slice(RECIPIENT.as_slice())),
         rule(ParamCondition::LessThan, 2, U256::from(100)),
@@ -126,7 +126,7 @@ fn uni_action_rejects_a_parameter_breaking_its_condition() {
 
 #[test]
 fn uni_action_in_range_and_not_equal() {
-    let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
+    let d = mandate::sim::Devnet::new().unwrap().deployments().chain.policies.uni_action;
     let range = (U256::from(10) << 128) | U256::from(20);
     let rules =
         [rule(ParamCondition::NotEqual, 1, U256::ZERO), rule(ParamCondition::InRange, 2, range)];
@@ -146,7 +146,7 @@ fn uni_action_in_range_and_not_equal() {
 
 #[test]
 fn uni_action_value_over_the_cap_reverts_in_the_policy() {
-    let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
+    let d = mandate::sim::Devnet::new().unwrap().deployments().chain.policies.uni_action;
     let rules = [rule(ParamCondition::LessThanOrEqual, 2, U256::from(100))];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 5)]);
     let config = transfer_config(&w, id);
@@ -158,7 +158,7 @@ fn uni_action_value_over_the_cap_reverts_in_the_policy() {
 
 #[test]
 fn uni_action_without_rules_is_not_initialised() {
-    let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
+    let d = mandate::sim::Devnet::new().unwrap().deployments().chain.policies.uni_action;
     let (mut w, id) = transfer_session(vec![uni(d, &[], 0)]);
     let config = transfer_config(&w, id);
     let op = w.use_op(id, &[transfer(&w, RECIPIENT, 1)]);
@@ -168,7 +168,7 @@ fn uni_action_without_rules_is_not_initialised() {
 
 #[test]
 fn uni_action_parameter_past_the_calldata_reverts_without_data() {
-    let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
+    let d = mandate::sim::Devnet::new().unwrap().deployments().chain.policies.uni_action;
     let rules = [rule(ParamCondition::Equal, 3, U256::ZERO)];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 0)]);
     let op = w.use_op(id, &[transfer(&w, RECIPIENT, 1)]);
@@ -177,7 +177,7 @@ fn uni_action_parameter_past_the_calldata_reverts_without_data() {
 
 #[test]
 fn uni_action_batch_fitting_one_by_one_but_not_together_is_rejected() {
-    let d = mandate::sim::Devnet::new().unwrap().deployments().uni_action_policy;
+    let d = mandate::sim::Devnet::new().unwrap().deployments().chain.policies.uni_action;
     let rules =
         [rule(ParamCondition::LessThanOrEqual, 2, U256::from(100)).limited(U256::from(150))];
     let (mut w, id) = transfer_session(vec![uni(d, &rules, 0)]);
@@ -199,7 +199,7 @@ fn time_frame_window_is_enforced_by_the_entry_point() {
     let mut w = World::new();
     fund(&mut w, 1_000);
     let now = w.devnet.timestamp();
-    let (token, tf) = (w.ops.d.test_erc20, w.ops.d.time_frame_policy);
+    let (token, tf) = (w.ops.d.test_erc20, w.ops.d.chain.policies.time_frame);
     let current = w.session(
         1,
         vec![action(
@@ -238,7 +238,8 @@ fn time_frame_as_user_op_policy() {
     let mut w = World::new();
     fund(&mut w, 1_000);
     let now = w.devnet.timestamp();
-    let (token, tf, sudo) = (w.ops.d.test_erc20, w.ops.d.time_frame_policy, w.ops.d.sudo_policy);
+    let (token, tf, sudo) =
+        (w.ops.d.test_erc20, w.ops.d.chain.policies.time_frame, w.ops.d.chain.policies.sudo);
     let mut s = w.session(1, vec![action(token, transfer_selector(), vec![policy(sudo, vec![])])]);
     s.userOpPolicies = vec![policy(tf, time_frame(now - 1, now - 100))];
     let id = w.enable_sessions(vec![s])[0];
@@ -250,7 +251,7 @@ fn time_frame_as_user_op_policy() {
 fn time_frame_refuses_a_window_ending_before_it_starts() {
     let mut w = World::new();
     let now = w.devnet.timestamp();
-    let (token, tf) = (w.ops.d.test_erc20, w.ops.d.time_frame_policy);
+    let (token, tf) = (w.ops.d.test_erc20, w.ops.d.chain.policies.time_frame);
     // Raw `abi.encodePacked(uint48 validUntil, uint48 validAfter)`: mandate-abi refuses to build
     // a window that ends before it starts, which is what this test sends to the contract.
     let backwards = (U48::from(now), U48::from(now + 1)).abi_encode_packed();
@@ -273,7 +274,7 @@ fn time_frame_refuses_a_window_ending_before_it_starts() {
 fn time_frame_all_zero_initialises_but_fails_the_check() {
     let mut w = World::new();
     fund(&mut w, 10);
-    let (token, tf) = (w.ops.d.test_erc20, w.ops.d.time_frame_policy);
+    let (token, tf) = (w.ops.d.test_erc20, w.ops.d.chain.policies.time_frame);
     let frame = vec![policy(tf, time_frame(0, 0))];
     let s = w.session(1, vec![action(token, transfer_selector(), frame)]);
     let id = w.enable_sessions(vec![s])[0];
@@ -287,7 +288,7 @@ fn time_frame_all_zero_initialises_but_fails_the_check() {
 
 #[test]
 fn usage_limit_on_an_action() {
-    let d = mandate::sim::Devnet::new().unwrap().deployments().usage_limit_policy;
+    let d = mandate::sim::Devnet::new().unwrap().deployments().chain.policies.usage_limit;
     let (mut w, id) = transfer_session(vec![policy(d, init(Policy::UsageLimit(2)))]);
     for _ in 0..2 {
         let op = w.use_op(id, &[transfer(&w, RECIPIENT, 1)]);
@@ -312,7 +313,7 @@ fn usage_limit_on_an_action() {
 
 #[test]
 fn usage_limit_batch_fitting_one_by_one_but_not_together_is_rejected() {
-    let d = mandate::sim::Devnet::new().unwrap().deployments().usage_limit_policy;
+    let d = mandate::sim::Devnet::new().unwrap().deployments().chain.policies.usage_limit;
     let (mut w, id) = transfer_session(vec![policy(d, init(Policy::UsageLimit(2)))]);
     let calls =
         [transfer(&w, RECIPIENT, 1), transfer(&w, RECIPIENT, 1), transfer(&w, RECIPIENT, 1)];
@@ -326,7 +327,8 @@ fn usage_limit_batch_fitting_one_by_one_but_not_together_is_rejected() {
 #[test]
 fn usage_limit_on_user_ops() {
     let mut w = World::new();
-    let (nft, sudo, usage) = (w.ops.d.test_erc721, w.ops.d.sudo_policy, w.ops.d.usage_limit_policy);
+    let (nft, sudo, usage) =
+        (w.ops.d.test_erc721, w.ops.d.chain.policies.sudo, w.ops.d.chain.policies.usage_limit);
     let mut s = w
         .session(1, vec![action(nft, IERC721::safeMintCall::SELECTOR, vec![policy(sudo, vec![])])]);
     s.userOpPolicies = vec![policy(usage, init(Policy::UsageLimit(1)))];
@@ -341,7 +343,7 @@ fn usage_limit_on_user_ops() {
 #[test]
 fn usage_limit_of_zero_is_refused() {
     let mut w = World::new();
-    let usage = w.ops.d.usage_limit_policy;
+    let usage = w.ops.d.chain.policies.usage_limit;
     // Raw `abi.encodePacked(uint128 0)`: mandate-abi refuses a zero limit.
     let zero = 0u128.to_be_bytes();
     let s = w.session(
@@ -362,7 +364,7 @@ fn ether(tenths: u64) -> U256 {
 #[test]
 fn value_limit_on_an_action_is_cumulative() {
     let mut w = World::new();
-    let value_limit = w.ops.d.value_limit_policy;
+    let value_limit = w.ops.d.chain.policies.value_limit;
     let s = w.session(
         1,
         vec![action(
@@ -386,7 +388,7 @@ fn value_limit_on_an_action_is_cumulative() {
 #[test]
 fn value_limit_on_user_ops_sums_a_batch() {
     let mut w = World::new();
-    let (sudo, value_limit) = (w.ops.d.sudo_policy, w.ops.d.value_limit_policy);
+    let (sudo, value_limit) = (w.ops.d.chain.policies.sudo, w.ops.d.chain.policies.value_limit);
     let mut s = w.session(1, vec![action(RECIPIENT, VALUE_SELECTOR, vec![policy(sudo, vec![])])]);
     s.userOpPolicies = vec![policy(value_limit, init(Policy::ValueLimit(ether(10))))];
     let id = w.enable_sessions(vec![s])[0];
@@ -401,7 +403,7 @@ fn value_limit_on_user_ops_sums_a_batch() {
 #[test]
 fn value_limit_on_user_ops_refuses_other_call_types() {
     let mut w = World::new();
-    let (sudo, value_limit) = (w.ops.d.sudo_policy, w.ops.d.value_limit_policy);
+    let (sudo, value_limit) = (w.ops.d.chain.policies.sudo, w.ops.d.chain.policies.value_limit);
     let mut s = w.session(1, vec![fallback_action(vec![policy(sudo, vec![])])]);
     s.userOpPolicies = vec![policy(value_limit, init(Policy::ValueLimit(ether(10))))];
     let id = w.enable_sessions(vec![s])[0];
@@ -418,7 +420,7 @@ fn value_limit_on_user_ops_refuses_other_call_types() {
 #[test]
 fn value_limit_of_zero_is_refused() {
     let mut w = World::new();
-    let value_limit = w.ops.d.value_limit_policy;
+    let value_limit = w.ops.d.chain.policies.value_limit;
     let s = w.session(
         1,
         vec![action(
@@ -444,7 +446,7 @@ fn spending(w_token: Address, limit: u64) -> (Bytes, Address) {
 fn spending_limit_counts_transfers_and_approvals_together() {
     let devnet = mandate::sim::Devnet::new().unwrap();
     let (sl, token) =
-        (devnet.deployments().erc20_spending_limit_policy, devnet.deployments().test_erc20);
+        (devnet.deployments().chain.policies.erc20_spending_limit, devnet.deployments().test_erc20);
     let (init, _) = spending(token, 100);
     let mut w = World::new();
     fund(&mut w, 1_000);
@@ -509,7 +511,7 @@ fn spending_limit_counts_transfers_and_approvals_together() {
 fn spending_limit_fails_native_value_other_selectors_and_other_tokens() {
     let devnet = mandate::sim::Devnet::new().unwrap();
     let (sl, token) =
-        (devnet.deployments().erc20_spending_limit_policy, devnet.deployments().test_erc20);
+        (devnet.deployments().chain.policies.erc20_spending_limit, devnet.deployments().test_erc20);
     let mut w = World::new();
     fund(&mut w, 1_000);
     let (init, _) = spending(token, 100);
@@ -543,7 +545,7 @@ fn spending_limit_fails_native_value_other_selectors_and_other_tokens() {
 #[test]
 fn spending_limit_init_errors() {
     let mut w = World::new();
-    let (sl, token) = (w.ops.d.erc20_spending_limit_policy, w.ops.d.test_erc20);
+    let (sl, token) = (w.ops.d.chain.policies.erc20_spending_limit, w.ops.d.test_erc20);
     // Raw `abi.encode(address[] tokens, uint256[] limits)`: these are what mandate-abi's
     // `Policy::Erc20SpendingLimit` cannot express or refuses, sent to provoke the policy's errors.
     let raw = |tokens: &[Address], limits: &[U256]| -> Bytes {
@@ -570,7 +572,7 @@ fn spending_limit_init_errors() {
 fn spending_limit_reinit_forgets_previous_usage() {
     let mut w = World::new();
     fund(&mut w, 1_000);
-    let (sl, token) = (w.ops.d.erc20_spending_limit_policy, w.ops.d.test_erc20);
+    let (sl, token) = (w.ops.d.chain.policies.erc20_spending_limit, w.ops.d.test_erc20);
     let (init, _) = spending(token, 50);
     let s = w.session(1, vec![action(token, transfer_selector(), vec![policy(sl, init)])]);
     let id = w.enable_sessions(vec![s.clone()])[0];

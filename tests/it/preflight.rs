@@ -161,7 +161,7 @@ fn banned_opcodes_and_foreign_storage_in_validation_are_warnings() {
 }
 
 fn unsigned_mint(world: &mut World) -> UserOperation {
-    let smart_session = world.devnet.deployments().smart_session;
+    let smart_session = world.devnet.deployments().chain.smart_session;
     let nonce = world
         .devnet
         .entry_point_nonce(world.ops.account, mandate::abi::validator_nonce_key(smart_session, 0))

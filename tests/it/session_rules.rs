@@ -22,7 +22,7 @@ fn mint(w: &World) -> Call {
 }
 
 fn sudo(w: &World) -> Vec<mandate::abi::PolicyData> {
-    vec![policy(w.ops.d.sudo_policy, vec![])]
+    vec![policy(w.ops.d.chain.policies.sudo, vec![])]
 }
 
 /// A world with one session allowing safeMint, plus `extra` actions.
@@ -77,7 +77,7 @@ fn the_fallback_flag_address_is_an_invalid_target() {
 fn module_management_through_a_session_needs_an_action_or_the_generic_fallback() {
     // Without fallback: installModule on the account has no policy.
     let (mut w, id) = mint_session(|_| vec![]);
-    let module = w.ops.d.ecdsa_session_validator;
+    let module = w.ops.d.ecdsa_session_validator().expect("the devnet's ECDSA validator");
     let op = w.use_op(id, &[Call::new(w.ops.account, install_call(module))]);
     assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
     // Calling installModule directly (not through execute) needs the (account, selector) action.
@@ -91,7 +91,7 @@ fn module_management_through_a_session_needs_an_action_or_the_generic_fallback()
     included(&w.submit(op));
     assert!(is_installed(&mut w, module));
     // A direct account call never uses the fallback.
-    let op = w.use_op_data(id, install_call(w.ops.d.sudo_policy));
+    let op = w.use_op_data(id, install_call(w.ops.d.chain.policies.sudo));
     assert_rejected(&w.submit(op), "NoPoliciesSet", &[id.0.to_string()]);
 }
 
@@ -100,7 +100,7 @@ fn a_direct_account_call_is_authorised_by_its_account_action() {
     let (mut w, id) = mint_session(|w| {
         vec![action(w.ops.account, IERC7579Account::installModuleCall::SELECTOR, sudo(w))]
     });
-    let module = w.ops.d.ecdsa_session_validator;
+    let module = w.ops.d.ecdsa_session_validator().expect("the devnet's ECDSA validator");
     let op = w.use_op_data(id, install_call(module));
     included(&w.submit(op));
     assert!(is_installed(&mut w, module));
@@ -175,14 +175,19 @@ fn genesis_paymaster_is_configured() {
     let mut w = World::new();
     let signer = w
         .devnet
-        .call_sol(w.ops.d.verifying_paymaster, &IVerifyingPaymaster::verifyingSignerCall {})
+        .call_sol(
+            w.ops.d.chain.paymaster.expect("the devnet's paymaster"),
+            &IVerifyingPaymaster::verifyingSignerCall {},
+        )
         .unwrap();
     assert_eq!(signer, PAYMASTER_SIGNER);
     let deposit = w
         .devnet
         .call_sol(
-            w.ops.d.entry_point,
-            &IEntryPoint::balanceOfCall { account: w.ops.d.verifying_paymaster },
+            w.ops.d.chain.entry_point,
+            &IEntryPoint::balanceOfCall {
+                account: w.ops.d.chain.paymaster.expect("the devnet's paymaster"),
+            },
         )
         .unwrap();
     assert_eq!(deposit, U256::from(mandate::sim::PAYMASTER_DEPOSIT));
@@ -216,8 +221,10 @@ fn paymaster_needs_the_opt_in_and_a_user_op_policy() {
     let deposit = w
         .devnet
         .call_sol(
-            w.ops.d.entry_point,
-            &IEntryPoint::balanceOfCall { account: w.ops.d.verifying_paymaster },
+            w.ops.d.chain.entry_point,
+            &IEntryPoint::balanceOfCall {
+                account: w.ops.d.chain.paymaster.expect("the devnet's paymaster"),
+            },
         )
         .unwrap();
     assert_eq!(deposit, U256::from(mandate::sim::PAYMASTER_DEPOSIT) - receipt.actual_gas_cost);
@@ -229,8 +236,11 @@ fn paymaster_needs_the_opt_in_and_a_user_op_policy() {
 fn management_functions_and_views() {
     let (mut w, id) = mint_session(|_| vec![]);
     let (acct, ss) = (w.ops.account, w.ops.smart_session);
-    let (sudo_p, usage, tf) =
-        (w.ops.d.sudo_policy, w.ops.d.usage_limit_policy, w.ops.d.time_frame_policy);
+    let (sudo_p, usage, tf) = (
+        w.ops.d.chain.policies.sudo,
+        w.ops.d.chain.policies.usage_limit,
+        w.ops.d.chain.policies.time_frame,
+    );
     let mint_id = ActionId::new(w.ops.d.test_erc721, IERC721::safeMintCall::SELECTOR.into());
 
     assert!(

@@ -36,7 +36,7 @@ fn included(outcome: &BundleOutcome) -> &mandate::sim::OpReceipt {
 fn account_is_created_with_the_session_enabled() {
     let mut world = world();
     assert!(world.devnet.has_code(world.ops.account));
-    let smart_session = world.devnet.deployments().smart_session;
+    let smart_session = world.devnet.deployments().chain.smart_session;
     let enabled = world
         .devnet
         .call_sol(

@@ -45,10 +45,13 @@ fn policy_state_is_where_storage_md_says() {
             d.test_erc20,
             selector,
             vec![
-                policy(d.usage_limit_policy, init(Policy::UsageLimit(9))),
-                policy(d.uni_action_policy, uni_action(U256::from(3), rules)),
-                policy(d.time_frame_policy, time_frame(now + 50, now - 50)),
-                policy(d.erc20_spending_limit_policy, init(Policy::Erc20SpendingLimit(limits))),
+                policy(d.chain.policies.usage_limit, init(Policy::UsageLimit(9))),
+                policy(d.chain.policies.uni_action, uni_action(U256::from(3), rules)),
+                policy(d.chain.policies.time_frame, time_frame(now + 50, now - 50)),
+                policy(
+                    d.chain.policies.erc20_spending_limit,
+                    init(Policy::Erc20SpendingLimit(limits)),
+                ),
             ],
         )],
     );
@@ -60,14 +63,14 @@ fn policy_state_is_where_storage_md_says() {
     let config = id.action_config_id(w.ops.account, ActionId::new(d.test_erc20, selector.into())).0;
     let (ss, acct) = (w.ops.smart_session, w.ops.account);
 
-    let usage = w.devnet.storage(d.usage_limit_policy, base(config, ss, acct));
+    let usage = w.devnet.storage(d.chain.policies.usage_limit, base(config, ss, acct));
     assert_eq!(usage, (U256::from(1) << 128) | U256::from(9));
 
-    let frame = w.devnet.storage(d.time_frame_policy, base(config, ss, acct));
+    let frame = w.devnet.storage(d.chain.policies.time_frame, base(config, ss, acct));
     assert_eq!(frame, (U256::from(now + 50) << 48) | U256::from(now - 50));
 
     let b = base(config, ss, acct);
-    let uni = &d.uni_action_policy;
+    let uni = &d.chain.policies.uni_action;
     assert_eq!(w.devnet.storage(*uni, b), U256::from(3));
     assert_eq!(w.devnet.storage(*uni, b + U256::from(1)), U256::from(1));
     let rule0 = w.devnet.storage(*uni, b + U256::from(2));
@@ -81,7 +84,7 @@ fn policy_state_is_where_storage_md_says() {
     assert_eq!(w.devnet.storage(*uni, b + U256::from(4)), U256::from(500));
     assert_eq!(w.devnet.storage(*uni, b + U256::from(5)), U256::from(40));
 
-    let sl = d.erc20_spending_limit_policy;
+    let sl = d.chain.policies.erc20_spending_limit;
     let inner = h(&[word(ss), h(&[config, B256::ZERO])]);
     let token_base = U256::from_be_bytes(h(&[word(acct), h(&[word(d.test_erc20), inner])]).0);
     assert_eq!(w.devnet.storage(sl, token_base), U256::from(40));
@@ -100,7 +103,7 @@ fn policy_state_is_where_storage_md_says() {
 #[test]
 fn enable_nonce_is_where_storage_md_says() {
     let mut w = World::new();
-    let s = w.session(1, vec![fallback_action(vec![policy(w.ops.d.sudo_policy, vec![])])]);
+    let s = w.session(1, vec![fallback_action(vec![policy(w.ops.d.chain.policies.sudo, vec![])])]);
     let id: PermissionId = PermissionId::of(&s);
     let call = ISmartSession::revokeEnableSignatureCall { permissionId: id.0 };
     w.owner_exec(&[w.smart_session_call(call.clone()), w.smart_session_call(call)]);

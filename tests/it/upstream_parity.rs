@@ -11,9 +11,9 @@
 #![cfg(feature = "upstream-parity")]
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::collections::BTreeMap;
 
-use alloy_primitives::{Address, B256, Bytes, U256, address, hex};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate::{
@@ -24,55 +24,22 @@ use mandate::{
         encode_delegatecall, encode_use, execute_calldata, execute_calls, mode_code,
         sol::{IERC20, IERC7579Account, ISmartSession},
     },
-    sim::{BUNDLER, BundleOutcome, DEPLOYER, Devnet, SimError},
+    sim::{BUNDLER, BundleOutcome, DEPLOYER, Devnet, SimError, canonical},
 };
 use mandate_testing::{policy_data::*, world::*};
 
-/// Upstream contracts and the module-sdk 0.4.0 addresses they run at.
-const UPSTREAM: [(&str, Address); 7] = [
-    ("SmartSession", address!("00000000008bDABA73cD9815d79069c247Eb4bDA")),
-    ("SudoPolicy", address!("0000000000FEEc8D74e3143fBaBbca515358d869")),
-    ("UniActionPolicy", address!("0000000000714Cf48FcF88A0bFBa70d313415032")),
-    ("TimeFramePolicy", address!("0000000000D30f611fA3bf652ac6879428586930")),
-    ("ERC20SpendingLimitPolicy", address!("000000000033212e272655d8a22402db819477a6")),
-    ("UsageLimitPolicy", address!("00000000001d4479FA2A947026204d0283ceDe4B")),
-    ("ValueLimitPolicy", address!("000000000021dC45451291BCDfc9f0B46d6f0278")),
-];
-
-const RECIPIENT: Address = Address::repeat_byte(0x7e);
-
-/// Reads every upstream runtime; panics with the reason if anything is missing.
-fn upstream_runtimes() -> Vec<(&'static str, Address, Bytes)> {
-    let dir = std::env::var("MANDATE_UPSTREAM_DIR").unwrap_or_else(|_| {
-        panic!("MANDATE_UPSTREAM_DIR is not set: point it at the upstream runtime directory")
-    });
-    let dir = PathBuf::from(dir);
-    UPSTREAM
-        .iter()
-        .map(|(name, at)| {
-            let path = dir.join(format!("{name}.runtime.hex"));
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-            let code = hex::decode(text.trim())
-                .unwrap_or_else(|e| panic!("{} is not hex: {e}", path.display()));
-            assert!(!code.is_empty(), "{} is empty", path.display());
-            (*name, *at, Bytes::from(code))
-        })
-        .collect()
-}
-
-/// A devnet with upstream's runtimes placed at their addresses.
+/// A devnet with upstream's runtimes placed at their canonical addresses.
 fn devnet_with_upstream() -> Devnet {
     let mut devnet = Devnet::new().unwrap();
-    for (_, at, code) in upstream_runtimes() {
-        devnet.set_code(at, code);
-    }
+    devnet.place_canonical(&mandate_testing::upstream::runtimes());
     devnet
 }
 
 fn upstream(name: &str) -> Address {
-    UPSTREAM.iter().find(|(n, _)| *n == name).map(|(_, a)| *a).unwrap()
+    canonical::contracts().into_iter().find(|(n, _)| *n == name).map(|(_, a)| a).unwrap()
 }
+
+const RECIPIENT: Address = Address::repeat_byte(0x7e);
 
 /// The policy contracts a scenario uses.
 #[derive(Clone, Copy, Debug)]
@@ -89,12 +56,12 @@ impl Policies {
     fn ours(devnet: &Devnet) -> Self {
         let d = devnet.deployments();
         Self {
-            sudo: d.sudo_policy,
-            uni: d.uni_action_policy,
-            time_frame: d.time_frame_policy,
-            spending: d.erc20_spending_limit_policy,
-            usage: d.usage_limit_policy,
-            value: d.value_limit_policy,
+            sudo: d.chain.policies.sudo,
+            uni: d.chain.policies.uni_action,
+            time_frame: d.chain.policies.time_frame,
+            spending: d.chain.policies.erc20_spending_limit,
+            usage: d.chain.policies.usage_limit,
+            value: d.chain.policies.value_limit,
         }
     }
 
@@ -281,7 +248,11 @@ fn scenarios() -> Vec<Scenario> {
             steps: |w| {
                 let install = IERC7579Account::installModuleCall {
                     moduleTypeId: U256::from(1),
-                    module: w.ops.d.ecdsa_session_validator,
+                    module: w
+                        .ops
+                        .d
+                        .ecdsa_session_validator()
+                        .expect("the devnet's ECDSA validator"),
                     initData: Bytes::new(),
                 }
                 .abi_encode();
@@ -483,7 +454,7 @@ fn verdict(outcome: &BundleOutcome) -> String {
 #[test]
 fn verdicts_match_upstream_in_every_mix() {
     let devnet = devnet_with_upstream();
-    let ours_ss = devnet.deployments().smart_session;
+    let ours_ss = devnet.deployments().chain.smart_session;
     let up_ss = upstream("SmartSession");
     let combos = [
         ("ours/ours", ours_ss, Policies::ours(&devnet)),
@@ -532,11 +503,11 @@ fn validation_data_matches_upstream() {
     let now = devnet.timestamp();
     let mut results: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (name, ss, p) in [
-        ("ours", d.smart_session, Policies::ours(&devnet)),
+        ("ours", d.chain.smart_session, Policies::ours(&devnet)),
         ("upstream", upstream("SmartSession"), Policies::upstream()),
     ] {
         let session = Session {
-            sessionValidator: d.ecdsa_session_validator,
+            sessionValidator: d.ecdsa_session_validator().expect("the devnet's ECDSA validator"),
             sessionValidatorInitData: Bytes::copy_from_slice(key.address().as_slice()),
             salt: B256::with_last_byte(1),
             userOpPolicies: vec![
@@ -608,8 +579,12 @@ fn gas_of(outcome: &BundleOutcome) -> (u64, u64) {
 fn gas_report() {
     let devnet = devnet_with_upstream();
     println!("runtime bytes (ours / upstream):");
-    for (name, at, code) in upstream_runtimes() {
-        let ours = mandate::contracts::artifacts().get(name).unwrap().deployed_bytecode.len();
+    for (name, at, code) in mandate_testing::upstream::runtimes().iter() {
+        let Ok(ours) = mandate::contracts::artifacts().get(name) else {
+            println!("  {name:<26}      - / {:>6}  (upstream at {at})", code.len());
+            continue;
+        };
+        let ours = ours.deployed_bytecode.len();
         println!("  {name:<26} {ours:>6} / {:>6}  (upstream at {at})", code.len());
         assert!(
             ours <= code.len() || name != "SmartSession",
@@ -617,7 +592,7 @@ fn gas_report() {
         );
     }
     let key = PrivateKeySigner::random();
-    let ours_ss = devnet.deployments().smart_session;
+    let ours_ss = devnet.deployments().chain.smart_session;
     let mut salt = 100u8;
     println!("gas: EntryPoint actualGasUsed (handleOps tx gas), ours vs upstream:");
     for rules in [1usize, 4, 16] {
@@ -713,7 +688,7 @@ mod erc1271 {
         let key = PrivateKeySigner::random();
         let mut answers = Vec::new();
         for (i, (ss, p)) in [
-            (devnet.deployments().smart_session, Policies::ours(&devnet)),
+            (devnet.deployments().chain.smart_session, Policies::ours(&devnet)),
             (upstream("SmartSession"), Policies::upstream()),
         ]
         .into_iter()

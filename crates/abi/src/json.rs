@@ -223,6 +223,29 @@ pub mod address {
     }
 }
 
+/// An optional address field: `null` for none, else as [`address`]. The field must be
+/// present: a missing one is an error, not a silent none.
+pub mod optional_address {
+    use super::*;
+
+    /// Writes `null` or the address as alloy does.
+    pub fn serialize<S: Serializer>(
+        value: &Option<Address>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
+    }
+
+    /// Reads `null`, or a 0x-hex string through [`parse_address`].
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Address>, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(with = "super::address")] Address);
+        Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(address)| address))
+    }
+}
+
 /// A `bytes` or `bytesN` field ([`Bytes`], [`FixedBytes`](alloy_primitives::FixedBytes)) as a
 /// 0x-hex string only: alloy also reads an array of numbers (`[1, 2, 3]`), refused here;
 /// written as alloy writes it.

@@ -8,6 +8,7 @@ pub use alloy_sol_types;
 pub mod bounds;
 pub mod builder;
 pub mod calldata;
+pub mod deployments;
 pub mod digest;
 pub mod execution;
 pub mod fastlz;
@@ -24,6 +25,7 @@ pub mod user_op;
 pub mod validation;
 
 pub use builder::{BuildError, Erc20Action, Erc20Function, SessionBuilder, custom_action};
+pub use deployments::{Deployments, SessionValidators};
 pub use digest::{
     EnableTarget, MultichainEnable, chain_digests, hash_chain_sessions, multichain_digest,
     prepare_enable,

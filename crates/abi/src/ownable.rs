@@ -1,5 +1,6 @@
 //! Sessions whose session validator is an OwnableValidator (Rhinestone's, at
-//! [`OWNABLE_VALIDATOR`], or Mandate's interface-compatible one): a threshold of owners.
+//! [`OWNABLE_VALIDATOR`](crate::deployments::OWNABLE_VALIDATOR), or Mandate's
+//! interface-compatible one): a threshold of owners.
 //!
 //! The session's `sessionValidatorInitData` is [`OwnableData`], `abi.encode(uint256 threshold,
 //! address[] owners)` with the owners strictly ascending. The session signature is `threshold`
@@ -20,13 +21,10 @@
 //! # Ok::<(), mandate_abi::ownable::OwnableDataError>(())
 //! ```
 
-use alloy_primitives::{Address, Bytes, Signature, U256, address};
+use alloy_primitives::{Address, Bytes, Signature, U256};
 use alloy_sol_types::{SolType, SolValue, sol_data};
 
 use crate::signature::DUMMY_ECDSA_WORD;
-
-/// Rhinestone's OwnableValidator as module-sdk 0.4.0 names it (`OWNABLE_VALIDATOR_ADDRESS`).
-pub const OWNABLE_VALIDATOR: Address = address!("000000000013fdB5234E4E3162a810F54d9f7E98");
 
 /// How much `v` is raised to mark a word as signed over the EIP-191 personal-sign hash.
 pub const PERSONAL_SIGN_V_OFFSET: u8 = 4;

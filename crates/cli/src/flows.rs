@@ -6,8 +6,9 @@ use std::{path::PathBuf, sync::Arc};
 use clap::Args;
 use mandate::{
     abi::{
-        Call, PermissionId, Session,
+        Call, Deployments, PermissionId, Session,
         alloy_primitives::{Address, Bytes},
+        json::quote_big_integers,
         sol::Execution,
     },
     client::{
@@ -15,13 +16,13 @@ use mandate::{
         Step,
         store::{FileStore, Password, SessionStore},
     },
-    sim::Deployments,
+    sim::DevnetDeployments,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::{
-    input::{CliError, read_json},
+    input::{CliError, parse_json, read_json, read_text},
     prose::say,
 };
 
@@ -31,7 +32,10 @@ pub(crate) struct ChainArgs {
     /// The node's JSON-RPC URL.
     #[arg(long, env = "MANDATE_RPC_URL", hide_env_values = true)]
     rpc_url: String,
-    /// Where Mandate's contracts are: JSON with camelCase names (entryPoint, smartSession, …).
+    /// Where the contracts are: a built-in preset (`module-sdk-0.4`, the canonical deployment
+    /// TypeScript dapps use), or a JSON file — a chain's deployments (entryPoint, smartSession,
+    /// policies, …) or what `mandate deploy` prints (the chain's under `chain`, with the
+    /// devnet's account factories and tokens).
     #[arg(long)]
     deployments: String,
     /// The session store's directory.
@@ -97,7 +101,7 @@ pub(crate) struct StatusArgs {
     account: Option<Address>,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -113,9 +117,73 @@ fn env_secret(name: &str, what: &'static str) -> Result<SecretString, CliError> 
     })
 }
 
+/// What `--deployments` named: a chain's contracts, or a devnet's (`mandate deploy`'s output),
+/// which adds account factories, the owners' validator and test tokens.
+#[derive(Clone, Debug)]
+pub(crate) enum DeploymentsArg {
+    /// A preset or a chain's JSON.
+    Chain(Box<Deployments>),
+    /// `mandate deploy`'s JSON.
+    Devnet(Box<DevnetDeployments>),
+}
+
+impl DeploymentsArg {
+    /// A preset's name, else a JSON file (`-` for stdin): with a `chain` member, a devnet's.
+    pub(crate) fn read(arg: &str) -> Result<Self, CliError> {
+        if let Some(preset) = Deployments::preset(arg) {
+            return Ok(Self::Chain(Box::new(preset)));
+        }
+        let text = read_text(arg)?;
+        let is_devnet = serde_json::from_str::<serde_json::Value>(&quote_big_integers(&text))
+            .ok()
+            .is_some_and(|json| json.get("chain").is_some());
+        Ok(if is_devnet {
+            Self::Devnet(Box::new(parse_json(
+                arg,
+                &text,
+                "a devnet's deployments (mandate deploy's JSON)",
+            )?))
+        } else {
+            Self::Chain(Box::new(parse_json(
+                arg,
+                &text,
+                "a chain's deployments, or a preset name",
+            )?))
+        })
+    }
+
+    /// The chain's part.
+    pub(crate) fn chain(&self) -> Deployments {
+        match self {
+            Self::Chain(chain) => **chain,
+            Self::Devnet(devnet) => devnet.chain,
+        }
+    }
+
+    /// The devnet's contracts, when the deployments are a devnet's.
+    pub(crate) fn devnet(&self) -> Option<&DevnetDeployments> {
+        match self {
+            Self::Chain(_) => None,
+            Self::Devnet(devnet) => Some(devnet),
+        }
+    }
+}
+
+/// A private key from the environment variable `name` (hex). The signer wipes its key when
+/// dropped; the hex text is wiped with the secret.
+pub(crate) fn env_key(
+    name: &str,
+    what: &'static str,
+) -> Result<alloy_signer_local::PrivateKeySigner, CliError> {
+    env_secret(name, what)?.expose_secret().parse().map_err(|_| CliError::Invalid {
+        what,
+        reason: format!("{name} does not hold a hex private key"),
+    })
+}
+
 impl ChainArgs {
-    fn deployments(&self) -> Result<Deployments, CliError> {
-        read_json(&self.deployments, "Mandate's deployments")
+    fn deployments(&self) -> Result<DeploymentsArg, CliError> {
+        DeploymentsArg::read(&self.deployments)
     }
 
     fn store(&self) -> Result<FileStore, CliError> {
@@ -145,9 +213,13 @@ async fn client(
     chain: &ChainArgs,
     bundler_url: &str,
 ) -> Result<SessionClient<mandate::bundler::BundlerClient>, CliError> {
-    let mut client = SessionClient::connect(&chain.rpc_url, bundler_url, chain.deployments()?)
+    let deployments = chain.deployments()?;
+    let mut client = SessionClient::connect(&chain.rpc_url, bundler_url, deployments.chain())
         .await
         .map_err(CliError::other)?;
+    if let Some(devnet) = deployments.devnet() {
+        client = client.with_owner_validator(devnet.k1_validator);
+    }
     client.options_mut().progress = progress(chain.json);
     Ok(client)
 }
@@ -182,22 +254,21 @@ struct GrantOutput {
 
 pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
     let store = args.chain.store()?;
-    // The signer wipes its key when dropped; the hex text is wiped with the secret.
-    let owner = env_secret(&args.owner_key_env, "the owner's key")?
-        .expose_secret()
-        .parse::<alloy_signer_local::PrivateKeySigner>()
-        .map_err(|_| CliError::Invalid {
-            what: "the owner's key",
-            reason: format!("{} does not hold a hex private key", args.owner_key_env),
-        })?;
+    let owner = env_key(&args.owner_key_env, "the owner's key")?;
     let mut session: Session = read_json(&args.session, "a Session")?;
     let runtime = runtime()?;
     runtime.block_on(async {
         let client = client(&args.chain, &args.bundler_url).await?;
-        let d = *client.deployments();
+        let d = args.chain.deployments()?;
         let key = SessionKey::random();
         if session.sessionValidator == Address::ZERO {
-            session.sessionValidator = d.ecdsa_session_validator;
+            session.sessionValidator =
+                d.chain().session_validators.ecdsa.ok_or(CliError::Invalid {
+                    what: "the deployments",
+                    reason:
+                        "no ECDSA session validator to fill the session's zero sessionValidator"
+                            .into(),
+                })?;
         }
         if session.sessionValidatorInitData.is_empty() {
             session.sessionValidatorInitData = Bytes::copy_from_slice(key.address().as_slice());
@@ -209,7 +280,11 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                     .into(),
             });
         }
-        let spec = OwnerAccount::new(&d, owner_address(&owner));
+        let devnet = d.devnet().ok_or_else(|| CliError::Invalid {
+            what: "the deployments",
+            reason: "a new account needs its factory: give the JSON `mandate deploy` prints".into(),
+        })?;
+        let spec = OwnerAccount::new(devnet, owner_address(&owner));
         let account = client.account_address(&spec).await.map_err(CliError::other)?;
         let permission_id = PermissionId::of(&session);
         let mut record = SessionRecord {
@@ -220,7 +295,7 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                 account,
                 key.address(),
                 session,
-                d.smart_session,
+                d.chain().smart_session,
             )
         };
         let user_op_hash = if args.enable_on_first_use {
@@ -339,7 +414,7 @@ pub(crate) fn status(args: StatusArgs) -> Result<String, CliError> {
     let chain = Chain::Node { rpc_url: args.chain.rpc_url.clone() };
     let runtime = runtime()?;
     let chain_id = runtime
-        .block_on(chain.with_state(deployments, |d| Ok(d.chain_id())))
+        .block_on(chain.with_state(deployments.chain(), |d| Ok(d.chain_id())))
         .map_err(CliError::other)?;
     let records: Vec<SessionRecord> = store
         .list()
@@ -350,7 +425,7 @@ pub(crate) fn status(args: StatusArgs) -> Result<String, CliError> {
     let statuses = runtime.block_on(async {
         let mut out = Vec::with_capacity(records.len());
         for record in records {
-            let status = mandate::client::read_status(&chain, deployments, &record)
+            let status = mandate::client::read_status(&chain, deployments.chain(), &record)
                 .await
                 .map_err(CliError::other)?;
             out.push(status);

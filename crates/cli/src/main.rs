@@ -3,6 +3,7 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod demo;
+mod deploy;
 mod encode;
 mod flows;
 mod input;
@@ -39,6 +40,9 @@ enum Command {
         #[arg(long)]
         legacy_v2: bool,
     },
+    /// Deploys Mandate's contracts (the embedded devnet's genesis) on a node and prints the
+    /// deployments JSON the other commands take with `--deployments`.
+    Deploy(deploy::DeployArgs),
     /// Sessions: grant, use and status on a real chain; permission ids, enableSessions
     /// calldata, action ids, multichain digests.
     #[command(subcommand)]
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
             ("demo", demo::run_legacy_v2(json).map_err(|e| e.to_string()))
         }
         Command::Demo { json, .. } => ("demo", demo::run(json).map_err(|e| e.to_string())),
+        Command::Deploy(args) => ("deploy", deploy::deploy(args).map_err(|e| e.to_string())),
         Command::Session(c) => ("session", encode::session(c).map_err(|e| e.to_string())),
         Command::Signature(c) => ("signature", encode::signature(c).map_err(|e| e.to_string())),
         Command::Policy(c) => ("policy", encode::policy(c).map_err(|e| e.to_string())),

@@ -10,7 +10,7 @@ use mandate_abi::{
     sol::{IERC7579Account, IMandateAccountFactory},
     validator_nonce_key,
 };
-use mandate_sim::Deployments;
+use mandate_sim::DevnetDeployments;
 
 /// ERC-7579 module type of validators.
 pub const MODULE_TYPE_VALIDATOR: u64 = 1;
@@ -30,7 +30,7 @@ pub struct OwnerAccount {
 
 impl OwnerAccount {
     /// The account of `owner` with salt zero on a chain with `deployments`.
-    pub const fn new(deployments: &Deployments, owner: Address) -> Self {
+    pub const fn new(deployments: &DevnetDeployments, owner: Address) -> Self {
         Self {
             factory: deployments.account_factory,
             owner_validator: deployments.k1_validator,

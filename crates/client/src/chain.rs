@@ -1,7 +1,8 @@
 //! Where the client reads chain state and runs its pre-flights: the embedded devnet (shared
 //! with its in-process bundler), or a node, forked afresh at its latest block for each step.
 
-use mandate_sim::{Deployments, Devnet};
+use mandate_abi::Deployments;
+use mandate_sim::Devnet;
 
 use crate::{ClientError, devnet_bundler::DevnetBundler};
 

@@ -9,15 +9,15 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
 use mandate_abi::{
-    AccountType, Call, EnableSession, EnableSessionData, EnableTarget, PackedUserOperation,
-    PermissionId, Session, SessionValidatorKind, SmartSessionMode, UserOperation, encode_enable,
-    encode_use, execute_calls, prepare_enable,
+    AccountType, Call, Deployments, EnableSession, EnableSessionData, EnableTarget,
+    PackedUserOperation, PermissionId, Session, SessionValidatorKind, SmartSessionMode,
+    UserOperation, encode_enable, encode_use, execute_calls, prepare_enable,
     sol::{IERC7579Account, ISmartSession},
     validator_nonce_key,
 };
 use mandate_bundler::{Bundler, BundlerClient, UserOperationReceipt, WaitOptions};
 use mandate_policy::{Deployment, Evaluator, Verdict};
-use mandate_sim::{Deployments, Devnet, ExecutionOutcome, Preflight};
+use mandate_sim::{Devnet, ExecutionOutcome, Preflight};
 use serde::Serialize;
 
 use crate::{
@@ -220,23 +220,24 @@ enum OpSigner<'a> {
 /// };
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-/// let client = SessionClient::devnet(mandate_sim::Devnet::new()?);
-/// let d = *client.deployments();
+/// let devnet = mandate_sim::Devnet::new()?;
+/// let d = *devnet.deployments();
+/// let client = SessionClient::devnet(devnet);
 /// let (owner, key) = (PrivateKeySigner::random(), SessionKey::random());
 /// let spec = OwnerAccount::new(&d, owner.address());
 /// let account = client.account_address(&spec).await?;
 /// client.set_balance(account, U256::from(10u128.pow(18)))?;
 ///
 /// // Any safeMint on the test NFT (SudoPolicy).
-/// let mint = custom_action(d.test_erc721, "safeMint(address)", &[], &d.policies())?;
-/// let session = SessionBuilder::new(d.ecdsa_session_validator, key.address().to_vec())
+/// let mint = custom_action(d.test_erc721, "safeMint(address)", &[], &d.chain.policies)?;
+/// let session = SessionBuilder::new(d.ecdsa_session_validator().ok_or("no ECDSA validator")?, key.address().to_vec())
 ///     .action(mint)
 ///     .build()?;
 /// let granted = client.grant(&owner, &spec, std::slice::from_ref(&session), &[]).await?;
 /// assert!(granted.deployed && granted.installed);
 ///
 /// let record =
-///     SessionRecord::new(client.chain_id(), account, key.address(), session, d.smart_session);
+///     SessionRecord::new(client.chain_id(), account, key.address(), session, d.chain.smart_session);
 /// let call = Call::new(d.test_erc721, IERC721::safeMintCall { to: account }.abi_encode());
 /// let used = client.use_session(&key, &record, &[call]).await?;
 /// assert_eq!(used.mode, UseMode::Use);
@@ -248,6 +249,7 @@ enum OpSigner<'a> {
 pub struct SessionClient<B> {
     pipeline: Pipeline<B>,
     deployments: Deployments,
+    owner_validator: Option<Address>,
 }
 
 /// The client's name in its debug log lines.
@@ -269,7 +271,8 @@ impl SessionClient<DevnetBundler> {
     pub fn devnet(devnet: Devnet) -> Self {
         let (deployments, chain_id) = (*devnet.deployments(), devnet.chain_id());
         let bundler = DevnetBundler::new(devnet);
-        Self::new(bundler.clone(), Chain::Devnet(bundler), deployments, chain_id)
+        Self::new(bundler.clone(), Chain::Devnet(bundler), deployments.chain, chain_id)
+            .with_owner_validator(deployments.k1_validator)
     }
 }
 
@@ -291,14 +294,25 @@ impl SessionClient<BundlerClient> {
         let pipeline =
             Pipeline::connect(rpc_url, bundler_url, deployments, deployments.entry_point, CLIENT)
                 .await?;
-        Ok(Self { pipeline, deployments })
+        Ok(Self { pipeline, deployments, owner_validator: None })
     }
 }
 
 impl<B: Bundler> SessionClient<B> {
     /// A client of any bundler over `chain`.
     pub fn new(bundler: B, chain: Chain, deployments: Deployments, chain_id: u64) -> Self {
-        Self { pipeline: Pipeline::new(bundler, chain, chain_id, CLIENT), deployments }
+        Self {
+            pipeline: Pipeline::new(bundler, chain, chain_id, CLIENT),
+            deployments,
+            owner_validator: None,
+        }
+    }
+
+    /// With the validator through which account owners sign ENABLE-mode sessions (the
+    /// devnet's K1Validator on [`Self::devnet`]).
+    pub const fn with_owner_validator(mut self, validator: Address) -> Self {
+        self.owner_validator = Some(validator);
+        self
     }
 
     /// With other options.
@@ -511,7 +525,7 @@ impl<B: Bundler> SessionClient<B> {
             (_, true) => None,
             (Some(enable), false) => Some(Box::new(EnableSessionData {
                 enable_session: enable.clone(),
-                validator: self.deployments.k1_validator,
+                validator: self.owner_validator.ok_or(ClientError::NoOwnerValidator)?,
                 account_type: AccountType::Erc7579Implementation,
             })),
             (None, false) => return Err(ClientError::NotEnabled { account, permission_id }),
@@ -616,11 +630,7 @@ impl<B: Bundler> SessionClient<B> {
         });
         let verdict = self
             .with_state(move |d| {
-                let deployment = Deployment::new(
-                    deployments.smart_session,
-                    deployments.ecdsa_session_validator,
-                    &deployments.policies(),
-                );
+                let deployment = Deployment::new(&deployments);
                 let mut state =
                     mandate_policy::load_account(&DevnetStorage(d), &deployment, account)?;
                 let mut evaluator = Evaluator::new(deployment).verify_signatures(false);
@@ -781,11 +791,7 @@ pub async fn read_status(
                     node: d.chain_id(),
                 });
             }
-            let deployment = Deployment::new(
-                deployments.smart_session,
-                deployments.ecdsa_session_validator,
-                &deployments.policies(),
-            );
+            let deployment = Deployment::new(&deployments);
             let state = if d.has_code(record.account) {
                 mandate_policy::load_account(&DevnetStorage(d), &deployment, record.account)?
             } else {

@@ -192,12 +192,12 @@ impl Story {
     /// account only.
     pub fn session(
         &self,
-        client_deployments: &mandate_sim::Deployments,
+        client_deployments: &mandate_sim::DevnetDeployments,
         account: Address,
         now: u64,
     ) -> Result<Session, DemoError> {
         let d = client_deployments;
-        let addresses = d.policies();
+        let addresses = d.chain.policies;
         let transfer = Erc20Action::new(Erc20Function::Transfer, d.test_erc20)
             .recipient(RECIPIENT)
             .amount_limit_per_action(U256::from(PER_TRANSFER))
@@ -216,18 +216,20 @@ impl Story {
             &[Policy::UniAction(ActionConfig::new(U256::ZERO, vec![to_account])?)],
             &addresses,
         )?;
-        Ok(SessionBuilder::new(d.ecdsa_session_validator, self.session_key.address().to_vec())
+        Ok(SessionBuilder::new(ecdsa_validator(d)?, self.session_key.address().to_vec())
             .actions([transfer, mint])
             .build()?)
     }
 
-    /// Runs the story with `client`; `fund` gives the account gas money.
+    /// Runs the story with `client` on a chain that holds the devnet's contracts at
+    /// `deployments`; `fund` gives the account gas money.
     pub async fn run<B: Bundler>(
         &self,
         client: &SessionClient<B>,
+        deployments: &mandate_sim::DevnetDeployments,
         fund: Funder<'_>,
     ) -> Result<DemoReport, DemoError> {
-        let d = *client.deployments();
+        let d = *deployments;
         let account_spec = OwnerAccount::new(&d, self.owner.address());
         let at = |step: &'static str| move |e| DemoError::Client { step, source: Box::new(e) };
         let account = client.account_address(&account_spec).await.map_err(at("account"))?;
@@ -259,7 +261,7 @@ impl Story {
                 account,
                 self.session_key.address(),
                 session,
-                d.smart_session,
+                d.chain.smart_session,
             )
         };
 
@@ -313,15 +315,14 @@ impl Story {
 
         // 5. A second session, enabled by its first use (ENABLE mode): the owner signs the
         //    session digest off-chain; the session key's first op carries that signature.
-        let second =
-            SessionBuilder::new(d.ecdsa_session_validator, self.second_key.address().to_vec())
-                .action(custom_action(
-                    d.test_erc721,
-                    "safeMint(address)",
-                    &[Policy::UsageLimit(2)],
-                    &d.policies(),
-                )?)
-                .build()?;
+        let second = SessionBuilder::new(ecdsa_validator(&d)?, self.second_key.address().to_vec())
+            .action(custom_action(
+                d.test_erc721,
+                "safeMint(address)",
+                &[Policy::UsageLimit(2)],
+                &d.chain.policies,
+            )?)
+            .build()?;
         let enable = client
             .prepare_enable(&self.owner, account, &second)
             .await
@@ -372,8 +373,8 @@ impl Story {
             .map_err(at("balances"))?;
         Ok(DemoReport {
             chain_id: client.chain_id(),
-            entry_point: d.entry_point,
-            smart_session: d.smart_session,
+            entry_point: d.chain.entry_point,
+            smart_session: d.chain.smart_session,
             account,
             owner: self.owner.address(),
             session_key: self.session_key.address(),
@@ -404,11 +405,21 @@ fn transfer_call(token: Address, to: Address, amount: U256) -> Call {
 
 /// The story on a fresh embedded devnet.
 pub fn run_on_devnet(story: &Story) -> Result<DemoReport, DemoError> {
-    let client = SessionClient::devnet(Devnet::new()?);
+    let devnet = Devnet::new()?;
+    let deployments = *devnet.deployments();
+    let client = SessionClient::devnet(devnet);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let fund: Funder<'_> = &|account| {
         let funded = client.set_balance(account, U256::from(10u128.pow(18)));
         Box::pin(async move { funded.map_err(FundError::from) })
     };
-    runtime.block_on(story.run(&client, fund))
+    runtime.block_on(story.run(&client, &deployments, fund))
+}
+
+/// Mandate's ECDSA session signer, which the story's sessions use.
+fn ecdsa_validator(d: &mandate_sim::DevnetDeployments) -> Result<Address, DemoError> {
+    d.ecdsa_session_validator().ok_or_else(|| DemoError::Unexpected {
+        step: "session",
+        detail: "the deployments hold no ECDSA session validator".into(),
+    })
 }

@@ -17,7 +17,7 @@
 //! let ops = ops.with_account(devnet.call_sol(factory, &query)?);
 //! devnet.set_balance(ops.account, alloy_primitives::U256::from(10u128.pow(18)));
 //! let bundler = DevnetBundler::new(devnet);
-//! let entry_point = ops.d.entry_point;
+//! let entry_point = ops.d.chain.entry_point;
 //!
 //! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 //! let receipt = runtime.block_on(async {
@@ -206,7 +206,7 @@ impl Bundler for DevnetBundler {
     }
 
     async fn supported_entry_points(&self) -> Result<Vec<Address>, BundlerError> {
-        Ok(vec![self.lock()?.devnet.deployments().entry_point])
+        Ok(vec![self.lock()?.devnet.deployments().chain.entry_point])
     }
 
     async fn estimate_user_operation_gas(
@@ -224,7 +224,7 @@ impl Bundler for DevnetBundler {
     ) -> Result<B256, BundlerError> {
         self.send(
             entry_point,
-            |d| entry_point == d.deployments().entry_point,
+            |d| entry_point == d.deployments().chain.entry_point,
             |chain_id| op.hash(entry_point, chain_id),
             op.paymaster,
             |d| d.handle_op(op.pack()),

@@ -80,6 +80,10 @@ pub enum ClientError {
         /// The account.
         account: Address,
     },
+    /// An ENABLE-mode use needs the validator the owner signed through, and the client knows
+    /// none (see `SessionClient::with_owner_validator`).
+    #[error("no owner validator is set for ENABLE mode")]
+    NoOwnerValidator,
     /// The session key does not match the session.
     #[error("session key {key} is not the key of permission {permission_id}")]
     WrongKey {

@@ -7,11 +7,12 @@
 use std::{future::Future, sync::Arc};
 
 use alloy_primitives::{Address, B256, U256, aliases::U192};
+use mandate_abi::Deployments;
 use mandate_abi::GasEstimate;
 use mandate_bundler::{
     Bundler, BundlerClient, BundlerError, NonceFuture, NonceReader, UserOperationReceipt,
 };
-use mandate_sim::{Deployments, Devnet};
+use mandate_sim::Devnet;
 
 use crate::{Chain, ClientError, Fees, Options, Step};
 

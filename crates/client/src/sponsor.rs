@@ -8,8 +8,9 @@ use alloy_primitives::{Address, Bytes, aliases::U48};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolValue;
+use mandate_abi::Deployments;
 use mandate_abi::{UserOperation, sol::IVerifyingPaymaster};
-use mandate_sim::{Deployments, Devnet};
+use mandate_sim::Devnet;
 
 use crate::ClientError;
 

@@ -17,7 +17,12 @@ pub const ARTIFACT_PATH: &str = "crates/contracts/artifacts.json";
 #[cfg(feature = "legacy-v2")]
 pub const LEGACY_V2_ARTIFACT_PATH: &str = "crates/contracts/legacy-v2-artifacts.json";
 
+/// Where the modulekit artifact file (the account families' creation code) sits, relative to
+/// the repository root.
+pub const MODULEKIT_ARTIFACT_PATH: &str = "crates/contracts/modulekit-artifacts.json";
+
 const EMBEDDED: &str = include_str!("../artifacts.json");
+const EMBEDDED_MODULEKIT: &str = include_str!("../modulekit-artifacts.json");
 #[cfg(feature = "legacy-v2")]
 const EMBEDDED_LEGACY_V2: &str = include_str!("../legacy-v2-artifacts.json");
 
@@ -56,9 +61,72 @@ pub mod names {
     pub const VALUE_LIMIT_POLICY: &str = "ValueLimitPolicy";
     /// ERC-4337 v0.7 sample VerifyingPaymaster, compiled from `@account-abstraction/contracts@0.7.0`.
     pub const VERIFYING_PAYMASTER: &str = "VerifyingPaymaster";
+    /// Mandate's factory for the ERC-7579 reference account (MSAAdvanced behind modulekit's
+    /// `MSAProxy`): `createAccount(bytes32 salt, bytes initCode)`, `getAddress`.
+    pub const MSA_PROXY_FACTORY: &str = "MSAProxyFactory";
+    /// Mandate's ERC-5267 fallback module for accounts without `eip712Domain()` (Safe7579,
+    /// MSAAdvanced), compatible with upstream's SmartSessionCompatibilityFallback.
+    pub const COMPATIBILITY_FALLBACK: &str = "CompatibilityFallback";
     /// Mandate's ABI session validation module for Biconomy session keys v2 (written from the
     /// spec; in [`artifacts`](crate::artifacts)).
     pub const ABI_SESSION_VALIDATION_MODULE: &str = "AbiSessionValidationModule";
+
+    /// The smart-account families' contracts, in
+    /// [`modulekit_artifacts`](crate::modulekit_artifacts): creation code taken from
+    /// `@rhinestone/modulekit@0.5.9`'s precompiles.
+    pub mod modulekit {
+        /// Biconomy Nexus account implementation (`NEXUS_BYTECODE`; constructor `entryPoint`).
+        pub const NEXUS: &str = "Nexus";
+        /// Nexus account factory (`NEXUS_ACCOUNT_FACTORY_BYTECODE`; constructor
+        /// `implementation, owner`).
+        pub const NEXUS_ACCOUNT_FACTORY: &str = "NexusAccountFactory";
+        /// Nexus bootstrap (`NEXUS_BOOTSTRAP_BYTECODE`).
+        pub const NEXUS_BOOTSTRAP: &str = "NexusBootstrap";
+        /// The proxy every Nexus account is (`NEXUS_PROXY_BYTECODE`; the factory's CREATE2
+        /// init code with `abi.encode(implementation, initCall)`).
+        pub const NEXUS_PROXY: &str = "NexusProxy";
+        /// ZeroDev Kernel v3.1 implementation (`KERNEL_BYTECODE`; constructor `entryPoint`).
+        pub const KERNEL: &str = "Kernel";
+        /// Kernel factory (`KERNEL_FACTORY_BYTECODE`; constructor `implementation`).
+        pub const KERNEL_FACTORY: &str = "KernelFactory";
+        /// The Safe7579 adapter (`SAFE7579_BYTECODE`).
+        pub const SAFE7579: &str = "Safe7579";
+        /// The Safe7579 launchpad (`SAFE7579_LAUNCHPAD_BYTECODE`; constructor
+        /// `entryPoint, registry`).
+        pub const SAFE7579_LAUNCHPAD: &str = "Safe7579Launchpad";
+        /// Safe 1.4.1 singleton (`SAFE_SINGLETON_BYTECODE`).
+        pub const SAFE_SINGLETON: &str = "SafeSingleton";
+        /// Safe 1.4.1 proxy factory (`SAFE_PROXY_FACTORY_BYTECODE`).
+        pub const SAFE_PROXY_FACTORY: &str = "SafeProxyFactory";
+        /// Safe 1.4.1 proxy (`SAFE_PROXY_BYTECODE`; the proxy factory's CREATE2 init code with
+        /// `uint256(singleton)`).
+        pub const SAFE_PROXY: &str = "SafeProxy";
+        /// The ERC-7579 reference account, MSAAdvanced (`ERC7579_BYTECODE`).
+        pub const MSA: &str = "MSAAdvanced";
+        /// Its bootstrap (`ERC7579_BOOTSTRAP_BYTECODE`: `initMSA`, `singleInitMSA`).
+        pub const MSA_BOOTSTRAP: &str = "MSABootstrap";
+        /// The proxy every reference account is (`MSAPROXY_BYTECODE`; init code with
+        /// `abi.encode(implementation, initCall)`).
+        pub const MSA_PROXY: &str = "MSAProxy";
+
+        /// Every name above, in the artifact file's order.
+        pub const ALL: [&str; 14] = [
+            KERNEL,
+            KERNEL_FACTORY,
+            MSA,
+            MSA_BOOTSTRAP,
+            MSA_PROXY,
+            NEXUS,
+            NEXUS_ACCOUNT_FACTORY,
+            NEXUS_BOOTSTRAP,
+            NEXUS_PROXY,
+            SAFE7579,
+            SAFE7579_LAUNCHPAD,
+            SAFE_PROXY,
+            SAFE_PROXY_FACTORY,
+            SAFE_SINGLETON,
+        ];
+    }
 
     /// Contracts of the legacy Biconomy v2 stack, in
     /// [`legacy_v2_artifacts`](crate::legacy_v2_artifacts): compiled with solc 0.8.17 from
@@ -160,6 +228,58 @@ impl ArtifactFile {
     }
 }
 
+/// Creation code shipped as a hex constant by an npm package (no ABI, not compiled here).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrecompiledContract {
+    /// The npm package it is taken from, e.g. `@rhinestone/modulekit`.
+    pub package: String,
+    /// That package's version.
+    pub version: String,
+    /// The file in the package holding the constant.
+    pub file: String,
+    /// The constant's name in that file.
+    pub constant: String,
+    /// What the bytecode is a build of (project and version).
+    pub origin: String,
+    /// SPDX licence of the contract's own sources (not of the package that ships it).
+    pub license: String,
+    /// Creation bytecode.
+    pub bytecode: Bytes,
+}
+
+/// The modulekit artifact file: precompiled contracts by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrecompiledFile {
+    /// SPDX licence of the package that ships the bytecode.
+    pub package_license: String,
+    /// Contracts by name.
+    pub contracts: BTreeMap<String, PrecompiledContract>,
+}
+
+impl PrecompiledFile {
+    /// Parses a precompiled artifact file.
+    pub fn from_json(text: &str) -> Result<Self, ArtifactError> {
+        Ok(serde_json::from_str(text)?)
+    }
+
+    /// Serialises the file as it is committed (pretty, newline-terminated).
+    pub fn to_json(&self) -> Result<String, ArtifactError> {
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// The contract called `name`.
+    pub fn get(&self, name: &str) -> Result<&PrecompiledContract, ArtifactError> {
+        self.contracts.get(name).ok_or_else(|| {
+            let known = self.contracts.keys().cloned().collect::<Vec<_>>().join(", ");
+            ArtifactError::Missing(name.to_string(), known)
+        })
+    }
+}
+
 /// The embedded artifacts, parsed once.
 ///
 /// # Panics
@@ -189,6 +309,22 @@ pub fn legacy_v2_artifacts() -> &'static ArtifactFile {
     })
 }
 
+/// The embedded account-family contracts (Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579, the
+/// ERC-7579 reference account) from `@rhinestone/modulekit`'s precompiles, parsed once; names
+/// in [`names::modulekit`].
+///
+/// # Panics
+///
+/// Never for a published crate: the embedded file is checked by this crate's tests and by CI.
+pub fn modulekit_artifacts() -> &'static PrecompiledFile {
+    static PARSED: OnceLock<PrecompiledFile> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        #[allow(clippy::expect_used)]
+        PrecompiledFile::from_json(EMBEDDED_MODULEKIT)
+            .expect("embedded modulekit-artifacts.json is well-formed")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +350,8 @@ mod tests {
             names::VALUE_LIMIT_POLICY,
             names::VERIFYING_PAYMASTER,
             names::ABI_SESSION_VALIDATION_MODULE,
+            names::MSA_PROXY_FACTORY,
+            names::COMPATIBILITY_FALLBACK,
         ] {
             let contract = file.get(name).expect(name);
             assert!(!contract.bytecode.is_empty(), "{name} has no creation code");
@@ -253,6 +391,24 @@ mod tests {
             assert!(!contract.bytecode.is_empty(), "{name} has no creation code");
             assert!(contract.deployed_bytecode.len() <= 24_576, "{name} is over EIP-170");
         }
+    }
+
+    #[test]
+    fn modulekit_artifacts_hold_the_four_families_with_their_provenance() {
+        let file = modulekit_artifacts();
+        assert_eq!(file.package_license, "GPL-3.0");
+        let names: Vec<&str> = file.contracts.keys().map(String::as_str).collect();
+        assert_eq!(names, names::modulekit::ALL);
+        for (name, contract) in &file.contracts {
+            assert_eq!(contract.package, "@rhinestone/modulekit", "{name}");
+            assert_eq!(contract.version, "0.5.9", "{name}");
+            assert!(contract.bytecode.len() > 100, "{name} has no creation code");
+            assert!(contract.bytecode.len() <= 49_152, "{name} is over EIP-3860");
+        }
+        let safe = file.get(names::modulekit::SAFE_SINGLETON).expect("safe");
+        assert_eq!(safe.license, "LGPL-3.0-only");
+        assert_eq!(safe.constant, "SAFE_SINGLETON_BYTECODE");
+        assert_eq!(file.to_json().expect("serialises"), EMBEDDED_MODULEKIT);
     }
 
     #[test]

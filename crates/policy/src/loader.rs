@@ -238,6 +238,8 @@ mod tests {
 
     use alloy_primitives::{address, b256};
 
+    use mandate_abi::SessionValidators;
+
     use super::*;
 
     const A: Address = address!("6605F8785E09a245DD558e55F9A0f4A508434503");
@@ -298,8 +300,11 @@ mod tests {
     fn reads_a_session_header_and_config() {
         let ss = Address::repeat_byte(0x55);
         let validator = Address::repeat_byte(0xe1);
-        let d =
-            Deployment { smart_session: ss, ecdsa_session_validator: validator, policies: vec![] };
+        let d = Deployment {
+            smart_session: ss,
+            session_validators: SessionValidators { ecdsa: Some(validator), ownable: None },
+            policies: vec![],
+        };
         let mut m = std::collections::HashMap::new();
         let pid = PermissionId(P);
         m.insert((ss, assoc(A, B256::ZERO)), U256::from(1));

@@ -7,7 +7,8 @@ use alloy_primitives::{
 };
 use alloy_sol_types::{SolError, SolValue};
 use mandate_abi::{
-    ActionId, ConfigId, ParamCondition, PermissionId, PolicyAddresses, PolicyData, Session,
+    ActionId, ConfigId, Deployments, ParamCondition, PermissionId, PolicyData, Session,
+    SessionValidators,
 };
 use serde::{Deserialize, Serialize};
 
@@ -66,23 +67,20 @@ impl PolicyKind {
 pub struct Deployment {
     /// The SmartSession validator (the policies' multiplexer).
     pub smart_session: Address,
-    /// The ECDSA session validator (session data: the key's address in its first 20 bytes).
-    pub ecdsa_session_validator: Address,
+    /// The session validators the evaluator models, by kind.
+    pub session_validators: SessionValidators,
     /// Each modelled policy contract and its kind.
     pub policies: Vec<(Address, PolicyKind)>,
 }
 
 impl Deployment {
-    /// SmartSession at `smart_session`, the ECDSA session validator at
-    /// `ecdsa_session_validator`, and the six standard policies at `policies`.
-    pub fn new(
-        smart_session: Address,
-        ecdsa_session_validator: Address,
-        policies: &PolicyAddresses,
-    ) -> Self {
+    /// The contracts of a chain's `deployments`: SmartSession, its session validators and the
+    /// six standard policies.
+    pub fn new(deployments: &Deployments) -> Self {
+        let policies = &deployments.policies;
         Self {
-            smart_session,
-            ecdsa_session_validator,
+            smart_session: deployments.smart_session,
+            session_validators: deployments.session_validators,
             policies: vec![
                 (policies.sudo, PolicyKind::Sudo),
                 (policies.uni_action, PolicyKind::UniAction),
@@ -350,7 +348,7 @@ impl AccountState {
             if validator.is_zero() {
                 return Err(EnableError::InvalidSessionValidator(validator));
             }
-            if validator != deployment.ecdsa_session_validator {
+            if deployment.session_validators.ecdsa != Some(validator) {
                 return Err(EnableError::UnknownSessionValidator(validator));
             }
             entry.validator = validator;

@@ -4,7 +4,7 @@
 use alloy_primitives::{Address, B256, Bytes, Log, Selector, TxKind, U256, address, b256, hex};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface};
 use mandate_abi::{
-    PackedUserOperation, PolicyAddresses,
+    Deployments, PackedUserOperation,
     sol::IEntryPoint::{self, IEntryPointErrors},
 };
 use mandate_contracts::{artifacts, names};
@@ -17,7 +17,7 @@ use revm::{
 };
 
 use crate::{
-    DeployError, SimError,
+    DeployError, DevnetDeployments, SimError,
     decode::{LogDecoder, RevertDecoder, decoders},
     fork::{self, Backend},
     genesis::{self, Step},
@@ -38,6 +38,10 @@ pub const GENESIS_TIMESTAMP: u64 = 1_750_000_000;
 pub const BASE_FEE: u64 = 1_000_000_000;
 /// Gas limit of the devnet's blocks.
 pub const BLOCK_GAS_LIMIT: u64 = 30_000_000;
+/// The devnet's contract code size limit (twice EIP-170's 24,576; EIP-3860's initcode limit
+/// doubles with it): Kernel v3.1 (28,581 bytes of runtime) and MSAAdvanced (30,081) exceed
+/// EIP-170. A [fork](Devnet::fork) keeps the chain's EIP-170 limit.
+pub const CODE_SIZE_LIMIT: usize = 49_152;
 /// Private key of the genesis VerifyingPaymaster's signer. A publicly known development key
 /// (anvil's tenth account): never use it outside a devnet.
 pub const PAYMASTER_SIGNER_KEY: B256 =
@@ -46,62 +50,6 @@ pub const PAYMASTER_SIGNER_KEY: B256 =
 pub const PAYMASTER_SIGNER: Address = address!("a0Ee7A142d267C1f36714E4a8F75612F20a79720");
 /// Wei the genesis VerifyingPaymaster has deposited at the EntryPoint.
 pub const PAYMASTER_DEPOSIT: u128 = 10u128.pow(21);
-
-/// Where the genesis contracts live (JSON: camelCase names, as `mandate` reads them with
-/// `--deployments`). The default is all zeros: no contract known (a fork used for other
-/// contracts).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Deployments {
-    /// ERC-4337 v0.7 EntryPoint, at its canonical address.
-    pub entry_point: Address,
-    /// The Smart Sessions validator.
-    pub smart_session: Address,
-    /// The allow-everything policy.
-    pub sudo_policy: Address,
-    /// ECDSA session-key validator.
-    pub ecdsa_session_validator: Address,
-    /// The owners' ECDSA validator.
-    pub k1_validator: Address,
-    /// The account implementation behind every account's proxy.
-    pub account_implementation: Address,
-    /// The account factory.
-    pub account_factory: Address,
-    /// A test ERC-20.
-    pub test_erc20: Address,
-    /// A test ERC-721 with `safeMint(address)`.
-    pub test_erc721: Address,
-    /// Action policy: value cap and calldata parameter rules.
-    pub uni_action_policy: Address,
-    /// Time-window policy (user op, action, ERC-1271).
-    pub time_frame_policy: Address,
-    /// Per-token ERC-20 spending limits (action).
-    pub erc20_spending_limit_policy: Address,
-    /// Maximum number of uses (user op, action).
-    pub usage_limit_policy: Address,
-    /// Cumulative native value budget (user op, action).
-    pub value_limit_policy: Address,
-    /// The sample VerifyingPaymaster, signer [`PAYMASTER_SIGNER`], funded with
-    /// [`PAYMASTER_DEPOSIT`] at the EntryPoint.
-    pub verifying_paymaster: Address,
-    /// Mandate's OwnableValidator: a threshold of owners as session validator (module type 7) or
-    /// account validator (type 1), interface-compatible with Rhinestone's.
-    pub ownable_validator: Address,
-}
-
-impl Deployments {
-    /// Where the six standard policies are.
-    pub const fn policies(&self) -> PolicyAddresses {
-        PolicyAddresses {
-            sudo: self.sudo_policy,
-            uni_action: self.uni_action_policy,
-            time_frame: self.time_frame_policy,
-            erc20_spending_limit: self.erc20_spending_limit_policy,
-            usage_limit: self.usage_limit_policy,
-            value_limit: self.value_limit_policy,
-        }
-    }
-}
 
 /// Result of a committed transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,19 +74,33 @@ pub struct Devnet {
     base_fee: u64,
     block_number: u64,
     timestamp: u64,
-    deployments: Deployments,
+    code_size_limit: Option<usize>,
+    deployments: DevnetDeployments,
 }
 
 impl Devnet {
     /// A fresh devnet: every genesis contract deployed, the bundler funded.
+    ///
+    /// The genesis plan runs once per process; later devnets start from a copy of its state.
     pub fn new() -> Result<Self, SimError> {
+        static GENESIS: std::sync::OnceLock<Devnet> = std::sync::OnceLock::new();
+        if let Some(genesis) = GENESIS.get() {
+            return Ok(genesis.clone());
+        }
+        let genesis = Self::run_genesis()?;
+        Ok(GENESIS.get_or_init(|| genesis).clone())
+    }
+
+    /// Runs [`genesis::mandate`] on an empty chain.
+    fn run_genesis() -> Result<Self, SimError> {
         let mut devnet = Self {
             db: CacheDB::new(Backend::Empty),
             chain_id: DEVNET_CHAIN_ID,
             base_fee: BASE_FEE,
             block_number: 1,
             timestamp: GENESIS_TIMESTAMP,
-            deployments: Deployments::default(),
+            code_size_limit: Some(CODE_SIZE_LIMIT),
+            deployments: DevnetDeployments::default(),
         };
         devnet.set_balance(BUNDLER, U256::from(BUNDLER_FUNDS));
         devnet.set_balance(DEPLOYER, U256::from(BUNDLER_FUNDS));
@@ -164,7 +126,8 @@ impl Devnet {
             base_fee: point.base_fee,
             block_number: point.number + 1,
             timestamp: point.timestamp + 1,
-            deployments,
+            code_size_limit: None,
+            deployments: DevnetDeployments { chain: deployments, ..Default::default() },
         };
         devnet.set_balance(BUNDLER, U256::from(BUNDLER_FUNDS));
         Ok(devnet)
@@ -180,8 +143,8 @@ impl Devnet {
         Ok(())
     }
 
-    /// Where the genesis contracts are.
-    pub const fn deployments(&self) -> &Deployments {
+    /// Where the genesis contracts are (on a fork, only the chain part is known).
+    pub const fn deployments(&self) -> &DevnetDeployments {
         &self.deployments
     }
 
@@ -219,25 +182,25 @@ impl Devnet {
     /// in an embedded ABI.
     pub fn label(&self, address: Address, selector: Option<Selector>) -> Option<String> {
         let d = &self.deployments;
+        let (c, p) = (&d.chain, &d.chain.policies);
         let contract = [
-            (d.entry_point, names::ENTRY_POINT),
-            (d.smart_session, names::SMART_SESSION),
-            (d.sudo_policy, names::SUDO_POLICY),
-            (d.ecdsa_session_validator, names::ECDSA_SESSION_VALIDATOR),
-            (d.ownable_validator, names::OWNABLE_VALIDATOR),
-            (d.k1_validator, names::K1_VALIDATOR),
-            (d.account_factory, names::ACCOUNT_FACTORY),
-            (d.test_erc20, names::TEST_ERC20),
-            (d.test_erc721, names::TEST_ERC721),
-            (d.uni_action_policy, names::UNI_ACTION_POLICY),
-            (d.time_frame_policy, names::TIME_FRAME_POLICY),
-            (d.erc20_spending_limit_policy, names::ERC20_SPENDING_LIMIT_POLICY),
-            (d.usage_limit_policy, names::USAGE_LIMIT_POLICY),
-            (d.value_limit_policy, names::VALUE_LIMIT_POLICY),
-            (d.verifying_paymaster, names::VERIFYING_PAYMASTER),
+            (Some(c.entry_point), names::ENTRY_POINT),
+            (Some(c.smart_session), names::SMART_SESSION),
+            (Some(p.sudo), names::SUDO_POLICY),
+            (c.session_validators.ecdsa, names::ECDSA_SESSION_VALIDATOR),
+            (Some(d.k1_validator), names::K1_VALIDATOR),
+            (Some(d.account_factory), names::ACCOUNT_FACTORY),
+            (Some(d.test_erc20), names::TEST_ERC20),
+            (Some(d.test_erc721), names::TEST_ERC721),
+            (Some(p.uni_action), names::UNI_ACTION_POLICY),
+            (Some(p.time_frame), names::TIME_FRAME_POLICY),
+            (Some(p.erc20_spending_limit), names::ERC20_SPENDING_LIMIT_POLICY),
+            (Some(p.usage_limit), names::USAGE_LIMIT_POLICY),
+            (Some(p.value_limit), names::VALUE_LIMIT_POLICY),
+            (c.paymaster, names::VERIFYING_PAYMASTER),
         ]
         .into_iter()
-        .find(|(a, _)| *a == address)
+        .find(|(a, _)| *a == Some(address))
         .map(|(_, name)| name.to_string());
         let function = selector.and_then(|s| decoders().functions.get(&s).cloned());
         match (contract, function) {
@@ -293,14 +256,14 @@ impl Devnet {
 
     /// The user-op hash of `op` on this chain.
     pub fn user_op_hash(&self, op: &PackedUserOperation) -> B256 {
-        op.hash(self.deployments.entry_point, self.chain_id)
+        op.hash(self.deployments.chain.entry_point, self.chain_id)
     }
 
     pub(crate) fn evm_context(
         &mut self,
     ) -> Context<BlockEnv, TxEnv, CfgEnv, &mut CacheDB<Backend>> {
-        let (number, timestamp, chain_id, base_fee) =
-            (self.block_number, self.timestamp, self.chain_id, self.base_fee);
+        let (number, timestamp, chain_id, base_fee, code_size_limit) =
+            (self.block_number, self.timestamp, self.chain_id, self.base_fee, self.code_size_limit);
         Context::mainnet()
             .with_db(&mut self.db)
             .modify_cfg_chained(|cfg| {
@@ -309,6 +272,7 @@ impl Devnet {
                 // Calls from contract addresses (the EntryPoint, in gas estimation) are allowed,
                 // as a node's eth_call allows them.
                 cfg.disable_eip3607 = true;
+                cfg.limit_contract_code_size = code_size_limit;
             })
             .modify_block_chained(|block| {
                 block.number = U256::from(number);
@@ -439,7 +403,11 @@ impl Devnet {
                     *field(&mut built) = *target;
                 }
                 Step::Deposit { entry_point, account, value } => {
-                    let calldata = genesis::deposit_calldata(account(&built));
+                    let account = account(&built).ok_or_else(|| SimError::Deploy {
+                        name: "depositTo".into(),
+                        reason: DeployError::NotDeployed,
+                    })?;
+                    let calldata = genesis::deposit_calldata(account);
                     self.transact(DEPLOYER, entry_point(&built), *value, calldata)?;
                 }
             }
@@ -501,13 +469,16 @@ impl Devnet {
     /// The EntryPoint nonce of `sender` under a 192-bit `key`.
     pub fn entry_point_nonce(&mut self, sender: Address, key: U256) -> Result<U256, SimError> {
         let key = alloy_primitives::aliases::U192::from(key);
-        self.call_sol(self.deployments.entry_point, &IEntryPoint::getNonceCall { sender, key })
+        self.call_sol(
+            self.deployments.chain.entry_point,
+            &IEntryPoint::getNonceCall { sender, key },
+        )
     }
 
     /// Submits `ops` in one `handleOps` transaction from the bundler, as a bundler would, and
     /// keeps its effects when it goes through.
     pub fn handle_ops(&mut self, ops: Vec<PackedUserOperation>) -> Result<BundleOutcome, SimError> {
-        let entry_point = self.deployments.entry_point;
+        let entry_point = self.deployments.chain.entry_point;
         let call = IEntryPoint::handleOpsCall { ops, beneficiary: BUNDLER };
         self.submit_bundle(entry_point, call.abi_encode().into())
     }

@@ -87,6 +87,9 @@ pub enum DeployError {
     /// The creation left no code at the address.
     #[error("no code")]
     NoCode,
+    /// The step names a contract the plan has not deployed before it.
+    #[error("names a contract not deployed before it")]
+    NotDeployed,
     /// The deployed account was not in the state to move.
     #[error("deployed account vanished")]
     Vanished,

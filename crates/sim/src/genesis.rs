@@ -9,11 +9,12 @@
 //!
 //! let devnet = Devnet::new()?;
 //! // The devnet's genesis is the plan, run by revm.
-//! assert_eq!(genesis::mandate().deploys().count(), 16);
-//! assert_eq!(devnet.deployments().entry_point, mandate_abi::ENTRY_POINT_V07);
+//! assert_eq!(genesis::mandate().deploys().count(), 29);
+//! assert_eq!(devnet.deployments().chain.entry_point, mandate_abi::ENTRY_POINT_V07);
 //! # Ok::<(), mandate_sim::SimError>(())
 //! ```
 
+use alloy_dyn_abi::DynSolValue;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{
     Network, PendingTransactionError, Provider,
@@ -27,9 +28,11 @@ use mandate_abi::legacy_v2::ENTRY_POINT_V06;
 use mandate_abi::{ENTRY_POINT_V07, sol::IEntryPoint};
 #[cfg(feature = "legacy-v2")]
 use mandate_contracts::legacy_v2_artifacts;
-use mandate_contracts::{ArtifactError, ArtifactFile, artifacts, names};
+use mandate_contracts::{ArtifactError, artifacts, modulekit_artifacts, names};
 
-use crate::{BLOCK_GAS_LIMIT, Deployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, fork::without_url};
+use crate::{
+    BLOCK_GAS_LIMIT, DevnetDeployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, fork::without_url,
+};
 #[cfg(feature = "legacy-v2")]
 use mandate_abi::legacy_v2::LegacyV2Deployments;
 
@@ -48,20 +51,23 @@ pub enum ArtifactSet {
     /// [`mandate_contracts::legacy_v2_artifacts`].
     #[cfg(feature = "legacy-v2")]
     LegacyV2,
+    /// [`mandate_contracts::modulekit_artifacts`]: the smart-account families.
+    Modulekit,
 }
 
 impl ArtifactSet {
-    /// The artifact file.
-    pub fn file(self) -> &'static ArtifactFile {
+    /// The creation bytecode of the contract `name` in this set.
+    pub fn bytecode(self, name: &str) -> Result<&'static Bytes, ArtifactError> {
         match self {
-            Self::Mandate => artifacts(),
+            Self::Mandate => Ok(&artifacts().get(name)?.bytecode),
             #[cfg(feature = "legacy-v2")]
-            Self::LegacyV2 => legacy_v2_artifacts(),
+            Self::LegacyV2 => Ok(&legacy_v2_artifacts().get(name)?.bytecode),
+            Self::Modulekit => Ok(&modulekit_artifacts().get(name)?.bytecode),
         }
     }
 }
 
-/// A constructor argument: one ABI word holding an address.
+/// A constructor argument, ABI-encoded with the others as the constructor's parameters.
 #[derive(Clone, Copy, Debug)]
 pub enum Arg<D> {
     /// A fixed address.
@@ -70,6 +76,8 @@ pub enum Arg<D> {
     Deployed(fn(&D) -> Address),
     /// The account that runs the plan.
     Deployer,
+    /// `bytes`: the creation bytecode of another contract (a factory that deploys it).
+    Creation(ArtifactSet, &'static str),
 }
 
 /// One step of a [`Plan`] producing deployments `D`.
@@ -106,8 +114,9 @@ pub enum Step<D> {
     Deposit {
         /// The EntryPoint.
         entry_point: fn(&D) -> Address,
-        /// The account credited (a paymaster).
-        account: fn(&D) -> Address,
+        /// The account credited (a paymaster): `None` if the plan has not deployed it yet,
+        /// which stops the plan.
+        account: fn(&D) -> Option<Address>,
         /// Wei.
         value: U256,
     },
@@ -144,26 +153,29 @@ fn deploy<D>(
 }
 
 /// The EntryPoint v0.7 (at [`ENTRY_POINT_V07`]), Smart Sessions, its policies and validators, the
-/// account and its factory, the test tokens and the VerifyingPaymaster (signer
-/// [`PAYMASTER_SIGNER`], [`PAYMASTER_DEPOSIT`] deposited): the embedded devnet's genesis.
-pub fn mandate() -> Plan<Deployments> {
-    use ArtifactSet::Mandate;
+/// account and its factory, the test tokens, the VerifyingPaymaster (signer
+/// [`PAYMASTER_SIGNER`], [`PAYMASTER_DEPOSIT`] deposited), then the smart-account families
+/// (Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579, MSAAdvanced; see [`crate::families`]): the
+/// embedded devnet's genesis.
+pub fn mandate() -> Plan<DevnetDeployments> {
+    use ArtifactSet::{Mandate, Modulekit};
+    use names::modulekit as mk;
     let none = Vec::new;
     Plan {
         steps: vec![
-            deploy(Mandate, names::ENTRY_POINT, none(), |d| &mut d.entry_point),
+            deploy(Mandate, names::ENTRY_POINT, none(), |d| &mut d.chain.entry_point),
             Step::Relocate {
                 name: names::ENTRY_POINT,
-                field: |d| &mut d.entry_point,
+                field: |d| &mut d.chain.entry_point,
                 target: ENTRY_POINT_V07,
             },
-            deploy(Mandate, names::SMART_SESSION, none(), |d| &mut d.smart_session),
-            deploy(Mandate, names::SUDO_POLICY, none(), |d| &mut d.sudo_policy),
+            deploy(Mandate, names::SMART_SESSION, none(), |d| &mut d.chain.smart_session),
+            deploy(Mandate, names::SUDO_POLICY, none(), |d| &mut d.chain.policies.sudo),
             deploy(Mandate, names::ECDSA_SESSION_VALIDATOR, none(), |d| {
-                &mut d.ecdsa_session_validator
+                d.chain.session_validators.ecdsa.insert(Address::ZERO)
             }),
             deploy(Mandate, names::K1_VALIDATOR, none(), |d| &mut d.k1_validator),
-            deploy(Mandate, names::ACCOUNT, vec![Arg::Deployed(|d| d.entry_point)], |d| {
+            deploy(Mandate, names::ACCOUNT, vec![Arg::Deployed(|d| d.chain.entry_point)], |d| {
                 &mut d.account_implementation
             }),
             deploy(
@@ -174,25 +186,76 @@ pub fn mandate() -> Plan<Deployments> {
             ),
             deploy(Mandate, names::TEST_ERC20, none(), |d| &mut d.test_erc20),
             deploy(Mandate, names::TEST_ERC721, none(), |d| &mut d.test_erc721),
-            deploy(Mandate, names::UNI_ACTION_POLICY, none(), |d| &mut d.uni_action_policy),
-            deploy(Mandate, names::TIME_FRAME_POLICY, none(), |d| &mut d.time_frame_policy),
+            deploy(Mandate, names::UNI_ACTION_POLICY, none(), |d| &mut d.chain.policies.uni_action),
+            deploy(Mandate, names::TIME_FRAME_POLICY, none(), |d| &mut d.chain.policies.time_frame),
             deploy(Mandate, names::ERC20_SPENDING_LIMIT_POLICY, none(), |d| {
-                &mut d.erc20_spending_limit_policy
+                &mut d.chain.policies.erc20_spending_limit
             }),
-            deploy(Mandate, names::USAGE_LIMIT_POLICY, none(), |d| &mut d.usage_limit_policy),
-            deploy(Mandate, names::VALUE_LIMIT_POLICY, none(), |d| &mut d.value_limit_policy),
+            deploy(Mandate, names::USAGE_LIMIT_POLICY, none(), |d| {
+                &mut d.chain.policies.usage_limit
+            }),
+            deploy(Mandate, names::VALUE_LIMIT_POLICY, none(), |d| {
+                &mut d.chain.policies.value_limit
+            }),
             deploy(
                 Mandate,
                 names::VERIFYING_PAYMASTER,
-                vec![Arg::Deployed(|d| d.entry_point), Arg::Address(PAYMASTER_SIGNER)],
-                |d| &mut d.verifying_paymaster,
+                vec![Arg::Deployed(|d| d.chain.entry_point), Arg::Address(PAYMASTER_SIGNER)],
+                |d| d.chain.paymaster.insert(Address::ZERO),
             ),
             Step::Deposit {
-                entry_point: |d| d.entry_point,
-                account: |d| d.verifying_paymaster,
+                entry_point: |d| d.chain.entry_point,
+                account: |d| d.chain.paymaster,
                 value: U256::from(PAYMASTER_DEPOSIT),
             },
-            deploy(Mandate, names::OWNABLE_VALIDATOR, none(), |d| &mut d.ownable_validator),
+            deploy(Modulekit, mk::NEXUS, vec![Arg::Deployed(|d| d.chain.entry_point)], |d| {
+                &mut d.families.nexus.implementation
+            }),
+            deploy(
+                Modulekit,
+                mk::NEXUS_ACCOUNT_FACTORY,
+                vec![Arg::Deployed(|d| d.families.nexus.implementation), Arg::Deployer],
+                |d| &mut d.families.nexus.factory,
+            ),
+            deploy(Modulekit, mk::NEXUS_BOOTSTRAP, none(), |d| &mut d.families.nexus.bootstrap),
+            deploy(Modulekit, mk::KERNEL, vec![Arg::Deployed(|d| d.chain.entry_point)], |d| {
+                &mut d.families.kernel.implementation
+            }),
+            deploy(
+                Modulekit,
+                mk::KERNEL_FACTORY,
+                vec![Arg::Deployed(|d| d.families.kernel.implementation)],
+                |d| &mut d.families.kernel.factory,
+            ),
+            deploy(Modulekit, mk::SAFE7579, none(), |d| &mut d.families.safe.adapter),
+            deploy(
+                Modulekit,
+                mk::SAFE7579_LAUNCHPAD,
+                // No ERC-7484 registry: with one, installing an unattested module reverts.
+                vec![Arg::Deployed(|d| d.chain.entry_point), Arg::Address(Address::ZERO)],
+                |d| &mut d.families.safe.launchpad,
+            ),
+            deploy(Modulekit, mk::SAFE_SINGLETON, none(), |d| &mut d.families.safe.singleton),
+            deploy(Modulekit, mk::SAFE_PROXY_FACTORY, none(), |d| {
+                &mut d.families.safe.proxy_factory
+            }),
+            deploy(Modulekit, mk::MSA, none(), |d| &mut d.families.msa.implementation),
+            deploy(Modulekit, mk::MSA_BOOTSTRAP, none(), |d| &mut d.families.msa.bootstrap),
+            deploy(
+                Mandate,
+                names::MSA_PROXY_FACTORY,
+                vec![
+                    Arg::Deployed(|d| d.families.msa.implementation),
+                    Arg::Creation(Modulekit, mk::MSA_PROXY),
+                ],
+                |d| &mut d.families.msa.factory,
+            ),
+            deploy(Mandate, names::COMPATIBILITY_FALLBACK, none(), |d| {
+                d.chain.compatibility_fallback.insert(Address::ZERO)
+            }),
+            deploy(Mandate, names::OWNABLE_VALIDATOR, none(), |d| {
+                d.chain.session_validators.ownable.insert(Address::ZERO)
+            }),
         ],
     }
 }
@@ -231,8 +294,8 @@ pub fn legacy_v2() -> Plan<LegacyV2Deployments> {
     }
 }
 
-/// The creation code of a [`Step::Deploy`]: the contract's bytecode and its arguments, one
-/// address word each.
+/// The creation code of a [`Step::Deploy`]: the contract's bytecode and its arguments,
+/// ABI-encoded as the constructor's parameters.
 pub(crate) fn creation_code<D>(
     set: ArtifactSet,
     name: &str,
@@ -240,15 +303,17 @@ pub(crate) fn creation_code<D>(
     built: &D,
     deployer: Address,
 ) -> Result<Bytes, ArtifactError> {
-    let mut code = set.file().get(name)?.bytecode.to_vec();
+    let mut values = Vec::with_capacity(args.len());
     for arg in args {
-        let address = match arg {
-            Arg::Address(address) => *address,
-            Arg::Deployed(of) => of(built),
-            Arg::Deployer => deployer,
-        };
-        code.extend_from_slice(address.into_word().as_slice());
+        values.push(match arg {
+            Arg::Address(address) => DynSolValue::Address(*address),
+            Arg::Deployed(of) => DynSolValue::Address(of(built)),
+            Arg::Deployer => DynSolValue::Address(deployer),
+            Arg::Creation(set, name) => DynSolValue::Bytes(set.bytecode(name)?.to_vec()),
+        });
     }
+    let mut code = set.bytecode(name)?.to_vec();
+    code.extend_from_slice(&DynSolValue::Tuple(values).abi_encode_params());
     Ok(code.into())
 }
 
@@ -281,6 +346,12 @@ pub enum NodeDeployError {
     /// A deployment left no code, or its receipt named no contract.
     #[error("deploying {0} left no code")]
     NoCode(&'static str),
+    /// The node's URL does not parse (it is not repeated: URLs carry API keys).
+    #[error("the node URL is not a valid URL")]
+    Url,
+    /// A step names a contract the plan has not deployed before it.
+    #[error("{0} names a contract not deployed before it")]
+    NotDeployed(&'static str),
     /// A relocated EntryPoint had created no SenderCreator.
     #[error("{0} created no SenderCreator")]
     NoSenderCreator(&'static str),
@@ -311,7 +382,7 @@ where
         match step {
             Step::Deploy { set, name, args, field } => {
                 let code = creation_code(*set, name, args, &built, deployer)?;
-                let tx = TransactionRequest::default().with_input(code);
+                let tx = TransactionRequest::default().with_deploy_code(code);
                 let receipt = send(provider, deployer, tx, name).await?;
                 let address = receipt.ok_or(NodeDeployError::NoCode(name))?;
                 if provider.get_code_at(address).await?.is_empty() {
@@ -338,15 +409,31 @@ where
                 *field(&mut built) = *target;
             }
             Step::Deposit { entry_point, account, value } => {
+                let account = account(&built).ok_or(NodeDeployError::NotDeployed("depositTo"))?;
                 let tx = TransactionRequest::default()
                     .with_to(entry_point(&built))
                     .with_value(*value)
-                    .with_input(deposit_calldata(account(&built)));
+                    .with_input(deposit_calldata(account));
                 send(provider, deployer, tx, "depositTo").await?;
             }
         }
     }
     Ok(built)
+}
+
+/// Runs `plan` on the node at `rpc_url` with transactions signed by `deployer` (its address
+/// pays for them): [`deploy_on_node`] through a provider with the key as its wallet. The node
+/// must take anvil's `anvil_setCode` / `anvil_setStorageAt` (the EntryPoint is placed at its
+/// canonical address) and contracts past EIP-170 (anvil's `--code-size-limit`).
+pub async fn deploy_with_key<D: Default>(
+    rpc_url: &str,
+    deployer: alloy_signer_local::PrivateKeySigner,
+    plan: &Plan<D>,
+) -> Result<D, NodeDeployError> {
+    let url: url::Url = rpc_url.parse().map_err(|_| NodeDeployError::Url)?;
+    let from = deployer.address();
+    let provider = alloy_provider::ProviderBuilder::new().wallet(deployer).connect_http(url);
+    deploy_on_node(&provider, from, plan).await
 }
 
 /// Sends `tx` from `deployer` (gas limit [`BLOCK_GAS_LIMIT`]) and waits for its receipt; the
@@ -379,26 +466,83 @@ mod tests {
         let devnet = Devnet::new().expect("genesis");
         let d = *devnet.deployments();
         // The EntryPoint is the deployer's first creation, moved; the rest follow in order.
-        assert_eq!(d.entry_point, ENTRY_POINT_V07);
-        assert_eq!(d.smart_session, DEPLOYER.create(1));
+        assert_eq!(d.chain.entry_point, ENTRY_POINT_V07);
+        assert_eq!(d.chain.smart_session, DEPLOYER.create(1));
         assert_eq!(d.account_implementation, DEPLOYER.create(5));
         assert_eq!(d.account_factory, DEPLOYER.create(6));
-        assert_eq!(d.verifying_paymaster, DEPLOYER.create(14));
-        // After the paymaster's deposit (nonce 15).
-        assert_eq!(d.ownable_validator, DEPLOYER.create(16));
+        assert_eq!(d.chain.paymaster, Some(DEPLOYER.create(14)));
         assert!(devnet.has_code(ENTRY_POINT_V07.create(1)), "SenderCreator copy");
+    }
+
+    alloy_sol_types::sol! {
+        function computeAccountAddress(bytes initData, bytes32 salt) external view returns (address);
+        function getAddress(bytes data, bytes32 salt) external view returns (address);
+        function accountId() external view returns (string);
+    }
+
+    #[test]
+    fn the_families_follow_the_deposit_with_code_and_answering_factories() {
+        let mut devnet = Devnet::new().expect("genesis");
+        let f = devnet.deployments().families;
+        // After the paymaster's deposit (nonce 15), in the plan's order.
+        assert_eq!(f.nexus.implementation, DEPLOYER.create(16));
+        assert_eq!(f.kernel.factory, DEPLOYER.create(20));
+        assert_eq!(f.msa.bootstrap, DEPLOYER.create(26));
+        assert_eq!(f.msa.factory, DEPLOYER.create(27));
+        let fallback = devnet.deployments().chain.compatibility_fallback.expect("fallback");
+        assert_eq!(fallback, DEPLOYER.create(28));
+        let ownable = devnet.deployments().chain.session_validators.ownable;
+        assert_eq!(ownable, Some(DEPLOYER.create(29)), "the OwnableValidator, last");
+        let all = [
+            ("Nexus", f.nexus.implementation),
+            ("NexusAccountFactory", f.nexus.factory),
+            ("NexusBootstrap", f.nexus.bootstrap),
+            ("Kernel", f.kernel.implementation),
+            ("KernelFactory", f.kernel.factory),
+            ("Safe7579", f.safe.adapter),
+            ("Safe7579Launchpad", f.safe.launchpad),
+            ("SafeSingleton", f.safe.singleton),
+            ("SafeProxyFactory", f.safe.proxy_factory),
+            ("MSAAdvanced", f.msa.implementation),
+            ("MSABootstrap", f.msa.bootstrap),
+            ("MSAProxyFactory", f.msa.factory),
+            ("CompatibilityFallback", fallback),
+        ];
+        for (name, address) in all {
+            let size = devnet.account_info(address).code.map_or(0, |c| c.original_bytes().len());
+            assert!(size > 0, "{name} has no code");
+            println!("{name:<20} {address} runtime {size:>6} bytes");
+        }
+        // Over EIP-170: deployable only with the devnet's raised limit.
+        let runtime = |a| devnet.account_info(a).code.map_or(0, |c| c.original_bytes().len());
+        assert_eq!(runtime(f.kernel.implementation), 28_581);
+        assert_eq!(runtime(f.msa.implementation), 30_081);
+
+        let salt = B256::with_last_byte(7);
+        let nexus = devnet
+            .call_sol(f.nexus.factory, &computeAccountAddressCall { initData: Bytes::new(), salt })
+            .expect("Nexus factory answers");
+        let kernel = devnet
+            .call_sol(f.kernel.factory, &getAddressCall { data: Bytes::new(), salt })
+            .expect("Kernel factory answers");
+        assert_ne!(nexus, Address::ZERO);
+        assert_ne!(kernel, Address::ZERO);
+        assert_ne!(nexus, kernel);
+        let id = devnet.call_sol(f.msa.implementation, &accountIdCall {}).expect("accountId");
+        assert_eq!(id, "uMSA.advanced/withHook.v0.1");
     }
 
     #[cfg(feature = "legacy-v2")]
     #[test]
     fn the_v2_stack_follows_at_the_deployers_next_create_addresses() {
         let mut devnet = Devnet::new().expect("genesis");
-        // After the OwnableValidator (nonce 16), the v2 stack.
+        // After the paymaster's deposit (nonce 15), the families (16..=28) and the OwnableValidator
+        // (29), the v2 stack.
         let v2 = devnet.deploy_legacy_v2().expect("v2");
         assert_eq!(v2.entry_point, ENTRY_POINT_V06);
-        assert_eq!(v2.account_implementation, DEPLOYER.create(18));
-        assert_eq!(v2.abi_svm, DEPLOYER.create(24));
+        assert_eq!(v2.account_implementation, DEPLOYER.create(31));
+        assert_eq!(v2.abi_svm, DEPLOYER.create(37));
         assert!(devnet.has_code(ENTRY_POINT_V06.create(1)), "SenderCreator copy");
-        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 24);
+        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 37);
     }
 }

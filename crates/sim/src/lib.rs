@@ -1,8 +1,11 @@
 #![doc = include_str!("../README.md")]
 
+pub mod canonical;
 mod decode;
+mod deployments;
 mod devnet;
 mod error;
+pub mod families;
 mod fork;
 pub mod genesis;
 mod inspector;
@@ -13,8 +16,9 @@ mod preflight;
 mod verdict;
 
 pub use decode::{DecodedLog, DecodedRevert, LogDecoder, RevertDecoder};
+pub use deployments::DevnetDeployments;
 pub use devnet::{
-    BASE_FEE, BLOCK_GAS_LIMIT, BUNDLER, BUNDLER_FUNDS, DEPLOYER, DEVNET_CHAIN_ID, Deployments,
+    BASE_FEE, BLOCK_GAS_LIMIT, BUNDLER, BUNDLER_FUNDS, CODE_SIZE_LIMIT, DEPLOYER, DEVNET_CHAIN_ID,
     Devnet, GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY, Snapshot,
     TxReceipt,
 };

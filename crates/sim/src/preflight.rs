@@ -143,7 +143,7 @@ impl Devnet {
     }
 
     fn check_with(&mut self, op: &PackedUserOperation, gated: bool) -> Result<Preflight, SimError> {
-        let entry_point = self.deployments().entry_point;
+        let entry_point = self.deployments().chain.entry_point;
         let paymaster = (op.paymasterAndData.len() >= 20)
             .then(|| Address::from_slice(&op.paymasterAndData[..20]));
         let factory = (op.initCode.len() >= 20).then(|| Address::from_slice(&op.initCode[..20]));
@@ -357,7 +357,7 @@ impl Devnet {
         } else {
             None
         };
-        let entry_point = sim.deployments().entry_point;
+        let entry_point = sim.deployments().chain.entry_point;
         let factory = op.factory.map(|f| (f, op.factory_data.clone()));
         let call_gas_limit =
             sim.estimate_call_gas(entry_point, op.sender, &op.call_data, factory)?;

@@ -34,13 +34,15 @@ pub fn session_account(rt: &Runtime, harness: &Harness) -> (SessionOps, U256) {
         ops.sign_owner(&mut create).expect("signs");
         let data = IEntryPoint::handleOpsCall { ops: vec![create.pack()], beneficiary: BUNDLER }
             .abi_encode();
-        harness.node.transact(Some(d.entry_point), U256::ZERO, data.into()).await;
+        harness.node.transact(Some(d.chain.entry_point), U256::ZERO, data.into()).await;
         let mint = IERC20::mintCall { to: ops.account, amount: U256::from(1_000) }.abi_encode();
         harness.node.transact(Some(d.test_erc20), U256::ZERO, mint.into()).await;
     });
-    let key = U192::from(validator_nonce_key(d.smart_session, 0));
+    let key = U192::from(validator_nonce_key(d.chain.smart_session, 0));
     let nonce = rt.block_on(
-        harness.node.call(d.entry_point, &IEntryPoint::getNonceCall { sender: ops.account, key }),
+        harness
+            .node
+            .call(d.chain.entry_point, &IEntryPoint::getNonceCall { sender: ops.account, key }),
     );
     (ops, nonce)
 }

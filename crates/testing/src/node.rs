@@ -21,7 +21,7 @@ use mandate_abi::ENTRY_POINT_V07;
 use mandate_abi::legacy_v2::ENTRY_POINT_V06;
 #[cfg(feature = "legacy-v2")]
 use mandate_abi::legacy_v2::LegacyV2Deployments;
-use mandate_sim::{Deployments, genesis};
+use mandate_sim::{DevnetDeployments, genesis};
 use serde_json::Value;
 
 /// anvil's first dev account: deploys the contracts (anvil signs for it).
@@ -205,6 +205,21 @@ impl Node {
         panic!("no receipt for {hash}");
     }
 
+    /// Places the canonical deployment's runtimes at their addresses (`anvil_setCode`) and
+    /// returns that deployment.
+    pub async fn place_canonical(
+        &self,
+        runtimes: &mandate_sim::canonical::Runtimes,
+    ) -> mandate_abi::Deployments {
+        for (name, address, code) in runtimes.iter() {
+            self.provider
+                .anvil_set_code(address, code.clone())
+                .await
+                .unwrap_or_else(|e| panic!("anvil_setCode for {name}: {e}"));
+        }
+        mandate_abi::Deployments::MODULE_SDK_0_4
+    }
+
     /// Sets a balance.
     pub async fn set_balance(&self, who: Address, wei: U256) {
         self.provider
@@ -237,7 +252,7 @@ pub struct Harness {
     /// JSON-RPC to anvil.
     pub node: Node,
     /// Where the contracts are.
-    pub deployments: Deployments,
+    pub deployments: DevnetDeployments,
     #[cfg(feature = "legacy-v2")]
     /// Where the Biconomy v2 stack is, when [`Harness::start_with_legacy_v2`] deployed it.
     pub legacy_v2: Option<LegacyV2Deployments>,
@@ -284,6 +299,45 @@ impl std::fmt::Debug for Harness {
     }
 }
 
+/// A bare anvil (installed if needed) on a free loopback port, killed when dropped: no
+/// contracts deployed.
+pub struct Anvil {
+    /// Its URL.
+    pub url: String,
+    process: Process,
+}
+
+impl std::fmt::Debug for Anvil {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Anvil").finish_non_exhaustive()
+    }
+}
+
+impl Anvil {
+    /// Starts anvil and waits until it answers.
+    pub async fn start() -> Self {
+        ensure_installed();
+        let port = free_port();
+        let anvil_log = log_file("anvil");
+        let mut process = Process {
+            name: "anvil",
+            child: Command::new(anvil_bin())
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                // The genesis plan's Kernel v3.1 and MSAAdvanced are over EIP-170.
+                .args(["--code-size-limit", &mandate_sim::CODE_SIZE_LIMIT.to_string()])
+                .stdout(Stdio::from(std::fs::File::create(&anvil_log).expect("log file")))
+                .stderr(Stdio::null())
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("anvil starts"),
+            log: Some(anvil_log),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        wait_until_up(&url, "eth_chainId", "anvil", &mut process).await;
+        Self { url, process }
+    }
+}
+
 impl Harness {
     /// Installs (if needed) and starts anvil, deploys the contracts, starts Alto.
     pub async fn start() -> Self {
@@ -301,21 +355,7 @@ impl Harness {
         ensure_installed();
         let started = Instant::now();
 
-        let port = free_port();
-        let anvil_log = log_file("anvil");
-        let mut anvil = Process {
-            name: "anvil",
-            child: Command::new(anvil_bin())
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .stdout(Stdio::from(std::fs::File::create(&anvil_log).expect("log file")))
-                .stderr(Stdio::null())
-                .stdin(Stdio::null())
-                .spawn()
-                .expect("anvil starts"),
-            log: Some(anvil_log),
-        };
-        let node_url = format!("http://127.0.0.1:{port}");
-        wait_until_up(&node_url, "eth_chainId", "anvil", &mut anvil).await;
+        let Anvil { url: node_url, process: anvil } = Anvil::start().await;
         let node = Node::new(&node_url);
         let chain_id = node.chain_id().await;
 

@@ -13,7 +13,7 @@ use mandate_abi::{
     sol::{IERC20, IERC721, IERC7579Account, IMandateAccountFactory},
     validator_nonce, validator_nonce_key,
 };
-use mandate_sim::Deployments;
+use mandate_sim::DevnetDeployments;
 
 use crate::op::Gas;
 
@@ -31,7 +31,7 @@ const INSTALL_MODE_ENABLE: u8 = 1;
 /// ([`Self::create_account_op`]).
 pub struct SessionOps {
     /// Where the genesis contracts are.
-    pub d: Deployments,
+    pub d: DevnetDeployments,
     /// The chain the ops are signed for.
     pub chain_id: u64,
     /// The account's owner (K1Validator).
@@ -73,15 +73,15 @@ impl SessionOps {
     /// (salt zero) installs our SmartSession. The account's address is zero until
     /// [`Self::with_account`] sets it to what the factory answers to [`Self::account_query`].
     pub fn new(
-        d: Deployments,
+        d: DevnetDeployments,
         chain_id: u64,
         owner: PrivateKeySigner,
         key: PrivateKeySigner,
         gas: Gas,
     ) -> Self {
-        let sudo = || vec![PolicyData { policy: d.sudo_policy, initData: Bytes::new() }];
+        let sudo = || vec![PolicyData { policy: d.chain.policies.sudo, initData: Bytes::new() }];
         let session = Session {
-            sessionValidator: d.ecdsa_session_validator,
+            sessionValidator: d.ecdsa_session_validator().expect("the devnet's ECDSA validator"),
             sessionValidatorInitData: Bytes::copy_from_slice(key.address().as_slice()),
             salt: B256::ZERO,
             actions: vec![
@@ -105,7 +105,7 @@ impl SessionOps {
             owner,
             key,
             account: Address::ZERO,
-            smart_session: d.smart_session,
+            smart_session: d.chain.smart_session,
             salt: B256::ZERO,
             gas,
             session,
@@ -118,7 +118,7 @@ impl SessionOps {
     /// requires); call it before the account is created.
     pub fn permit_paymaster(mut self) -> Self {
         self.session.permitERC4337Paymaster = true;
-        let sudo = PolicyData { policy: self.d.sudo_policy, initData: Bytes::new() };
+        let sudo = PolicyData { policy: self.d.chain.policies.sudo, initData: Bytes::new() };
         self.session.userOpPolicies.push(sudo);
         self.permission_id = PermissionId::of(&self.session);
         self
@@ -201,7 +201,7 @@ impl SessionOps {
         op: &UserOperation,
         signer: &PrivateKeySigner,
     ) -> Result<Vec<u8>, alloy_signer::Error> {
-        let hash = op.hash(self.d.entry_point, self.chain_id);
+        let hash = op.hash(self.d.chain.entry_point, self.chain_id);
         Ok(signer.sign_message_sync(hash.as_slice())?.as_bytes().to_vec())
     }
 

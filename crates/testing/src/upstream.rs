@@ -1,25 +1,23 @@
-//! Upstream runtimes the differential tests place on the devnet (test data, never committed):
-//! Rhinestone's OwnableValidator, read from the core-modules directory beside the Smart Sessions
-//! one (`$MANDATE_UPSTREAM_DIR/../core-modules-1f97c29`).
+//! Upstream's runtimes for the tests: the canonical Smart Sessions deployment read from
+//! `../shared/upstream` beside the repository (test data, never part of Mandate), or from the
+//! parent of `MANDATE_UPSTREAM_DIR` when that is set (it names the `smartsessions-f5aaf86`
+//! directory, as the upstream-parity steps of `.ci/run` set it).
 
 use std::path::PathBuf;
 
-use alloy_primitives::{Bytes, hex};
+use mandate_sim::canonical::Runtimes;
 
-/// The core-modules directory the runtimes are read from.
-pub const CORE_MODULES_DIR: &str = "core-modules-1f97c29";
+/// The directory holding `smartsessions-f5aaf86/` and `core-modules-1f97c29/`.
+pub fn dir() -> PathBuf {
+    match std::env::var_os("MANDATE_UPSTREAM_DIR") {
+        Some(smartsessions) => PathBuf::from(smartsessions).join(".."),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream"),
+    }
+}
 
-/// Rhinestone's OwnableValidator runtime (core-modules 1f97c29); panics with the reason if
-/// `MANDATE_UPSTREAM_DIR` is unset or the file is missing.
-pub fn ownable_validator_runtime() -> Bytes {
-    let dir = std::env::var("MANDATE_UPSTREAM_DIR")
-        .expect("MANDATE_UPSTREAM_DIR is set (the smartsessions runtime directory)");
-    let path =
-        PathBuf::from(dir).join("..").join(CORE_MODULES_DIR).join("OwnableValidator.runtime.hex");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let code =
-        hex::decode(text.trim()).unwrap_or_else(|e| panic!("{} is not hex: {e}", path.display()));
-    assert!(!code.is_empty(), "{} is empty", path.display());
-    code.into()
+/// Every runtime of the canonical deployment; panics naming what is missing.
+pub fn runtimes() -> Runtimes {
+    let dir = dir();
+    Runtimes::read(&[dir.join("smartsessions-f5aaf86"), dir.join("core-modules-1f97c29")])
+        .unwrap_or_else(|e| panic!("upstream runtimes (the tests need ../shared/upstream): {e}"))
 }

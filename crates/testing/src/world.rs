@@ -46,7 +46,7 @@ impl World {
     /// ops carry [`Gas::WORLD`].
     pub fn new() -> Self {
         let devnet = Devnet::new().expect("devnet starts");
-        let smart_session = devnet.deployments().smart_session;
+        let smart_session = devnet.deployments().chain.smart_session;
         Self::on(devnet, smart_session, B256::ZERO)
     }
 
@@ -65,7 +65,7 @@ impl World {
     /// (its first op, [`SessionOps::create_account_op`], deploys it); its ops carry `gas`.
     pub fn counterfactual(gas: Gas) -> Self {
         let devnet = Devnet::new().expect("devnet starts");
-        let smart_session = devnet.deployments().smart_session;
+        let smart_session = devnet.deployments().chain.smart_session;
         Self::counterfactual_on(devnet, gas, smart_session, B256::ZERO)
     }
 
@@ -111,7 +111,11 @@ impl World {
     /// A session signed by this world's session key (ECDSA session validator).
     pub fn session(&self, salt: u8, actions: Vec<ActionData>) -> Session {
         Session {
-            sessionValidator: self.ops.d.ecdsa_session_validator,
+            sessionValidator: self
+                .ops
+                .d
+                .ecdsa_session_validator()
+                .expect("the devnet's ECDSA validator"),
             sessionValidatorInitData: Bytes::copy_from_slice(self.ops.key.address().as_slice()),
             salt: B256::with_last_byte(salt),
             actions,
@@ -171,7 +175,7 @@ impl World {
         permission_id: PermissionId,
         call_data: Bytes,
     ) -> PackedUserOperation {
-        let paymaster = self.ops.d.verifying_paymaster;
+        let paymaster = self.ops.d.chain.paymaster.expect("the devnet's paymaster");
         let mut op = self.session_base(call_data);
         op.paymaster = Some(paymaster);
         op.paymaster_verification_gas_limit = 200_000;

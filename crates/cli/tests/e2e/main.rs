@@ -5,4 +5,5 @@
 #![allow(unused_crate_dependencies)]
 #![allow(clippy::unwrap_used)]
 
+mod deploy_e2e;
 mod session_e2e;

@@ -42,7 +42,7 @@ async fn grant_use_and_status_through_alto_on_anvil() {
             .recipient(SHOP)
             .amount_limit_per_action(U256::from(10))
             .usage_limit(5)
-            .build(&d.policies(), 0)
+            .build(&d.chain.policies, 0)
             .unwrap();
     let session = json!({
         "sessionValidator": Address::ZERO,
@@ -153,7 +153,7 @@ async fn grant_use_and_status_through_alto_on_anvil() {
     // A grant killed after it stored the key and before its op was sent: the key and a
     // pending record survive. The bundler here answers what connecting asks (chain id, entry
     // points) and never answers anything else.
-    let (bundler_url, reached) = silent_bundler(harness.chain_id, d.entry_point);
+    let (bundler_url, reached) = silent_bundler(harness.chain_id, d.chain.entry_point);
     let mut second = session.clone();
     second["salt"] = json!(alloy_primitives::B256::with_last_byte(2));
     let second_file = dir.path().join("second.json");

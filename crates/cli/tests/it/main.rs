@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod deployments;
 mod errors;
 mod hostile;
 mod run;

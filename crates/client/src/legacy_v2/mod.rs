@@ -38,6 +38,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
+use mandate_abi::Deployments;
 use mandate_abi::{
     Call,
     legacy_v2::{
@@ -52,7 +53,7 @@ use mandate_abi::{
 };
 use mandate_bundler::{BundlerClient, BundlerError, BundlerV06, UserOperationReceipt};
 use mandate_policy::legacy_v2::{AccountV2, LegacyV2Deployment, OpVerdict, validate_user_op};
-use mandate_sim::{BundleOutcome, Deployments, Devnet};
+use mandate_sim::{BundleOutcome, Devnet};
 use serde::{Deserialize, Serialize};
 
 pub use story::{MAX_AMOUNT, RECIPIENT, V2Report, V2Step, V2Story, run_demo};

@@ -14,12 +14,13 @@ use mandate_client::{
     Chain, Checks, ClientError, OwnerAccount, SessionClient, SessionKey, SessionRecord, Sponsor,
     UseMode, check_enabled_permissions, devnet_bundler::DevnetBundler, sign_enable,
 };
-use mandate_sim::{Devnet, PAYMASTER_SIGNER_KEY};
+use mandate_sim::{Devnet, DevnetDeployments, PAYMASTER_SIGNER_KEY};
 
 const SHOP: Address = Address::repeat_byte(0x5b);
 
 struct Setup {
     client: SessionClient<DevnetBundler>,
+    d: DevnetDeployments,
     owner: PrivateKeySigner,
     key: SessionKey,
     account: Address,
@@ -35,24 +36,29 @@ async fn setup() -> Setup {
 }
 
 async fn setup_with(owner: PrivateKeySigner, key: SessionKey) -> Setup {
-    let client = SessionClient::devnet(Devnet::new().unwrap());
-    let spec = OwnerAccount::new(client.deployments(), owner.address());
+    let chain = Devnet::new().unwrap();
+    let d = *chain.deployments();
+    let client = SessionClient::devnet(chain);
+    let spec = OwnerAccount::new(&d, owner.address());
     let account = client.account_address(&spec).await.unwrap();
     devnet(&client).with_devnet(|d| d.set_balance(account, U256::from(10u128.pow(18)))).unwrap();
-    Setup { client, owner, key, account }
+    Setup { client, d, owner, key, account }
 }
 
 fn pay_session(s: &Setup, per_call: u64) -> Session {
-    let d = s.client.deployments();
+    let d = &s.d;
     let transfer = Erc20Action::new(Erc20Function::Transfer, d.test_erc20)
         .recipient(SHOP)
         .amount_limit_per_action(U256::from(per_call))
-        .build(&d.policies(), 0)
+        .build(&d.chain.policies, 0)
         .unwrap();
-    SessionBuilder::new(d.ecdsa_session_validator, s.key.address().to_vec())
-        .action(transfer)
-        .build()
-        .unwrap()
+    SessionBuilder::new(
+        d.ecdsa_session_validator().expect("the devnet's ECDSA validator"),
+        s.key.address().to_vec(),
+    )
+    .action(transfer)
+    .build()
+    .unwrap()
 }
 
 fn record(s: &Setup, session: Session) -> SessionRecord {
@@ -66,15 +72,15 @@ fn record(s: &Setup, session: Session) -> SessionRecord {
 }
 
 fn pay(s: &Setup, amount: u64) -> Call {
-    let token = s.client.deployments().test_erc20;
+    let token = s.d.test_erc20;
     Call::new(token, IERC20::transferCall { to: SHOP, amount: U256::from(amount) }.abi_encode())
 }
 
 async fn granted(per_call: u64, funds: u64) -> (Setup, SessionRecord) {
     let s = setup().await;
     let session = pay_session(&s, per_call);
-    let spec = OwnerAccount::new(s.client.deployments(), s.owner.address());
-    let token = s.client.deployments().test_erc20;
+    let spec = OwnerAccount::new(&s.d, s.owner.address());
+    let token = s.d.test_erc20;
     let mint = Call::new(
         token,
         IERC20::mintCall { to: s.account, amount: U256::from(funds) }.abi_encode(),
@@ -93,7 +99,7 @@ fn nonce(s: &Setup) -> U256 {
 #[tokio::test]
 async fn a_second_grant_of_the_same_session_sends_nothing() {
     let (s, r) = granted(10, 100).await;
-    let spec = OwnerAccount::new(s.client.deployments(), s.owner.address());
+    let spec = OwnerAccount::new(&s.d, s.owner.address());
     let again =
         s.client.grant(&s.owner, &spec, std::slice::from_ref(&r.session), &[]).await.unwrap();
     assert!(again.sent.is_none());
@@ -195,7 +201,7 @@ async fn one_owner_signature_enables_a_session_on_two_chains() {
     let b = setup_with(a.owner.clone(), a.key.clone()).await;
     assert_eq!(a.account, b.account);
     for s in [&a, &b] {
-        let spec = OwnerAccount::new(s.client.deployments(), s.owner.address());
+        let spec = OwnerAccount::new(&s.d, s.owner.address());
         let g = s.client.grant(&s.owner, &spec, &[], &[]).await.unwrap();
         assert!(g.installed);
     }
@@ -216,7 +222,7 @@ async fn one_owner_signature_enables_a_session_on_two_chains() {
             .unwrap();
     assert!(before[&pid].values().all(|on| !on));
     for (s, enable) in [(&a, &enables[0]), (&b, &enables[1])] {
-        let token = s.client.deployments().test_erc20;
+        let token = s.d.test_erc20;
         devnet(&s.client)
             .with_devnet(|d| {
                 d.transact_sol(
@@ -245,7 +251,7 @@ async fn one_owner_signature_enables_a_session_on_two_chains() {
 #[tokio::test]
 async fn a_forged_enable_signature_is_refused_locally() {
     let s = setup().await;
-    let spec = OwnerAccount::new(s.client.deployments(), s.owner.address());
+    let spec = OwnerAccount::new(&s.d, s.owner.address());
     s.client.grant(&s.owner, &spec, &[], &[]).await.unwrap();
     let session = pay_session(&s, 10);
     let target = s.client.enable_target(s.account, PermissionId::of(&session)).await.unwrap();
@@ -259,10 +265,12 @@ async fn a_forged_enable_signature_is_refused_locally() {
 #[tokio::test]
 async fn a_sponsored_session_op_is_paid_by_the_paymaster() {
     let s = setup().await;
-    let d = *s.client.deployments();
+    let d = s.d;
     let mut session = pay_session(&s, 10);
     session.permitERC4337Paymaster = true;
-    session.userOpPolicies.push(PolicyData { policy: d.sudo_policy, initData: Default::default() });
+    session
+        .userOpPolicies
+        .push(PolicyData { policy: d.chain.policies.sudo, initData: Default::default() });
     let spec = OwnerAccount::new(&d, s.owner.address());
     let mint = Call::new(
         d.test_erc20,
@@ -272,14 +280,18 @@ async fn a_sponsored_session_op_is_paid_by_the_paymaster() {
     let r = record(&s, session);
     let signer = PrivateKeySigner::from_bytes(&PAYMASTER_SIGNER_KEY).unwrap();
     let mut client = s.client;
-    client.options_mut().sponsor =
-        Some(Sponsor::Verifying { paymaster: d.verifying_paymaster, signer });
+    client.options_mut().sponsor = Some(Sponsor::Verifying {
+        paymaster: d.chain.paymaster.expect("the devnet's paymaster"),
+        signer,
+    });
     let deposit = |c: &SessionClient<DevnetBundler>| {
         devnet(c)
             .with_devnet(|dn| {
                 dn.call_sol(
-                    d.entry_point,
-                    &IEntryPoint::balanceOfCall { account: d.verifying_paymaster },
+                    d.chain.entry_point,
+                    &IEntryPoint::balanceOfCall {
+                        account: d.chain.paymaster.expect("the devnet's paymaster"),
+                    },
                 )
                 .unwrap()
             })
@@ -291,7 +303,10 @@ async fn a_sponsored_session_op_is_paid_by_the_paymaster() {
     let (deposit_before, balance_before) = (deposit(&client), balance(&client));
     let s = Setup { client, ..s };
     let used = s.client.use_session(&s.key, &r, &[pay(&s, 10)]).await.unwrap();
-    assert_eq!(used.sent.receipt.paymaster, Some(d.verifying_paymaster));
+    assert_eq!(
+        used.sent.receipt.paymaster,
+        Some(d.chain.paymaster.expect("the devnet's paymaster"))
+    );
     assert_eq!(deposit_before - deposit(&s.client), used.sent.receipt.actual_gas_cost);
     assert_eq!(balance(&s.client), balance_before, "the account paid nothing");
 }

@@ -1,11 +1,13 @@
 //! `mandate-build-contracts`: compiles `contracts/` with foundry-compilers and the solcjs
 //! wrapper, and writes the embedded artifact files of `mandate-contracts`: one per
 //! `foundry.toml` profile (`default` → `artifacts.json`, `legacy-v2` →
-//! `legacy-v2-artifacts.json`).
+//! `legacy-v2-artifacts.json`); and extracts the account families' creation code from
+//! `@rhinestone/modulekit`'s precompile sources in `contracts/node_modules` into
+//! `modulekit-artifacts.json`.
 //!
 //! ```text
-//! mandate-build-contracts            # rebuild crates/contracts/artifacts.json
-//! mandate-build-contracts --check    # fail if the committed file is not what the sources give
+//! mandate-build-contracts            # rebuild the artifact files in crates/contracts/
+//! mandate-build-contracts --check    # fail if a committed file is not what the sources give
 //! ```
 
 use std::{
@@ -27,7 +29,10 @@ use foundry_compilers::{
     },
     compilers::solc::{Solc, SolcCompiler, SolcLanguage, SolcSettings},
 };
-use mandate_contracts::{ArtifactFile, CompiledContract, CompilerInfo};
+use mandate_contracts::{
+    ArtifactFile, CompiledContract, CompilerInfo, PrecompiledContract, PrecompiledFile,
+    names::modulekit as mk,
+};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 // The library's dependency (for its ABI type): this binary reaches it through the library.
@@ -60,6 +65,103 @@ const TARGETS: &[Target] = &[
             "ERC20SessionValidationModule",
         ],
     },
+];
+
+/// The npm package the account families' creation code comes from, under `contracts/node_modules`.
+const MODULEKIT_PACKAGE: &str = "@rhinestone/modulekit";
+/// Where its precompile sources are, inside the package.
+const MODULEKIT_PRECOMPILES: &str = "src/deployment/precompiles";
+
+/// One precompiled contract taken from modulekit: its name, the file and constant holding its
+/// creation code, what it is a build of, and the SPDX licence of its own sources (the package
+/// itself is GPL-3.0; Safe's contracts are LGPL-3.0-only, Safe7579's GPL-3.0, the rest MIT).
+struct Precompile {
+    name: &'static str,
+    file: &'static str,
+    constant: &'static str,
+    origin: &'static str,
+    license: &'static str,
+}
+
+const fn precompile(
+    name: &'static str,
+    file: &'static str,
+    constant: &'static str,
+    origin: &'static str,
+    license: &'static str,
+) -> Precompile {
+    Precompile { name, file, constant, origin, license }
+}
+
+const NEXUS: &str = "Biconomy Nexus (EIP-712 domain Nexus 1.0.1)";
+const KERNEL: &str = "ZeroDev Kernel v3.1";
+const SAFE: &str = "Safe 1.4.1 (recompiled)";
+const SAFE7579: &str = "Rhinestone Safe7579 adapter v1.0";
+const MSA: &str = "erc7579-implementation (MSAAdvanced)";
+
+const MODULEKIT_CONTRACTS: &[Precompile] = &[
+    precompile(mk::NEXUS, "NexusPrecompiles.sol", "NEXUS_BYTECODE", NEXUS, "MIT"),
+    precompile(
+        mk::NEXUS_ACCOUNT_FACTORY,
+        "NexusPrecompiles.sol",
+        "NEXUS_ACCOUNT_FACTORY_BYTECODE",
+        NEXUS,
+        "MIT",
+    ),
+    precompile(
+        mk::NEXUS_BOOTSTRAP,
+        "NexusPrecompiles.sol",
+        "NEXUS_BOOTSTRAP_BYTECODE",
+        NEXUS,
+        "MIT",
+    ),
+    precompile(mk::NEXUS_PROXY, "NexusPrecompiles.sol", "NEXUS_PROXY_BYTECODE", NEXUS, "MIT"),
+    precompile(mk::KERNEL, "KernelPrecompiles.sol", "KERNEL_BYTECODE", KERNEL, "MIT"),
+    precompile(
+        mk::KERNEL_FACTORY,
+        "KernelPrecompiles.sol",
+        "KERNEL_FACTORY_BYTECODE",
+        KERNEL,
+        "MIT",
+    ),
+    precompile(mk::SAFE7579, "Safe7579Precompiles.sol", "SAFE7579_BYTECODE", SAFE7579, "GPL-3.0"),
+    precompile(
+        mk::SAFE7579_LAUNCHPAD,
+        "Safe7579Precompiles.sol",
+        "SAFE7579_LAUNCHPAD_BYTECODE",
+        SAFE7579,
+        "GPL-3.0",
+    ),
+    precompile(
+        mk::SAFE_SINGLETON,
+        "Safe7579Precompiles.sol",
+        "SAFE_SINGLETON_BYTECODE",
+        SAFE,
+        "LGPL-3.0-only",
+    ),
+    precompile(
+        mk::SAFE_PROXY_FACTORY,
+        "Safe7579Precompiles.sol",
+        "SAFE_PROXY_FACTORY_BYTECODE",
+        SAFE,
+        "LGPL-3.0-only",
+    ),
+    precompile(
+        mk::SAFE_PROXY,
+        "Safe7579Precompiles.sol",
+        "SAFE_PROXY_BYTECODE",
+        SAFE,
+        "LGPL-3.0-only",
+    ),
+    precompile(mk::MSA, "ERC7579Precompiles.sol", "ERC7579_BYTECODE", MSA, "MIT"),
+    precompile(
+        mk::MSA_BOOTSTRAP,
+        "ERC7579Precompiles.sol",
+        "ERC7579_BOOTSTRAP_BYTECODE",
+        MSA,
+        "MIT",
+    ),
+    precompile(mk::MSA_PROXY, "ERC7579Precompiles.sol", "MSAPROXY_BYTECODE", MSA, "MIT"),
 ];
 
 #[derive(Parser)]
@@ -128,6 +230,10 @@ enum BuildError {
     Diagnostics(String),
     #[error("{0}")]
     Artifact(#[from] mandate_contracts::ArtifactError),
+    #[error("{path}: {reason}; run `npm ci` in contracts/")]
+    Package { path: PathBuf, reason: String },
+    #[error("{path}: constant {constant}: {reason}")]
+    Precompile { path: PathBuf, constant: &'static str, reason: String },
     #[error(
         "{path} is stale: {detail}\nrun `cargo run -p mandate-contracts --features build --bin mandate-build-contracts` and commit the result"
     )]
@@ -329,12 +435,111 @@ fn first_difference(committed: &ArtifactFile, fresh: &ArtifactFile) -> String {
     "the input hash differs".into()
 }
 
+/// The part of an npm `package.json` the build reads.
+#[derive(Deserialize)]
+struct PackageJson {
+    version: String,
+    license: String,
+}
+
+/// The hex literal assigned to `constant` in `source`: `bytes public constant NAME = hex"…";`.
+fn hex_constant(source: &str, constant: &str) -> Result<Vec<u8>, String> {
+    let declaration = format!("bytes public constant {constant} =");
+    let mut found = source.match_indices(&declaration);
+    let (at, _) = found.next().ok_or("not declared")?;
+    if found.next().is_some() {
+        return Err("declared twice".into());
+    }
+    let rest = source[at + declaration.len()..].trim_start();
+    let rest = rest.strip_prefix("hex\"").ok_or("not a hex\"…\" literal")?;
+    let end = rest.find('"').ok_or("unterminated literal")?;
+    if !rest[end + 1..].trim_start().starts_with(';') {
+        return Err("the literal is not the whole value".into());
+    }
+    let code = hex::decode(&rest[..end]).map_err(|e| format!("bad hex: {e}"))?;
+    if code.is_empty() {
+        return Err("empty".into());
+    }
+    Ok(code)
+}
+
+/// Reads the families' creation code out of modulekit's precompile sources.
+fn extract_modulekit(root: &Path) -> Result<PrecompiledFile, BuildError> {
+    let package_dir = root.join("contracts/node_modules").join(MODULEKIT_PACKAGE);
+    let manifest_path = package_dir.join("package.json");
+    let manifest = fs::read_to_string(&manifest_path).map_err(io_err(&manifest_path))?;
+    let manifest: PackageJson = serde_json::from_str(&manifest)
+        .map_err(|e| BuildError::Package { path: manifest_path.clone(), reason: e.to_string() })?;
+    let mut sources = BTreeMap::new();
+    let mut contracts = BTreeMap::new();
+    for entry in MODULEKIT_CONTRACTS {
+        let file = format!("{MODULEKIT_PRECOMPILES}/{}", entry.file);
+        let path = package_dir.join(&file);
+        if !sources.contains_key(entry.file) {
+            let text = fs::read_to_string(&path).map_err(io_err(&path))?;
+            sources.insert(entry.file, text);
+        }
+        let code = hex_constant(&sources[entry.file], entry.constant).map_err(|reason| {
+            BuildError::Precompile { path: path.clone(), constant: entry.constant, reason }
+        })?;
+        contracts.insert(
+            entry.name.to_string(),
+            PrecompiledContract {
+                package: MODULEKIT_PACKAGE.into(),
+                version: manifest.version.clone(),
+                file,
+                constant: entry.constant.into(),
+                origin: entry.origin.into(),
+                license: entry.license.into(),
+                bytecode: code.into(),
+            },
+        );
+    }
+    Ok(PrecompiledFile { package_license: manifest.license, contracts })
+}
+
+fn modulekit_target(root: &Path, check: bool) -> Result<(), BuildError> {
+    let fresh = extract_modulekit(root)?;
+    let path = root.join(mandate_contracts::MODULEKIT_ARTIFACT_PATH);
+    let json = fresh.to_json()?;
+    if check {
+        let committed = fs::read_to_string(&path).map_err(io_err(&path))?;
+        if committed != json {
+            let detail = match PrecompiledFile::from_json(&committed) {
+                Err(e) => e.to_string(),
+                Ok(old) => fresh
+                    .contracts
+                    .iter()
+                    .find(|(name, c)| old.contracts.get(*name) != Some(c))
+                    .map_or_else(
+                        || "the file differs".into(),
+                        |(name, _)| format!("{name} differs"),
+                    ),
+            };
+            return Err(BuildError::Stale { path, detail });
+        }
+        println!(
+            "{} is fresh ({} contracts)",
+            mandate_contracts::MODULEKIT_ARTIFACT_PATH,
+            fresh.contracts.len()
+        );
+    } else {
+        write_atomic(&path, json.as_bytes())?;
+        println!("wrote {} ({} contracts)", path.display(), fresh.contracts.len());
+    }
+    for (name, contract) in &fresh.contracts {
+        println!("  {name:<28} creation {:>6} bytes", contract.bytecode.len());
+    }
+    Ok(())
+}
+
 fn run(args: Args) -> Result<(), BuildError> {
     let cwd = std::env::current_dir().map_err(io_err(Path::new(".")))?;
     let root = match args.root {
         Some(root) => root,
         None => find_root(&cwd)?,
     };
+    modulekit_target(&root, args.check)?;
     for target in TARGETS {
         build_target(&root, target, args.check)?;
     }

@@ -128,7 +128,8 @@ mod tests {
     use alloy_primitives::{Address, B256};
     use alloy_sol_types::SolCall;
     use mandate_abi::{
-        PackedUserOperation, PolicyAddresses, bounds::BoundsError, fastlz, sol::ISmartSession,
+        Deployments, PackedUserOperation, PolicyAddresses, SessionValidators, bounds::BoundsError,
+        fastlz, sol::ISmartSession,
     };
 
     use super::U256;
@@ -159,11 +160,15 @@ mod tests {
     #[test]
     fn aliasing_enable_payload_is_refused_in_bounded_memory() {
         let account = Address::with_last_byte(0xaa);
-        let deployment = Deployment::new(
-            Address::with_last_byte(1),
-            Address::with_last_byte(2),
-            &PolicyAddresses::MODULE_SDK,
-        );
+        let deployment = Deployment::new(&Deployments {
+            smart_session: Address::with_last_byte(1),
+            session_validators: SessionValidators {
+                ecdsa: Some(Address::with_last_byte(2)),
+                ownable: None,
+            },
+            policies: PolicyAddresses::MODULE_SDK,
+            ..Deployments::default()
+        });
         let evaluator = Evaluator::new(deployment)
             .with_enable(1, Arc::new(|_: Address, _: B256, _: &[u8]| true));
         let signature = [vec![1], fastlz::compress(&aliasing_payload())].concat();

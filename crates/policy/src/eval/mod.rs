@@ -422,7 +422,7 @@ impl Run<'_, '_> {
             )
             .into());
         }
-        if validator != self.d.ecdsa_session_validator {
+        if self.d.session_validators.ecdsa != Some(validator) {
             return Err(Stop::Eval(EvalError::UnknownSessionValidator(validator)));
         }
         let Some(key) = key else {

@@ -82,12 +82,12 @@ fn at(offset: i64) -> u64 {
 fn session_of(world: &World, s: &Scenario) -> Session {
     use mandate_abi::{ParamCondition, ParamRule};
     let d = world.ops.d;
-    let mut policies = vec![policy(d.sudo_policy, Vec::<u8>::new())];
+    let mut policies = vec![policy(d.chain.policies.sudo, Vec::<u8>::new())];
     if let Some((until, after)) = s.action_window {
-        policies.push(policy(d.time_frame_policy, time_frame(at(until), at(after))));
+        policies.push(policy(d.chain.policies.time_frame, time_frame(at(until), at(after))));
     }
     if let Some(limit) = s.usage {
-        policies.push(policy(d.usage_limit_policy, limit.to_be_bytes().to_vec()));
+        policies.push(policy(d.chain.policies.usage_limit, limit.to_be_bytes().to_vec()));
     }
     if let Some((cap, total)) = s.amount_rule {
         // `transfer(to, amount)`: the amount is argument 2.
@@ -95,7 +95,7 @@ fn session_of(world: &World, s: &Scenario) -> Session {
             ParamRule::on_argument(2, ParamCondition::LessThanOrEqual, B256::from(U256::from(cap)))
                 .unwrap()
                 .limited(U256::from(total));
-        policies.push(policy(d.uni_action_policy, uni_action(U256::ZERO, vec![rule])));
+        policies.push(policy(d.chain.policies.uni_action, uni_action(U256::ZERO, vec![rule])));
     }
     let mut session = world.session(
         1,
@@ -106,7 +106,9 @@ fn session_of(world: &World, s: &Scenario) -> Session {
         )],
     );
     if let Some((until, after)) = s.user_op_window {
-        session.userOpPolicies.push(policy(d.time_frame_policy, time_frame(at(until), at(after))));
+        session
+            .userOpPolicies
+            .push(policy(d.chain.policies.time_frame, time_frame(at(until), at(after))));
     }
     session
 }
@@ -116,11 +118,7 @@ fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
     world.devnet.set_timestamp(GENESIS_TIMESTAMP);
     let session = session_of(world, s);
     let [pid] = world.enable_sessions(vec![session])[..] else { unreachable!() };
-    let deployment = Deployment::new(
-        world.ops.d.smart_session,
-        world.ops.d.ecdsa_session_validator,
-        &world.ops.d.policies(),
-    );
+    let deployment = Deployment::new(&world.ops.d.chain);
     let mut local = policy_sim::load(&world.devnet, &deployment, world.ops.account)
         .map_err(|e| e.to_string())?;
     let evaluator = Evaluator::new(deployment.clone());

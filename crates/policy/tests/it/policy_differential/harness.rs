@@ -103,7 +103,7 @@ fn make_base(flavor: Flavor) -> Base {
     devnet.set_balance(ACCOUNT, U256::from(10u128.pow(24)));
     devnet.set_code(ACCOUNT, Bytes::from_static(&ACCOUNT_CODE));
     let d = *devnet.deployments();
-    let mut deployment = Deployment::new(d.smart_session, d.ecdsa_session_validator, &d.policies());
+    let mut deployment = Deployment::new(&d.chain);
     if flavor != Flavor::Ours {
         let dir = std::env::var("MANDATE_UPSTREAM_DIR").expect("MANDATE_UPSTREAM_DIR is set");
         for (name, at, kind) in UPSTREAM {
@@ -249,7 +249,7 @@ impl SessionSpec {
         let init: Bytes =
             if self.short_key { key[..10].to_vec().into() } else { key.to_vec().into() };
         Session {
-            sessionValidator: base().deployment.ecdsa_session_validator,
+            sessionValidator: base().deployment.session_validators.ecdsa.unwrap(),
             sessionValidatorInitData: init,
             salt: B256::with_last_byte(self.salt),
             userOpPolicies: self.user_op.iter().map(PolicySpec::policy_data).collect(),
