@@ -464,3 +464,53 @@ fn contract_signatures_match_upstream() {
         }
     }
 }
+
+/// Gas of one `validateSignatureWithData` transaction (21,000 base included) for the ECDSA
+/// session signer and OwnableValidator 1-of-1 / 2-of-3, ours and upstream's (`--nocapture`).
+#[test]
+#[allow(clippy::print_stdout)]
+fn validation_gas() {
+    let mut f = fixture();
+    let hash = B256::repeat_byte(0x24);
+    let (a, b, c) = (f.keys[0].clone(), f.keys[1].clone(), f.keys[2].clone());
+    let sign = |k: &PrivateKeySigner| k.sign_message_sync(hash.as_slice()).unwrap();
+    let one = OwnableData::new(1, vec![a.address()]).unwrap();
+    let two = OwnableData::new(2, vec![a.address(), b.address(), c.address()]).unwrap();
+    let ecdsa = f.devnet.deployments().chain.session_validators.ecdsa.unwrap();
+    let cases = [
+        (
+            "ECDSA signer",
+            ecdsa,
+            Bytes::from(sign(&a).as_bytes().to_vec()),
+            a.address().to_vec().into(),
+        ),
+        ("Ownable 1-of-1, ours", f.ours, encode_personal_signatures(&[sign(&a)]), one.encode()),
+        (
+            "Ownable 1-of-1, upstream",
+            OWNABLE_VALIDATOR,
+            encode_personal_signatures(&[sign(&a)]),
+            one.encode(),
+        ),
+        (
+            "Ownable 2-of-3, ours",
+            f.ours,
+            encode_personal_signatures(&[sign(&a), sign(&c)]),
+            two.encode(),
+        ),
+        (
+            "Ownable 2-of-3, upstream",
+            OWNABLE_VALIDATOR,
+            encode_personal_signatures(&[sign(&a), sign(&c)]),
+            two.encode(),
+        ),
+    ];
+    for (label, at, signature, data) in cases {
+        let call = IOwnableValidator::validateSignatureWithDataCall { hash, signature, data };
+        let receipt = f
+            .devnet
+            .transact(mandate::sim::BUNDLER, at, U256::ZERO, call.abi_encode().into())
+            .unwrap();
+        assert_eq!(receipt.output, Bytes::from(true.abi_encode()), "{label}");
+        println!("{label:<26} {:>6} gas", receipt.gas_used);
+    }
+}
