@@ -14,7 +14,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
 use mandate::{
     abi::{
-        DUMMY_ECDSA_SIGNATURE, ENTRY_POINT_V07, UserOperation, execute_calls,
+        ENTRY_POINT_V07, SessionValidatorKind, UserOperation, execute_calls,
         sol::{IERC20, IERC721, IEntryPoint, IVerifyingPaymaster},
     },
     bundler::{
@@ -101,7 +101,7 @@ async fn sessions_through_alto_on_anvil() {
     // 0. Estimating with a state override: the unfunded account cannot pay its prefund, and
     //    with a balance override it can.
     let mut op = ops.create_account_op(vec![ops.session.clone()]);
-    op.signature = DUMMY_ECDSA_SIGNATURE.to_vec().into();
+    op.signature = SessionValidatorKind::Ecdsa.dummy_signature();
     let unfunded = bundler.estimate_user_operation_gas(&op, ENTRY_POINT_V07, None).await;
     let unfunded = unfunded.expect_err("no prefund");
     assert_eq!(unfunded.rpc().map(|f| f.kind), Some(RpcErrorKind::RejectedByEntryPoint));
@@ -120,7 +120,7 @@ async fn sessions_through_alto_on_anvil() {
     // 1. The owner's first op deploys the account and installs SmartSession with the session.
     let mut op = ops.create_account_op(vec![ops.session.clone()]);
     priced_and_estimated(&bundler, &mut op, |op| {
-        op.signature = DUMMY_ECDSA_SIGNATURE.to_vec().into()
+        op.signature = SessionValidatorKind::Ecdsa.dummy_signature()
     })
     .await;
     ops.sign_owner(&mut op).expect("sign");

@@ -12,6 +12,8 @@ mod erc1271;
 mod families;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2;
+#[cfg(feature = "upstream-parity")]
+mod ownable_parity;
 mod policies;
 mod preflight;
 mod session_rules;

@@ -7,7 +7,7 @@ use alloy_primitives::{Address, Bytes, U256, address};
 use alloy_sol_types::SolCall;
 use mandate::{
     abi::{
-        DUMMY_ECDSA_SIGNATURE, PackedUserOperation, UserOperation, encode_use, execute_calls,
+        PackedUserOperation, SessionValidatorKind, UserOperation, encode_use, execute_calls,
         sol::{IERC20, IERC721},
         validator_nonce,
     },
@@ -167,7 +167,8 @@ fn unsigned_mint(world: &mut World) -> UserOperation {
         .entry_point_nonce(world.ops.account, mandate::abi::validator_nonce_key(smart_session, 0))
         .unwrap();
     let mut op = world.ops.base_op(nonce, execute_calls(&[world.ops.mint_call()]));
-    op.signature = encode_use(world.ops.permission_id, &DUMMY_ECDSA_SIGNATURE);
+    op.signature =
+        encode_use(world.ops.permission_id, &SessionValidatorKind::Ecdsa.dummy_signature());
     op
 }
 

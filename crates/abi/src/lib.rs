@@ -18,6 +18,7 @@ pub mod ids;
 pub mod json;
 #[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
+pub mod ownable;
 pub mod policy;
 pub mod signature;
 pub mod sol;
@@ -42,7 +43,7 @@ pub use policy::{
     PolicyParamsError, TimeFrame, TokenLimit,
 };
 pub use signature::{
-    DUMMY_ECDSA_SIGNATURE, DecodedSignature, EnableSessionData, SignatureError, SmartSessionMode,
+    DecodedSignature, EnableSessionData, SessionValidatorKind, SignatureError, SmartSessionMode,
     decode as decode_signature, decode_enable_payload, encode_enable, encode_enable_session,
     encode_use,
 };

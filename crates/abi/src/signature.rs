@@ -214,16 +214,42 @@ pub fn decode_enable_payload(payload: &[u8]) -> Result<(EnableSession, Bytes), S
     Ok(decoded)
 }
 
-/// A dummy 65-byte ECDSA signature for gas estimation: every byte non-zero (the calldata costs
-/// what a real one may), `s` in the lower half of the curve order and `v` = 27, so a validator
-/// gets as far as the `ecrecover` a real signature costs.
-pub const DUMMY_ECDSA_SIGNATURE: [u8; 65] = {
+/// Which kind of session validator checks a session's signature: the shape its signature has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SessionValidatorKind {
+    /// Mandate's ECDSA session signer: one 65-byte signature of the EIP-191 personal-sign hash,
+    /// `v` 27/28.
+    Ecdsa,
+    /// An OwnableValidator ([`crate::ownable`]): `threshold` words of 65 bytes, `v` 31/32.
+    Ownable {
+        /// How many owners must sign.
+        threshold: usize,
+    },
+}
+
+impl SessionValidatorKind {
+    /// The gas-estimation stub for this kind: the length and `v` of a real signature, every
+    /// other byte non-zero (the calldata costs what a real one may) and `s` in the lower half of
+    /// the curve order, so the validator gets as far as the `ecrecover`s a real one costs. A stub
+    /// of another shape estimates another path (a short one reverts; a long one overpays).
+    pub fn dummy_signature(self) -> Bytes {
+        match self {
+            Self::Ecdsa => Bytes::copy_from_slice(&DUMMY_ECDSA_WORD),
+            Self::Ownable { threshold } => crate::ownable::dummy_words(threshold),
+        }
+    }
+}
+
+/// One stub ECDSA word `r ‖ s ‖ v` (see [`SessionValidatorKind::dummy_signature`]).
+pub(crate) const DUMMY_ECDSA_WORD: [u8; 65] = {
     let mut sig = [0xffu8; 65];
     sig[0] = 0x7f;
     sig[32] = 0x5f;
     sig[64] = 27;
     sig
 };
+
 #[cfg(test)]
 mod tests {
     use alloy_primitives::{B256, address};

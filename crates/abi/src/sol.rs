@@ -310,6 +310,19 @@ sol! {
         event ModuleUninstalled(uint256 moduleTypeId, address module);
     }
 
+    /// An OwnableValidator (Rhinestone's and Mandate's): stateless as a session validator,
+    /// installed per account as an account validator. Its errors are what a session signature
+    /// can revert with.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IOwnableValidator {
+        function validateSignatureWithData(bytes32 hash, bytes signature, bytes data) external view returns (bool validSig);
+        function onInstall(bytes data) external;
+        function isValidSignatureWithSender(address sender, bytes32 hash, bytes signature) external view returns (bytes4);
+        function isModuleType(uint256 typeId) external view returns (bool);
+
+        error InvalidSignature();
+    }
+
     /// ERC-4337's `IAccountExecute`: the EntryPoint calls `executeUserOp` when an op's
     /// callData starts with its selector (a session may never authorise it).
     #[derive(Debug, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
 use mandate_abi::{
-    Call, DUMMY_ECDSA_SIGNATURE, Deployments, EnableSession, EnableTarget, MODULE_TYPE_VALIDATOR,
-    PackedUserOperation, PermissionId, Session, SmartSessionMode, UserOperation,
+    Call, Deployments, EnableSession, EnableTarget, MODULE_TYPE_VALIDATOR, PackedUserOperation,
+    PermissionId, Session, SessionValidatorKind, SmartSessionMode, UserOperation,
     account::install_validator,
     encode_enable_session, encode_use, execute_calls, prepare_enable,
     sol::{IERC7579Account, ISmartSession},
@@ -684,9 +684,10 @@ impl<B: Bundler> SessionClient<B> {
                 let signature = match owner {
                     Some(owner) => {
                         let message = family.owner_op_message(op.hash(entry_point, chain_id));
-                        owner.sign_message_sync(message.as_slice())?.as_bytes()
+                        owner.sign_message_sync(message.as_slice())?.as_bytes().to_vec()
                     }
-                    None => DUMMY_ECDSA_SIGNATURE,
+                    // A stub of an ECDSA signature's shape, for estimates.
+                    None => SessionValidatorKind::Ecdsa.dummy_signature().to_vec(),
                 };
                 op.signature = family.owner_op_signature(&signature);
             }
@@ -716,10 +717,12 @@ impl<B: Bundler> SessionClient<B> {
         };
         let mut probe = op.clone();
         probe.signature = match enable {
-            None => encode_use(*permission_id, &DUMMY_ECDSA_SIGNATURE),
-            Some(enable) => {
-                encode_enable_session(SmartSessionMode::Enable, enable, &DUMMY_ECDSA_SIGNATURE)?
-            }
+            None => encode_use(*permission_id, &SessionValidatorKind::Ecdsa.dummy_signature()),
+            Some(enable) => encode_enable_session(
+                SmartSessionMode::Enable,
+                enable,
+                &SessionValidatorKind::Ecdsa.dummy_signature(),
+            )?,
         };
         let packed = probe.pack();
         let hash = probe.hash(self.deployments.entry_point, self.pipeline.chain_id);

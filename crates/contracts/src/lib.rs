@@ -36,6 +36,9 @@ pub mod names {
     pub const SUDO_POLICY: &str = "SudoPolicy";
     /// ECDSA session-key validator (`ISessionValidator`).
     pub const ECDSA_SESSION_VALIDATOR: &str = "EcdsaSessionValidator";
+    /// Threshold ECDSA / ERC-1271 validator, interface-compatible with Rhinestone's OwnableValidator
+    /// (a session validator, module type 7, and an account validator, type 1).
+    pub const OWNABLE_VALIDATOR: &str = "OwnableValidator";
     /// The account owner's ECDSA validator.
     pub const K1_VALIDATOR: &str = "K1Validator";
     /// The ERC-7579 account implementation.
@@ -334,6 +337,7 @@ mod tests {
             names::SMART_SESSION,
             names::SUDO_POLICY,
             names::ECDSA_SESSION_VALIDATOR,
+            names::OWNABLE_VALIDATOR,
             names::K1_VALIDATOR,
             names::ACCOUNT,
             names::ACCOUNT_FACTORY,

@@ -9,7 +9,7 @@
 //!
 //! let devnet = Devnet::new()?;
 //! // The devnet's genesis is the plan, run by revm.
-//! assert_eq!(genesis::mandate().deploys().count(), 28);
+//! assert_eq!(genesis::mandate().deploys().count(), 29);
 //! assert_eq!(devnet.deployments().chain.entry_point, mandate_abi::ENTRY_POINT_V07);
 //! # Ok::<(), mandate_sim::SimError>(())
 //! ```
@@ -253,6 +253,9 @@ pub fn mandate() -> Plan<DevnetDeployments> {
             deploy(Mandate, names::COMPATIBILITY_FALLBACK, none(), |d| {
                 d.chain.compatibility_fallback.insert(Address::ZERO)
             }),
+            deploy(Mandate, names::OWNABLE_VALIDATOR, none(), |d| {
+                d.chain.session_validators.ownable.insert(Address::ZERO)
+            }),
         ],
     }
 }
@@ -488,6 +491,8 @@ mod tests {
         assert_eq!(f.msa.factory, DEPLOYER.create(27));
         let fallback = devnet.deployments().chain.compatibility_fallback.expect("fallback");
         assert_eq!(fallback, DEPLOYER.create(28));
+        let ownable = devnet.deployments().chain.session_validators.ownable;
+        assert_eq!(ownable, Some(DEPLOYER.create(29)), "the OwnableValidator, last");
         let all = [
             ("Nexus", f.nexus.implementation),
             ("NexusAccountFactory", f.nexus.factory),
@@ -531,12 +536,13 @@ mod tests {
     #[test]
     fn the_v2_stack_follows_at_the_deployers_next_create_addresses() {
         let mut devnet = Devnet::new().expect("genesis");
-        // After the paymaster's deposit (nonce 15) and the families (16..=28), the v2 stack.
+        // After the paymaster's deposit (nonce 15), the families (16..=28) and the OwnableValidator
+        // (29), the v2 stack.
         let v2 = devnet.deploy_legacy_v2().expect("v2");
         assert_eq!(v2.entry_point, ENTRY_POINT_V06);
-        assert_eq!(v2.account_implementation, DEPLOYER.create(30));
-        assert_eq!(v2.abi_svm, DEPLOYER.create(36));
+        assert_eq!(v2.account_implementation, DEPLOYER.create(31));
+        assert_eq!(v2.abi_svm, DEPLOYER.create(37));
         assert!(devnet.has_code(ENTRY_POINT_V06.create(1)), "SenderCreator copy");
-        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 36);
+        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 37);
     }
 }

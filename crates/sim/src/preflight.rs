@@ -308,7 +308,7 @@ impl Devnet {
     /// Estimates `op`'s gas limits by simulation, as a bundler's `eth_estimateUserOperationGas`
     /// does: binary searches over the limits on a copy of the chain where the sender can pay,
     /// with [`VALIDATION_MARGIN`] added to the validation limits. The signature may be a dummy
-    /// of the right shape (see [`mandate_abi::DUMMY_ECDSA_SIGNATURE`]).
+    /// of the right shape (see [`mandate_abi::SessionValidatorKind::dummy_signature`]).
     pub fn estimate_gas(&self, op: &UserOperation) -> Result<GasEstimate, SimError> {
         fn with_margin(v: U256) -> U256 {
             v + v / U256::from(VALIDATION_MARGIN)
