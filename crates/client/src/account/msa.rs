@@ -2,7 +2,7 @@
 
 use alloy_primitives::{Address, B256, Bytes};
 use mandate_abi::account::msa;
-use mandate_sim::Devnet;
+use mandate_sim::{Devnet, DevnetDeployments};
 
 use super::{AccountFamily, FirstOp, owner_data};
 use crate::ClientError;
@@ -23,6 +23,12 @@ impl Msa {
     /// Reference accounts of `factory` and `bootstrap`, owned through `owner_validator`.
     pub const fn new(factory: Address, bootstrap: Address, owner_validator: Address) -> Self {
         Self { factory, bootstrap, owner_validator }
+    }
+
+    /// Reference accounts of the devnet's factory, owned through its K1Validator.
+    pub const fn devnet(deployments: &DevnetDeployments) -> Self {
+        let msa = &deployments.families.msa;
+        Self::new(msa.factory, msa.bootstrap, deployments.k1_validator)
     }
 
     fn init_code(&self, owner: Address) -> Bytes {

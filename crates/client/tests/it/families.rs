@@ -13,18 +13,15 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolValue};
+use alloy_sol_types::SolCall;
 use mandate_abi::{
-    Call, Erc20Action, Erc20Function, Session, SessionBuilder, UserOperation,
-    account::msa,
-    execute_calls,
+    Call, Erc20Action, Erc20Function, Session, SessionBuilder, UserOperation, execute_calls,
     sol::{IERC20, IERC7579Account},
 };
 use mandate_client::{
     Account, AccountFamily, Chain, ClientError, Kernel, MandateAccount, Msa, Nexus, Remaining,
     Safe7579, SessionClient, SessionKey, SessionRecord, UseMode, devnet_bundler::DevnetBundler,
 };
-use mandate_contracts::names::modulekit as mk;
 use mandate_sim::{BundleOutcome, Devnet, DevnetDeployments};
 
 const SHOP: Address = Address::repeat_byte(0x5b);
@@ -47,13 +44,13 @@ const ALL: [Family; 5] =
     [Family::Mandate, Family::Nexus, Family::Kernel, Family::Safe, Family::Msa];
 
 impl Family {
-    fn on(self, d: &DevnetDeployments, msa_factory: Address) -> Arc<dyn AccountFamily> {
+    fn on(self, d: &DevnetDeployments) -> Arc<dyn AccountFamily> {
         match self {
             Self::Mandate => Arc::new(MandateAccount::devnet(d)),
             Self::Nexus => Arc::new(Nexus::devnet(d)),
             Self::Kernel => Arc::new(Kernel::devnet(d)),
             Self::Safe => Arc::new(Safe7579::devnet(d)),
-            Self::Msa => Arc::new(Msa::new(msa_factory, d.families.msa.bootstrap, d.k1_validator)),
+            Self::Msa => Arc::new(Msa::devnet(d)),
         }
     }
 }
@@ -70,15 +67,10 @@ fn bundler(client: &SessionClient<DevnetBundler>) -> &DevnetBundler {
     bundler
 }
 
-/// The ERC-7579 reference ships no factory, and the devnet's (Mandate's `MSAProxyFactory`) is
-/// not in the genesis yet: until it is, the reference account is created outside a
-/// UserOperation (as a wallet that deployed it earlier would have), and the story runs on it.
-const MSA_FACTORY: Address = Address::ZERO;
-
 async fn setup(family: Family) -> Setup {
     let devnet = Devnet::new().unwrap();
     let d = *devnet.deployments();
-    let client = SessionClient::devnet(devnet).with_family(family.on(&d, MSA_FACTORY));
+    let client = SessionClient::devnet(devnet).with_family(family.on(&d));
     Setup { client, d, owner: PrivateKeySigner::random(), key: SessionKey::random() }
 }
 
@@ -126,17 +118,13 @@ fn shop_balance(s: &Setup) -> U256 {
 
 /// Creates the owner's account of `family` without SmartSession, as another wallet would have:
 /// the family's own first op (signed by the owner through K1Validator) running one mint, sent
-/// straight to the EntryPoint — or, for the reference account, its proxy deployed by a
-/// transaction.
-fn deploy_without_smart_session(s: &Setup, family: Family) -> Address {
+/// straight to the EntryPoint.
+fn deploy_without_smart_session(s: &Setup) -> Address {
     let owner = s.owner.clone();
     let f = s.client.family().unwrap().clone();
     let (d, chain_id) = (s.d, s.client.chain_id());
     let address = bundler(&s.client)
         .with_devnet(move |dev| {
-            if family == Family::Msa && MSA_FACTORY.is_zero() {
-                return deploy_msa_proxy(dev, &d, owner.address());
-            }
             let address = f.address(dev, owner.address(), B256::ZERO).unwrap();
             dev.set_balance(address, U256::from(10u128.pow(18)));
             let mint = Call::new(
@@ -169,24 +157,6 @@ fn deploy_without_smart_session(s: &Setup, family: Family) -> Address {
     address
 }
 
-/// The reference account's proxy, deployed by a transaction with the owner's K1Validator.
-fn deploy_msa_proxy(dev: &mut Devnet, d: &DevnetDeployments, owner: Address) -> Address {
-    let proxy = mandate_contracts::modulekit_artifacts().get(mk::MSA_PROXY).unwrap();
-    let init_code = msa::init_code(d.families.msa.bootstrap, d.k1_validator, owner.to_vec().into());
-    let init = sol_initialize_account(init_code);
-    let args = (d.families.msa.implementation, init).abi_encode_params();
-    let address = dev.deploy_code("MSAProxy", &proxy.bytecode, &args).unwrap();
-    dev.set_balance(address, U256::from(10u128.pow(18)));
-    address
-}
-
-fn sol_initialize_account(init_code: Bytes) -> Bytes {
-    alloy_sol_types::sol! {
-        function initializeAccount(bytes data) external;
-    }
-    initializeAccountCall { data: init_code }.abi_encode().into()
-}
-
 /// Gas of one family's ops, from their receipts.
 #[derive(Debug, Default)]
 struct Gas {
@@ -196,16 +166,11 @@ struct Gas {
     enable: U256,
 }
 
-/// The whole story on `family`; on the reference account (no factory yet) on an account
-/// deployed beforehand.
+/// The whole story on `family`, from a counterfactual account.
 async fn story(family: Family) -> Gas {
     let s = setup(family).await;
     let mut gas = Gas::default();
-    let account = if family == Family::Msa && MSA_FACTORY.is_zero() {
-        Account::existing(deploy_without_smart_session(&s, family))
-    } else {
-        Account::new(s.owner.address())
-    };
+    let account = Account::new(s.owner.address());
     let address = s.client.account_address(&account).await.unwrap();
     s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
 
@@ -309,7 +274,7 @@ async fn the_story_runs_on_every_family() {
 async fn a_grant_on_an_existing_account_without_smart_session_installs_it() {
     for family in ALL {
         let s = setup(family).await;
-        let address = deploy_without_smart_session(&s, family);
+        let address = deploy_without_smart_session(&s);
         let session = pay_session(&s, 1);
         let granted = s
             .client
@@ -365,7 +330,7 @@ async fn a_family_that_is_not_the_accounts_is_refused_before_sending() {
         .await
         .unwrap();
     let devnet = bundler(&s.client).with_devnet(|d| d.clone()).unwrap();
-    let kernel = SessionClient::devnet(devnet).with_family(Family::Kernel.on(&s.d, MSA_FACTORY));
+    let kernel = SessionClient::devnet(devnet).with_family(Family::Kernel.on(&s.d));
     let nonce_before = bundler(&kernel)
         .with_devnet(|d| d.entry_point_nonce(address, U256::ZERO).unwrap())
         .unwrap();
