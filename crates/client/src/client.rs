@@ -233,6 +233,8 @@ enum OpSigner<'a> {
         permission_id: PermissionId,
         /// The enable data, its owner signature formatted for the account.
         enable: Option<Box<EnableSession>>,
+        /// The session.
+        session: &'a Session,
     },
 }
 
@@ -628,7 +630,7 @@ impl<B: Bundler> SessionClient<B> {
         };
         let mode = if enable.is_some() { UseMode::Enable } else { UseMode::Use };
         let op = self.unsigned_op(account, nonce, execute_calls(calls));
-        let signer = OpSigner::Session { key, permission_id, enable };
+        let signer = OpSigner::Session { key, permission_id, enable, session: &record.session };
         if self.pipeline.options.checks.local_verdict {
             self.progress(Step::LocalVerdict);
             self.local_verdict(&op, &signer).await?;
@@ -691,7 +693,7 @@ impl<B: Bundler> SessionClient<B> {
                 };
                 op.signature = family.owner_op_signature(&signature);
             }
-            OpSigner::Session { key, permission_id, enable } => {
+            OpSigner::Session { key, permission_id, enable, .. } => {
                 let hash = op.hash(entry_point, chain_id);
                 let signature = key.sign_hash_personal(hash)?.as_bytes();
                 op.signature = match enable {
@@ -712,9 +714,10 @@ impl<B: Bundler> SessionClient<B> {
         op: &UserOperation,
         signer: &OpSigner<'_>,
     ) -> Result<(), ClientError> {
-        let OpSigner::Session { permission_id, enable, .. } = signer else {
+        let OpSigner::Session { permission_id, enable, session, .. } = signer else {
             return Ok(());
         };
+        let session = (*session).clone();
         let mut probe = op.clone();
         probe.signature = match enable {
             None => encode_use(*permission_id, &SessionValidatorKind::Ecdsa.dummy_signature()),
@@ -728,6 +731,7 @@ impl<B: Bundler> SessionClient<B> {
         let hash = probe.hash(self.deployments.entry_point, self.pipeline.chain_id);
         let (deployments, chain_id, account) =
             (self.deployments, self.pipeline.chain_id, op.sender);
+        let enable_pending = enable.is_some();
         let enable_digest = enable.as_ref().map(|enable| {
             (
                 mandate_abi::multichain_digest(&enable.hashesAndChainIds),
@@ -737,8 +741,18 @@ impl<B: Bundler> SessionClient<B> {
         let verdict = self
             .with_state(move |d| {
                 let deployment = Deployment::new(&deployments);
-                let mut state =
-                    mandate_policy::load_account(&DevnetStorage(d), &deployment, account)?;
+                let mut state = if d.holds_mandate_smart_session(deployment.smart_session) {
+                    mandate_policy::load_account(&DevnetStorage(d), &deployment, account)?
+                } else {
+                    // Another SmartSession (upstream's): its storage layout is not the one
+                    // the evaluator reads, so the session is judged by its rules without its
+                    // on-chain counters (usage, spend), which the pre-flight then judges.
+                    let mut state = mandate_policy::AccountState::new(account);
+                    if !enable_pending {
+                        state.enable_sessions(&deployment, std::slice::from_ref(&session))?;
+                    }
+                    state
+                };
                 let mut evaluator = Evaluator::new(deployment).verify_signatures(false);
                 if let Some((digest, formatted)) = enable_digest {
                     // The account's ERC-1271 answer for the owner's signature, asked of the chain.
@@ -957,6 +971,11 @@ pub async fn read_status(
                 });
             }
             let deployment = Deployment::new(&deployments);
+            if !d.holds_mandate_smart_session(deployment.smart_session) {
+                return Err(ClientError::UnreadableState {
+                    smart_session: deployment.smart_session,
+                });
+            }
             let state = if d.has_code(record.account) {
                 mandate_policy::load_account(&DevnetStorage(d), &deployment, record.account)?
             } else {

@@ -109,6 +109,19 @@ pub enum ClientError {
     /// An answer of the chain did not decode.
     #[error("decoding a call's answer: {0}")]
     Decode(#[from] alloy_sol_types::Error),
+    /// The session is not one SmartSession would enable (the local model's refusal).
+    #[error("the session cannot be enabled: {0}")]
+    Session(#[from] mandate_policy::EnableError),
+    /// The SmartSession at this address is not Mandate's (upstream's, say): its storage layout
+    /// is not the one Mandate reads, so what a session has used cannot be told from it.
+    #[error(
+        "the SmartSession at {smart_session} keeps another storage layout than Mandate's: \
+         a session's counters cannot be read from it"
+    )]
+    UnreadableState {
+        /// The SmartSession.
+        smart_session: Address,
+    },
     /// The session key does not match the session.
     #[error("session key {key} is not the key of permission {permission_id}")]
     WrongKey {

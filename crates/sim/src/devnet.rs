@@ -244,6 +244,20 @@ impl Devnet {
         self.db.storage_ref(address, slot).unwrap_or_default()
     }
 
+    /// Whether the code at `address` is Mandate's SmartSession (the embedded artifact), whose
+    /// storage layout (contracts/STORAGE.md) the local evaluator reads; upstream's keeps
+    /// another.
+    pub fn holds_mandate_smart_session(&self, address: Address) -> bool {
+        static HASH: std::sync::OnceLock<Option<B256>> = std::sync::OnceLock::new();
+        let ours = HASH.get_or_init(|| {
+            artifacts()
+                .get(names::SMART_SESSION)
+                .ok()
+                .map(|c| alloy_primitives::keccak256(&c.deployed_bytecode))
+        });
+        ours.is_some_and(|ours| self.account_info(address).code_hash == ours)
+    }
+
     /// Whether `address` has code.
     pub fn has_code(&self, address: Address) -> bool {
         self.account_info(address).code.is_some_and(|c| !c.is_empty())
