@@ -8,6 +8,7 @@
 
 mod bundler_e2e;
 mod client_e2e;
+mod families_e2e;
 mod fork;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2_e2e;
