@@ -7,13 +7,14 @@ use clap::Args;
 use mandate::{
     abi::{
         Call, Deployments, PermissionId, Session,
+        account::AccountType,
         alloy_primitives::{Address, Bytes},
         json::quote_big_integers,
         sol::Execution,
     },
     client::{
-        Account, Chain, GrantState, MandateAccount, SessionClient, SessionKey, SessionRecord,
-        SessionRef, Step,
+        Account, Chain, GrantState, SessionClient, SessionKey, SessionRecord, SessionRef, Step,
+        built_in,
         store::{FileStore, Password, SessionStore},
     },
     sim::DevnetDeployments,
@@ -38,6 +39,13 @@ pub(crate) struct ChainArgs {
     /// devnet's account factories and tokens).
     #[arg(long)]
     deployments: String,
+    /// The account's family: mandate, nexus, kernel, safe or msa (the ERC-7579 reference).
+    #[arg(long, default_value = "mandate")]
+    account_type: AccountType,
+    /// The validator the account's owner signs through, for an existing account when the
+    /// deployments are a chain's (`mandate deploy`'s name the devnet's K1Validator).
+    #[arg(long, value_parser = mandate::abi::json::parse_address)]
+    owner_validator: Option<Address>,
     /// The session store's directory.
     #[arg(long, env = "MANDATE_STORE", default_value = ".mandate/sessions")]
     store: PathBuf,
@@ -67,6 +75,10 @@ pub(crate) struct GrantArgs {
     /// Grant in ENABLE mode: the owner signs now, the first use enables the session.
     #[arg(long)]
     enable_on_first_use: bool,
+    /// An existing account (deployed by any wallet; SmartSession installed or not) instead of
+    /// the owner's counterfactual one.
+    #[arg(long, value_parser = mandate::abi::json::parse_address)]
+    account: Option<Address>,
     /// A label kept with the session.
     #[arg(long)]
     label: Option<String>,
@@ -217,8 +229,17 @@ async fn client(
     let mut client = SessionClient::connect(&chain.rpc_url, bundler_url, deployments.chain())
         .await
         .map_err(CliError::other)?;
-    if let Some(devnet) = deployments.devnet() {
-        client = client.with_family(std::sync::Arc::new(MandateAccount::devnet(devnet)));
+    let family = match (deployments.devnet(), chain.owner_validator) {
+        (_, Some(owner_validator)) => {
+            // An existing account: only its routing is needed, not its factory.
+            let routing = DevnetDeployments { k1_validator: owner_validator, ..Default::default() };
+            Some(built_in(chain.account_type, &routing))
+        }
+        (Some(devnet), None) => Some(built_in(chain.account_type, devnet)),
+        (None, None) => None,
+    };
+    if let Some(family) = family {
+        client = client.with_family(family);
     }
     client.options_mut().progress = progress(chain.json);
     Ok(client)
@@ -280,14 +301,18 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                     .into(),
             });
         }
-        if d.devnet().is_none() {
-            return Err(CliError::Invalid {
-                what: "the deployments",
-                reason: "a new account needs its factory: give the JSON `mandate deploy` prints"
-                    .into(),
-            });
-        }
-        let spec = Account::new(owner_address(&owner));
+        let spec = match args.account {
+            Some(account) => Account::existing(account),
+            None if d.devnet().is_none() || args.chain.owner_validator.is_some() => {
+                return Err(CliError::Invalid {
+                    what: "the deployments",
+                    reason: "a new account needs its factory: give the JSON `mandate deploy` \
+                             prints (without --owner-validator), or an existing --account"
+                        .into(),
+                });
+            }
+            None => Account::new(owner_address(&owner)),
+        };
         let account = client.account_address(&spec).await.map_err(CliError::other)?;
         let permission_id = PermissionId::of(&session);
         let mut record = SessionRecord {

@@ -820,6 +820,17 @@ impl<B: Bundler> SessionClient<B> {
         if checks.estimate_gas {
             self.sign(op, signer)?;
             self.pipeline.estimate(op, self.deployments.entry_point).await?;
+            // The bundler's validation limits can fall short of what validation takes on the
+            // chain (seen with Alto on a deployed Nexus account's owner ops: AA26): lift them
+            // to revm's own estimate on the same state, so the op sent is one that validates.
+            let probe = op.clone();
+            let ours = self.with_state(move |d| Ok(d.estimate_gas(&probe)?)).await?;
+            let raise = |limit: &mut u128, ours: U256| *limit = (*limit).max(ours.saturating_to());
+            raise(&mut op.verification_gas_limit, ours.verification_gas_limit);
+            raise(&mut op.call_gas_limit, ours.call_gas_limit);
+            if let Some(ours) = ours.paymaster_verification_gas_limit {
+                raise(&mut op.paymaster_verification_gas_limit, ours);
+            }
         }
         if let Some(sponsor) = &self.pipeline.options.sponsor {
             let unsigned = op.clone();

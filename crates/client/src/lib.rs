@@ -18,7 +18,9 @@ pub mod sponsor;
 pub mod status;
 pub mod store;
 
-pub use account::{Account, AccountFamily, FirstOp, Kernel, MandateAccount, Msa, Nexus, Safe7579};
+pub use account::{
+    Account, AccountFamily, FirstOp, Kernel, MandateAccount, Msa, Nexus, Safe7579, built_in,
+};
 pub use chain::Chain;
 pub use client::{
     Checks, Fees, Granted, Options, OwnerOp, PreparedGrant, Progress, Sent, SessionClient, Step,

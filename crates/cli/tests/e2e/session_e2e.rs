@@ -254,3 +254,132 @@ fn silent_bundler(
     });
     (url, reached)
 }
+
+/// `--account-type`: a Nexus account granted and used through the CLI; the same session
+/// driven as a Kernel account is a one-line error before anything is sent; and a grant on an
+/// existing account (`--account`) with a chain-only preset and `--owner-validator`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_types_through_alto_on_anvil() {
+    let harness = mandate_testing::node::Harness::start().await;
+    let d = harness.deployments;
+    let dir = tempfile::tempdir().unwrap();
+    let deployments = dir.path().join("deployments.json");
+    std::fs::write(&deployments, serde_json::to_vec(&d).unwrap()).unwrap();
+    let store = dir.path().join("sessions");
+    let transfer =
+        mandate::abi::Erc20Action::new(mandate::abi::Erc20Function::Transfer, d.test_erc20)
+            .recipient(SHOP)
+            .amount_limit_per_action(U256::from(10))
+            .build(&d.chain.policies, 0)
+            .unwrap();
+    let session = |salt: u8| {
+        let file = dir.path().join(format!("session-{salt}.json"));
+        let session = json!({
+            "sessionValidator": Address::ZERO,
+            "sessionValidatorInitData": "0x",
+            "salt": alloy_primitives::B256::with_last_byte(salt),
+            "userOpPolicies": [],
+            "erc7739Policies": {"allowedERC7739Content": [], "erc1271Policies": []},
+            "actions": [transfer],
+            "permitERC4337Paymaster": false,
+        });
+        std::fs::write(&file, serde_json::to_vec(&session).unwrap()).unwrap();
+        file.display().to_string()
+    };
+    let owner = alloy_signer_local::PrivateKeySigner::random();
+    let owner_key = alloy_primitives::hex::encode_prefixed(owner.to_bytes());
+    let env =
+        [("MANDATE_OWNER_KEY", owner_key.as_str()), ("MANDATE_STORE_PASSWORD", "correct horse")];
+    let base = |cmd: &str, account_type: &str, deployments: &str| {
+        vec![
+            "session".to_string(),
+            cmd.to_string(),
+            "--rpc-url".into(),
+            harness.node_url.clone(),
+            "--bundler-url".into(),
+            harness.bundler_url.clone(),
+            "--deployments".into(),
+            deployments.to_string(),
+            "--store".into(),
+            store.display().to_string(),
+            "--account-type".into(),
+            account_type.into(),
+            "--json".into(),
+        ]
+    };
+    let run = |args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        mandate(&args, &env)
+    };
+    let file = deployments.display().to_string();
+
+    // The owner's Nexus account, funded where the factory puts it.
+    let init = mandate::abi::account::nexus::init_data(
+        d.families.nexus.bootstrap,
+        d.k1_validator,
+        owner.address().to_vec().into(),
+    );
+    let query = mandate::abi::account::nexus::address_query(init, Default::default());
+    let account: Address = harness.node.call(d.families.nexus.factory, &query).await;
+    harness.node.set_balance(account, U256::from(10u128.pow(18))).await;
+    let mut grant = base("grant", "nexus", &file);
+    grant.extend(["--session".into(), session(1)]);
+    let granted = ok_json(&run(&grant));
+    assert_eq!(granted["account"].as_str().unwrap().parse::<Address>().unwrap(), account);
+    assert!(!harness.node.code(account).await.is_empty(), "deployed by the grant");
+    let pid = granted["permissionId"].as_str().unwrap().to_string();
+    let mint = IERC20::mintCall { to: account, amount: U256::from(100) }.abi_encode();
+    harness.node.transact(Some(d.test_erc20), U256::ZERO, mint.into()).await;
+    let data = IERC20::transferCall { to: SHOP, amount: U256::from(3) }.abi_encode();
+    let calls = dir.path().join("calls.json");
+    let body = json!([{ "target": d.test_erc20, "value": "0", "callData": alloy_primitives::hex::encode_prefixed(data) }]);
+    std::fs::write(&calls, serde_json::to_vec(&body).unwrap()).unwrap();
+    let use_as = |account_type: &str| {
+        let mut args = base("use", account_type, &file);
+        args.extend(["--account".into(), account.to_string(), "--permission-id".into()]);
+        args.extend([pid.clone(), "--calls".into(), calls.display().to_string()]);
+        args
+    };
+
+    // Kernel routing on a Nexus account: refused before anything is sent.
+    let nonce = |node: mandate_testing::node::Node| async move {
+        // The lane SmartSession's ops take on a Nexus account.
+        let key = mandate::abi::account::nexus::nonce_key(d.chain.smart_session, 0).to();
+        let call = mandate::abi::sol::IEntryPoint::getNonceCall { sender: account, key };
+        let nonce: U256 = node.call(d.chain.entry_point, &call).await;
+        nonce
+    };
+    let before = nonce(mandate_testing::node::Node::new(&harness.node_url)).await;
+    let wrong = run(&use_as("kernel"));
+    assert!(!wrong.status.success());
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("is not a kernel account"), "{stderr}");
+    let balance: U256 =
+        harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
+    assert_eq!(balance, U256::ZERO, "nothing sent");
+    assert_eq!(nonce(mandate_testing::node::Node::new(&harness.node_url)).await, before);
+
+    let used = ok_json(&run(&use_as("nexus")));
+    assert_eq!(used["sent"]["receipt"]["success"], true);
+    let balance: U256 =
+        harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
+    assert_eq!(balance, U256::from(3));
+
+    // An existing account and a chain's deployments only: the family's routing from
+    // --owner-validator; SmartSession is installed already, so the grant enables.
+    let chain_file = dir.path().join("chain.json");
+    std::fs::write(&chain_file, serde_json::to_vec(&d.chain).unwrap()).unwrap();
+    let mut grant = base("grant", "nexus", &chain_file.display().to_string());
+    grant.extend(["--session".into(), session(2), "--account".into(), account.to_string()]);
+    grant.extend(["--owner-validator".into(), d.k1_validator.to_string()]);
+    let granted = ok_json(&run(&grant));
+    assert_eq!(granted["account"].as_str().unwrap().parse::<Address>().unwrap(), account);
+    assert!(granted["userOpHash"].is_string());
+    // Without --account, a chain's deployments cannot make a new account.
+    let mut grant = base("grant", "nexus", &chain_file.display().to_string());
+    grant.extend(["--session".into(), session(3)]);
+    let out = run(&grant);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs its factory"));
+}

@@ -15,10 +15,12 @@ mod msa;
 mod nexus;
 mod safe;
 
+use std::sync::Arc;
+
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
 use mandate_abi::{NonceKeyError, account::AccountType, sol::IERC7579Account};
-use mandate_sim::Devnet;
+use mandate_sim::{Devnet, DevnetDeployments};
 
 pub use self::{kernel::Kernel, mandate::MandateAccount, msa::Msa, nexus::Nexus, safe::Safe7579};
 use crate::ClientError;
@@ -146,4 +148,19 @@ impl Account {
 /// The owner's K1Validator init data: the owner's 20 bytes.
 fn owner_data(owner: Address) -> Bytes {
     Bytes::copy_from_slice(owner.as_slice())
+}
+
+/// The built-in family `account_type` with the contracts of `deployments` (the devnet's
+/// factories and K1Validator, or `mandate deploy`'s on a node).
+pub fn built_in(
+    account_type: AccountType,
+    deployments: &DevnetDeployments,
+) -> Arc<dyn AccountFamily> {
+    match account_type {
+        AccountType::Mandate => Arc::new(MandateAccount::devnet(deployments)),
+        AccountType::Nexus => Arc::new(Nexus::devnet(deployments)),
+        AccountType::Kernel => Arc::new(Kernel::devnet(deployments)),
+        AccountType::Safe => Arc::new(Safe7579::devnet(deployments)),
+        AccountType::Msa => Arc::new(Msa::devnet(deployments)),
+    }
 }

@@ -337,6 +337,15 @@ async fn a_grant_on_an_existing_account_without_smart_session_installs_it() {
             .await
             .unwrap();
         assert!(again.sent.is_none(), "{family:?}");
+        // Another session on the installed SmartSession: enabled by `enableSessions`.
+        let other = pay_session(&s, 2);
+        let granted = s
+            .client
+            .grant(&s.owner, &Account::existing(address), std::slice::from_ref(&other), &[])
+            .await
+            .unwrap_or_else(|e| panic!("{family:?} enableSessions: {e}"));
+        assert!(!granted.installed && granted.sent.unwrap().receipt.success, "{family:?}");
+        assert!(s.client.is_permission_enabled(address, granted.permission_ids[0]).await.unwrap());
     }
 }
 
