@@ -15,7 +15,9 @@
 //! [`client::demo`] tells the whole story on the embedded devnet:
 //!
 //! ```
-//! let report = mandate::client::demo::run_on_devnet(&mandate::client::demo::Story::random())?;
+//! use mandate::{abi::account::AccountType, client::demo};
+//!
+//! let report = demo::run_on_devnet(&demo::Story::random(), AccountType::Mandate)?;
 //! assert_eq!(report.recipient_tokens, alloy_primitives::U256::from(200));
 //! # Ok::<(), mandate::client::demo::DemoError>(())
 //! ```

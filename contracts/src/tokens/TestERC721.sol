@@ -11,6 +11,14 @@ contract TestERC721 is ERC721 {
 
     constructor() ERC721("Mandate Test NFT", "MNFT") {}
 
+    /// @notice Mints the next token id to `to` without asking it `onERC721Received` (an
+    /// account that accepts no safe transfers, such as Nexus without a receiver fallback,
+    /// can hold it too).
+    function mint(address to) external returns (uint256 tokenId) {
+        tokenId = nextTokenId++;
+        _mint(to, tokenId);
+    }
+
     /// @notice Mints the next token id to `to` (checking ERC-721 receivers).
     function safeMint(address to) external returns (uint256 tokenId) {
         tokenId = nextTokenId++;

@@ -390,6 +390,7 @@ sol! {
     #[derive(Debug, PartialEq, Eq)]
     interface IERC721 {
         function safeMint(address to) external returns (uint256 tokenId);
+        function mint(address to) external returns (uint256 tokenId);
         function ownerOf(uint256 tokenId) external view returns (address);
         function balanceOf(address owner) external view returns (uint256);
 

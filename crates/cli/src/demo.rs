@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use mandate::abi::account::AccountType;
 use mandate::client::{
     Remaining, Scope, SessionStatus,
     demo::{DemoReport, Outcome, Story, run_on_devnet},
@@ -9,9 +10,9 @@ use mandate::client::{
 
 use crate::{input::CliError, prose::say};
 
-pub(crate) fn run(json: bool) -> Result<String, CliError> {
+pub(crate) fn run(json: bool, account: AccountType) -> Result<String, CliError> {
     let started = Instant::now();
-    let report = run_on_devnet(&Story::random()).map_err(CliError::other)?;
+    let report = run_on_devnet(&Story::random(), account).map_err(CliError::other)?;
     if json {
         return serde_json::to_string_pretty(&report).map_err(CliError::other);
     }
@@ -26,16 +27,13 @@ fn print_prose(out: &mut String, report: &DemoReport) {
     say!(out, "Mandate demo on the embedded devnet (chain {})", report.chain_id);
     say!(out, "  EntryPoint v0.7   {}", report.entry_point);
     say!(out, "  SmartSession      {}", report.smart_session);
-    say!(out, "  account           {}", report.account);
+    say!(out, "  account           {} ({})", report.account, report.account_family);
     say!(out, "  owner             {}", report.owner);
     say!(out, "  session key       {}", report.session_key);
     say!(out, "  permissionId      {}", report.session.permission_id);
     say!(out);
     say!(out, "The session: transfer(to, amount) on the test token — only to 0x7e7e…7e7e, at most");
-    say!(
-        out,
-        "100 per transfer and 250 in total, 3 transfers, for one day — and safeMint(to) on the"
-    );
+    say!(out, "100 per transfer and 250 in total, 3 transfers, for one day — and mint(to) on the");
     say!(out, "test NFT, only to the account itself.");
     say!(out);
     for (i, step) in report.steps.iter().enumerate() {

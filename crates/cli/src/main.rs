@@ -35,6 +35,9 @@ enum Command {
         /// Print one JSON document instead of prose.
         #[arg(long)]
         json: bool,
+        /// The account's family: mandate, nexus, kernel, safe or msa (the ERC-7579 reference).
+        #[arg(long, default_value = "mandate")]
+        account: mandate::abi::account::AccountType,
         /// Tell the Biconomy session keys v2 story instead (EntryPoint v0.6, seeds 000–002).
         #[cfg(feature = "legacy-v2")]
         #[arg(long)]
@@ -59,10 +62,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (name, result) = match cli.command {
         #[cfg(feature = "legacy-v2")]
-        Command::Demo { json, legacy_v2: true } => {
+        Command::Demo { json, legacy_v2: true, .. } => {
             ("demo", demo::run_legacy_v2(json).map_err(|e| e.to_string()))
         }
-        Command::Demo { json, .. } => ("demo", demo::run(json).map_err(|e| e.to_string())),
+        Command::Demo { json, account, .. } => {
+            ("demo", demo::run(json, account).map_err(|e| e.to_string()))
+        }
         Command::Deploy(args) => ("deploy", deploy::deploy(args).map_err(|e| e.to_string())),
         Command::Session(c) => ("session", encode::session(c).map_err(|e| e.to_string())),
         Command::Signature(c) => ("signature", encode::signature(c).map_err(|e| e.to_string())),

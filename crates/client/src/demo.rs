@@ -1,6 +1,6 @@
 //! The story `mandate demo` tells (seeds 003 and 004): an owner grants a session key a
 //! transfer action (one recipient, per-transfer and total limits, a usage limit, a time frame)
-//! and a custom `safeMint` action (a universal rule: the first argument is the account); the
+//! and a custom `mint` action (a universal rule: the first argument is the account); the
 //! key uses it for one call and for a batch; the client refuses locally what would break a
 //! limit, naming policy and rule; a second session is enabled by its own first use (ENABLE
 //! mode); and what is left of each limit is read back from the chain.
@@ -115,6 +115,8 @@ pub struct DemoReport {
     pub smart_session: Address,
     /// The account.
     pub account: Address,
+    /// The account's family (its name).
+    pub account_family: String,
     /// The owner.
     pub owner: Address,
     /// The session key's address (never the key).
@@ -186,7 +188,7 @@ impl Story {
         }
     }
 
-    /// The first session: the transfer action with every limit, and `safeMint` to the
+    /// The first session: the transfer action with every limit, and `mint` to the
     /// account only.
     pub fn session(
         &self,
@@ -210,7 +212,7 @@ impl Story {
         )?;
         let mint = custom_action(
             d.test_erc721,
-            "safeMint(address)",
+            "mint(address)",
             &[Policy::UniAction(ActionConfig::new(U256::ZERO, vec![to_account])?)],
             &addresses,
         )?;
@@ -264,8 +266,7 @@ impl Story {
         };
 
         let transfer = |amount: u64| transfer_call(d.test_erc20, RECIPIENT, U256::from(amount));
-        let mint =
-            |to: Address| Call::new(d.test_erc721, IERC721::safeMintCall { to }.abi_encode());
+        let mint = |to: Address| Call::new(d.test_erc721, IERC721::mintCall { to }.abi_encode());
         let key = &self.session_key;
 
         // 2. One call.
@@ -316,7 +317,7 @@ impl Story {
         let second = SessionBuilder::new(ecdsa_validator(&d)?, self.second_key.address().to_vec())
             .action(custom_action(
                 d.test_erc721,
-                "safeMint(address)",
+                "mint(address)",
                 &[Policy::UsageLimit(2)],
                 &d.chain.policies,
             )?)
@@ -374,6 +375,7 @@ impl Story {
             entry_point: d.chain.entry_point,
             smart_session: d.chain.smart_session,
             account,
+            account_family: client.family().map_err(at("family"))?.name().to_string(),
             owner: self.owner.address(),
             session_key: self.session_key.address(),
             session: record,
@@ -401,11 +403,15 @@ fn transfer_call(token: Address, to: Address, amount: U256) -> Call {
     Call::new(token, IERC20::transferCall { to, amount }.abi_encode())
 }
 
-/// The story on a fresh embedded devnet.
-pub fn run_on_devnet(story: &Story) -> Result<DemoReport, DemoError> {
+/// The story on a fresh embedded devnet, on an account of `account_type`.
+pub fn run_on_devnet(
+    story: &Story,
+    account_type: mandate_abi::account::AccountType,
+) -> Result<DemoReport, DemoError> {
     let devnet = Devnet::new()?;
     let deployments = *devnet.deployments();
-    let client = SessionClient::devnet(devnet);
+    let client =
+        SessionClient::devnet(devnet).with_family(crate::built_in(account_type, &deployments));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let fund: Funder<'_> = &|account| {
         let funded = client.set_balance(account, U256::from(10u128.pow(18)));

@@ -103,6 +103,22 @@ fn both_demos_tell_their_stories_as_json() {
     assert_eq!(steps.len(), 8);
     assert_eq!(steps.iter().filter(|s| s["outcome"] == "refused").count(), 3);
     assert_eq!(report["nftsHeld"], "0x3");
+    assert_eq!(report["accountFamily"], "mandate");
+    for family in ["nexus", "safe"] {
+        let other: serde_json::Value =
+            serde_json::from_str(&stdout(&mandate(&["demo", "--account", family, "--json"], "")))
+                .expect("json");
+        assert_eq!(other["accountFamily"], family);
+        let outcomes = |r: &serde_json::Value| {
+            let steps = r["steps"].as_array().expect("steps");
+            steps.iter().map(|s| (s["title"].clone(), s["outcome"].clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(outcomes(&other), outcomes(&report), "{family}");
+        assert_eq!(other["nftsHeld"], "0x3", "{family}");
+    }
+    let unknown = mandate(&["demo", "--account", "argent"], "");
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(!unknown.status.success() && err.contains("argent"), "{err}");
 
     #[cfg(feature = "legacy-v2")]
     {

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use alloy_primitives::U256;
+use mandate_abi::account::AccountType;
 use mandate_client::{
     Remaining, Scope, UseMode,
     demo::{RECIPIENT, Story, TOTAL, TRANSFERS, run_on_devnet},
@@ -11,7 +12,7 @@ use mandate_client::{
 #[test]
 fn the_story_on_the_devnet() {
     let story = Story::random();
-    let report = run_on_devnet(&story).unwrap();
+    let report = run_on_devnet(&story, AccountType::Mandate).unwrap();
     let text = serde_json::to_string_pretty(&report).unwrap();
     assert!(!text.contains(&alloy_primitives::hex::encode(story.session_key.signer().to_bytes())));
 
@@ -68,4 +69,22 @@ fn the_story_on_the_devnet() {
             .iter()
             .any(|l| l.remaining == Remaining::Uses { limit: 2, used: 2, left: 0 })
     );
+}
+
+#[test]
+fn the_story_on_every_family_takes_the_same_steps() {
+    let story = Story::random();
+    let ours = run_on_devnet(&story, AccountType::Mandate).unwrap();
+    for family in AccountType::ALL {
+        let report =
+            run_on_devnet(&Story::random(), family).unwrap_or_else(|e| panic!("{family}: {e}"));
+        assert_eq!(report.account_family, family.name(), "{family}");
+        let titles = |r: &mandate_client::demo::DemoReport| {
+            let steps = r.steps.iter();
+            steps.map(|s| (s.title.clone(), std::mem::discriminant(&s.outcome))).collect::<Vec<_>>()
+        };
+        assert_eq!(titles(&report), titles(&ours), "{family}");
+        assert_eq!(report.recipient_tokens, ours.recipient_tokens, "{family}");
+        assert_eq!(report.nfts_held, ours.nfts_held, "{family}");
+    }
 }
