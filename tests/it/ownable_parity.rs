@@ -1,7 +1,8 @@
 //! Differential test: Mandate's OwnableValidator against Rhinestone's runtime (core-modules
 //! 1f97c29, placed at module-sdk's address), on random thresholds, owner sets, signature words
 //! (raw, EIP-191 with v + 4, plain EIP-191, contract signatures, garbage), short and padded
-//! signatures: the same return value or the same revert data, stateless and installed.
+//! signatures: the same return value or the same revert data, stateless and installed; and the
+//! local evaluator's model of it (`mandate_policy::ownable_validate`) on the same cases.
 //!
 //! ```text
 //! MANDATE_UPSTREAM_DIR="$(cd ../shared/upstream/smartsessions-f5aaf86 && pwd)" \
@@ -22,6 +23,7 @@ use mandate::{
         ownable::{OwnableData, encode_personal_signatures},
         sol::IOwnableValidator,
     },
+    policy::{EvalError, ownable_validate},
     sim::{Devnet, SimError},
 };
 use mandate_testing::upstream::runtimes;
@@ -321,6 +323,7 @@ fn stateless_answers_match_upstream_on_random_cases() {
     let f = RefCell::new(fixture());
     let mut runner = TestRunner::new(ProptestConfig { cases: 600, ..ProptestConfig::default() });
     let seen = RefCell::new([0usize; 3]); // true, false, reverted
+    let modelled = RefCell::new(0usize);
     runner
         .run(&case(), |case| {
             let f = &mut *f.borrow_mut();
@@ -330,6 +333,20 @@ fn stateless_answers_match_upstream_on_random_cases() {
             let ours = stateless(f, f.ours, hash, &signature, &data);
             let theirs = stateless(f, OWNABLE_VALIDATOR, hash, &signature, &data);
             prop_assert_eq!(&ours, &theirs);
+            // The local evaluator's model gives the same answer, where it has one (a contract
+            // word's ERC-1271 answer is the chain's).
+            match ownable_validate(hash, &signature, &data) {
+                Ok(model) => {
+                    let model = match model {
+                        Ok(valid) => returned_bool(valid),
+                        Err(reject) => Outcome::Reverted(reject.data),
+                    };
+                    prop_assert_eq!(&model, &theirs, "the local evaluator's model");
+                    *modelled.borrow_mut() += 1;
+                }
+                Err(EvalError::ContractSessionSigner { .. }) => {}
+                Err(e) => panic!("unexpected evaluator error: {e}"),
+            }
             let mut seen = seen.borrow_mut();
             match ours {
                 o if o == returned_bool(true) => seen[0] += 1,
@@ -342,6 +359,7 @@ fn stateless_answers_match_upstream_on_random_cases() {
     // The cases reach every answer.
     let seen = *seen.borrow();
     assert!(seen[0] >= 10 && seen[1] >= 30 && seen[2] >= 30, "true / false / reverted: {seen:?}");
+    assert!(*modelled.borrow() >= 450, "the model answered {} cases", modelled.borrow());
 }
 
 #[test]
@@ -513,4 +531,73 @@ fn validation_gas() {
         assert_eq!(receipt.output, Bytes::from(true.abi_encode()), "{label}");
         println!("{label:<26} {:>6} gas", receipt.gas_used);
     }
+}
+
+/// Malformed validator data — offsets and lengths at the decoder's bounds, dirty owner bits —
+/// answered alike by both contracts and by the local evaluator's model.
+#[test]
+fn malformed_data_matches_upstream_and_the_model() {
+    let mut f = fixture();
+    let hash = B256::repeat_byte(0x11);
+    let a = f.keys[0].address();
+    let signature =
+        encode_personal_signatures(&[f.keys[0].sign_message_sync(hash.as_slice()).unwrap()]);
+    let word = |x: U256| x.to_be_bytes::<32>().to_vec();
+    let with = |threshold: U256, offset: U256, length: U256, owners: &[Vec<u8>]| -> Bytes {
+        let mut data = [word(threshold), word(offset), word(length)].concat();
+        for owner in owners {
+            data.extend_from_slice(owner);
+        }
+        data.into()
+    };
+    let owner = a.into_word().to_vec();
+    let mut dirty = owner.clone();
+    dirty[0] = 1;
+    let limit = (U256::from(u64::MAX) - U256::from(0x80 + 32)) / U256::from(32);
+    let (one, x40) = (U256::from(1), U256::from(0x40));
+    let cases: Vec<(&str, Bytes)> = vec![
+        ("well formed", with(one, x40, one, std::slice::from_ref(&owner))),
+        ("dirty owner", with(one, x40, one, &[dirty])),
+        ("length past the data", with(one, x40, U256::from(2), std::slice::from_ref(&owner))),
+        ("length 2^32", with(one, x40, U256::from(1u64 << 32), &[])),
+        ("length at the allocation limit", with(one, x40, limit, &[])),
+        ("length above it", with(one, x40, limit + one, &[])),
+        ("length 2^64", with(one, x40, U256::from(1u128 << 64), &[])),
+        ("length 2^256 - 1", with(one, x40, U256::MAX, &[])),
+        ("offset 2^64", with(one, U256::from(1u128 << 64), one, std::slice::from_ref(&owner))),
+        ("offset at the last word", with(one, U256::from(64), one, std::slice::from_ref(&owner))),
+        ("offset one past it", with(one, U256::from(97), one, std::slice::from_ref(&owner))),
+        ("offset 2^256 - 1", with(one, U256::MAX, one, std::slice::from_ref(&owner))),
+        ("threshold 2^256 - 1", with(U256::MAX, x40, one, std::slice::from_ref(&owner))),
+        ("one word", Bytes::from(word(one))),
+        ("empty", Bytes::new()),
+    ];
+    // A threshold whose × 65 wraps to 49, with a reverting contract signer's word: does the
+    // length check wrap, or divide?
+    let wraps = U256::MAX / U256::from(65) + one;
+    let wrap_data: Bytes = (wraps, vec![REVERTS]).abi_encode_params().into();
+    let mut contract_word = REVERTS.into_word().to_vec();
+    contract_word.extend_from_slice(&word(U256::from(65)));
+    contract_word.push(0);
+    contract_word.extend_from_slice(&word(U256::from(3)));
+    contract_word.extend_from_slice(&[7, 7, 7]);
+    let contract_word = Bytes::from(contract_word);
+    let mut reverted = 0;
+    let cases = cases.into_iter().map(|(label, data)| (label, data, signature.clone())).chain([(
+        "threshold × 65 wraps",
+        wrap_data,
+        contract_word,
+    )]);
+    for (label, data, signature) in cases {
+        let theirs = stateless(&mut f, OWNABLE_VALIDATOR, hash, &signature, &data);
+        let ours = f.ours;
+        assert_eq!(stateless(&mut f, ours, hash, &signature, &data), theirs, "{label}: ours");
+        let model = match ownable_validate(hash, &signature, &data).unwrap() {
+            Ok(valid) => returned_bool(valid),
+            Err(reject) => Outcome::Reverted(reject.data),
+        };
+        assert_eq!(model, theirs, "{label}: the model");
+        reverted += usize::from(matches!(theirs, Outcome::Reverted(_)));
+    }
+    assert!(reverted >= 10, "{reverted} of the cases revert");
 }

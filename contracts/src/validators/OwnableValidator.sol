@@ -170,7 +170,8 @@ contract OwnableValidator is ISessionValidator, IValidator {
         returns (address[] memory signers)
     {
         uint256 total = signature.length;
-        if (total < threshold * 65) revert InvalidSignature();
+        // Fewer whole words than the threshold (no product that could overflow, as upstream's).
+        if (total / 65 < threshold) revert InvalidSignature();
         uint256 words = total / 65;
         signers = new address[](words);
         uint256 recovered;

@@ -21,7 +21,7 @@ use mandate_sim::{Devnet, ExecutionOutcome, Preflight};
 use serde::Serialize;
 
 use crate::{
-    ClientError, SessionKey, SessionRecord,
+    ClientError, SessionRecord, SessionSigner, SignScheme,
     account::{Account, AccountFamily, MandateAccount},
     chain::Chain,
     devnet_bundler::DevnetBundler,
@@ -229,7 +229,7 @@ enum OpSigner<'a> {
     /// a stub signature of the right shape until then).
     Owner(Option<&'a PrivateKeySigner>),
     Session {
-        key: &'a SessionKey,
+        scheme: SignScheme<'a>,
         permission_id: PermissionId,
         /// The enable data, its owner signature formatted for the account.
         enable: Option<Box<EnableSession>>,
@@ -582,7 +582,7 @@ impl<B: Bundler> SessionClient<B> {
     /// and the session is not enabled yet), pre-flight, send, receipt.
     pub async fn use_session(
         &self,
-        key: &SessionKey,
+        signer: impl Into<SessionSigner>,
         record: &SessionRecord,
         calls: &[Call],
     ) -> Result<Used, ClientError> {
@@ -590,11 +590,14 @@ impl<B: Bundler> SessionClient<B> {
             return Err(ClientError::Empty("a use needs at least one call"));
         }
         let permission_id = record.permission_id;
-        if record.session.sessionValidatorInitData.as_ref() != key.address().as_slice()
-            || PermissionId::of(&record.session) != permission_id
-        {
-            return Err(ClientError::WrongKey { key: key.address(), permission_id });
+        let session = PermissionId::of(&record.session);
+        if session != permission_id {
+            return Err(ClientError::RecordMismatch { permission_id, session });
         }
+        let signer = signer.into();
+        let scheme = signer
+            .scheme(&record.session, &self.deployments.session_validators)
+            .map_err(|source| ClientError::Signer { permission_id, source })?;
         self.progress(Step::Reading);
         let family = Arc::clone(self.family()?);
         let (account, ss) = (record.account, self.deployments.smart_session);
@@ -630,7 +633,7 @@ impl<B: Bundler> SessionClient<B> {
         };
         let mode = if enable.is_some() { UseMode::Enable } else { UseMode::Use };
         let op = self.unsigned_op(account, nonce, execute_calls(calls));
-        let signer = OpSigner::Session { key, permission_id, enable, session: &record.session };
+        let signer = OpSigner::Session { scheme, permission_id, enable, session: &record.session };
         if self.pipeline.options.checks.local_verdict {
             self.progress(Step::LocalVerdict);
             self.local_verdict(&op, &signer).await?;
@@ -693,9 +696,12 @@ impl<B: Bundler> SessionClient<B> {
                 };
                 op.signature = family.owner_op_signature(&signature);
             }
-            OpSigner::Session { key, permission_id, enable, .. } => {
+            OpSigner::Session { scheme, permission_id, enable, .. } => {
                 let hash = op.hash(entry_point, chain_id);
-                let signature = key.sign_hash_personal(hash)?.as_bytes();
+                let signature = scheme.sign(hash).map_err(|source| ClientError::Signer {
+                    permission_id: *permission_id,
+                    source,
+                })?;
                 op.signature = match enable {
                     None => encode_use(*permission_id, &signature),
                     Some(enable) => {
@@ -714,18 +720,15 @@ impl<B: Bundler> SessionClient<B> {
         op: &UserOperation,
         signer: &OpSigner<'_>,
     ) -> Result<(), ClientError> {
-        let OpSigner::Session { permission_id, enable, session, .. } = signer else {
+        let OpSigner::Session { scheme, permission_id, enable, session } = signer else {
             return Ok(());
         };
         let session = (*session).clone();
+        let stub = scheme.kind().dummy_signature();
         let mut probe = op.clone();
         probe.signature = match enable {
-            None => encode_use(*permission_id, &SessionValidatorKind::Ecdsa.dummy_signature()),
-            Some(enable) => encode_enable_session(
-                SmartSessionMode::Enable,
-                enable,
-                &SessionValidatorKind::Ecdsa.dummy_signature(),
-            )?,
+            None => encode_use(*permission_id, &stub),
+            Some(enable) => encode_enable_session(SmartSessionMode::Enable, enable, &stub)?,
         };
         let packed = probe.pack();
         let hash = probe.hash(self.deployments.entry_point, self.pipeline.chain_id);

@@ -122,13 +122,22 @@ pub enum ClientError {
         /// The SmartSession.
         smart_session: Address,
     },
-    /// The session key does not match the session.
-    #[error("session key {key} is not the key of permission {permission_id}")]
-    WrongKey {
-        /// The key's address.
-        key: Address,
+    /// The signer cannot sign for the session (not its key, too few of its owners, a session
+    /// validator without a known scheme).
+    #[error("permission {permission_id}: {source}")]
+    Signer {
         /// The permission.
         permission_id: PermissionId,
+        /// Why not.
+        source: crate::SignerError,
+    },
+    /// A session record's permission id is not its session's.
+    #[error("the record names permission {permission_id}, its session is permission {session}")]
+    RecordMismatch {
+        /// The record's permission id.
+        permission_id: PermissionId,
+        /// Its session's.
+        session: PermissionId,
     },
     /// The bundler serves another chain than the node.
     #[error("the bundler serves chain {bundler}, the node chain {node}")]

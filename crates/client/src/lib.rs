@@ -14,6 +14,7 @@ pub mod legacy_v2;
 mod pipeline;
 pub mod policy_sim;
 pub mod record;
+pub mod session_signer;
 pub mod sponsor;
 pub mod status;
 pub mod store;
@@ -29,6 +30,7 @@ pub use client::{
 pub use error::ClientError;
 pub use key::SessionKey;
 pub use record::{GrantState, SessionRecord, SessionRef};
+pub use session_signer::{SessionSigner, SignScheme, SignerError};
 pub use sponsor::Sponsor;
 pub use status::{Limit, Remaining, Scope, SessionStatus};
 pub use store::{FileStore, MemoryStore, SessionStore, StoreError, StoredSession};

@@ -13,6 +13,17 @@ pub enum EvalError {
     /// A session validator the evaluator has no model of.
     #[error("session validator {0} is not modelled")]
     UnknownSessionValidator(Address),
+    /// An OwnableValidator session signature's word `word` is a contract signature: its
+    /// validity is `signer`'s ERC-1271 answer, which only the chain has.
+    #[error(
+        "session signature word {word} is a contract signature of {signer} (ERC-1271: not modelled)"
+    )]
+    ContractSessionSigner {
+        /// The word's index in the signature.
+        word: usize,
+        /// The contract signer it names.
+        signer: Address,
+    },
     /// The signature is an ENABLE / UNSAFE_ENABLE one, which this evaluator does not model.
     #[error("ENABLE and UNSAFE_ENABLE signatures are not modelled")]
     EnableModeNotModelled,

@@ -14,6 +14,7 @@ pub mod state;
 pub use error::{EnableError, EvalError, LoadError, UniConfigError};
 pub use eval::{
     Accept, Checkpoint, EnableSignatureVerifier, Evaluator, PolicyRun, Reject, Verdict, ecdsa_ok,
+    ownable_validate,
 };
 pub use loader::{StorageReader, load_account};
 pub use state::{

@@ -348,7 +348,8 @@ impl AccountState {
             if validator.is_zero() {
                 return Err(EnableError::InvalidSessionValidator(validator));
             }
-            if deployment.session_validators.ecdsa != Some(validator) {
+            let known = &deployment.session_validators;
+            if known.ecdsa != Some(validator) && known.ownable != Some(validator) {
                 return Err(EnableError::UnknownSessionValidator(validator));
             }
             entry.validator = validator;

@@ -182,7 +182,17 @@ async fn the_wrong_key_or_no_enable_data_are_errors() {
     let (s, r) = granted(10, 100).await;
     let other = SessionKey::random();
     let err = s.client.use_session(&other, &r, &[pay(&s, 1)]).await.unwrap_err();
-    assert!(matches!(err, ClientError::WrongKey { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            ClientError::Signer { source: mandate_client::SignerError::NotTheKey { .. }, .. }
+        ),
+        "{err}"
+    );
+    let mut relabelled = r.clone();
+    relabelled.permission_id = PermissionId(alloy_primitives::B256::repeat_byte(9));
+    let err = s.client.use_session(&s.key, &relabelled, &[pay(&s, 1)]).await.unwrap_err();
+    assert!(matches!(err, ClientError::RecordMismatch { .. }), "{err}");
     assert!(!err.to_string().contains(&alloy_primitives::hex::encode(other.signer().to_bytes())));
 
     let mut other_session = pay_session(&s, 3);

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use alloy_primitives::{Address, B256, Bytes, FixedBytes, Signature, U256, eip191_hash_message};
+use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, eip191_hash_message};
 use alloy_sol_types::{SolCall, SolError};
 use mandate_abi::{
     ActionId, ConfigId, PackedUserOperation, PermissionId,
@@ -22,9 +22,14 @@ use crate::{
 };
 
 mod enable;
+mod ownable;
 mod policies;
+mod recover;
+
+pub use ownable::ownable_validate;
 
 use policies::{Out, Undo, rollback};
+use recover::ecrecover;
 
 /// `execute(bytes32 mode, bytes executionCalldata)` of ERC-7579 accounts.
 const EXECUTE: [u8; 4] = IERC7579Account::executeCall::SELECTOR;
@@ -413,7 +418,6 @@ impl Run<'_, '_> {
         vd = intersect(vd, actions);
         let session = self.state.sessions.get(&pid);
         let validator = session.map(|s| s.validator).unwrap_or_default();
-        let key = session.and_then(|s| s.validator_config.get(..20)).map(Address::from_slice);
         if validator.is_zero() {
             return Err(Reject::error(
                 &ISmartSession::SignerNotFound { permissionId: pid.0, account },
@@ -422,18 +426,23 @@ impl Run<'_, '_> {
             )
             .into());
         }
-        if self.d.session_validators.ecdsa != Some(validator) {
+        let config = session.map(|s| s.validator_config.as_ref()).unwrap_or_default();
+        let validators = &self.d.session_validators;
+        let ok = if validators.ecdsa == Some(validator) {
+            let Some(key) = config.get(..20).map(Address::from_slice) else {
+                return Err(Reject::error(
+                    &InvalidSessionKeyData {},
+                    Vec::new(),
+                    "the session key data is shorter than an address",
+                )
+                .into());
+            };
+            !verify || ecdsa_ok(hash, session_sig, key)
+        } else if validators.ownable == Some(validator) {
+            ownable::validate(hash, session_sig, config, verify)?
+        } else {
             return Err(Stop::Eval(EvalError::UnknownSessionValidator(validator)));
-        }
-        let Some(key) = key else {
-            return Err(Reject::error(
-                &InvalidSessionKeyData {},
-                Vec::new(),
-                "the session key data is shorter than an address",
-            )
-            .into());
         };
-        let ok = !verify || ecdsa_ok(hash, session_sig, key);
         Ok((vd, ok))
     }
 
@@ -639,11 +648,7 @@ pub fn ecdsa_ok(hash: B256, sig: &[u8], key: Address) -> bool {
     if s > SECP256K1_HALF_N || (v != 27 && v != 28) {
         return false;
     }
-    let digest = eip191_hash_message(hash);
-    match Signature::new(r, s, v == 28).recover_address_from_prehash(&digest) {
-        Ok(signer) => !signer.is_zero() && signer == key,
-        Err(_) => false,
-    }
+    ecrecover(eip191_hash_message(hash), v, r, s).is_some_and(|signer| signer == key)
 }
 
 #[cfg(test)]
