@@ -241,10 +241,19 @@ impl SessionValidatorKind {
     }
 }
 
-/// One stub ECDSA word `r ‖ s ‖ v` (see [`SessionValidatorKind::dummy_signature`]).
+/// One stub ECDSA word `r ‖ s ‖ v` (see [`SessionValidatorKind::dummy_signature`]): `r` is
+/// the x-coordinate of the secp256k1 generator, so `ecrecover` finds a signer for any hash (an
+/// `r` off the curve recovers nobody, which an OwnableValidator answers with a revert, not a
+/// failed signature); `s` is below half the curve order.
 pub(crate) const DUMMY_ECDSA_WORD: [u8; 65] = {
+    let generator_x =
+        alloy_primitives::hex!("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
     let mut sig = [0xffu8; 65];
-    sig[0] = 0x7f;
+    let mut i = 0;
+    while i < 32 {
+        sig[i] = generator_x[i];
+        i += 1;
+    }
     sig[32] = 0x5f;
     sig[64] = 27;
     sig

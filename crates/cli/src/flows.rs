@@ -10,6 +10,7 @@ use mandate::{
         account::AccountType,
         alloy_primitives::{Address, Bytes},
         json::quote_big_integers,
+        ownable::OwnableData,
         sol::Execution,
     },
     client::{
@@ -65,10 +66,17 @@ pub(crate) struct GrantArgs {
     /// The bundler's JSON-RPC URL.
     #[arg(long, env = "MANDATE_BUNDLER_URL", hide_env_values = true)]
     bundler_url: String,
-    /// A Session (module-sdk JSON). A zero `sessionValidator` becomes the ECDSA session signer
-    /// and empty `sessionValidatorInitData` the new session key.
+    /// A Session (module-sdk JSON). A zero `sessionValidator` becomes the one
+    /// `--session-validator` names; the empty `sessionValidatorInitData` becomes the new
+    /// session key's (its address for the ECDSA signer, a 1-of-1 owner set for an
+    /// OwnableValidator).
     #[arg(long)]
     session: String,
+    /// The session validator for a session whose `sessionValidator` is zero: `ecdsa`
+    /// (Mandate's ECDSA session signer) or `ownable` (the deployments' OwnableValidator, as
+    /// TypeScript dapps grant).
+    #[arg(long, value_enum, default_value_t = SessionValidatorArg::Ecdsa)]
+    session_validator: SessionValidatorArg,
     /// The environment variable holding the owner's private key (hex).
     #[arg(long, default_value = "MANDATE_OWNER_KEY")]
     owner_key_env: String,
@@ -82,6 +90,15 @@ pub(crate) struct GrantArgs {
     /// A label kept with the session.
     #[arg(long)]
     label: Option<String>,
+}
+
+/// Which session validator `grant` fills in.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SessionValidatorArg {
+    /// Mandate's ECDSA session signer.
+    Ecdsa,
+    /// An OwnableValidator (Rhinestone's at module-sdk's address, or Mandate's).
+    Ownable,
 }
 
 /// `session use`.
@@ -282,25 +299,38 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
         let client = client(&args.chain, &args.bundler_url).await?;
         let d = args.chain.deployments()?;
         let key = SessionKey::random();
+        let validators = d.chain().session_validators;
         if session.sessionValidator == Address::ZERO {
-            session.sessionValidator =
-                d.chain().session_validators.ecdsa.ok_or(CliError::Invalid {
-                    what: "the deployments",
-                    reason:
-                        "no ECDSA session validator to fill the session's zero sessionValidator"
-                            .into(),
-                })?;
+            let (chosen, name) = match args.session_validator {
+                SessionValidatorArg::Ecdsa => (validators.ecdsa, "ECDSA session signer"),
+                SessionValidatorArg::Ownable => (validators.ownable, "OwnableValidator"),
+            };
+            session.sessionValidator = chosen.ok_or_else(|| CliError::Invalid {
+                what: "the deployments",
+                reason: format!("no {name} to fill the session's zero sessionValidator"),
+            })?;
         }
-        if session.sessionValidatorInitData.is_empty() {
-            session.sessionValidatorInitData = Bytes::copy_from_slice(key.address().as_slice());
-        }
-        if session.sessionValidatorInitData.as_ref() != key.address().as_slice() {
+        if !session.sessionValidatorInitData.is_empty() {
             return Err(CliError::Invalid {
                 what: "the session",
                 reason: "sessionValidatorInitData must be empty: the new session key goes there"
                     .into(),
             });
         }
+        session.sessionValidatorInitData = if Some(session.sessionValidator) == validators.ecdsa {
+            Bytes::copy_from_slice(key.address().as_slice())
+        } else if Some(session.sessionValidator) == validators.ownable {
+            OwnableData::new(1, vec![key.address()]).map_err(CliError::other)?.encode()
+        } else {
+            return Err(CliError::Invalid {
+                what: "the session",
+                reason: format!(
+                    "sessionValidator {} is neither the deployments' ECDSA session signer nor \
+                     their OwnableValidator",
+                    session.sessionValidator
+                ),
+            });
+        };
         let spec = match args.account {
             Some(account) => Account::existing(account),
             None if d.devnet().is_none() || args.chain.owner_validator.is_some() => {

@@ -366,6 +366,31 @@ async fn account_types_through_alto_on_anvil() {
         harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
     assert_eq!(balance, U256::from(3));
 
+    // An OwnableValidator session (1-of-1 with the new key, as TypeScript dapps grant), used.
+    let mut grant = base("grant", "nexus", &file);
+    grant.extend(["--session".into(), session(4), "--session-validator".into(), "ownable".into()]);
+    let granted = ok_json(&run(&grant));
+    let ownable_pid = granted["permissionId"].as_str().unwrap().to_string();
+    let stored = mandate::client::FileStore::open(&store, "correct horse").unwrap();
+    let record = mandate::client::SessionStore::list(&stored)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.permission_id.to_string() == ownable_pid)
+        .unwrap();
+    assert_eq!(record.session.sessionValidator, d.chain.session_validators.ownable.unwrap());
+    let owners =
+        mandate::abi::ownable::OwnableData::decode(&record.session.sessionValidatorInitData)
+            .unwrap();
+    assert_eq!((owners.threshold(), owners.owners()), (1, &[record.session_key][..]));
+    let mut use_ownable = base("use", "nexus", &file);
+    use_ownable.extend(["--account".into(), account.to_string(), "--permission-id".into()]);
+    use_ownable.extend([ownable_pid, "--calls".into(), calls.display().to_string()]);
+    let used = ok_json(&run(&use_ownable));
+    assert_eq!(used["sent"]["receipt"]["success"], true);
+    let balance: U256 =
+        harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
+    assert_eq!(balance, U256::from(6));
+
     // An existing account and a chain's deployments only: the family's routing from
     // --owner-validator; SmartSession is installed already, so the grant enables.
     let chain_file = dir.path().join("chain.json");

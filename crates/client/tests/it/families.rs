@@ -1,11 +1,13 @@
 //! The session story on every account family, on the real bytecode (modulekit 0.5.9's Nexus,
 //! Kernel v3.1, Safe 1.4.1 + Safe7579, MSAAdvanced; Mandate's account), with Mandate's modules
-//! and the ECDSA session signer: grant (deploy + install + enable), USE single and batch, a
-//! local refusal naming policy and rule (and the pre-flight's same refusal), ENABLE on first
-//! use, status; a grant on an account that exists without SmartSession; a family that does not
-//! match the account refused before anything is sent. One body, five families.
+//! or upstream's runtimes at the canonical addresses, and with each session signer (Mandate's
+//! ECDSA signer, an OwnableValidator 1-of-1 and 2-of-3 — Mandate's or Rhinestone's with the
+//! modules): grant (deploy + install + enable), USE single and batch, a local refusal naming
+//! policy and rule (and the pre-flight's same refusal), ENABLE on first use, status; a grant on
+//! an account that exists without SmartSession; a family that does not match the account
+//! refused before anything is sent. One body, every combination.
 //!
-//! Gas per family: `cargo test -p mandate-client --test it families::gas_per_family --
+//! Gas per combination: `cargo test -p mandate-client --test it families::gas_per_family --
 //! --nocapture`.
 
 use std::sync::Arc;
@@ -17,11 +19,13 @@ use alloy_sol_types::SolCall;
 use mandate_abi::{
     Call, Deployments, Erc20Action, Erc20Function, Session, SessionBuilder, SessionValidators,
     UserOperation, execute_calls,
+    ownable::OwnableData,
     sol::{IERC20, IERC7579Account},
 };
 use mandate_client::{
     Account, AccountFamily, Chain, ClientError, Kernel, MandateAccount, Msa, Nexus, Remaining,
-    Safe7579, SessionClient, SessionKey, SessionRecord, UseMode, devnet_bundler::DevnetBundler,
+    Safe7579, SessionClient, SessionKey, SessionRecord, SessionSigner, UseMode,
+    devnet_bundler::DevnetBundler,
 };
 use mandate_sim::{BundleOutcome, Devnet, DevnetDeployments};
 
@@ -68,6 +72,19 @@ enum Modules {
 
 const MODULES: [Modules; 2] = [Modules::Mandate, Modules::Upstream];
 
+/// Who signs for the session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Signer {
+    /// Mandate's ECDSA session signer, one key.
+    Ecdsa,
+    /// An OwnableValidator, one owner, its key held.
+    Ownable1of1,
+    /// An OwnableValidator, three owners, two of their keys held.
+    Ownable2of3,
+}
+
+const SIGNERS: [Signer; 3] = [Signer::Ecdsa, Signer::Ownable1of1, Signer::Ownable2of3];
+
 /// A client of `devnet` on `family`, with `modules`.
 fn client_on(devnet: Devnet, family: Family, modules: Modules) -> SessionClient<DevnetBundler> {
     let d = *devnet.deployments();
@@ -92,7 +109,10 @@ struct Setup {
     client: SessionClient<DevnetBundler>,
     d: DevnetDeployments,
     owner: PrivateKeySigner,
-    key: SessionKey,
+    signer: Signer,
+    keys: SessionSigner,
+    /// An owner of the 2-of-3 session whose key nobody here holds.
+    absent_owner: Address,
 }
 
 fn bundler(client: &SessionClient<DevnetBundler>) -> &DevnetBundler {
@@ -101,17 +121,40 @@ fn bundler(client: &SessionClient<DevnetBundler>) -> &DevnetBundler {
 }
 
 async fn setup(family: Family) -> Setup {
-    setup_with(family, Modules::Mandate).await
+    setup_with(family, Modules::Mandate, Signer::Ecdsa).await
 }
 
-async fn setup_with(family: Family, modules: Modules) -> Setup {
+async fn setup_with(family: Family, modules: Modules, signer: Signer) -> Setup {
     let mut devnet = Devnet::new().unwrap();
     if modules == Modules::Upstream {
         devnet.place_canonical(&mandate_testing::upstream::runtimes());
     }
     let d = *devnet.deployments();
     let client = client_on(devnet, family, modules);
-    Setup { client, d, owner: PrivateKeySigner::random(), key: SessionKey::random() }
+    let held = if signer == Signer::Ownable2of3 { 2 } else { 1 };
+    let keys = SessionSigner::new((0..held).map(|_| SessionKey::random()).collect()).unwrap();
+    Setup {
+        client,
+        d,
+        owner: PrivateKeySigner::random(),
+        signer,
+        keys,
+        absent_owner: SessionKey::random().address(),
+    }
+}
+
+/// The session's validator and its data, for the setup's signer.
+fn session_validator(s: &Setup) -> (Address, Bytes) {
+    let held: Vec<Address> = s.keys.keys().iter().map(SessionKey::address).collect();
+    let ownable = s.client.deployments().session_validators.ownable.unwrap();
+    match s.signer {
+        Signer::Ecdsa => (s.d.ecdsa_session_validator().unwrap(), held[0].to_vec().into()),
+        Signer::Ownable1of1 => (ownable, OwnableData::new(1, held).unwrap().encode()),
+        Signer::Ownable2of3 => {
+            let owners = [held, vec![s.absent_owner]].concat();
+            (ownable, OwnableData::new(2, owners).unwrap().encode())
+        }
+    }
 }
 
 fn pay_session(s: &Setup, salt: u8) -> Session {
@@ -121,7 +164,8 @@ fn pay_session(s: &Setup, salt: u8) -> Session {
         .max_amount_limit(U256::from(TOTAL))
         .build(&s.client.deployments().policies, 0)
         .unwrap();
-    SessionBuilder::new(s.d.ecdsa_session_validator().unwrap(), s.key.address().to_vec())
+    let (validator, data) = session_validator(s);
+    SessionBuilder::new(validator, data.to_vec())
         .action(transfer)
         .salt(B256::repeat_byte(salt))
         .build()
@@ -143,7 +187,7 @@ fn record(s: &Setup, account: Address, session: Session) -> SessionRecord {
     SessionRecord::new(
         s.client.chain_id(),
         account,
-        s.key.address(),
+        s.keys.primary().address(),
         session,
         s.client.deployments().smart_session,
     )
@@ -206,9 +250,9 @@ struct Gas {
     enable: U256,
 }
 
-/// The whole story on `family` with `modules`, from a counterfactual account.
-async fn story(family: Family, modules: Modules) -> Gas {
-    let s = setup_with(family, modules).await;
+/// The whole story on `family` with `modules` and `signer`, from a counterfactual account.
+async fn story(family: Family, modules: Modules, signer: Signer) -> Gas {
+    let s = setup_with(family, modules, signer).await;
     let mut gas = Gas::default();
     let account = Account::new(s.owner.address());
     let address = s.client.account_address(&account).await.unwrap();
@@ -239,17 +283,17 @@ async fn story(family: Family, modules: Modules) -> Gas {
 
     // USE, one call and a batch.
     let r = record(&s, address, session);
-    let used = s.client.use_session(&s.key, &r, &[pay(&s, 7)]).await.unwrap();
+    let used = s.client.use_session(&s.keys, &r, &[pay(&s, 7)]).await.unwrap();
     assert_eq!(used.mode, UseMode::Use);
     assert!(used.sent.receipt.success);
     gas.use_single = used.sent.receipt.actual_gas_used;
-    let used = s.client.use_session(&s.key, &r, &[pay(&s, 3), pay(&s, 4)]).await.unwrap();
+    let used = s.client.use_session(&s.keys, &r, &[pay(&s, 3), pay(&s, 4)]).await.unwrap();
     assert!(used.sent.receipt.success);
     gas.use_batch = used.sent.receipt.actual_gas_used;
     assert_eq!(shop_balance(&s), U256::from(14));
 
     // A local refusal names policy and rule; the pre-flight alone refuses the same.
-    let err = s.client.use_session(&s.key, &r, &[pay(&s, 11)]).await.unwrap_err();
+    let err = s.client.use_session(&s.keys, &r, &[pay(&s, 11)]).await.unwrap_err();
     let ClientError::Refused { error, reason } = err else { panic!("{family:?}: {err}") };
     assert!(error.starts_with("PolicyViolation("), "{family:?}: {error}");
     assert!(reason.contains("UniActionPolicy") && reason.contains("rule 1"), "{reason}");
@@ -259,7 +303,7 @@ async fn story(family: Family, modules: Modules) -> Gas {
         c.checks.estimate_gas = false;
         let devnet = bundler(&s.client).with_devnet(|d| d.clone()).unwrap();
         let blind = client_on(devnet, family, modules).with_options(c);
-        let err = blind.use_session(&s.key, &r, &[pay(&s, 11)]).await.unwrap_err();
+        let err = blind.use_session(&s.keys, &r, &[pay(&s, 11)]).await.unwrap_err();
         let ClientError::Preflight { verdict, .. } = err else { panic!("{family:?}: {err}") };
         let rejected = verdict.rejected().unwrap();
         assert_eq!(rejected.rejection.code.as_deref(), Some("AA23"), "{family:?}");
@@ -298,7 +342,7 @@ async fn story(family: Family, modules: Modules) -> Gas {
     r2.enable = Some(enable);
     let used = s
         .client
-        .use_session(&s.key, &r2, &[pay(&s, 5)])
+        .use_session(&s.keys, &r2, &[pay(&s, 5)])
         .await
         .unwrap_or_else(|e| panic!("{family:?} enable: {e}"));
     assert_eq!(used.mode, UseMode::Enable);
@@ -306,15 +350,6 @@ async fn story(family: Family, modules: Modules) -> Gas {
     gas.enable = used.sent.receipt.actual_gas_used;
     assert!(s.client.is_permission_enabled(address, r2.permission_id).await.unwrap());
     gas
-}
-
-#[tokio::test]
-async fn the_story_runs_on_every_family_with_mandates_and_upstreams_modules() {
-    for modules in MODULES {
-        for family in ALL {
-            story(family, modules).await;
-        }
-    }
 }
 
 #[tokio::test]
@@ -391,7 +426,7 @@ async fn a_family_that_is_not_the_accounts_is_refused_before_sending() {
         .with_devnet(|d| d.entry_point_nonce(address, U256::ZERO).unwrap())
         .unwrap();
     let r = record(&s, address, session.clone());
-    let err = kernel.use_session(&s.key, &r, &[pay(&s, 1)]).await.unwrap_err();
+    let err = kernel.use_session(&s.keys, &r, &[pay(&s, 1)]).await.unwrap_err();
     let ClientError::WrongFamily { account, family, account_id } = &err else { panic!("{err}") };
     assert_eq!((*account, family.as_str()), (address, "kernel"));
     assert!(account_id.as_deref().unwrap().starts_with("biconomy.nexus."), "{account_id:?}");
@@ -409,18 +444,145 @@ async fn a_family_that_is_not_the_accounts_is_refused_before_sending() {
     assert_eq!(nonce_before, nonce_after, "nothing sent");
 }
 
+/// The story on every family × modules × signer, and its gas (`--nocapture` prints it).
 #[tokio::test]
 async fn gas_per_family() {
-    println!("| family | modules | grant op | USE single | USE batch (2) | ENABLE (1 call) |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| family | modules | signer | grant op | USE single | USE batch (2) | ENABLE (1 call) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     for family in ALL {
         for modules in MODULES {
-            let g = story(family, modules).await;
-            println!(
-                "| {family:?} | {modules:?} | {} | {} | {} | {} |",
-                g.grant, g.use_single, g.use_batch, g.enable
-            );
-            assert!(g.grant > g.use_single && !g.use_batch.is_zero() && g.enable > g.use_single);
+            for signer in SIGNERS {
+                let g = story(family, modules, signer).await;
+                println!(
+                    "| {family:?} | {modules:?} | {signer:?} | {} | {} | {} | {} |",
+                    g.grant, g.use_single, g.use_batch, g.enable
+                );
+                assert!(
+                    g.grant > g.use_single && !g.use_batch.is_zero() && g.enable > g.use_single
+                );
+            }
         }
     }
+}
+
+/// An OwnableValidator session with too few of its owners' keys, or a key that is no owner,
+/// is refused before anything is signed, as is a session whose data no signature can satisfy
+/// (owners out of order); the two keys held, in either order, go through.
+#[tokio::test]
+async fn ownable_sessions_need_their_threshold_of_owners() {
+    for modules in MODULES {
+        let s = setup_with(Family::Nexus, modules, Signer::Ownable2of3).await;
+        let account = Account::new(s.owner.address());
+        let address = s.client.account_address(&account).await.unwrap();
+        s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
+        let session = pay_session(&s, 1);
+        s.client
+            .grant(&s.owner, &account, std::slice::from_ref(&session), &[mint(&s, address)])
+            .await
+            .unwrap();
+        let r = record(&s, address, session);
+        let one = &s.keys.keys()[0];
+        let err = s.client.use_session(one, &r, &[pay(&s, 1)]).await.unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ClientError::Signer {
+                    source: mandate_client::SignerError::TooFewOwners { threshold: 2, held: 1 },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let stranger = SessionSigner::new(vec![one.clone(), SessionKey::random()]).unwrap();
+        let err = s.client.use_session(&stranger, &r, &[pay(&s, 1)]).await.unwrap_err();
+        assert!(matches!(err, ClientError::Signer { .. }), "{err}");
+        let mut unsorted = r.clone();
+        let (validator, _) = session_validator(&s);
+        let mut owners: Vec<Address> = s.keys.keys().iter().map(SessionKey::address).collect();
+        owners.sort();
+        owners.reverse();
+        unsorted.session.sessionValidator = validator;
+        unsorted.session.sessionValidatorInitData =
+            alloy_sol_types::SolValue::abi_encode_params(&(U256::from(1), owners)).into();
+        unsorted.permission_id = mandate_abi::PermissionId::of(&unsorted.session);
+        let err = s.client.use_session(&s.keys, &unsorted, &[pay(&s, 1)]).await.unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ClientError::Signer { source: mandate_client::SignerError::OwnableData(_), .. }
+            ),
+            "{err}"
+        );
+        // The right two keys in either order go through.
+        let reversed = SessionSigner::new(s.keys.keys().iter().rev().cloned().collect()).unwrap();
+        let used = s.client.use_session(&reversed, &r, &[pay(&s, 2)]).await.unwrap();
+        assert!(used.sent.receipt.success, "{modules:?}");
+        assert_eq!(shop_balance(&s), U256::from(2));
+    }
+}
+
+/// The estimation stub of an OwnableValidator 2-of-3 session (two words, `v` 31) estimates what
+/// the real signature costs; a stub of the ECDSA signer's shape (one word) cannot be estimated
+/// at all: the validator reverts `InvalidSignature()` on it.
+#[tokio::test]
+async fn ownable_stubs_estimate_what_the_real_signature_costs() {
+    let s = setup_with(Family::Nexus, Modules::Upstream, Signer::Ownable2of3).await;
+    let account = Account::new(s.owner.address());
+    let address = s.client.account_address(&account).await.unwrap();
+    s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
+    let session = pay_session(&s, 1);
+    s.client
+        .grant(&s.owner, &account, std::slice::from_ref(&session), &[mint(&s, address)])
+        .await
+        .unwrap();
+    let permission_id = mandate_abi::PermissionId::of(&session);
+    let scheme = s.keys.scheme(&session, &s.client.deployments().session_validators).unwrap();
+    let (entry_point, chain_id) = (s.client.deployments().entry_point, s.client.chain_id());
+    let key = s
+        .client
+        .family()
+        .unwrap()
+        .validator_nonce_key(s.client.deployments().smart_session, 0)
+        .unwrap();
+    let call_data = execute_calls(&[pay(&s, 1)]);
+    let real = scheme.clone();
+    let estimates = bundler(&s.client)
+        .with_devnet(move |d| {
+            let op = UserOperation {
+                sender: address,
+                nonce: d.entry_point_nonce(address, key).unwrap(),
+                call_data,
+                call_gas_limit: 1_000_000,
+                verification_gas_limit: 1_000_000,
+                pre_verification_gas: U256::from(100_000),
+                max_fee_per_gas: u128::from(d.base_fee()) * 2 + 1,
+                max_priority_fee_per_gas: 1,
+                ..Default::default()
+            };
+            let estimate = |d: &mut Devnet, op: &UserOperation, sig: &[u8]| {
+                let mut op = op.clone();
+                op.signature = mandate_abi::encode_use(permission_id, sig);
+                d.estimate_gas(&op)
+            };
+            let stub = estimate(d, &op, &real.kind().dummy_signature()).unwrap();
+            let signed = real.sign(op.hash(entry_point, chain_id)).unwrap();
+            let signed = estimate(d, &op, &signed).unwrap();
+            let ecdsa_shape =
+                estimate(d, &op, &mandate_abi::SessionValidatorKind::Ecdsa.dummy_signature());
+            (stub, signed, ecdsa_shape)
+        })
+        .unwrap();
+    let (stub, signed, ecdsa_shape) = estimates;
+    let (a, b) = (stub.verification_gas_limit, signed.verification_gas_limit);
+    let gap = if a > b { a - b } else { b - a };
+    println!("verification gas limit: stub {a}, real signature {b}");
+    assert!(gap * U256::from(100) <= b, "stub {a} against the real signature's {b}");
+    assert_eq!(stub.call_gas_limit, signed.call_gas_limit);
+    let err = ecdsa_shape.unwrap_err();
+    assert!(
+        err.to_string().contains("InvalidSignature") || err.to_string().contains("AA23"),
+        "{err}"
+    );
 }
