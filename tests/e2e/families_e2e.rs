@@ -1,8 +1,9 @@
 //! The session story on Nexus and Safe 1.4.1 + Safe7579 (modulekit 0.5.9's bytecode, in the
 //! devnet genesis) through real Alto on real anvil: grant (deploy + install + enable), USE
 //! single and batch, a local refusal naming policy and rule with nothing sent, ENABLE on first
-//! use, status. One body for both families, on one harness; every op estimated by Alto,
-//! pre-flighted on a fork of anvil and sent to Alto.
+//! use, status. One body for both families and both session signers (Mandate's ECDSA signer;
+//! Mandate's OwnableValidator 2-of-3 with two of the keys), on one harness; every op estimated
+//! by Alto, pre-flighted on a fork of anvil and sent to Alto.
 //!
 //! Gas per family: `cargo test --test e2e families_e2e -- --nocapture`.
 
@@ -12,11 +13,14 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate::{
-    abi::{Call, Erc20Action, Erc20Function, Session, SessionBuilder, sol::IERC20},
+    abi::{
+        Call, Erc20Action, Erc20Function, Session, SessionBuilder, ownable::OwnableData,
+        sol::IERC20,
+    },
     bundler::BundlerClient,
     client::{
         Account, AccountFamily, ClientError, Nexus, Remaining, Safe7579, SessionClient, SessionKey,
-        SessionRecord, UseMode,
+        SessionRecord, SessionSigner, UseMode,
     },
     sim::DevnetDeployments,
 };
@@ -37,7 +41,9 @@ struct Gas {
 struct Story<'a> {
     client: SessionClient<BundlerClient>,
     d: &'a DevnetDeployments,
-    key: SessionKey,
+    key: SessionSigner,
+    /// Whether the session's validator is the OwnableValidator (2 of the keys and a third owner).
+    ownable: bool,
     /// Where the session may pay, a fresh address per family.
     shop: Address,
 }
@@ -50,7 +56,16 @@ impl Story<'_> {
             .max_amount_limit(U256::from(TOTAL))
             .build(&self.d.chain.policies, 0)
             .unwrap();
-        SessionBuilder::new(self.d.ecdsa_session_validator().unwrap(), self.key.address().to_vec())
+        let first = self.key.primary().address();
+        let (validator, data) = if self.ownable {
+            let second = self.key.keys()[1].address();
+            let owners = vec![first, second, SessionKey::random().address()];
+            let data = OwnableData::new(2, owners).unwrap().encode().to_vec();
+            (self.d.chain.session_validators.ownable.unwrap(), data)
+        } else {
+            (self.d.ecdsa_session_validator().unwrap(), first.to_vec())
+        };
+        SessionBuilder::new(validator, data)
             .action(transfer)
             .salt(B256::repeat_byte(salt))
             .build()
@@ -68,7 +83,7 @@ impl Story<'_> {
         SessionRecord::new(
             self.client.chain_id(),
             account,
-            self.key.address(),
+            self.key.primary().address(),
             session,
             self.d.chain.smart_session,
         )
@@ -89,13 +104,15 @@ async fn story(
     name: &str,
     family: Arc<dyn AccountFamily>,
     shop: Address,
+    ownable: bool,
 ) -> Gas {
     let d = &harness.deployments;
     let client = SessionClient::connect(&harness.node_url, &harness.bundler_url, d.chain)
         .await
         .unwrap()
         .with_family(family);
-    let s = Story { client, d, key: SessionKey::random(), shop };
+    let keys = (0..if ownable { 2 } else { 1 }).map(|_| SessionKey::random()).collect();
+    let s = Story { client, d, key: SessionSigner::new(keys).unwrap(), ownable, shop };
     let owner = PrivateKeySigner::random();
     let account = Account::new(owner.address());
     let address = s.client.account_address(&account).await.unwrap();
@@ -185,13 +202,22 @@ async fn the_story_on_nexus_and_safe7579_through_alto_on_anvil() {
     let d = &harness.deployments;
     let families: [(&str, Arc<dyn AccountFamily>); 2] =
         [("Nexus", Arc::new(Nexus::devnet(d))), ("Safe7579", Arc::new(Safe7579::devnet(d)))];
-    println!("| family (through Alto) | grant op | USE single | USE batch (2) | ENABLE (1 call) |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| family (through Alto) | session signer | grant op | USE single | USE batch (2) | ENABLE (1 call) |"
+    );
+    println!("|---|---|---|---|---|---|");
     for (i, (name, family)) in (0u8..).zip(families) {
-        let g = story(&harness, name, family, Address::repeat_byte(0x5b + i)).await;
-        println!("| {name} | {} | {} | {} | {} |", g.grant, g.use_single, g.use_batch, g.enable);
-        // (The first USE pays for the policies' and the shop's first storage writes: the batch
-        // after it may cost less.)
-        assert!(g.grant > g.enable && g.enable > g.use_single && !g.use_batch.is_zero());
+        for ownable in [false, true] {
+            let shop = Address::repeat_byte(0x5b + 2 * i + u8::from(ownable));
+            let g = story(&harness, name, Arc::clone(&family), shop, ownable).await;
+            let signer = if ownable { "OwnableValidator 2-of-3" } else { "ECDSA" };
+            println!(
+                "| {name} | {signer} | {} | {} | {} | {} |",
+                g.grant, g.use_single, g.use_batch, g.enable
+            );
+            // (The first USE pays for the policies' and the shop's first storage writes: the
+            // batch after it may cost less.)
+            assert!(g.grant > g.enable && g.enable > g.use_single && !g.use_batch.is_zero());
+        }
     }
 }
