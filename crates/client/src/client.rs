@@ -744,18 +744,7 @@ impl<B: Bundler> SessionClient<B> {
         let verdict = self
             .with_state(move |d| {
                 let deployment = Deployment::new(&deployments);
-                let mut state = if d.holds_mandate_smart_session(deployment.smart_session) {
-                    mandate_policy::load_account(&DevnetStorage(d), &deployment, account)?
-                } else {
-                    // Another SmartSession (upstream's): its storage layout is not the one
-                    // the evaluator reads, so the session is judged by its rules without its
-                    // on-chain counters (usage, spend), which the pre-flight then judges.
-                    let mut state = mandate_policy::AccountState::new(account);
-                    if !enable_pending {
-                        state.enable_sessions(&deployment, std::slice::from_ref(&session))?;
-                    }
-                    state
-                };
+                let mut state = account_state(d, &deployment, account, &session, !enable_pending)?;
                 let mut evaluator = Evaluator::new(deployment).verify_signatures(false);
                 if let Some((digest, formatted)) = enable_digest {
                     // The account's ERC-1271 answer for the owner's signature, asked of the chain.
@@ -968,6 +957,42 @@ pub async fn check_enabled_permissions<B: Bundler>(
     Ok(out)
 }
 
+/// The account's sessions as the evaluator reads them: from the storage of Mandate's
+/// SmartSession; or, from another SmartSession (upstream's, whose own storage is laid out
+/// otherwise), `session` as granted — if `may_be_enabled` and the chain says it is enabled —
+/// with its policies' counters and its nonce read from the chain.
+fn account_state(
+    d: &mut Devnet,
+    deployment: &Deployment,
+    account: Address,
+    session: &Session,
+    may_be_enabled: bool,
+) -> Result<mandate_policy::AccountState, ClientError> {
+    let ss = deployment.smart_session;
+    if d.holds_mandate_smart_session(ss) {
+        return Ok(mandate_policy::load_account(&DevnetStorage(d), deployment, account)?);
+    }
+    let mut state = mandate_policy::AccountState::new(account);
+    let permission_id = PermissionId::of(session);
+    let enabled = may_be_enabled
+        && d.call_sol(
+            ss,
+            &ISmartSession::isPermissionEnabledCall { permissionId: permission_id.0, account },
+        )?;
+    if enabled {
+        state.enable_sessions(deployment, std::slice::from_ref(session))?;
+        mandate_policy::load_policy_state(&DevnetStorage(d), deployment, &mut state)?;
+        let nonce = d.call_sol(
+            ss,
+            &ISmartSession::getNonceCall { permissionId: permission_id.0, account },
+        )?;
+        if let Some(entry) = state.sessions.get_mut(&permission_id) {
+            entry.nonce = nonce;
+        }
+    }
+    Ok(state)
+}
+
 /// What `record`'s session still allows on `chain` (no bundler needed).
 pub async fn read_status(
     chain: &Chain,
@@ -985,13 +1010,8 @@ pub async fn read_status(
                 });
             }
             let deployment = Deployment::new(&deployments);
-            if !d.holds_mandate_smart_session(deployment.smart_session) {
-                return Err(ClientError::UnreadableState {
-                    smart_session: deployment.smart_session,
-                });
-            }
             let state = if d.has_code(record.account) {
-                mandate_policy::load_account(&DevnetStorage(d), &deployment, record.account)?
+                account_state(d, &deployment, record.account, &record.session, true)?
             } else {
                 mandate_policy::AccountState::new(record.account)
             };

@@ -112,16 +112,6 @@ pub enum ClientError {
     /// The session is not one SmartSession would enable (the local model's refusal).
     #[error("the session cannot be enabled: {0}")]
     Session(#[from] mandate_policy::EnableError),
-    /// The SmartSession at this address is not Mandate's (upstream's, say): its storage layout
-    /// is not the one Mandate reads, so what a session has used cannot be told from it.
-    #[error(
-        "the SmartSession at {smart_session} keeps another storage layout than Mandate's: \
-         a session's counters cannot be read from it"
-    )]
-    UnreadableState {
-        /// The SmartSession.
-        smart_session: Address,
-    },
     /// The signer cannot sign for the session (not its key, too few of its owners, a session
     /// validator without a known scheme).
     #[error("permission {permission_id}: {source}")]

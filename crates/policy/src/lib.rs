@@ -16,7 +16,7 @@ pub use eval::{
     Accept, Checkpoint, EnableSignatureVerifier, Evaluator, PolicyRun, Reject, Verdict, ecdsa_ok,
     ownable_validate,
 };
-pub use loader::{StorageReader, load_account};
+pub use loader::{StorageReader, load_account, load_policy_state};
 pub use state::{
     AccountState, Deployment, Erc20Config, IdMap, PolicyKind, PolicySlot, PolicyState,
     SessionState, TokenBudget, UniConfig, UniRule,

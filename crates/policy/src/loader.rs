@@ -152,6 +152,35 @@ pub fn load_account<R: StorageReader + ?Sized>(
     Ok(state)
 }
 
+/// Reads, from the policies' storage, the state of every policy config of the sessions `state`
+/// holds, replacing whatever policy state it had. For a SmartSession whose own storage is not
+/// laid out as Mandate's (upstream's): the sessions' structure comes from elsewhere (the
+/// sessions as granted, [`AccountState::enable_sessions`]), the counters from the policies,
+/// whose storage is laid out as Mandate's policies' (`contracts/STORAGE.md`).
+pub fn load_policy_state<R: StorageReader + ?Sized>(
+    reader: &R,
+    deployment: &Deployment,
+    state: &mut AccountState,
+) -> Result<(), LoadError> {
+    state.policies.clear();
+    let account = state.account;
+    let mut configs = Vec::new();
+    for (pid, session) in &state.sessions {
+        for (aid, policies) in &session.action_policies {
+            let id = pid.action_config_id(account, *aid);
+            configs.extend(policies.iter().map(|p| (*p, id)));
+        }
+        let id = pid.user_op_config_id(account);
+        configs.extend(session.user_op_policies.iter().map(|p| (*p, id)));
+        let id = pid.erc1271_config_id(account);
+        configs.extend(session.erc1271_policies.iter().map(|p| (*p, id)));
+    }
+    for (policy, id) in configs {
+        load_policy(reader, deployment, state, policy, id)?;
+    }
+    Ok(())
+}
+
 fn load_policy<R: StorageReader + ?Sized>(
     r: &R,
     d: &Deployment,

@@ -320,20 +320,15 @@ async fn story(family: Family, modules: Modules, signer: Signer) -> Gas {
     }
     assert_eq!(shop_balance(&s), U256::from(14), "nothing was sent");
 
-    // Status: the total left on the amount rule; upstream's SmartSession keeps another
-    // storage layout, which is refused rather than misread.
-    if modules == Modules::Upstream {
-        let err = s.client.session_status(&r).await.unwrap_err();
-        assert!(matches!(err, ClientError::UnreadableState { .. }), "{err}");
-    } else {
-        let status = s.client.session_status(&r).await.unwrap();
-        assert!(status.enabled);
-        let left = status.limits.iter().find_map(|l| match l.remaining {
-            Remaining::Rule { used, left, .. } => Some((used, left)),
-            _ => None,
-        });
-        assert_eq!(left, Some((U256::from(14), U256::from(TOTAL - 14))), "{family:?}");
-    }
+    // Status: the total left on the amount rule (on upstream's SmartSession, whose own storage
+    // is laid out otherwise, the session as granted with its policies' counters).
+    let status = s.client.session_status(&r).await.unwrap();
+    assert!(status.enabled, "{family:?} {modules:?}");
+    let left = status.limits.iter().find_map(|l| match l.remaining {
+        Remaining::Rule { used, left, .. } => Some((used, left)),
+        _ => None,
+    });
+    assert_eq!(left, Some((U256::from(14), U256::from(TOTAL - 14))), "{family:?} {modules:?}");
 
     // ENABLE on first use: a second session signed by the owner, enabled by the session's op.
     let second = pay_session(&s, 2);
@@ -585,4 +580,29 @@ async fn ownable_stubs_estimate_what_the_real_signature_costs() {
         err.to_string().contains("InvalidSignature") || err.to_string().contains("AA23"),
         "{err}"
     );
+}
+
+/// On upstream's SmartSession, the local verdict counts what the session has used (its
+/// policies' counters read from the chain): an op past the session's total is refused before
+/// anything is sent, naming the rule — not left to the pre-flight.
+#[tokio::test]
+async fn upstreams_counters_reach_the_local_verdict() {
+    let s = setup_with(Family::Nexus, Modules::Upstream, Signer::Ecdsa).await;
+    let account = Account::new(s.owner.address());
+    let address = s.client.account_address(&account).await.unwrap();
+    s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
+    let session = pay_session(&s, 1);
+    s.client
+        .grant(&s.owner, &account, std::slice::from_ref(&session), &[mint(&s, address)])
+        .await
+        .unwrap();
+    let r = record(&s, address, session);
+    let all: Vec<Call> = (0..TOTAL / PER_CALL).map(|_| pay(&s, PER_CALL)).collect();
+    let used = s.client.use_session(&s.keys, &r, &all).await.unwrap();
+    assert!(used.sent.receipt.success);
+    let err = s.client.use_session(&s.keys, &r, &[pay(&s, 1)]).await.unwrap_err();
+    let ClientError::Refused { error, reason } = &err else { panic!("{err}") };
+    assert!(error.starts_with("PolicyViolation("), "{error}");
+    assert!(reason.contains("rule 1") && reason.contains(&TOTAL.to_string()), "{reason}");
+    assert_eq!(shop_balance(&s), U256::from(TOTAL), "nothing more sent");
 }
