@@ -115,6 +115,22 @@ const sessionVectors = sessions.map((session) => ({
   enableSessionsCalldata: getEnableSessionsAction({ sessions: [session] }).callData,
 }));
 
+// Offsets off the argument words, which the policy reads as they are: 4 + 32·k addresses the
+// arguments of calldata nested in a `bytes` argument (after its selector); 1 is merely odd.
+{
+  const rule = (offset) => ({
+    condition: 0,
+    offset,
+    isLimited: false,
+    ref: '0x' + '00'.repeat(31) + '2a',
+    usage: { limit: 0n, used: 0n },
+  });
+  const params = {
+    valueLimitPerUse: 0n,
+    paramRules: { length: 3n, rules: [rule(4n + 32n * 3n), rule(4n), rule(1n), ...Array.from({ length: 13 }, () => rule(0n))] },
+  };
+  policies.push({ kind: 'universal', params, policy: getUniversalActionPolicy(params) });
+}
 const policyVectors = policies.map((p) => ({ kind: p.kind, params: p.params, initData: p.policy.initData }));
 
 const actionIds = await Promise.all(

@@ -20,19 +20,19 @@ pub enum BuildError {
     /// `paramRules.length` above 16.
     #[error("universal action policy: paramRules.length is {0}, at most 16")]
     RulesLength(U256),
-    /// A rule offset that is not on a 32-byte argument word.
-    #[error("universal action policy: rules[{rule}].offset {offset} is not a multiple of 32")]
-    MisalignedOffset {
-        /// The rule's index.
-        rule: usize,
-        /// Its offset.
-        offset: u64,
-    },
     /// `calldataArgument(0)`: arguments count from 1.
     #[error("calldata arguments count from 1")]
     ArgumentIndex,
-    /// `validAfter` after `validUntil`.
-    #[error("time frame: validAfter {valid_after} is after validUntil {valid_until}")]
+    /// An argument whose offset (32 bytes per argument before it) does not fit in the rule's
+    /// `uint64`.
+    #[error("calldata argument {0} lies beyond any offset a rule can hold")]
+    ArgumentTooFar(u64),
+    /// `validAfter` after `validUntil`: TimeFramePolicy reverts `PolicyNotInitialized` when the
+    /// session is enabled.
+    #[error(
+        "time frame: validAfter {valid_after} is after validUntil {valid_until} (TimeFramePolicy \
+         reverts PolicyNotInitialized when the session is enabled)"
+    )]
     TimeFrame {
         /// The start.
         valid_after: u64,
@@ -79,6 +79,37 @@ pub enum BuildError {
     /// A batch of fewer than two actions.
     #[error("batch: {0} actions, at least 2")]
     SmallBatch(usize),
+}
+
+/// What a builder accepts, because the contracts do, but a reader may not have meant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildWarning {
+    /// A rule offset off the 32-byte argument words: the rule reads 32 bytes across two of
+    /// them — as it should for arguments of calldata nested in a `bytes` argument (4 + 32·k).
+    #[error(
+        "universal action policy: rules[{rule}].offset {offset} is not on an argument word (a \
+         multiple of 32): the rule reads bytes {offset}..{} after the selector",
+        offset + 32
+    )]
+    UnalignedOffset {
+        /// The rule's index.
+        rule: usize,
+        /// Its offset.
+        offset: u64,
+    },
+    /// A rule whose offset lies near 2^64, past any calldata: every check of the rule reverts
+    /// (reading it overflows or runs off the calldata), so no call passes it.
+    #[error(
+        "universal action policy: rules[{rule}].offset {offset} lies past any calldata: every \
+         call checked by it reverts"
+    )]
+    UnreadableOffset {
+        /// The rule's index.
+        rule: usize,
+        /// Its offset.
+        offset: u64,
+    },
 }
 
 /// The 4-byte selector of `function`: `0x12345678`, or a signature such as

@@ -26,7 +26,9 @@ pub mod user_op;
 pub mod validation;
 
 pub use account::{AccountType, MODULE_TYPE_VALIDATOR, NonceKeyError};
-pub use builder::{BuildError, Erc20Action, Erc20Function, SessionBuilder, custom_action};
+pub use builder::{
+    BuildError, BuildWarning, Erc20Action, Erc20Function, SessionBuilder, custom_action,
+};
 pub use deployments::{Deployments, SessionValidators};
 pub use digest::{
     EnableTarget, MultichainEnable, chain_digests, hash_chain_sessions, multichain_digest,

@@ -7,7 +7,7 @@ use alloy_primitives::{Address, B256, Bytes, U256, address};
 use alloy_sol_types::SolValue;
 use serde::{Deserialize, Serialize};
 
-use crate::{BuildError, sol::PolicyData};
+use crate::{BuildError, BuildWarning, sol::PolicyData};
 
 /// Most rules a UniActionPolicy config holds.
 pub const MAX_RULES: usize = 16;
@@ -209,7 +209,8 @@ impl ParamRule {
         if n == 0 {
             return Err(BuildError::ArgumentIndex);
         }
-        Ok(Self { condition, offset: (n - 1) * 32, reference, ..Self::default() })
+        let offset = (n - 1).checked_mul(32).ok_or(BuildError::ArgumentTooFar(n))?;
+        Ok(Self { condition, offset, reference, ..Self::default() })
     }
 
     /// Counts this rule's parameter against `limit` over all uses.
@@ -244,7 +245,8 @@ pub struct ActionConfig {
 }
 
 impl ActionConfig {
-    /// A configuration checking `rules` (at most 16, offsets on 32-byte words).
+    /// A configuration checking `rules` (at most 16; any offset the policy can read, see
+    /// [`warnings`](Self::warnings)).
     pub fn new(value_limit_per_use: U256, rules: Vec<ParamRule>) -> Result<Self, BuildError> {
         let config = Self {
             value_limit_per_use,
@@ -262,12 +264,30 @@ impl ActionConfig {
         if self.param_rules.length > U256::from(MAX_RULES) {
             return Err(BuildError::RulesLength(self.param_rules.length));
         }
-        for (index, rule) in rules.iter().enumerate() {
-            if rule.offset % 32 != 0 {
-                return Err(BuildError::MisalignedOffset { rule: index, offset: rule.offset });
-            }
-        }
         Ok(())
+    }
+
+    /// What the policy accepts but may not be meant: offsets off the argument words, offsets
+    /// no check can read.
+    pub fn warnings(&self) -> Vec<BuildWarning> {
+        let rules = &self.param_rules.rules;
+        let checked =
+            usize::try_from(self.param_rules.length).unwrap_or(MAX_RULES).min(rules.len());
+        rules[..checked]
+            .iter()
+            .enumerate()
+            .filter_map(|(rule, r)| {
+                let offset = r.offset;
+                // The policy reads 32 bytes at 4 + offset, in uint64 arithmetic.
+                if offset.checked_add(4 + 32).is_none() {
+                    Some(BuildWarning::UnreadableOffset { rule, offset })
+                } else if offset % 32 != 0 {
+                    Some(BuildWarning::UnalignedOffset { rule, offset })
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     /// `abi.encode(ActionConfig)`: 98 words, the rule table padded to 16 slots.
@@ -343,6 +363,14 @@ pub enum Policy {
 }
 
 impl Policy {
+    /// What the policy accepts but may not be meant (see [`ActionConfig::warnings`]).
+    pub fn warnings(&self) -> Vec<BuildWarning> {
+        match self {
+            Self::UniAction(config) => config.warnings(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The policy's init data, as the contract decodes it.
     pub fn init_data(&self) -> Result<Bytes, BuildError> {
         match self {
@@ -521,10 +549,24 @@ mod tests {
     fn bad_policies_name_the_field() {
         let rules = vec![ParamRule::default(); 17];
         assert!(matches!(ActionConfig::new(U256::ZERO, rules), Err(BuildError::TooManyRules(17))));
-        let misaligned = ParamRule { offset: 4, ..ParamRule::default() };
+        // An offset off the argument words is what module-sdk encodes too: a warning only.
+        let nested = ParamRule { offset: 4 + 32, ..ParamRule::default() };
+        let config = ActionConfig::new(U256::ZERO, vec![ParamRule::default(), nested]).unwrap();
+        assert_eq!(config.warnings(), [BuildWarning::UnalignedOffset { rule: 1, offset: 36 }]);
+        assert_eq!(
+            U256::from_be_slice(&config.encode().unwrap()[64 + 7 * 32..64 + 8 * 32]),
+            U256::from(36)
+        );
+        let far = ParamRule { offset: u64::MAX - 20, ..ParamRule::default() };
+        let config = ActionConfig::new(U256::ZERO, vec![far]).unwrap();
+        assert!(matches!(config.warnings()[..], [BuildWarning::UnreadableOffset { rule: 0, .. }]));
+        // Rules past paramRules.length are never checked: no warning.
+        let mut unchecked = config;
+        unchecked.param_rules.length = U256::ZERO;
+        assert!(unchecked.warnings().is_empty());
         assert!(matches!(
-            ActionConfig::new(U256::ZERO, vec![ParamRule::default(), misaligned]),
-            Err(BuildError::MisalignedOffset { rule: 1, offset: 4 })
+            ParamRule::on_argument(u64::MAX, ParamCondition::Equal, B256::ZERO),
+            Err(BuildError::ArgumentTooFar(u64::MAX))
         ));
         assert!(matches!(
             ParamRule::on_argument(0, ParamCondition::Equal, B256::ZERO),

@@ -11,6 +11,8 @@ use mandate::abi::{
 };
 use serde::Deserialize;
 
+use std::io::Write as _;
+
 use crate::input::{CliError, hex_arg, read_json, read_text};
 
 #[derive(Subcommand)]
@@ -191,7 +193,14 @@ pub(crate) fn policy(command: PolicyCommand) -> Result<String, CliError> {
                 })?;
                 policy
             };
-            Ok(hex_out(&policy.init_data().map_err(CliError::other)?))
+            let init_data = policy.init_data().map_err(CliError::other)?;
+            // What the contract accepts but may not be meant: said on stderr, one line each.
+            let mut stderr = std::io::stderr().lock();
+            for warning in policy.warnings() {
+                // A closed stderr leaves nobody to warn.
+                let _ = writeln!(stderr, "mandate policy: warning: {warning}");
+            }
+            Ok(hex_out(&init_data))
         }
     }
 }

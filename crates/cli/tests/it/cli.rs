@@ -76,6 +76,30 @@ fn policy_encode_matches_module_sdk() {
     }
 }
 
+/// Offsets off the argument words (module-sdk encodes them, the policy reads them) are
+/// encoded, with a warning per rule on stderr.
+#[test]
+fn unaligned_offsets_are_encoded_with_a_warning() {
+    let v = vectors();
+    let unaligned = v["policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .find(|p| p["kind"] == "universal" && p["params"]["paramRules"]["rules"][1]["offset"] == 4)
+        .expect("the vector with offsets 100, 4 and 1");
+    let out = mandate(&["policy", "encode", "universal", "-"], &unaligned["params"].to_string());
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout.clone()).unwrap().trim(), unaligned["initData"]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    let warnings: Vec<&str> = err.lines().collect();
+    assert_eq!(warnings.len(), 3, "{err}");
+    for (rule, offset) in [(0, 100), (1, 4), (2, 1)] {
+        let line = warnings[rule];
+        assert!(line.starts_with("mandate policy: warning: "), "{line}");
+        assert!(line.contains(&format!("rules[{rule}].offset {offset} ")), "{line}");
+    }
+}
+
 #[test]
 fn bad_input_is_one_line_on_stderr_and_a_failure() {
     let cases: [(&[&str], &str); 5] = [
