@@ -22,7 +22,7 @@ use mandate_sim::{
 use crate::{
     op::{Gas, OWNER_CALL_GAS},
     session::SessionOps,
-    verdict::included,
+    verdict::{assert_rejected_on, included},
 };
 
 pub use mandate_abi::Call;
@@ -312,6 +312,42 @@ impl World {
         self.devnet.handle_op(op).unwrap()
     }
 
+    /// Asserts `outcome` is SmartSession's refusal `name(args)` in validation, as this
+    /// account's family reports it ([`assert_rejected_on`]).
+    pub fn assert_rejected(&self, outcome: &BundleOutcome, name: &str, args: &[String]) {
+        assert_rejected_on(self.account_type(), outcome, name, args);
+    }
+
+    /// Asserts `outcome` is an included op whose execution reverted with `name` (and `args`,
+    /// when given), as this account's family reports it: Safe7579 executes through the Safe
+    /// (`execTransactionFromModule`), which drops the revert data, and reverts with its own
+    /// `ExecutionFailed()` instead; the other families pass the revert on unchanged.
+    pub fn assert_execution_reverted(
+        &self,
+        outcome: &BundleOutcome,
+        name: &str,
+        args: Option<&[String]>,
+    ) {
+        let receipt = outcome.receipt().unwrap_or_else(|| panic!("not included: {outcome:?}"));
+        assert!(!receipt.success, "execution succeeded, expected {name}");
+        let reason = receipt.revert_reason.as_ref().unwrap_or_else(|| panic!("no reason"));
+        if self.account_type() == AccountType::Safe {
+            assert_eq!(reason.data.as_ref(), crate::verdict::SAFE7579_EXECUTION_FAILED, "{reason}");
+            return;
+        }
+        assert_eq!(reason.name.as_deref(), Some(name), "{reason}");
+        if let Some(args) = args {
+            assert_eq!(reason.args, args, "{reason}");
+        }
+    }
+
+    /// Submits `op` and asserts SmartSession refuses it with `name(args)`
+    /// ([`Self::assert_rejected`]).
+    pub fn submit_rejected(&mut self, op: PackedUserOperation, name: &str, args: &[String]) {
+        let outcome = self.submit(op);
+        self.assert_rejected(&outcome, name, args);
+    }
+
     /// Mints test tokens to the account (a plain transaction from the deployer).
     pub fn fund_tokens(&mut self, amount: U256) {
         let call = IERC20::mintCall { to: self.ops.account, amount };
@@ -328,6 +364,18 @@ impl World {
         self.devnet
             .call_sol(self.ops.d.test_erc721, &IERC721::balanceOfCall { owner: who })
             .unwrap()
+    }
+}
+
+/// Runs `body` on every built-in family in turn ([`AccountType::ALL`]); a panic names the
+/// family it happened on.
+pub fn on_every_family(mut body: impl FnMut(AccountType)) {
+    for family in AccountType::ALL {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(family)));
+        if let Err(panic) = run {
+            eprintln!("failed on the {family} account");
+            std::panic::resume_unwind(panic);
+        }
     }
 }
 

@@ -11,17 +11,15 @@
 
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub, dead_code)]
 
-use alloy_primitives::{Address, B256, Bytes, U256, hex};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use mandate_abi::{AccountType, Call, Session, sol::IERC20};
 use mandate_client::policy_sim;
 use mandate_policy::{Deployment, Evaluator, Verdict};
 use mandate_sim::{BundleOutcome, GENESIS_TIMESTAMP};
-use mandate_testing::{policy_data::*, world::*};
+use mandate_testing::{policy_data::*, verdict::SAFE7579_EXECUTION_FAILED, world::*};
 use proptest::prelude::*;
 
 const RECIPIENT: Address = Address::repeat_byte(0x7e);
-/// Safe7579's `ExecutionFailed()`.
-const SAFE7579_EXECUTION_FAILED: [u8; 4] = hex!("acfdb444");
 
 fn cases() -> u32 {
     std::env::var("MANDATE_PROPTEST_CASES")
