@@ -1,11 +1,12 @@
 //! The evaluator's verdict against the whole ERC-4337 path: real accounts of every family
 //! (Mandate's, Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579, the ERC-7579 reference — each case
 //! picks one), ops nonce-keyed to SmartSession as that family routes them, signed by the session
-//! key and submitted to the EntryPoint v0.7 in revm, at times around the policies' windows. A
-//! local Accept must be included exactly when the EntryPoint's time check passes (`AA22`
-//! otherwise, `AA24` for a wrong session signature); a local Reject must be the `AA23` revert
-//! with the same data (on Safe7579: its `ExecutionFailed()`, see [`expected_aa23`]); the state
-//! read back must equal the evaluator's.
+//! key and submitted to the EntryPoint v0.7 in revm, at times around the policies' windows. The
+//! pre-flight (`Devnet::check`) must say what the EntryPoint then does; a local Accept must be
+//! included exactly when the EntryPoint's time check passes (`AA22` otherwise, `AA24` for a
+//! wrong session signature); a local Reject must be the `AA23` revert with the same data (on
+//! Safe7579: its `ExecutionFailed()`, see [`expected_aa23`]); the state read back must equal the
+//! evaluator's.
 //!
 //! Cases: `MANDATE_PROPTEST_CASES / 10` (default 200, about 40 per family).
 
@@ -15,7 +16,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use mandate_abi::{AccountType, Call, Session, sol::IERC20};
 use mandate_client::policy_sim;
 use mandate_policy::{Deployment, Evaluator, Verdict};
-use mandate_sim::{BundleOutcome, GENESIS_TIMESTAMP};
+use mandate_sim::{BundleOutcome, GENESIS_TIMESTAMP, Preflight};
 use mandate_testing::{policy_data::*, verdict::SAFE7579_EXECUTION_FAILED, world::*};
 use proptest::prelude::*;
 
@@ -128,6 +129,36 @@ fn expected_aa23(family: AccountType, data: &Bytes) -> Bytes {
     }
 }
 
+/// The pre-flight (`Devnet::check`) said what the EntryPoint then did: accepted exactly when
+/// included, else the same code and inner revert; on Safe7579 a SmartSession refusal's path
+/// ends at the adapter (which reverted `ExecutionFailed()` for it).
+fn same_as_preflight(
+    world: &World,
+    verdict: &Verdict,
+    preflight: &Preflight,
+    outcome: &BundleOutcome,
+) -> Result<(), String> {
+    match (preflight, outcome) {
+        (Preflight::Accepted(_), BundleOutcome::Included { .. }) => Ok(()),
+        (Preflight::Rejected(p), BundleOutcome::Rejected(r))
+            if p.rejection.code == r.code
+                && p.rejection.inner.as_ref().map(|x| &x.data)
+                    == r.inner.as_ref().map(|x| &x.data) =>
+        {
+            let adapter = world.ops.d.families.safe.adapter;
+            let from_adapter = p.path.last().is_some_and(|frame| frame.address == adapter);
+            if world.account_type() == AccountType::Safe
+                && matches!(verdict, Verdict::Reject(_))
+                && !from_adapter
+            {
+                return Err(format!("Safe7579's refusal not from its adapter: {preflight}"));
+            }
+            Ok(())
+        }
+        _ => Err(format!("pre-flight {preflight}, EntryPoint {outcome:?}")),
+    }
+}
+
 fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
     assert_eq!(world.account_type(), s.family);
     let mut labels = Vec::new();
@@ -157,8 +188,11 @@ fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
         let hash = world.devnet.user_op_hash(&op);
         let mut next = local.clone();
         let verdict = evaluator.validate(&mut next, &op, hash).map_err(|e| e.to_string())?;
+        let preflight = world.devnet.check(&op).map_err(|e| e.to_string())?;
         let outcome = world.devnet.handle_op(op).unwrap();
         let now = at(step.at);
+        same_as_preflight(world, &verdict, &preflight, &outcome)
+            .map_err(|e| format!("{:?} step {i} at {now}: {e}", s.family))?;
         let expect_included = match &verdict {
             Verdict::Accept(a) => a.signature_valid && now >= a.valid_after && now <= a.valid_until,
             Verdict::Reject(_) => false,
