@@ -319,9 +319,10 @@ impl World {
     }
 
     /// Asserts `outcome` is an included op whose execution reverted with `name` (and `args`,
-    /// when given), as this account's family reports it: Safe7579 executes through the Safe
-    /// (`execTransactionFromModule`), which drops the revert data, and reverts with its own
-    /// `ExecutionFailed()` instead; the other families pass the revert on unchanged.
+    /// when given), as this account's family reports it: Safe7579 executes as a module
+    /// transaction of the Safe, which reports a revert as `false` without its data, and then
+    /// reverts with its own `ExecutionFailed()`; the other families pass the revert on
+    /// unchanged.
     pub fn assert_execution_reverted(
         &self,
         outcome: &BundleOutcome,
