@@ -2,29 +2,37 @@
 //! Mandate's contracts: the devnet-free half of [`crate::world::World`], also sent as they are
 //! to a real node through a bundler. Raw ops give tests exact control over each op (the
 //! `mandate_client::SessionClient` is what applications use).
+//!
+//! The account is of one family ([`AccountType`], Mandate's own unless [`SessionOps::with_family`]
+//! says otherwise): how it is created, how its owner's ops and SmartSession's are nonce-keyed and
+//! SmartSession's install data are the family's, as `mandate_client::account::built_in` builds
+//! them from mandate-abi's per-family encodings.
+
+use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
 use mandate_abi::{
-    ActionData, Call, CallType, ExecType, ModuleInit, PermissionId, PolicyData, Session,
-    UserOperation, encode_delegatecall, encode_use, execute_calldata, mode_code,
-    sol::{IERC20, IERC721, IERC7579Account, IMandateAccountFactory},
-    validator_nonce, validator_nonce_key,
+    AccountType, ActionData, Call, CallType, ExecType, ModuleInit, PermissionId, PolicyData,
+    Session, UserOperation,
+    account::install_validator,
+    encode_delegatecall, encode_use, execute_calldata, mode_code,
+    sol::{IERC20, IERC721, IMandateAccountFactory},
 };
+use mandate_client::account::{AccountFamily, built_in};
 use mandate_sim::DevnetDeployments;
 
 use crate::op::Gas;
 
-/// ERC-7579 module type of validators.
-const MODULE_TYPE_VALIDATOR: u64 = 1;
 /// ENABLE mode byte that prefixes SmartSession's install data.
 const INSTALL_MODE_ENABLE: u8 = 1;
 
-/// An account (K1 owner validator), its owner, a session key and the fixed session, with the
-/// raw ops around them: the addresses and the chain id are all it needs, so the same ops go to
-/// the embedded devnet ([`crate::world::World`]) or to a real node through a bundler.
+/// An account (of one family, owned through K1Validator), its owner, a session key and the
+/// fixed session, with the raw ops around them: the addresses and the chain id are all it
+/// needs, so the same ops go to the embedded devnet ([`crate::world::World`]) or to a real node
+/// through a bundler.
 ///
 /// The fixed session allows `safeMint` on the test ERC-721 and `transfer` on the test ERC-20,
 /// each under SudoPolicy; the account enables it when it is created with it
@@ -52,12 +60,17 @@ pub struct SessionOps {
     pub session: Session,
     /// Its permission id.
     pub permission_id: PermissionId,
+    /// The account's family.
+    pub account_type: AccountType,
+    /// How that family creates, routes and signs (built from [`Self::d`]).
+    pub family: Arc<dyn AccountFamily>,
 }
 
 impl std::fmt::Debug for SessionOps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionOps")
             .field("chain_id", &self.chain_id)
+            .field("account_type", &self.account_type)
             .field("account", &self.account)
             .field("owner", &self.owner.address())
             .field("key", &self.key.address())
@@ -70,7 +83,7 @@ impl std::fmt::Debug for SessionOps {
 
 impl SessionOps {
     /// An owner and a session key on a chain with `d`, with ops carrying `gas`; the account
-    /// (salt zero) installs our SmartSession. The account's address is zero until
+    /// (Mandate's own, salt zero) installs our SmartSession. The account's address is zero until
     /// [`Self::with_account`] sets it to what the factory answers to [`Self::account_query`].
     pub fn new(
         d: DevnetDeployments,
@@ -110,7 +123,17 @@ impl SessionOps {
             gas,
             session,
             permission_id,
+            account_type: AccountType::Mandate,
+            family: built_in(AccountType::Mandate, &d),
         }
+    }
+
+    /// The account is of `account_type` (the devnet's contracts of that family, owned through
+    /// K1Validator); call it before the account's address is known.
+    pub fn with_family(mut self, account_type: AccountType) -> Self {
+        self.account_type = account_type;
+        self.family = built_in(account_type, &self.d);
+        self
     }
 
     /// Lets the fixed session's ops be paid by an ERC-4337 paymaster
@@ -131,7 +154,8 @@ impl SessionOps {
         }]
     }
 
-    /// The factory and the `getAddress` call whose answer is the account's address.
+    /// The factory and the `getAddress` call whose answer is the account's address (Mandate's
+    /// account; another family's address is [`AccountFamily::address`] of [`Self::family`]).
     pub fn account_query(&self) -> (Address, IMandateAccountFactory::getAddressCall) {
         let call = IMandateAccountFactory::getAddressCall {
             validators: self.validators(),
@@ -162,37 +186,34 @@ impl SessionOps {
         }
     }
 
-    /// The owner's first op, unsigned: deploys the account through the factory and installs
-    /// SmartSession with `sessions` enabled (install data `0x01 ‖ abi.encode(Session[])`; none:
-    /// empty install data).
+    /// The owner's first op, unsigned: deploys the account through its family's factory and
+    /// installs SmartSession with `sessions` enabled (SmartSession's init data `0x01 ‖
+    /// abi.encode(Session[])`, none: empty, in the family's install envelope; on Safe7579 the
+    /// install runs inside the launchpad's `setupSafe`).
     pub fn create_account_op(&self, sessions: Vec<Session>) -> UserOperation {
-        let install_data = if sessions.is_empty() {
-            Bytes::new()
-        } else {
-            let mut data = vec![INSTALL_MODE_ENABLE];
-            data.extend_from_slice(&sessions.abi_encode());
-            data.into()
-        };
-        let call_data = IERC7579Account::installModuleCall {
-            moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
-            module: self.smart_session,
-            initData: install_data,
+        let mut init = Vec::new();
+        if !sessions.is_empty() {
+            init.push(INSTALL_MODE_ENABLE);
+            init.extend_from_slice(&sessions.abi_encode());
         }
-        .abi_encode();
-        let mut op = self.base_op(validator_nonce(self.d.k1_validator, 0, 0), call_data.into());
-        op.factory = Some(self.d.account_factory);
-        op.factory_data = IMandateAccountFactory::createAccountCall {
-            validators: self.validators(),
-            salt: self.salt,
-        }
-        .abi_encode()
-        .into();
+        let install =
+            install_validator(self.smart_session, self.family.smart_session_install_data(&init));
+        let first = self.family.first_op(self.owner.address(), self.salt, install);
+        // The first op's sequence number is 0: its nonce is the key alone, shifted in place.
+        let mut op = self.base_op(self.owner_nonce_key() << 64usize, first.call_data);
+        op.factory = Some(first.factory);
+        op.factory_data = first.factory_data;
         op
     }
 
-    /// The EntryPoint nonce key that routes an op to SmartSession.
+    /// The EntryPoint nonce key of the owner's ops (through K1Validator, or the root on Kernel).
+    pub fn owner_nonce_key(&self) -> U256 {
+        self.family.owner_nonce_key()
+    }
+
+    /// The EntryPoint nonce key that routes an op to SmartSession on the account's family.
     pub fn session_nonce_key(&self) -> U256 {
-        validator_nonce_key(self.smart_session, 0)
+        self.family.validator_nonce_key(self.smart_session, 0).expect("lane 0 fits every family")
     }
 
     /// `signer`'s EIP-191 signature over `op`'s user-op hash.
@@ -205,9 +226,13 @@ impl SessionOps {
         Ok(signer.sign_message_sync(hash.as_slice())?.as_bytes().to_vec())
     }
 
-    /// Signs `op` as the owner (K1Validator: a personal-sign of the user-op hash).
+    /// Signs `op` as the owner (K1Validator: a personal-sign of the user-op hash, as the
+    /// family has the owner sign it).
     pub fn sign_owner(&self, op: &mut UserOperation) -> Result<(), alloy_signer::Error> {
-        op.signature = self.user_op_sig(op, &self.owner)?.into();
+        let hash = op.hash(self.d.chain.entry_point, self.chain_id);
+        let message = self.family.owner_op_message(hash);
+        let sig = self.owner.sign_message_sync(message.as_slice())?;
+        op.signature = self.family.owner_op_signature(&sig.as_bytes());
         Ok(())
     }
 

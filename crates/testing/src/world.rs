@@ -1,5 +1,6 @@
-//! The test world: an account of a K1 owner with SmartSession on a fresh devnet, and the ops
-//! around it (owner ops; session ops in USE / ENABLE / UNSAFE_ENABLE mode, of sessions enabled
+//! The test world: an account of a K1 owner with SmartSession on a fresh devnet — Mandate's
+//! own account, or one of every built-in family's real bytecode ([`World::with_family`]) — and
+//! the ops around it (owner ops; session ops in USE / ENABLE / UNSAFE_ENABLE mode, of sessions enabled
 //! by the owner or of the fixed session enabled on install). The ops themselves are built and
 //! signed by [`SessionOps`], the devnet-free half; encoding (sessions, policies, signatures,
 //! digests) is mandate-abi's.
@@ -13,7 +14,6 @@ use mandate_abi::{
     PackedUserOperation, PermissionId, Session, SignedSession, SmartSessionMode, UserOperation,
     encode_enable, execute_calls, multichain_digest, prepare_enable,
     sol::{IERC20, IERC721, ISmartSession, IVerifyingPaymaster},
-    validator_nonce_key,
 };
 use mandate_sim::{
     BundleOutcome, DEPLOYER, Devnet, OpReceipt, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY,
@@ -22,7 +22,7 @@ use mandate_sim::{
 use crate::{
     op::{Gas, OWNER_CALL_GAS},
     session::SessionOps,
-    verdict::included,
+    verdict::{assert_rejected_on, included},
 };
 
 pub use mandate_abi::Call;
@@ -42,18 +42,38 @@ impl std::fmt::Debug for World {
 }
 
 impl World {
-    /// A fresh devnet with one account using our SmartSession, installed without sessions; its
-    /// ops carry [`Gas::WORLD`].
+    /// A fresh devnet with one account (Mandate's) using our SmartSession, installed without
+    /// sessions; its ops carry [`Gas::WORLD`].
     pub fn new() -> Self {
-        let devnet = Devnet::new().expect("devnet starts");
-        let smart_session = devnet.deployments().chain.smart_session;
-        Self::on(devnet, smart_session, B256::ZERO)
+        Self::with_family(AccountType::Mandate)
     }
 
-    /// An account (salt `salt`, ops with [`Gas::WORLD`]) on `devnet` that installs
+    /// [`Self::new`] with an account of `account_type`: the devnet's deployment of that
+    /// family (Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579, the ERC-7579 reference), owned
+    /// through K1Validator, SmartSession installed with the family's install data; the
+    /// session ops are nonce-keyed to SmartSession and ENABLE signatures prefixed as the
+    /// family routes them.
+    pub fn with_family(account_type: AccountType) -> Self {
+        let devnet = Devnet::new().expect("devnet starts");
+        let smart_session = devnet.deployments().chain.smart_session;
+        Self::on_family(devnet, account_type, smart_session, B256::ZERO)
+    }
+
+    /// An account (Mandate's, salt `salt`, ops with [`Gas::WORLD`]) on `devnet` that installs
     /// `smart_session` without sessions.
     pub fn on(devnet: Devnet, smart_session: Address, salt: B256) -> Self {
-        let mut world = Self::counterfactual_on(devnet, Gas::WORLD, smart_session, salt);
+        Self::on_family(devnet, AccountType::Mandate, smart_session, salt)
+    }
+
+    /// [`Self::on`] with an account of `account_type`.
+    pub fn on_family(
+        devnet: Devnet,
+        account_type: AccountType,
+        smart_session: Address,
+        salt: B256,
+    ) -> Self {
+        let mut world =
+            Self::counterfactual_on(devnet, account_type, Gas::WORLD, smart_session, salt);
         world.devnet.set_balance(world.ops.account, U256::from(10u128.pow(20)));
         let op = world.owner_op(world.ops.create_account_op(vec![]));
         let outcome = world.devnet.handle_op(op).unwrap();
@@ -66,23 +86,36 @@ impl World {
     pub fn counterfactual(gas: Gas) -> Self {
         let devnet = Devnet::new().expect("devnet starts");
         let smart_session = devnet.deployments().chain.smart_session;
-        Self::counterfactual_on(devnet, gas, smart_session, B256::ZERO)
+        Self::counterfactual_on(devnet, AccountType::Mandate, gas, smart_session, B256::ZERO)
     }
 
-    fn counterfactual_on(devnet: Devnet, gas: Gas, smart_session: Address, salt: B256) -> Self {
+    fn counterfactual_on(
+        devnet: Devnet,
+        account_type: AccountType,
+        gas: Gas,
+        smart_session: Address,
+        salt: B256,
+    ) -> Self {
         let mut ops = SessionOps::new(
             *devnet.deployments(),
             devnet.chain_id(),
             PrivateKeySigner::random(),
             PrivateKeySigner::random(),
             gas,
-        );
+        )
+        .with_family(account_type);
         ops.smart_session = smart_session;
         ops.salt = salt;
         let mut world = Self { devnet, ops };
-        let (factory, query) = world.ops.account_query();
-        world.ops.account = world.devnet.call_sol(factory, &query).unwrap();
+        let family = std::sync::Arc::clone(&world.ops.family);
+        world.ops.account =
+            family.address(&mut world.devnet, world.ops.owner.address(), salt).unwrap();
         world
+    }
+
+    /// The account's family.
+    pub const fn account_type(&self) -> AccountType {
+        self.ops.account_type
     }
 
     /// `op` signed by the owner, packed.
@@ -99,9 +132,8 @@ impl World {
 
     /// The owner has the account make `calls`.
     pub fn owner_exec_outcome(&mut self, calls: &[Call]) -> BundleOutcome {
-        let k1 = self.ops.d.k1_validator;
-        let nonce =
-            self.devnet.entry_point_nonce(self.ops.account, validator_nonce_key(k1, 0)).unwrap();
+        let key = self.ops.owner_nonce_key();
+        let nonce = self.devnet.entry_point_nonce(self.ops.account, key).unwrap();
         let mut op = self.ops.base_op(nonce, execute_calls(calls));
         op.call_gas_limit = OWNER_CALL_GAS;
         let op = self.owner_op(op);
@@ -201,14 +233,20 @@ impl World {
         SignedSession::of(session, self.ops.account, self.ops.smart_session, nonce, mode).digest()
     }
 
-    /// The owner's raw enable signature over the multichain digest of `entries`.
+    /// The owner's raw enable signature (K1Validator's, unprefixed) over the multichain digest
+    /// of `entries`, as the account hands the digest to its validator (Kernel wraps it).
     pub fn owner_enable_sig(&self, entries: &[ChainDigest]) -> Bytes {
-        let digest = multichain_digest(entries);
-        self.ops.owner.sign_message_sync(digest.as_slice()).unwrap().as_bytes().into()
+        self.owner_sig_of_digest(multichain_digest(entries))
+    }
+
+    /// The owner's raw signature of a multichain digest `digest`, through the family.
+    fn owner_sig_of_digest(&self, digest: B256) -> Bytes {
+        let message = self.ops.family.enable_message(digest, self.ops.chain_id, self.ops.account);
+        self.ops.owner.sign_message_sync(message.as_slice()).unwrap().as_bytes().into()
     }
 
     /// EnableSession for `session` on this chain only, with the current on-chain nonce, signed
-    /// by the owner.
+    /// by the owner (raw: [`Self::routed`] adds the family's prefix).
     pub fn enable_data(&mut self, session: &Session, mode: SmartSessionMode) -> EnableSession {
         let target = EnableTarget {
             chain_id: self.devnet.chain_id(),
@@ -217,16 +255,17 @@ impl World {
             nonce: self.enable_nonce(PermissionId::of(session)),
         };
         let prepared = prepare_enable(session, &[target], mode, 0);
-        let sig = self.ops.owner.sign_message_sync(prepared.digest.as_slice()).unwrap();
-        EnableSession { permissionEnableSig: sig.as_bytes().into(), ..prepared.enable_session }
+        let sig = self.owner_sig_of_digest(prepared.digest);
+        EnableSession { permissionEnableSig: sig, ..prepared.enable_session }
     }
 
-    /// `enable` with the owner's signature routed to the account's K1 validator.
+    /// `enable` with the owner's signature routed to the account's K1 validator, as the
+    /// account's family routes ERC-1271 signatures.
     pub fn routed(&self, enable: &EnableSession) -> EnableSessionData {
         EnableSessionData {
             enable_session: enable.clone(),
             validator: self.ops.d.k1_validator,
-            account_type: AccountType::Mandate,
+            account_type: self.ops.account_type,
         }
     }
 
@@ -273,6 +312,43 @@ impl World {
         self.devnet.handle_op(op).unwrap()
     }
 
+    /// Asserts `outcome` is SmartSession's refusal `name(args)` in validation, as this
+    /// account's family reports it ([`assert_rejected_on`]).
+    pub fn assert_rejected(&self, outcome: &BundleOutcome, name: &str, args: &[String]) {
+        assert_rejected_on(self.account_type(), outcome, name, args);
+    }
+
+    /// Asserts `outcome` is an included op whose execution reverted with `name` (and `args`,
+    /// when given), as this account's family reports it: Safe7579 executes as a module
+    /// transaction of the Safe, which reports a revert as `false` without its data, and then
+    /// reverts with its own `ExecutionFailed()`; the other families pass the revert on
+    /// unchanged.
+    pub fn assert_execution_reverted(
+        &self,
+        outcome: &BundleOutcome,
+        name: &str,
+        args: Option<&[String]>,
+    ) {
+        let receipt = outcome.receipt().unwrap_or_else(|| panic!("not included: {outcome:?}"));
+        assert!(!receipt.success, "execution succeeded, expected {name}");
+        let reason = receipt.revert_reason.as_ref().unwrap_or_else(|| panic!("no reason"));
+        if self.account_type() == AccountType::Safe {
+            assert_eq!(reason.data.as_ref(), crate::verdict::SAFE7579_EXECUTION_FAILED, "{reason}");
+            return;
+        }
+        assert_eq!(reason.name.as_deref(), Some(name), "{reason}");
+        if let Some(args) = args {
+            assert_eq!(reason.args, args, "{reason}");
+        }
+    }
+
+    /// Submits `op` and asserts SmartSession refuses it with `name(args)`
+    /// ([`Self::assert_rejected`]).
+    pub fn submit_rejected(&mut self, op: PackedUserOperation, name: &str, args: &[String]) {
+        let outcome = self.submit(op);
+        self.assert_rejected(&outcome, name, args);
+    }
+
     /// Mints test tokens to the account (a plain transaction from the deployer).
     pub fn fund_tokens(&mut self, amount: U256) {
         let call = IERC20::mintCall { to: self.ops.account, amount };
@@ -289,6 +365,18 @@ impl World {
         self.devnet
             .call_sol(self.ops.d.test_erc721, &IERC721::balanceOfCall { owner: who })
             .unwrap()
+    }
+}
+
+/// Runs `body` on every built-in family in turn ([`AccountType::ALL`]); a panic names the
+/// family it happened on.
+pub fn on_every_family(mut body: impl FnMut(AccountType)) {
+    for family in AccountType::ALL {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(family)));
+        if let Err(panic) = run {
+            eprintln!("failed on the {family} account");
+            std::panic::resume_unwind(panic);
+        }
     }
 }
 

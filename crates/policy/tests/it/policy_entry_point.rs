@@ -1,19 +1,23 @@
-//! The evaluator's verdict against the whole ERC-4337 path: real accounts, ops signed by the
-//! session key and submitted to the EntryPoint v0.7 in revm, at times around the policies'
-//! windows. A local Accept must be included exactly when the EntryPoint's time check passes
-//! (`AA22` otherwise, `AA24` for a wrong session signature); a local Reject must be the
-//! `AA23` revert with the same data; the state read back must equal the evaluator's.
+//! The evaluator's verdict against the whole ERC-4337 path: real accounts of every family
+//! (Mandate's, Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579, the ERC-7579 reference — each case
+//! picks one), ops nonce-keyed to SmartSession as that family routes them, signed by the session
+//! key and submitted to the EntryPoint v0.7 in revm, at times around the policies' windows. The
+//! pre-flight (`Devnet::check`) must say what the EntryPoint then does; a local Accept must be
+//! included exactly when the EntryPoint's time check passes (`AA22` otherwise, `AA24` for a
+//! wrong session signature); a local Reject must be the `AA23` revert with the same data (on
+//! Safe7579: its `ExecutionFailed()`, see [`expected_aa23`]); the state read back must equal the
+//! evaluator's.
 //!
-//! Cases: `MANDATE_PROPTEST_CASES / 10` (default 200).
+//! Cases: `MANDATE_PROPTEST_CASES / 10` (default 200, about 40 per family).
 
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub, dead_code)]
 
-use alloy_primitives::{Address, B256, U256};
-use mandate_abi::{Call, Session, sol::IERC20};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use mandate_abi::{AccountType, Call, Session, sol::IERC20};
 use mandate_client::policy_sim;
 use mandate_policy::{Deployment, Evaluator, Verdict};
-use mandate_sim::{BundleOutcome, GENESIS_TIMESTAMP};
-use mandate_testing::{policy_data::*, world::*};
+use mandate_sim::{BundleOutcome, GENESIS_TIMESTAMP, Preflight};
+use mandate_testing::{policy_data::*, verdict::SAFE7579_EXECUTION_FAILED, world::*};
 use proptest::prelude::*;
 
 const RECIPIENT: Address = Address::repeat_byte(0x7e);
@@ -35,6 +39,8 @@ struct Step {
 
 #[derive(Clone, Debug)]
 struct Scenario {
+    /// The account's family.
+    family: AccountType,
     /// (validUntil, validAfter) offsets from genesis for the user-op TimeFramePolicy.
     user_op_window: Option<(i64, i64)>,
     /// Same for an action TimeFramePolicy.
@@ -52,6 +58,7 @@ fn offset() -> impl Strategy<Value = i64> {
 fn scenario() -> impl Strategy<Value = Scenario> {
     let window = || (offset(), offset()).prop_map(|(a, b)| (a.max(b) + 1, a.min(b)));
     (
+        prop::sample::select(AccountType::ALL.to_vec()),
         prop::option::of(window()),
         prop::option::of(window()),
         prop::option::of(1u128..4),
@@ -66,12 +73,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             1..5,
         ),
     )
-        .prop_map(|(user_op_window, action_window, usage, amount_rule, steps)| Scenario {
-            user_op_window,
-            action_window,
-            usage,
-            amount_rule,
-            steps,
+        .prop_map(|(family, user_op_window, action_window, usage, amount_rule, steps)| {
+            Scenario { family, user_op_window, action_window, usage, amount_rule, steps }
         })
 }
 
@@ -113,7 +116,51 @@ fn session_of(world: &World, s: &Scenario) -> Session {
     session
 }
 
+/// The `AA23` inner revert data the EntryPoint reports for a SmartSession revert with `data`
+/// on `family`'s account.
+fn expected_aa23(family: AccountType, data: &Bytes) -> Bytes {
+    match family {
+        // Safe7579 calls SmartSession through the Safe (`execTransactionFromModuleReturnData`),
+        // which returns `false` on a revert and drops its data; the adapter then reverts with
+        // its own `ExecutionFailed()`, whatever SmartSession said.
+        AccountType::Safe => Bytes::from_static(&SAFE7579_EXECUTION_FAILED),
+        // The others call SmartSession directly and bubble its revert data up unchanged.
+        _ => data.clone(),
+    }
+}
+
+/// The pre-flight (`Devnet::check`) said what the EntryPoint then did: accepted exactly when
+/// included, else the same code and inner revert; on Safe7579 a SmartSession refusal's path
+/// ends at the adapter (which reverted `ExecutionFailed()` for it).
+fn same_as_preflight(
+    world: &World,
+    verdict: &Verdict,
+    preflight: &Preflight,
+    outcome: &BundleOutcome,
+) -> Result<(), String> {
+    match (preflight, outcome) {
+        (Preflight::Accepted(_), BundleOutcome::Included { .. }) => Ok(()),
+        (Preflight::Rejected(p), BundleOutcome::Rejected(r))
+            if p.rejection.code == r.code
+                && p.rejection.inner.as_ref().map(|x| &x.data)
+                    == r.inner.as_ref().map(|x| &x.data) =>
+        {
+            let adapter = world.ops.d.families.safe.adapter;
+            let from_adapter = p.path.last().is_some_and(|frame| frame.address == adapter);
+            if world.account_type() == AccountType::Safe
+                && matches!(verdict, Verdict::Reject(_))
+                && !from_adapter
+            {
+                return Err(format!("Safe7579's refusal not from its adapter: {preflight}"));
+            }
+            Ok(())
+        }
+        _ => Err(format!("pre-flight {preflight}, EntryPoint {outcome:?}")),
+    }
+}
+
 fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
+    assert_eq!(world.account_type(), s.family);
     let mut labels = Vec::new();
     world.devnet.set_timestamp(GENESIS_TIMESTAMP);
     let session = session_of(world, s);
@@ -141,8 +188,11 @@ fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
         let hash = world.devnet.user_op_hash(&op);
         let mut next = local.clone();
         let verdict = evaluator.validate(&mut next, &op, hash).map_err(|e| e.to_string())?;
+        let preflight = world.devnet.check(&op).map_err(|e| e.to_string())?;
         let outcome = world.devnet.handle_op(op).unwrap();
         let now = at(step.at);
+        same_as_preflight(world, &verdict, &preflight, &outcome)
+            .map_err(|e| format!("{:?} step {i} at {now}: {e}", s.family))?;
         let expect_included = match &verdict {
             Verdict::Accept(a) => a.signature_valid && now >= a.valid_after && now <= a.valid_until,
             Verdict::Reject(_) => false,
@@ -161,13 +211,15 @@ fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
             }
             (Verdict::Reject(rej), BundleOutcome::Rejected(r))
                 if r.code.as_deref() == Some("AA23")
-                    && r.inner.as_ref().map(|x| &x.data) == Some(&rej.data) =>
+                    && r.inner.as_ref().map(|x| &x.data)
+                        == Some(&expected_aa23(s.family, &rej.data)) =>
             {
                 labels.push(format!("AA23 {}", rej.name));
             }
             _ => {
                 return Err(format!(
-                    "step {i} at {now}: local {verdict:?}, EntryPoint {outcome:?}"
+                    "{:?} step {i} at {now}: local {verdict:?}, EntryPoint {outcome:?}",
+                    s.family
                 ));
             }
         }
@@ -182,13 +234,23 @@ fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
     Ok(labels)
 }
 
-fn with_world<T>(f: impl FnOnce(&mut World) -> T) -> T {
+/// Runs `f` on this thread's account of `family` (one devnet, cloned per family), reverting
+/// the devnet afterwards.
+fn with_world<T>(family: AccountType, f: impl FnOnce(&mut World) -> T) -> T {
     thread_local! {
-        static WORLD: std::cell::RefCell<Option<World>> = const { std::cell::RefCell::new(None) };
+        static WORLDS: std::cell::RefCell<Vec<World>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    WORLD.with(|w| {
-        let mut w = w.borrow_mut();
-        let world = w.get_or_insert_with(World::new);
+    WORLDS.with(|w| {
+        let mut worlds = w.borrow_mut();
+        if worlds.is_empty() {
+            let first = World::new();
+            let (devnet, ss) = (first.devnet.clone(), first.ops.smart_session);
+            worlds.push(first);
+            for t in &AccountType::ALL[1..] {
+                worlds.push(World::on_family(devnet.clone(), *t, ss, B256::ZERO));
+            }
+        }
+        let world = worlds.iter_mut().find(|w| w.account_type() == family).unwrap();
         let saved = world.devnet.snapshot();
         let result = f(world);
         world.devnet.revert_to(saved);
@@ -196,7 +258,7 @@ fn with_world<T>(f: impl FnOnce(&mut World) -> T) -> T {
     })
 }
 
-/// The scenarios reach every outcome (fixed seed).
+/// The scenarios reach every outcome on every family (fixed seed; the families take turns).
 #[test]
 fn scenarios_cover_every_outcome() {
     use proptest::{
@@ -208,16 +270,20 @@ fn scenarios_cover_every_outcome() {
         TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]),
     );
     let strategy = scenario();
-    let mut counts = std::collections::BTreeMap::<String, usize>::new();
-    for _ in 0..60 {
-        let s = strategy.new_tree(&mut runner).unwrap().current();
-        for label in with_world(|w| run(w, &s)).unwrap() {
-            *counts.entry(label).or_default() += 1;
+    let mut counts = std::collections::BTreeMap::<(String, String), usize>::new();
+    for i in 0..75 {
+        let family = AccountType::ALL[i % AccountType::ALL.len()];
+        let s = Scenario { family, ..strategy.new_tree(&mut runner).unwrap().current() };
+        for label in with_world(family, |w| run(w, &s)).unwrap() {
+            *counts.entry((family.name().to_string(), label)).or_default() += 1;
         }
     }
     println!("{counts:#?}");
-    for expected in ["included", "AA22", "AA24", "AA23 PolicyViolation"] {
-        assert!(counts.contains_key(expected), "no scenario gave {expected}: {counts:#?}");
+    for family in AccountType::ALL {
+        for expected in ["included", "AA22", "AA24", "AA23 PolicyViolation"] {
+            let key = (family.name().to_string(), expected.to_string());
+            assert!(counts.contains_key(&key), "no scenario gave {key:?}: {counts:#?}");
+        }
     }
 }
 
@@ -226,6 +292,6 @@ proptest! {
 
     #[test]
     fn entry_point_agrees_with_the_evaluator(s in scenario()) {
-        with_world(|world| run(world, &s)).map_err(TestCaseError::fail)?;
+        with_world(s.family, |world| run(world, &s)).map_err(TestCaseError::fail)?;
     }
 }

@@ -11,7 +11,9 @@
 #![cfg(feature = "upstream-parity")]
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub, dead_code)]
 
-use crate::policy_differential::harness::{FLAVOR, Flavor, case_strategy, run_case};
+use crate::policy_differential::harness::{
+    FLAVOR, Flavor, case_strategy, family_strategy, run_case_on,
+};
 use proptest::prelude::*;
 
 fn cases() -> u32 {
@@ -26,15 +28,15 @@ proptest! {
     })]
 
     #[test]
-    fn upstream_smart_session_with_upstream_policies(case in case_strategy()) {
+    fn upstream_smart_session_with_upstream_policies(family in family_strategy(), case in case_strategy()) {
         FLAVOR.with(|f| f.set(Flavor::Upstream));
-        run_case(&case).map_err(TestCaseError::fail)?;
+        run_case_on(family, &case).map_err(TestCaseError::fail)?;
     }
 
     #[test]
-    fn upstream_smart_session_with_our_policies(case in case_strategy()) {
+    fn upstream_smart_session_with_our_policies(family in family_strategy(), case in case_strategy()) {
         FLAVOR.with(|f| f.set(Flavor::UpstreamWithOurPolicies));
-        run_case(&case).map_err(TestCaseError::fail)?;
+        run_case_on(family, &case).map_err(TestCaseError::fail)?;
     }
 }
 
@@ -55,9 +57,10 @@ fn upstream_runs_cover_verdicts() {
         );
         let strategy = case_strategy();
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for _ in 0..200 {
+        for i in 0..200 {
+            let family = mandate_abi::AccountType::ALL[i % mandate_abi::AccountType::ALL.len()];
             let case = strategy.new_tree(&mut runner).unwrap().current();
-            for label in run_case(&case).unwrap() {
+            for label in run_case_on(family, &case).unwrap() {
                 *counts.entry(label).or_default() += 1;
             }
         }

@@ -1,22 +1,31 @@
-//! Strategies, and one case run on both sides.
+//! Strategies, and one case run on both sides: the local evaluator, and SmartSession reached
+//! through a real account of one family (Mandate's, Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579,
+//! the ERC-7579 reference), the EntryPoint calling the account's `validateUserOp` with the op
+//! nonce-keyed to SmartSession as the family routes it, and the owner's ENABLE signature
+//! prefixed and hashed as the family's `isValidSignature` expects it.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, address};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::{
-    ActionData, Call, CallType, ExecType, PackedUserOperation, PolicyData, Session, encode_batch,
-    encode_single, execute_calldata, mode_code, sol::ISmartSession,
+    AccountType, ActionData, Call, CallType, ExecType, PackedUserOperation, PolicyData, Session,
+    encode_batch, encode_single, execute_calldata, mode_code, sol::ISmartSession,
 };
 use mandate_client::policy_sim;
 use mandate_policy::{AccountState, Deployment, EvalError, Evaluator, Verdict};
 use mandate_sim::{Devnet, SimError};
+use mandate_testing::world::World;
 use proptest::prelude::*;
 
-/// The account whose sessions are tested (an address with funds: SmartSession only needs
-/// `msg.sender == userOp.sender`).
+/// ERC-4337's `IAccount.validateUserOp(PackedUserOperation, bytes32, uint256)`: what the
+/// EntryPoint calls in validation.
+const VALIDATE_USER_OP: [u8; 4] = alloy_primitives::hex!("19822f7c");
+
+/// Stands for the account under test in generated words (call arguments): replaced by the
+/// address of the case's account when the call is encoded ([`resolve`]).
 pub const ACCOUNT: Address = address!("acc0000000000000000000000000000000000acc");
 pub const OTHER: Address = address!("0000000000000000000000000000000000007777");
 pub const SESSION_KEY: B256 = B256::repeat_byte(0x11);
@@ -29,22 +38,63 @@ pub const INCREASE_ALLOWANCE: [u8; 4] = mandate_abi::sol::IERC20::increaseAllowa
 pub const OTHER_SELECTOR: [u8; 4] = [0x12, 0x34, 0x56, 0x78];
 pub const EXECUTE: [u8; 4] = mandate_abi::sol::IERC7579Account::executeCall::SELECTOR;
 
-/// The account's code: ERC-1271 `isValidSignature` that accepts exactly the signatures whose first
-/// byte is 1 (returns 0x1626ba7e, else zero), whatever the hash.
-pub const ACCOUNT_CODE: [u8; 26] = [
-    0x60, 0x64, 0x35, 0x60, 0xf8, 0x1c, 0x60, 0x01, 0x14, 0x63, 0x16, 0x26, 0xba, 0x7e, 0x02, 0x60,
-    0xe0, 0x1b, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
-];
-
-/// The evaluator's model of [`ACCOUNT_CODE`].
-pub fn owner_verifier(_: Address, _: B256, signature: &[u8]) -> bool {
-    signature.first() == Some(&1)
-}
-
+/// One family's account on a devnet, SmartSession installed without sessions.
 pub struct Base {
     pub devnet: Devnet,
     pub deployment: Deployment,
     pub token: Address,
+    /// The account.
+    pub account: Address,
+    pub account_type: AccountType,
+    /// The account's owner (through K1Validator).
+    pub owner: PrivateKeySigner,
+    pub k1_validator: Address,
+    pub entry_point: Address,
+    /// The op nonce that routes to SmartSession on this family (key, sequence 0).
+    pub session_nonce: U256,
+}
+
+impl Base {
+    /// The owner's ENABLE signature over the multichain digest `digest` by `signer` (the owner,
+    /// or a stranger), as the account's `isValidSignature` takes it: the family's prefix naming
+    /// K1Validator, then K1Validator's EIP-191 signature of the hash the account hands it.
+    fn enable_signature(&self, signer: &PrivateKeySigner, digest: B256) -> Bytes {
+        let hash =
+            self.account_type.erc1271_hash(digest, mandate_sim::DEVNET_CHAIN_ID, self.account);
+        let sig = signer.sign_message_sync(hash.as_slice()).unwrap().as_bytes();
+        self.account_type.format_enable_signature(self.k1_validator, &sig)
+    }
+
+    /// The evaluator's model of the account's `isValidSignature` for the owner's ENABLE
+    /// signature: the family's prefix must name K1Validator, which accepts a 65-byte ECDSA
+    /// signature (low s) by the owner of the hash the account hands it, raw or EIP-191.
+    fn owner_verifier(&self) -> Arc<dyn mandate_policy::EnableSignatureVerifier> {
+        let (account_type, k1, owner) =
+            (self.account_type, self.k1_validator, self.owner.address());
+        let account = self.account;
+        Arc::new(move |who: Address, digest: B256, formatted: &[u8]| {
+            let Ok((validator, raw)) = account_type.parse_enable_signature(formatted) else {
+                return false;
+            };
+            let hash = account_type.erc1271_hash(digest, mandate_sim::DEVNET_CHAIN_ID, who);
+            who == account && validator == k1 && recovers(&raw, hash, owner)
+        })
+    }
+}
+
+/// Whether OpenZeppelin's `ECDSA.tryRecover` finds `owner` behind `sig` over `hash` or its
+/// EIP-191 form (K1Validator checks both).
+fn recovers(sig: &[u8], hash: B256, owner: Address) -> bool {
+    let half_n = alloy_primitives::uint!(
+        0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0_U256
+    );
+    if sig.len() != 65 || !matches!(sig[64], 27 | 28) || U256::from_be_slice(&sig[32..64]) > half_n
+    {
+        return false;
+    }
+    let Ok(signature) = alloy_primitives::Signature::try_from(sig) else { return false };
+    let eip191 = alloy_primitives::eip191_hash_message(hash.as_slice());
+    [hash, eip191].iter().any(|h| signature.recover_address_from_prehash(h).ok() == Some(owner))
 }
 
 /// Which contracts a differential run talks to (the upstream ones in `policy_upstream`).
@@ -62,6 +112,8 @@ pub enum Flavor {
 thread_local! {
     /// The flavor of the test running on this thread.
     pub static FLAVOR: std::cell::Cell<Flavor> = const { std::cell::Cell::new(Flavor::Ours) };
+    /// The family of the case running on this thread ([`run_case_on`] sets it).
+    static FAMILY: std::cell::Cell<AccountType> = const { std::cell::Cell::new(AccountType::Mandate) };
 }
 
 /// Upstream runtimes (name, module-sdk 0.4.0 address), read from `MANDATE_UPSTREAM_DIR`.
@@ -98,10 +150,8 @@ pub const UPSTREAM: [(&str, Address, Option<mandate_policy::PolicyKind>); 7] = {
     ]
 };
 
-fn make_base(flavor: Flavor) -> Base {
+fn make_base(flavor: Flavor, account_type: AccountType) -> Base {
     let mut devnet = Devnet::new().unwrap();
-    devnet.set_balance(ACCOUNT, U256::from(10u128.pow(24)));
-    devnet.set_code(ACCOUNT, Bytes::from_static(&ACCOUNT_CODE));
     let d = *devnet.deployments();
     let mut deployment = Deployment::new(&d.chain);
     if flavor != Flavor::Ours {
@@ -120,20 +170,46 @@ fn make_base(flavor: Flavor) -> Base {
             }
         }
     }
-    Base { deployment, token: d.test_erc20, devnet }
+    let world =
+        World::on_family(devnet, account_type, deployment.smart_session, B256::with_last_byte(7));
+    let session_nonce = world.ops.session_nonce_key() << 64usize;
+    Base {
+        deployment,
+        token: d.test_erc20,
+        account: world.ops.account,
+        account_type,
+        owner: world.ops.owner.clone(),
+        k1_validator: d.k1_validator,
+        entry_point: d.chain.entry_point,
+        session_nonce,
+        devnet: world.devnet,
+    }
 }
 
+/// The base of this thread's flavor and family.
 pub fn base() -> &'static Base {
-    static OURS: OnceLock<Base> = OnceLock::new();
-    static UPSTREAM_ALL: OnceLock<Base> = OnceLock::new();
-    static UPSTREAM_MIX: OnceLock<Base> = OnceLock::new();
+    type Cells = [OnceLock<Base>; 5];
+    static OURS: Cells = [const { OnceLock::new() }; 5];
+    static UPSTREAM_ALL: Cells = [const { OnceLock::new() }; 5];
+    static UPSTREAM_MIX: Cells = [const { OnceLock::new() }; 5];
     let flavor = FLAVOR.with(std::cell::Cell::get);
-    let cell = match flavor {
+    let family = FAMILY.with(std::cell::Cell::get);
+    let cells = match flavor {
         Flavor::Ours => &OURS,
         Flavor::Upstream => &UPSTREAM_ALL,
         Flavor::UpstreamWithOurPolicies => &UPSTREAM_MIX,
     };
-    cell.get_or_init(|| make_base(flavor))
+    let i = AccountType::ALL.iter().position(|t| *t == family).unwrap();
+    cells[i].get_or_init(|| make_base(flavor, family))
+}
+
+/// A generated word, with [`ACCOUNT`] standing for the case's account.
+pub fn resolve(word: U256) -> U256 {
+    if word == U256::from_be_slice(ACCOUNT.as_slice()) {
+        U256::from_be_slice(base().account.as_slice())
+    } else {
+        word
+    }
 }
 
 /// A policy to enable, by kind, with init data.
@@ -162,7 +238,7 @@ pub fn target(i: u8) -> Address {
     match i % 6 {
         0 => b.token,
         1 => OTHER,
-        2 => ACCOUNT,
+        2 => b.account,
         3 => b.deployment.smart_session,
         4 => Address::with_last_byte(1),
         _ => Address::ZERO,
@@ -293,7 +369,7 @@ impl CallSpec {
         if let Some(s) = self.selector {
             data.extend_from_slice(&selector(s));
             for a in &self.args {
-                data.extend_from_slice(&a.to_be_bytes::<32>());
+                data.extend_from_slice(&resolve(*a).to_be_bytes::<32>());
             }
         }
         data.truncate(data.len().saturating_sub(self.cut));
@@ -345,7 +421,7 @@ impl CallDataSpec {
             Self::AccountCall(s, args) => {
                 let mut v = selector(*s).to_vec();
                 for a in args {
-                    v.extend_from_slice(&a.to_be_bytes::<32>());
+                    v.extend_from_slice(&resolve(*a).to_be_bytes::<32>());
                 }
                 v.into()
             }
@@ -670,13 +746,11 @@ pub fn build_op(spec: &OpSpec, pid: B256, devnet: &mut Devnet) -> PackedUserOper
             use alloy_sol_types::SolValue;
             use mandate_abi::{ChainDigest, EnableSession, SignedSession, SmartSessionMode};
             let session = e.session.session();
-            let ss = base().deployment.smart_session;
+            let b = base();
+            let (ss, account) = (b.deployment.smart_session, b.account);
             let permission_id = mandate_abi::PermissionId::of(&session).0;
             let nonce = devnet
-                .call_sol(
-                    ss,
-                    &ISmartSession::getNonceCall { permissionId: permission_id, account: ACCOUNT },
-                )
+                .call_sol(ss, &ISmartSession::getNonceCall { permissionId: permission_id, account })
                 .unwrap();
             let mode = if e.unsafe_mode {
                 SmartSessionMode::UnsafeEnable
@@ -684,16 +758,19 @@ pub fn build_op(spec: &OpSpec, pid: B256, devnet: &mut Devnet) -> PackedUserOper
                 SmartSessionMode::Enable
             };
             let nonce = if e.stale_nonce { nonce + U256::from(1) } else { nonce };
-            let digest = SignedSession::of(&session, ACCOUNT, ss, nonce, mode).digest();
+            let digest = SignedSession::of(&session, account, ss, nonce, mode).digest();
             let chain = if e.wrong_chain { 1 } else { mandate_sim::DEVNET_CHAIN_ID };
+            let hashes_and_chain_ids = vec![
+                ChainDigest { chainId: 8453, sessionDigest: B256::repeat_byte(0x85) },
+                ChainDigest { chainId: chain, sessionDigest: digest },
+            ];
+            let owner = if e.owner_ok { &b.owner } else { &wrong };
+            let multichain = mandate_abi::multichain_digest(&hashes_and_chain_ids);
             let enable = EnableSession {
                 chainDigestIndex: if e.index_past { 2 } else { 1 },
-                hashesAndChainIds: vec![
-                    ChainDigest { chainId: 8453, sessionDigest: B256::repeat_byte(0x85) },
-                    ChainDigest { chainId: chain, sessionDigest: digest },
-                ],
+                hashesAndChainIds: hashes_and_chain_ids,
                 sessionToEnable: session,
-                permissionEnableSig: Bytes::from(vec![u8::from(e.owner_ok), 0xaa]),
+                permissionEnableSig: b.enable_signature(owner, multichain),
             };
             let key_sig = Bytes::from(sign(if e.key_ok { &key } else { &wrong }));
             let payload = (enable, key_sig).abi_encode_params();
@@ -705,8 +782,8 @@ pub fn build_op(spec: &OpSpec, pid: B256, devnet: &mut Devnet) -> PackedUserOper
         }
     };
     PackedUserOperation {
-        sender: ACCOUNT,
-        nonce: U256::ZERO,
+        sender: base().account,
+        nonce: base().session_nonce,
         callData: spec.call_data.encode(),
         paymasterAndData: if spec.paymaster { Bytes::from(vec![0x70; 52]) } else { Bytes::new() },
         signature,
@@ -714,19 +791,64 @@ pub fn build_op(spec: &OpSpec, pid: B256, devnet: &mut Devnet) -> PackedUserOper
     }
 }
 
-/// What revm says: Ok(validation data) or Err(revert data).
+/// What revm says when the EntryPoint asks the account: Ok(validation data) or Err(revert
+/// data).
 pub fn contract_verdict(
     devnet: &mut Devnet,
     op: &PackedUserOperation,
     hash: B256,
 ) -> Result<Result<U256, Bytes>, String> {
-    let ss = base().deployment.smart_session;
-    let call = ISmartSession::validateUserOpCall { userOp: op.clone(), userOpHash: hash };
-    match devnet.transact(ACCOUNT, ss, U256::ZERO, call.abi_encode().into()) {
+    use alloy_sol_types::SolValue;
+    let b = base();
+    let call =
+        [&VALIDATE_USER_OP[..], &(op.clone(), hash, U256::ZERO).abi_encode_params()].concat();
+    match devnet.transact(b.entry_point, b.account, U256::ZERO, call.into()) {
         Ok(receipt) => Ok(Ok(U256::from_be_slice(&receipt.output))),
         Err(SimError::Reverted { revert, .. }) => Ok(Err(revert.data)),
         Err(e) => Err(format!("revm: {e}")),
     }
+}
+
+/// Safe7579's `ExecutionFailed()`.
+const SAFE7579_EXECUTION_FAILED: [u8; 4] = alloy_primitives::hex!("acfdb444");
+/// Kernel's `InvalidValidator()`.
+const KERNEL_INVALID_VALIDATOR: [u8; 4] = alloy_primitives::hex!("682a6e7c");
+
+/// What the account of `family` answers the EntryPoint when SmartSession's `validateUserOp`
+/// (the evaluator's view) answers `smart_session` to an op with `call_data`, and whether
+/// SmartSession's state changes stay (the account may revert after SmartSession returned). The
+/// bytecode, family by family:
+fn family_view(
+    family: AccountType,
+    call_data: &[u8],
+    smart_session: Result<U256, Bytes>,
+) -> (bool, Result<U256, Bytes>) {
+    match (family, smart_session) {
+        // Kernel v3.1 calls the validator first, then gates a non-root validator by selector:
+        // SmartSession was installed with `execute` only, so when SmartSession returns for any
+        // other `callData[0:4]`, Kernel reverts `InvalidValidator()` (undoing SmartSession's
+        // writes). A returned validation data whose validUntil is 0 ("no expiry") comes back
+        // with validUntil = 2^48 - 1 (unless it is 0 altogether): the same for the EntryPoint.
+        (AccountType::Kernel, Ok(_)) if call_data.get(..4) != Some(&EXECUTE[..]) => {
+            (false, Err(Bytes::from_static(&KERNEL_INVALID_VALIDATOR)))
+        }
+        (AccountType::Kernel, Ok(data)) => (true, Ok(kernel_validation_data(data))),
+        // Safe7579 calls SmartSession through the Safe (`execTransactionFromModuleReturnData`),
+        // which returns `false` on a revert and drops its data; the adapter then reverts with
+        // its own `ExecutionFailed()`, whatever SmartSession said.
+        (AccountType::Safe, Err(_)) => (true, Err(Bytes::from_static(&SAFE7579_EXECUTION_FAILED))),
+        // Otherwise the account calls SmartSession directly and passes its answer on (a
+        // revert's data bubbles up unchanged).
+        (_, answer) => (true, answer),
+    }
+}
+
+/// Kernel v3.1's rewrite of a validator's validation data: validUntil 0 becomes `2^48 - 1`
+/// unless the whole word is 0.
+fn kernel_validation_data(data: U256) -> U256 {
+    let until_mask: U256 = U256::from((1u64 << 48) - 1) << 160usize;
+    let until: U256 = data & until_mask;
+    if data.is_zero() || !until.is_zero() { data } else { data | until_mask }
 }
 
 /// The state read back from storage equals the evaluator's. Upstream keeps another storage
@@ -736,26 +858,41 @@ fn compare_state(devnet: &Devnet, local: &AccountState, when: &str) -> Result<()
     if FLAVOR.with(std::cell::Cell::get) != Flavor::Ours {
         return Ok(());
     }
-    let loaded =
-        policy_sim::load(devnet, &base().deployment, ACCOUNT).map_err(|e| e.to_string())?;
+    let b = base();
+    let loaded = policy_sim::load(devnet, &b.deployment, b.account).map_err(|e| e.to_string())?;
     if &loaded != local {
         return Err(format!("state differs {when}:\n contracts: {loaded:#?}\n local: {local:#?}"));
     }
     Ok(())
 }
 
-/// Enables the sessions on both sides, then runs every op on both sides; returns a label per
-/// outcome (for coverage).
-pub fn run_case(case: &Case) -> Result<Vec<String>, String> {
+/// [`run_case_on`] on a family of its own: the families take turns by case (the generators
+/// pick one per case, [`family_strategy`]).
+pub fn family_strategy() -> impl Strategy<Value = AccountType> {
+    prop::sample::select(AccountType::ALL.to_vec())
+}
+
+/// Enables the sessions on both sides, then runs every op on both sides, on an account of
+/// `family`; returns a label per outcome (for coverage).
+pub fn run_case_on(family: AccountType, case: &Case) -> Result<Vec<String>, String> {
+    FAMILY.with(|f| f.set(family));
     let mut labels = Vec::new();
     let b = base();
     let mut devnet = b.devnet.clone();
     let sessions: Vec<Session> = case.sessions.iter().map(SessionSpec::session).collect();
-    let mut local = AccountState::new(ACCOUNT);
+    let mut local = if FLAVOR.with(std::cell::Cell::get) == Flavor::Ours {
+        policy_sim::load(&devnet, &b.deployment, b.account).map_err(|e| e.to_string())?
+    } else {
+        AccountState::new(b.account)
+    };
     let local_enable = local.enable_sessions(&b.deployment, &sessions);
     let call = ISmartSession::enableSessionsCall { sessions: sessions.clone() };
-    let remote =
-        devnet.transact(ACCOUNT, b.deployment.smart_session, U256::ZERO, call.abi_encode().into());
+    let remote = devnet.transact(
+        b.account,
+        b.deployment.smart_session,
+        U256::ZERO,
+        call.abi_encode().into(),
+    );
     match (&local_enable, &remote) {
         (Ok(_), Ok(_)) => {}
         (Err(_), Err(SimError::Reverted { .. })) => return Ok(vec!["enable reverts".into()]),
@@ -768,9 +905,10 @@ pub fn run_case(case: &Case) -> Result<Vec<String>, String> {
     compare_state(&devnet, &local, "after enableSessions")?;
     let pid = mandate_abi::PermissionId::of(&sessions[0]).0;
     let evaluator = Evaluator::new(b.deployment.clone())
-        .with_enable(mandate_sim::DEVNET_CHAIN_ID, std::sync::Arc::new(owner_verifier));
+        .with_enable(mandate_sim::DEVNET_CHAIN_ID, b.owner_verifier());
     for (i, spec) in case.ops.iter().enumerate() {
         let op = build_op(spec, pid, &mut devnet);
+        let before = local.clone();
         let ours = evaluator.validate(&mut local, &op, spec.hash);
         let theirs = contract_verdict(&mut devnet, &op, spec.hash)?;
         let ours = match ours {
@@ -782,15 +920,34 @@ pub fn run_case(case: &Case) -> Result<Vec<String>, String> {
             }
             other => other.map_err(|e| format!("op {i}: evaluator: {e}"))?,
         };
+        let smart_session = match &ours {
+            Verdict::Accept(a) => Ok(a.validation_data),
+            Verdict::Reject(r) => Err(r.data.clone()),
+        };
+        let (kept, expected) = family_view(family, &op.callData, smart_session);
+        if !kept {
+            // The account refused the op after SmartSession returned: the local run is undone.
+            local = before;
+            if theirs != expected {
+                return Err(format!(
+                    "{family:?} op {i}: expected the account's own refusal {expected:?}, got \
+                     {theirs:?}\n op: {op:?}"
+                ));
+            }
+            labels.push(format!("{} refuses", family.name()));
+            compare_state(&devnet, &local, &format!("after op {i}"))?;
+            continue;
+        }
         match (&ours, &theirs) {
-            (Verdict::Accept(a), Ok(vd)) if a.validation_data == *vd => {
+            (Verdict::Accept(_), Ok(vd)) if expected.as_ref() == Ok(vd) => {
+                let Verdict::Accept(a) = &ours else { unreachable!() };
                 labels.push(match (a.signature_valid, op.signature[0] != 0) {
                     (true, false) => "accept".into(),
                     (true, true) => "accept (enable)".into(),
                     (false, _) => "signature fails".into(),
                 })
             }
-            (Verdict::Reject(r), Err(data)) if r.data == *data => {
+            (Verdict::Reject(r), Err(data)) if expected.as_ref() == Err(data) => {
                 labels.push(if r.name.is_empty() {
                     "empty revert".into()
                 } else if r.name == "PolicyCheckReverted" {
@@ -804,7 +961,7 @@ pub fn run_case(case: &Case) -> Result<Vec<String>, String> {
             }
             _ => {
                 return Err(format!(
-                    "op {i} verdict differs:\n local: {ours:#?}\n contracts: {theirs:?}\n op: {op:?}"
+                    "{family:?} op {i} verdict differs:\n local: {ours:#?}\n contracts: {theirs:?}\n op: {op:?}"
                 ));
             }
         }

@@ -2,10 +2,11 @@
 //! both sides like a generated case (and checked to reach the verdict it is about).
 
 use alloy_primitives::{B256, U256};
+use mandate_abi::AccountType;
 
 use super::harness::{
     ActionSpec, CallDataSpec, CallSpec, Case, OpSpec, PolicySpec, RuleSpec, SessionSpec, SigSpec,
-    run_case,
+    run_case_on,
 };
 
 fn session(user_op: Vec<PolicySpec>, actions: Vec<ActionSpec>) -> SessionSpec {
@@ -26,8 +27,18 @@ fn op(call_data: CallDataSpec, sig: SigSpec) -> OpSpec {
     OpSpec { call_data, sig, paymaster: false, hash: B256::repeat_byte(0x42) }
 }
 
+/// Runs `case` on every family; each gives the same labels (the local verdicts), which are
+/// returned.
 fn run(case: Case) -> Vec<String> {
-    run_case(&case).unwrap_or_else(|e| panic!("{e}"))
+    let mut first: Option<Vec<String>> = None;
+    for family in AccountType::ALL {
+        let labels = run_case_on(family, &case).unwrap_or_else(|e| panic!("{family:?}: {e}"));
+        match &first {
+            None => first = Some(labels),
+            Some(f) => assert_eq!(&labels, f, "{family:?}"),
+        }
+    }
+    first.unwrap()
 }
 
 /// Found by the property test (shrunk): ERC20SpendingLimitPolicy initialised with no token leaves
@@ -193,4 +204,36 @@ fn enable_stream_cut_by_one_byte_decompresses_like_solady() {
         )],
     });
     assert_eq!(labels, ["signature fails"]);
+}
+
+/// A session may authorise a direct call of an account function (an action on the account and
+/// the selector): SmartSession accepts it on every family, but Kernel v3.1 checks the selector
+/// after its validator returned and refuses every selector SmartSession was not installed with
+/// (`execute` only): `InvalidValidator()`, SmartSession's writes undone.
+#[test]
+fn kernel_refuses_a_direct_account_call_smart_session_accepts() {
+    let case = Case {
+        sessions: vec![session(
+            vec![],
+            vec![ActionSpec {
+                target: 2,
+                selector: 4,
+                fallback: false,
+                policies: vec![PolicySpec::Usage(1)],
+            }],
+        )],
+        ops: vec![
+            op(CallDataSpec::AccountCall(4, vec![]), SigSpec::Good),
+            op(CallDataSpec::AccountCall(4, vec![]), SigSpec::Good),
+        ],
+    };
+    for family in AccountType::ALL {
+        let labels = run_case_on(family, &case).unwrap_or_else(|e| panic!("{family:?}: {e}"));
+        if family == AccountType::Kernel {
+            // Refused twice: the usage the first op counted was undone.
+            assert_eq!(labels, ["kernel refuses", "kernel refuses"]);
+        } else {
+            assert_eq!(labels, ["accept", "PolicyViolation"], "{family:?}");
+        }
+    }
 }
