@@ -71,6 +71,40 @@ fn token_base(id: ConfigId, m: Address, t: Address, a: Address) -> U256 {
     U256::from_be_bytes(h2(word_of_address(a), tok).0)
 }
 
+/// Where an ERC20SpendingLimitPolicy keeps a config's tokens and budgets.
+#[derive(Clone, Copy)]
+enum Erc20Layout {
+    /// `contracts/STORAGE.md`: budgets at `TOKEN_BASE` (slot 0), the token set with set id
+    /// `H(ID, M)`.
+    Mandate,
+    /// Upstream's (f5aaf86): the token set per `(ID, M)` at slot 0, the budgets per
+    /// `(ID, M, T, A)` at slot 1.
+    Upstream,
+}
+
+fn erc20_tokens<R: StorageReader + ?Sized>(
+    r: &R,
+    policy: Address,
+    id: ConfigId,
+    m: Address,
+    a: Address,
+    layout: Erc20Layout,
+) -> Result<Vec<Address>, LoadError> {
+    let set = match layout {
+        Erc20Layout::Mandate => h2(id.0, word_of_address(m)),
+        Erc20Layout::Upstream => h2(word_of_address(m), h2(id.0, B256::ZERO)),
+    };
+    Ok(set_values(r, policy, a, set)?.into_iter().map(Address::from_word).collect())
+}
+
+/// `$policyData[id][m][t][a]` of upstream's ERC20SpendingLimitPolicy (mapping at slot 1).
+fn upstream_token_base(id: ConfigId, m: Address, t: Address, a: Address) -> U256 {
+    let inner = h2(id.0, B256::with_last_byte(1));
+    let mid = h2(word_of_address(m), inner);
+    let tok = h2(word_of_address(t), mid);
+    U256::from_be_bytes(h2(word_of_address(a), tok).0)
+}
+
 /// Reads every enabled session of `account` and the state of its policies' configs.
 pub fn load_account<R: StorageReader + ?Sized>(
     reader: &R,
@@ -156,7 +190,8 @@ pub fn load_account<R: StorageReader + ?Sized>(
 /// holds, replacing whatever policy state it had. For a SmartSession whose own storage is not
 /// laid out as Mandate's (upstream's): the sessions' structure comes from elsewhere (the
 /// sessions as granted, [`AccountState::enable_sessions`]), the counters from the policies,
-/// whose storage is laid out as Mandate's policies' (`contracts/STORAGE.md`).
+/// whose storage upstream's lay out as Mandate's (`contracts/STORAGE.md`) but for
+/// ERC20SpendingLimitPolicy, whose two layouts are both read.
 pub fn load_policy_state<R: StorageReader + ?Sized>(
     reader: &R,
     deployment: &Deployment,
@@ -237,12 +272,20 @@ fn load_policy<R: StorageReader + ?Sized>(
                 .then_some(PolicyState::UniAction(UniConfig { value_limit_per_use, rules }))
         }
         PolicyKind::Erc20SpendingLimit => {
-            let set = h2(id.0, word_of_address(m));
-            let tokens: Vec<Address> =
-                set_values(r, policy, a, set)?.into_iter().map(Address::from_word).collect();
+            // Mandate's layout, else upstream's (whose token set and budgets sit elsewhere):
+            // each contract writes only its own slots, so the non-empty set is the one.
+            let mut layout = Erc20Layout::Mandate;
+            let mut tokens = erc20_tokens(r, policy, id, m, a, layout)?;
+            if tokens.is_empty() {
+                layout = Erc20Layout::Upstream;
+                tokens = erc20_tokens(r, policy, id, m, a, layout)?;
+            }
             let mut budgets = alloy_primitives::map::AddressMap::default();
             for t in &tokens {
-                let b = token_base(id, m, *t, a);
+                let b = match layout {
+                    Erc20Layout::Mandate => token_base(id, m, *t, a),
+                    Erc20Layout::Upstream => upstream_token_base(id, m, *t, a),
+                };
                 let budget = TokenBudget {
                     spent: r.storage(policy, b),
                     approved: r.storage(policy, b + U256::from(1)),

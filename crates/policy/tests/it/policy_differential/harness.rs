@@ -855,10 +855,22 @@ fn kernel_validation_data(data: U256) -> U256 {
 /// layout (contracts/STORAGE.md describes ours), so there only verdicts are compared — which
 /// still depend on every counter the evaluator keeps.
 fn compare_state(devnet: &Devnet, local: &AccountState, when: &str) -> Result<(), String> {
+    let b = base();
     if FLAVOR.with(std::cell::Cell::get) != Flavor::Ours {
+        // Upstream's SmartSession lays out its own storage otherwise; the policies' counters,
+        // read for the sessions the evaluator holds, must still be the evaluator's.
+        let mut loaded = local.clone();
+        let storage = mandate_client::policy_sim::DevnetStorage(devnet);
+        mandate_policy::load_policy_state(&storage, &b.deployment, &mut loaded)
+            .map_err(|e| e.to_string())?;
+        if loaded.policies != local.policies {
+            return Err(format!(
+                "policy state differs {when}:\n contracts: {:#?}\n local: {:#?}",
+                loaded.policies, local.policies
+            ));
+        }
         return Ok(());
     }
-    let b = base();
     let loaded = policy_sim::load(devnet, &b.deployment, b.account).map_err(|e| e.to_string())?;
     if &loaded != local {
         return Err(format!("state differs {when}:\n contracts: {loaded:#?}\n local: {local:#?}"));
