@@ -78,13 +78,24 @@ fn fork_verdicts_equal_the_nodes() {
     // Sync code: the fork reads the node on a runtime of its own.
     let mut fork = Devnet::fork(&harness.node_url, None, d.chain).unwrap();
     assert_eq!(fork.chain_id(), harness.chain_id);
+    assert_eq!(fork.round_trips(), 1, "connecting is one batch");
     let mut accepted = 0;
-    for (name, op) in &cases {
+    for (i, (name, op)) in cases.iter().enumerate() {
         let verdict = fork.check(op).unwrap();
         let node = rt.block_on(node_verdict(&harness.node, op));
-        eprintln!("{name}: fork {verdict}; node {}", if node.is_ok() { "ok" } else { "reverts" });
+        eprintln!(
+            "{name}: fork {verdict} in {} round trips; node {}",
+            verdict.round_trips(),
+            if node.is_ok() { "ok" } else { "reverts" }
+        );
         same(&verdict, &node);
         accepted += usize::from(verdict.accepted().is_some());
+        if i == 0 {
+            // Cold: the batch of what was missed, what is known and the access list, then
+            // what the access list and the second run named.
+            assert!(verdict.round_trips() <= 2, "{} round trips", verdict.round_trips());
+            assert_eq!(fork.check(op).unwrap().round_trips(), 0, "warm");
+        }
     }
     assert_eq!(accepted, 3, "mint, batch and the over-transfer validate; two do not");
     // The over-transfer validates but its execution reverts: told apart.
