@@ -174,6 +174,8 @@ pub(crate) struct Remote {
     proofs: AtomicBool,
     /// Whether the node answers `eth_createAccessList`.
     access_lists: AtomicBool,
+    /// Whether the node answers `debug_traceCall` with the prestate tracer.
+    prestate: AtomicBool,
     round_trips: AtomicU32,
     cache: Mutex<Cache>,
 }
@@ -214,6 +216,9 @@ enum AccountReads {
     Proof(Waiter<Proof>, Option<Waiter<Bytes>>),
     Plain(Waiter<U256>, Waiter<U64>, Waiter<Bytes>),
 }
+
+/// JSON-RPC's code for a method the node does not have.
+const METHOD_NOT_FOUND: i64 = -32601;
 
 /// The storage root of an account without storage.
 const EMPTY_ROOT: B256 =
@@ -323,7 +328,7 @@ impl Remote {
         }
         let tag = self.tag();
         let proofs = self.proofs.load(Ordering::Relaxed);
-        let (listed, retry) = self.runtime.block_on(async {
+        let (named, retry) = self.runtime.block_on(async {
             let mut batch = self.client.new_batch();
             let mut accounts = Vec::with_capacity(wanted.accounts.len());
             for &account in &wanted.accounts {
@@ -359,12 +364,20 @@ impl Remote {
                     batch.add_call("eth_getBlockByNumber", &(U64::from(number), false))?;
                 hashes.push((number, read));
             }
-            let listed: Option<Waiter<Value>> = match access_list {
-                Some(call) => Some(batch.add_call(
-                    "eth_createAccessList",
-                    &(json!({ "from": call.from, "to": call.to, "data": call.data }), tag),
-                )?),
+            let tx = access_list.map(|c| json!({ "from": c.from, "to": c.to, "data": c.data }));
+            let listed: Option<Waiter<Value>> = match &tx {
+                Some(tx) => Some(batch.add_call("eth_createAccessList", &(tx, tag))?),
                 None => None,
+            };
+            // The prestate tracer names what the call read even when it reverts (an access
+            // list then is an error).
+            let traced: Option<Waiter<Value>> = match &tx {
+                Some(tx) if self.prestate.load(Ordering::Relaxed) => {
+                    let config = json!({ "tracer": "prestateTracer",
+                        "tracerConfig": { "disableCode": true } });
+                    Some(batch.add_call("debug_traceCall", &(tx, tag, config))?)
+                }
+                _ => None,
             };
             self.round_trips.fetch_add(1, Ordering::Relaxed);
             batch.send().await?;
@@ -440,11 +453,32 @@ impl Remote {
             let listed = match listed {
                 Some(read) => match read.await {
                     Ok(list) => Some(list),
-                    Err(RpcError::ErrorResp(_)) | Err(RpcError::DeserError { .. }) => None,
+                    Err(RpcError::ErrorResp(e)) => {
+                        if e.code == METHOD_NOT_FOUND {
+                            // Not offered here: do not ask again.
+                            self.access_lists.store(false, Ordering::Relaxed);
+                        }
+                        None
+                    }
+                    Err(RpcError::DeserError { .. }) => None,
                     Err(e) => return Err(e.into()),
                 },
                 None => None,
             };
+            let traced = match traced {
+                Some(read) => match read.await {
+                    Ok(prestate) => Some(prestate),
+                    Err(RpcError::ErrorResp(_)) | Err(RpcError::DeserError { .. }) => {
+                        // No debug namespace (or no prestate tracer) here: do not ask again.
+                        self.prestate.store(false, Ordering::Relaxed);
+                        None
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+                None => None,
+            };
+            let mut named = listed.as_ref().map(listed_state).unwrap_or_default();
+            named.extend(traced.as_ref().map(prestate_state).unwrap_or_default());
 
             let mut cache = lock(&self.cache);
             for (account, balance, nonce, code, storage_root) in fetched_accounts {
@@ -460,21 +494,12 @@ impl Remote {
             for (number, hash) in fetched_hashes {
                 cache.block_hashes.insert(number, hash);
             }
-            Ok::<_, ForkError>((listed, retry))
+            Ok::<_, ForkError>((named, retry))
         })?;
         if !retry.is_empty() {
             self.fetch_with(&retry, None, retries.saturating_sub(1))?;
         }
-        Ok(match listed {
-            Some(list) => self.missing(&listed_state(&list)),
-            None => {
-                if access_list.is_some() {
-                    // The node refused it (or has no such method): do not ask again.
-                    self.access_lists.store(false, Ordering::Relaxed);
-                }
-                Wanted::default()
-            }
-        })
+        Ok(self.missing(&named))
     }
 
     fn account(&self, address: Address) -> Result<AccountInfo, ForkError> {
@@ -530,6 +555,22 @@ fn listed_state(answer: &Value) -> Wanted {
         wanted.accounts.insert(item.address);
         for key in item.storage_keys {
             wanted.slots.insert((item.address, U256::from_be_bytes(key.0)));
+        }
+    }
+    wanted
+}
+
+/// The accounts and slots a prestate trace (`debug_traceCall` with `prestateTracer`) names.
+fn prestate_state(answer: &Value) -> Wanted {
+    let mut wanted = Wanted::default();
+    let Some(accounts) = answer.as_object() else { return wanted };
+    for (address, state) in accounts {
+        let Ok(address) = address.parse::<Address>() else { continue };
+        wanted.accounts.insert(address);
+        for slot in state["storage"].as_object().into_iter().flat_map(|s| s.keys()) {
+            if let Ok(slot) = slot.parse::<B256>() {
+                wanted.slots.insert((address, U256::from_be_bytes(slot.0)));
+            }
         }
     }
     wanted
@@ -660,6 +701,7 @@ pub(crate) fn connect(
         code_cache: options.code_cache.clone(),
         proofs: AtomicBool::new(true),
         access_lists: AtomicBool::new(true),
+        prestate: AtomicBool::new(true),
         round_trips: AtomicU32::new(1),
         cache: Mutex::new(cache),
     };
@@ -707,6 +749,21 @@ mod tests {
     }
 
     #[test]
+    fn a_prestate_trace_names_accounts_and_slots() {
+        let answer = json!({
+            "0x0000000000000000000000000000000000000001": { "balance": "0x0" },
+            "0x0202020202020202020202020202020202020202": {
+                "balance": "0x1", "nonce": 1,
+                "storage": { "0x0000000000000000000000000000000000000000000000000000000000000007": "0x01" },
+            },
+        });
+        let wanted = prestate_state(&answer);
+        assert_eq!(wanted.accounts.len(), 2);
+        assert_eq!(wanted.slots, [(Address::repeat_byte(2), U256::from(7))].into());
+        assert!(prestate_state(&json!("nothing")).is_empty());
+    }
+
+    #[test]
     fn code_is_kept_by_hash_on_disk_and_hints_by_chain() {
         let dir = tempfile::tempdir().expect("temp dir");
         let options = ForkOptions::default().with_code_cache(Some(dir.path().to_path_buf()));
@@ -719,6 +776,7 @@ mod tests {
             code_cache: options.code_cache,
             proofs: AtomicBool::new(true),
             access_lists: AtomicBool::new(true),
+            prestate: AtomicBool::new(true),
             round_trips: AtomicU32::new(0),
             cache: Mutex::default(),
         };

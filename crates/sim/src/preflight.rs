@@ -50,7 +50,7 @@ fn entry_point_selectors() -> EntryPointSelectors {
 }
 
 /// Speculative runs of a check on a fork before the reads still missing are fetched one by one.
-const SPECULATIVE_RUNS: usize = 6;
+const SPECULATIVE_RUNS: usize = 16;
 
 /// Rejections that mean validation ran to its end: only the signature or the time window
 /// failed, which does not depend on the gas given.
