@@ -63,14 +63,16 @@ impl LatencyProxy {
             .enable_all()
             .build()
             .expect("the proxy's runtime");
-        let listener = runtime
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .expect("the proxy binds a loopback port");
+        // Bound here (the caller may be inside another runtime), served on the proxy's own.
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("the proxy binds a loopback port");
+        listener.set_nonblocking(true).expect("a non-blocking listener");
         let port = listener.local_addr().expect("its address").port();
         let delay_micros = Arc::new(AtomicU64::new(0));
         let requests = Arc::new(AtomicU64::new(0));
         let (delay, count) = (Arc::clone(&delay_micros), Arc::clone(&requests));
         runtime.spawn(async move {
+            let Ok(listener) = TcpListener::from_std(listener) else { return };
             while let Ok((client, _)) = listener.accept().await {
                 let (target, delay, count) =
                     (target.clone(), Arc::clone(&delay), Arc::clone(&count));
