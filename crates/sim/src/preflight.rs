@@ -573,3 +573,32 @@ impl Devnet {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use mandate_abi::UserOperation;
+
+    use super::*;
+
+    #[test]
+    fn the_known_entry_point_slots_hold_the_deposits() {
+        let devnet = Devnet::new().expect("genesis");
+        let chain = devnet.deployments().chain;
+        let paymaster = chain.paymaster.expect("the genesis paymaster");
+        let op = UserOperation {
+            sender: Address::repeat_byte(0x5e),
+            paymaster: Some(paymaster),
+            ..Default::default()
+        }
+        .pack();
+        let wanted = devnet.known_state(&op);
+        for account in [chain.entry_point, op.sender, paymaster, chain.smart_session] {
+            assert!(wanted.accounts.contains(&account), "{account}");
+        }
+        // The paymaster's deposit is in one of the EntryPoint slots named.
+        let deposit = U256::from(crate::PAYMASTER_DEPOSIT);
+        let slots: Vec<_> = wanted.slots.iter().filter(|(a, _)| *a == chain.entry_point).collect();
+        assert_eq!(slots.len(), 6, "two deposit slots each for sender and paymaster, nonce, guard");
+        assert!(slots.iter().any(|(a, s)| devnet.storage(*a, *s) == deposit));
+    }
+}
