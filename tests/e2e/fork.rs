@@ -19,7 +19,7 @@ use mandate::{
         sol::{IERC20, IEntryPoint, IEntryPoint::IEntryPointErrors},
     },
     client::{Account, AccountFamily, Nexus, SessionClient, SessionKey},
-    sim::{BUNDLER, Devnet, Preflight},
+    sim::{BUNDLER, Devnet, ForkOptions, Preflight},
 };
 use mandate_testing::node::{Harness, Node};
 
@@ -104,6 +104,18 @@ fn fork_verdicts_equal_the_nodes() {
         }
     }
     assert_eq!(accepted, 3, "mint, batch and the over-transfer validate; two do not");
+    // With the basic methods only (no eth_getProof, access list or prestate trace): the same
+    // verdicts, in more round trips.
+    let basic = ForkOptions::default().with_basic_methods_only();
+    for (name, op) in &cases[..3] {
+        let mut fork = Devnet::fork_with(&harness.node_url, None, d.chain, &basic).unwrap();
+        let verdict = fork.check(op).unwrap();
+        eprintln!("{name}, basic methods: {} round trips", verdict.round_trips());
+        same(&verdict, &rt.block_on(node_verdict(&harness.node, op)));
+        assert!(verdict.round_trips() >= 2, "{name}: {}", verdict.round_trips());
+        assert_eq!(fork.check(op).unwrap().round_trips(), 0, "{name}: warm");
+    }
+
     // The over-transfer validates but its execution reverts: told apart.
     assert!(!fork.check(&cases[4].1).unwrap().is_success());
     assert!(fork.check(&cases[0].1).unwrap().is_success());

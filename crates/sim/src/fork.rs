@@ -80,6 +80,11 @@ pub struct ForkOptions {
     /// only). The default is `$MANDATE_CODE_CACHE` when set (empty: none), else
     /// `$XDG_CACHE_HOME/mandate/code`, else `$HOME/.cache/mandate/code`.
     pub code_cache: Option<PathBuf>,
+    /// Whether to read with the basic methods only (`eth_getBalance`, `eth_getTransactionCount`,
+    /// `eth_getCode`, `eth_getStorageAt`), leaving out `eth_getProof`, `eth_createAccessList`
+    /// and `debug_traceCall`, for a node that refuses or charges them: a cold check then
+    /// takes a round trip per layer of reads that depend on earlier ones.
+    pub basic_methods_only: bool,
 }
 
 impl Default for ForkOptions {
@@ -92,7 +97,7 @@ impl Default for ForkOptions {
                 .or_else(|| env("HOME").map(|home| home.join(".cache")))
                 .map(|cache| cache.join("mandate").join("code")),
         };
-        Self { code_cache }
+        Self { code_cache, basic_methods_only: false }
     }
 }
 
@@ -100,6 +105,12 @@ impl ForkOptions {
     /// Options keeping code by hash in `dir` (`None`: in memory only).
     pub fn with_code_cache(mut self, dir: Option<PathBuf>) -> Self {
         self.code_cache = dir;
+        self
+    }
+
+    /// Options reading with the basic methods only (see [`Self::basic_methods_only`]).
+    pub fn with_basic_methods_only(mut self) -> Self {
+        self.basic_methods_only = true;
         self
     }
 }
@@ -699,9 +710,9 @@ pub(crate) fn connect(
         chain_id,
         block: point.number,
         code_cache: options.code_cache.clone(),
-        proofs: AtomicBool::new(true),
-        access_lists: AtomicBool::new(true),
-        prestate: AtomicBool::new(true),
+        proofs: AtomicBool::new(!options.basic_methods_only),
+        access_lists: AtomicBool::new(!options.basic_methods_only),
+        prestate: AtomicBool::new(!options.basic_methods_only),
         round_trips: AtomicU32::new(1),
         cache: Mutex::new(cache),
     };
