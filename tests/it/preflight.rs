@@ -32,8 +32,16 @@ fn accepted(verdict: &Preflight) -> &mandate::sim::Accepted {
 fn accepted_op_reports_phases_logs_and_state_changes_and_keeps_nothing() {
     let mut world = world();
     let op = world.use_op(world.ops.permission_id, &[world.ops.mint_call()]);
-    let verdict = world.devnet.check(&op).unwrap();
+    // The plain check gives the verdict without the logs and state changes.
+    let plain = world.devnet.check(&op).unwrap();
+    let plain = accepted(&plain);
+    assert!(plain.logs.is_empty() && plain.state_changes.is_empty() && plain.round_trips == 0);
+    let verdict = world.devnet.check_detailed(&op).unwrap();
     let a = accepted(&verdict);
+    assert_eq!(
+        (a.gas, a.user_op_hash, &a.execution),
+        (plain.gas, plain.user_op_hash, &plain.execution)
+    );
     assert_eq!(a.execution, ExecutionOutcome::Succeeded);
     assert_eq!(a.user_op_hash, world.devnet.user_op_hash(&op));
     assert!(a.gas.account_validation > 0 && a.gas.execution > 0);
@@ -313,7 +321,7 @@ fn verdicts_are_those_of_inspecting_every_opcode() {
         verdict
     };
     let compare = |devnet: &mut mandate::sim::Devnet, op: &PackedUserOperation| {
-        let gated = sorted(devnet.check(op).unwrap());
+        let gated = sorted(devnet.check_detailed(op).unwrap());
         let every = sorted(devnet.check_inspecting_every_opcode(op).unwrap());
         assert_eq!(gated, every);
         gated

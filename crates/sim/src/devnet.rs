@@ -19,7 +19,7 @@ use revm::{
 use crate::{
     DeployError, DevnetDeployments, SimError,
     decode::{LogDecoder, RevertDecoder, decoders},
-    fork::{self, Backend},
+    fork::{self, Backend, ForkOptions},
     genesis::{self, Step},
     outcome::{BundleOutcome, OpReceipt, Rejection},
 };
@@ -108,9 +108,10 @@ impl Devnet {
         Ok(devnet)
     }
 
-    /// A simulator on a node's state at `block` (the latest when `None`), read lazily over
-    /// JSON-RPC and cached; ops run as in the block after it. Mandate's contracts must be
-    /// deployed there, at `deployments`. The bundler account is funded in the cache.
+    /// A simulator on a node's state at `block` (the latest when `None`), read over JSON-RPC
+    /// in batches and cached (see [`Self::check`]); ops run as in the block after it.
+    /// Mandate's contracts must be deployed there, at `deployments`. The bundler account is
+    /// funded in the cache. Code is kept by hash where [`ForkOptions::default`] says.
     ///
     /// Reads block on a runtime of the simulator's own: call it from synchronous code (in an
     /// async program, from `spawn_blocking`).
@@ -119,9 +120,20 @@ impl Devnet {
         block: Option<u64>,
         deployments: Deployments,
     ) -> Result<Self, SimError> {
-        let (backend, point) = fork::connect(rpc_url, block)?;
+        Self::fork_with(rpc_url, block, deployments, &ForkOptions::default())
+    }
+
+    /// [`Self::fork`] with `options`. Connecting is one round trip (the chain id and the
+    /// block's header in one batch).
+    pub fn fork_with(
+        rpc_url: &str,
+        block: Option<u64>,
+        deployments: Deployments,
+        options: &ForkOptions,
+    ) -> Result<Self, SimError> {
+        let (remote, point) = fork::connect(rpc_url, block, options)?;
         let mut devnet = Self {
-            db: CacheDB::new(backend),
+            db: CacheDB::new(Backend::Remote(remote)),
             chain_id: point.chain_id,
             base_fee: point.base_fee,
             block_number: point.number + 1,
@@ -129,18 +141,59 @@ impl Devnet {
             code_size_limit: None,
             deployments: DevnetDeployments { chain: deployments, ..Default::default() },
         };
-        devnet.set_balance(BUNDLER, U256::from(BUNDLER_FUNDS));
+        // The bundler is Mandate's own address, with nothing on the chain: funded without a read.
+        let funds = AccountInfo { balance: U256::from(BUNDLER_FUNDS), ..Default::default() };
+        devnet.db.insert_account_info(BUNDLER, funds);
         Ok(devnet)
     }
 
-    /// Loads `addresses` (balance, nonce, code) into the cache now, each with its three reads
-    /// made together, so that later checks read no account from the node.
+    /// Loads `addresses` (balance, nonce, code) into the cache now, in one round trip, so
+    /// that later checks read no account from the node.
     pub fn prefetch(&mut self, addresses: &[Address]) -> Result<(), SimError> {
-        use revm::Database;
-        for address in addresses {
-            self.db.basic(*address)?;
+        if let Some(remote) = self.remote() {
+            let wanted = fork::Wanted {
+                accounts: addresses.iter().copied().collect(),
+                ..Default::default()
+            };
+            remote.fetch(&wanted, None)?;
         }
         Ok(())
+    }
+
+    /// JSON-RPC round trips this simulator's fork has made, one after another, since it
+    /// connected (connecting included; each batch counts once): 0 on the embedded devnet.
+    pub fn round_trips(&self) -> u32 {
+        self.remote().map_or(0, |r| r.round_trips())
+    }
+
+    /// The fork's node, when this is a fork.
+    pub(crate) fn remote(&self) -> Option<&std::sync::Arc<fork::Remote>> {
+        match &self.db.db {
+            Backend::Empty => None,
+            Backend::Remote(remote) | Backend::Speculative(remote, _) => Some(remote),
+        }
+    }
+
+    /// Sets where reads that miss the cache go.
+    pub(crate) fn set_backend(&mut self, backend: Backend) {
+        self.db.db = backend;
+    }
+
+    /// Forgets what a speculative run cached for reads it missed (the answers it got were
+    /// stand-ins).
+    pub(crate) fn forget(&mut self, missed: &fork::Wanted) {
+        let cache = &mut self.db.cache;
+        for account in &missed.accounts {
+            cache.accounts.remove(account);
+        }
+        for (account, slot) in &missed.slots {
+            if let Some(cached) = cache.accounts.get_mut(account) {
+                cached.storage.remove(slot);
+            }
+        }
+        for number in &missed.block_hashes {
+            cache.block_hashes.remove(&U256::from(*number));
+        }
     }
 
     /// Where the genesis contracts are (on a fork, only the chain part is known).

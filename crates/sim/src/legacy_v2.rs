@@ -123,6 +123,7 @@ impl Devnet {
                 rejection,
                 path: Vec::new(),
                 warnings: Vec::new(),
+                round_trips: 0,
             })));
         }
         let verification = Self::smallest(0, MAX_GAS, |v| {

@@ -23,7 +23,7 @@ pub use devnet::{
     TxReceipt,
 };
 pub use error::{DeployError, SimError};
-pub use fork::ForkError;
+pub use fork::{ForkError, ForkOptions};
 pub use inspector::{Frame, Phase, RuleViolation};
 pub use outcome::{BundleOutcome, OpReceipt, Rejection};
 pub use preflight::{LimitsReport, VALIDATION_MARGIN, pre_verification_gas};

@@ -2,7 +2,7 @@
 //! effects, and say whether a bundler would include it, what it would cost and what it would do;
 //! estimate its gas limits by simulation.
 
-use alloy_primitives::{Address, Bytes, Selector, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, Selector, U256, keccak256};
 use alloy_sol_types::SolCall;
 use mandate_abi::{
     GasEstimate, PackedUserOperation, UserOperation, ValidationData, sol::IEntryPoint,
@@ -18,9 +18,11 @@ use revm::{
     primitives::TxKind,
 };
 
+use std::sync::{Arc, Mutex};
+
 use crate::{
     BUNDLER, Devnet, SimError,
-    fork::ForkError,
+    fork::{self, AccessListCall, Backend, ForkError},
     inspector::{EntryPointSelectors, Frame, GatedEvm, Phase, PreflightInspector},
     outcome::BundleOutcome,
     verdict::{Accepted, ExecutionOutcome, PhaseGas, Preflight, Rejected, StateChange},
@@ -46,6 +48,9 @@ fn entry_point_selectors() -> EntryPointSelectors {
         ),
     })
 }
+
+/// Speculative runs of a check on a fork before the reads still missing are fetched one by one.
+const SPECULATIVE_RUNS: usize = 16;
 
 /// Rejections that mean validation ran to its end: only the signature or the time window
 /// failed, which does not depend on the gas given.
@@ -127,22 +132,139 @@ impl Devnet {
 
     /// Runs `op` through `handleOps` as a bundler would submit it, keeps none of its effects,
     /// and says what would happen: the verdict, the gas of each phase, the validation data,
-    /// the decoded logs and state changes, the call path to any revert, and ERC-7562 warnings.
+    /// the call path to any revert, ERC-7562 warnings, and the JSON-RPC round trips it took
+    /// on a fork. The decoded logs and state changes are left empty: [`Self::check_detailed`]
+    /// gives them.
+    ///
+    /// On a [fork](Self::fork) the op runs first on what is cached, with every read that
+    /// misses noted (and answered with a stand-in); the reads missed, the accounts and slots
+    /// the op is known to touch, and (where the node offers it) `eth_createAccessList` of the
+    /// same `handleOps` are fetched in one batch, and the op runs again, until a run misses
+    /// nothing: that run's verdict is the answer. A cold check of a USE op on a deployed
+    /// account takes two round trips this way; a warm one none.
     pub fn check(&mut self, op: &PackedUserOperation) -> Result<Preflight, SimError> {
-        self.check_with(op, true)
+        self.check_with(op, true, false)
     }
 
-    /// [`Self::check`] with revm's per-opcode inspection on every frame rather than only on
-    /// the validation phases': slower, and the reference the tests hold `check` to.
+    /// [`Self::check`] with every log decoded and each account's state change summarised.
+    pub fn check_detailed(&mut self, op: &PackedUserOperation) -> Result<Preflight, SimError> {
+        self.check_with(op, true, true)
+    }
+
+    /// [`Self::check_detailed`] with revm's per-opcode inspection on every frame rather than
+    /// only on the validation phases': slower, and the reference the tests hold `check` to.
     #[doc(hidden)]
     pub fn check_inspecting_every_opcode(
         &mut self,
         op: &PackedUserOperation,
     ) -> Result<Preflight, SimError> {
-        self.check_with(op, false)
+        self.check_with(op, false, true)
     }
 
-    fn check_with(&mut self, op: &PackedUserOperation, gated: bool) -> Result<Preflight, SimError> {
+    fn check_with(
+        &mut self,
+        op: &PackedUserOperation,
+        gated: bool,
+        detailed: bool,
+    ) -> Result<Preflight, SimError> {
+        let Some(remote) = self.remote().cloned() else {
+            return self.run_check(op, gated, detailed);
+        };
+        let started = remote.round_trips();
+        let call = AccessListCall {
+            from: BUNDLER,
+            to: self.deployments().chain.entry_point,
+            data: IEntryPoint::handleOpsCall { ops: vec![op.clone()], beneficiary: BUNDLER }
+                .abi_encode()
+                .into(),
+        };
+        // What the access list named, for the next batch.
+        let mut listed = fork::Wanted::default();
+        let mut first = true;
+        let mut verdict = None;
+        for _ in 0..SPECULATIVE_RUNS {
+            let missed = Arc::new(Mutex::new(fork::Wanted::default()));
+            self.set_backend(Backend::Speculative(remote.clone(), missed.clone()));
+            let run = self.run_check(op, gated, detailed);
+            self.set_backend(Backend::Remote(remote.clone()));
+            let missed = std::mem::take(&mut *missed.lock().unwrap_or_else(|e| e.into_inner()));
+            if missed.is_empty() {
+                verdict = Some(run?);
+                break;
+            }
+            self.forget(&missed);
+            let mut wanted = std::mem::take(&mut listed);
+            wanted.extend(missed);
+            if first {
+                wanted.extend(self.known_state(op));
+            }
+            listed = remote.fetch(&wanted, first.then_some(&call))?;
+            first = false;
+        }
+        // Still missing reads after the speculative runs: fetch the rest one by one.
+        let mut verdict = match verdict {
+            Some(verdict) => verdict,
+            None => self.run_check(op, gated, detailed)?,
+        };
+        let round_trips = remote.round_trips() - started;
+        match &mut verdict {
+            Preflight::Accepted(a) => a.round_trips = round_trips,
+            Preflight::Rejected(r) => r.round_trips = round_trips,
+        }
+        Ok(verdict)
+    }
+
+    /// The accounts and slots `op` is known to touch before it runs: the EntryPoint and its
+    /// deposit and nonce slots for the sender and the paymaster, the sender, its factory and
+    /// paymaster, the validator its nonce key names, SmartSession, the session validators and
+    /// the policies of the deployments.
+    fn known_state(&self, op: &PackedUserOperation) -> fork::Wanted {
+        let chain = &self.deployments().chain;
+        let entry_point = chain.entry_point;
+        let mut wanted = fork::Wanted::default();
+        let factory = (op.initCode.len() >= 20).then(|| Address::from_slice(&op.initCode[..20]));
+        let paymaster = (op.paymasterAndData.len() >= 20)
+            .then(|| Address::from_slice(&op.paymasterAndData[..20]));
+        // ERC-7579 accounts put the validator in the nonce key's top 20 bytes.
+        let validator = Address::from_slice(&op.nonce.to_be_bytes::<32>()[..20]);
+        let p = &chain.policies;
+        wanted.accounts.extend(
+            [Some(entry_point), Some(op.sender), factory, paymaster, Some(validator)]
+                .into_iter()
+                .flatten()
+                .chain([chain.smart_session, p.sudo, p.uni_action, p.time_frame])
+                .chain([p.erc20_spending_limit, p.usage_limit, p.value_limit])
+                .chain(chain.session_validators.ecdsa)
+                .filter(|a| !a.is_zero())
+                // The precompiles up to Prague's (access lists leave them out): ecrecover
+                // checks every ECDSA signature.
+                .chain((1u8..=0x11).map(Address::with_last_byte)),
+        );
+        // EntryPoint v0.7: `deposits` (slot 0: deposit, then staked/stake/delay/withdrawTime),
+        // `nonceSequenceNumber` (slot 1, by sender then 192-bit key), the reentrancy guard
+        // (slot 2).
+        wanted.slots.insert((entry_point, U256::from(2)));
+        let mapping = |key: B256, slot: U256| {
+            U256::from_be_bytes(keccak256([key.0, slot.to_be_bytes::<32>()].concat()).0)
+        };
+        let word = |a: Address| B256::left_padding_from(a.as_slice());
+        for payer in [Some(op.sender), paymaster].into_iter().flatten() {
+            let deposit = mapping(word(payer), U256::ZERO);
+            wanted.slots.extend([(entry_point, deposit), (entry_point, deposit + U256::from(1))]);
+        }
+        let key = op.nonce >> 64;
+        let by_sender = mapping(word(op.sender), U256::from(1));
+        wanted.slots.insert((entry_point, mapping(B256::from(key), by_sender)));
+        wanted
+    }
+
+    /// One run of `op` through `handleOps` on the state as it is.
+    fn run_check(
+        &mut self,
+        op: &PackedUserOperation,
+        gated: bool,
+        detailed: bool,
+    ) -> Result<Preflight, SimError> {
         let entry_point = self.deployments().chain.entry_point;
         let paymaster = (op.paymasterAndData.len() >= 20)
             .then(|| Address::from_slice(&op.paymasterAndData[..20]));
@@ -192,22 +314,30 @@ impl Devnet {
         let has_phase = |phase: Phase| seen.gas.iter().any(|(p, _)| *p == phase);
         let outcome = match run.result {
             ExecutionResult::Success { gas, logs, .. } => {
-                let state_changes = run
-                    .state
-                    .iter()
-                    .filter(|(_, account)| account.is_touched())
-                    .filter_map(|(address, account)| {
-                        let before = self.balance(*address);
-                        let storage_writes =
-                            account.storage.values().filter(|s| s.is_changed()).count();
-                        let deployed = account.is_created();
-                        let balance = (before != account.info.balance)
-                            .then_some((before, account.info.balance));
-                        (balance.is_some() || storage_writes > 0 || deployed).then_some(
-                            StateChange { address: *address, balance, storage_writes, deployed },
-                        )
-                    })
-                    .collect();
+                let state_changes = if !detailed {
+                    Vec::new()
+                } else {
+                    run.state
+                        .iter()
+                        .filter(|(_, account)| account.is_touched())
+                        .filter_map(|(address, account)| {
+                            let before = self.balance(*address);
+                            let storage_writes =
+                                account.storage.values().filter(|s| s.is_changed()).count();
+                            let deployed = account.is_created();
+                            let balance = (before != account.info.balance)
+                                .then_some((before, account.info.balance));
+                            (balance.is_some() || storage_writes > 0 || deployed).then_some(
+                                StateChange {
+                                    address: *address,
+                                    balance,
+                                    storage_writes,
+                                    deployed,
+                                },
+                            )
+                        })
+                        .collect()
+                };
                 Ok((gas.tx_gas_used(), logs, state_changes))
             }
             ExecutionResult::Revert { output, .. } => Err(output),
@@ -217,7 +347,12 @@ impl Devnet {
         };
         match outcome {
             Ok((tx_gas, logs, state_changes)) => {
-                let receipts = self.receipts(entry_point, logs.clone());
+                let decoded = if detailed {
+                    logs.iter().map(|l| self.log_decoder().decode(l)).collect()
+                } else {
+                    Vec::new()
+                };
+                let receipts = self.receipts(entry_point, logs);
                 let receipt = receipts.first().ok_or(SimError::NoUserOperationEvent)?;
                 let execution = if receipt.success {
                     ExecutionOutcome::Succeeded
@@ -249,9 +384,10 @@ impl Devnet {
                     actual_gas_used: receipt.actual_gas_used,
                     actual_gas_cost: receipt.actual_gas_cost,
                     execution,
-                    logs: logs.iter().map(|l| self.log_decoder().decode(l)).collect(),
+                    logs: decoded,
                     state_changes,
                     warnings,
+                    round_trips: 0,
                 })))
             }
             Err(output) => {
@@ -266,6 +402,7 @@ impl Devnet {
                     rejection,
                     path: self.labelled(seen.revert_path),
                     warnings,
+                    round_trips: 0,
                 })))
             }
         }
@@ -434,5 +571,34 @@ impl Devnet {
             },
             needed,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mandate_abi::UserOperation;
+
+    use super::*;
+
+    #[test]
+    fn the_known_entry_point_slots_hold_the_deposits() {
+        let devnet = Devnet::new().expect("genesis");
+        let chain = devnet.deployments().chain;
+        let paymaster = chain.paymaster.expect("the genesis paymaster");
+        let op = UserOperation {
+            sender: Address::repeat_byte(0x5e),
+            paymaster: Some(paymaster),
+            ..Default::default()
+        }
+        .pack();
+        let wanted = devnet.known_state(&op);
+        for account in [chain.entry_point, op.sender, paymaster, chain.smart_session] {
+            assert!(wanted.accounts.contains(&account), "{account}");
+        }
+        // The paymaster's deposit is in one of the EntryPoint slots named.
+        let deposit = U256::from(crate::PAYMASTER_DEPOSIT);
+        let slots: Vec<_> = wanted.slots.iter().filter(|(a, _)| *a == chain.entry_point).collect();
+        assert_eq!(slots.len(), 6, "two deposit slots each for sender and paymaster, nonce, guard");
+        assert!(slots.iter().any(|(a, s)| devnet.storage(*a, *s) == deposit));
     }
 }

@@ -71,12 +71,17 @@ pub struct Accepted {
     pub actual_gas_cost: U256,
     /// How the execution ended.
     pub execution: ExecutionOutcome,
-    /// Every log, decoded where an ABI knows the event.
+    /// Every log, decoded where an ABI knows the event ([`crate::Devnet::check_detailed`];
+    /// empty from [`crate::Devnet::check`]).
     pub logs: Vec<DecodedLog>,
-    /// What changed, per account.
+    /// What changed, per account ([`crate::Devnet::check_detailed`]; empty from
+    /// [`crate::Devnet::check`]).
     pub state_changes: Vec<StateChange>,
     /// ERC-7562 rules the validation breaks: a real bundler would drop the op.
     pub warnings: Vec<RuleViolation>,
+    /// JSON-RPC round trips the check made one after another on a fork (0 on the devnet and
+    /// on a warm fork).
+    pub round_trips: u32,
 }
 
 /// The EntryPoint would reject the op in validation.
@@ -90,6 +95,9 @@ pub struct Rejected {
     pub path: Vec<Frame>,
     /// ERC-7562 rules the validation breaks, as far as it ran.
     pub warnings: Vec<RuleViolation>,
+    /// JSON-RPC round trips the check made one after another on a fork (0 on the devnet and
+    /// on a warm fork).
+    pub round_trips: u32,
 }
 
 /// The answer of [`crate::Devnet::check`].
@@ -115,6 +123,14 @@ impl Preflight {
         match self {
             Self::Rejected(r) => Some(r),
             Self::Accepted(_) => None,
+        }
+    }
+
+    /// JSON-RPC round trips the check made one after another on a fork.
+    pub fn round_trips(&self) -> u32 {
+        match self {
+            Self::Accepted(a) => a.round_trips,
+            Self::Rejected(r) => r.round_trips,
         }
     }
 

@@ -24,6 +24,8 @@ use mandate_abi::legacy_v2::LegacyV2Deployments;
 use mandate_sim::{DevnetDeployments, genesis};
 use serde_json::Value;
 
+use crate::proxy::LatencyProxy;
+
 /// anvil's first dev account: deploys the contracts (anvil signs for it).
 pub const DEPLOYER: Address =
     alloy_primitives::address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
@@ -262,6 +264,9 @@ pub struct Harness {
     pub started_in: Duration,
     /// Of which anvil up and contracts deployed.
     pub deployed_in: Duration,
+    /// The latency proxy between Alto and anvil, when [`Harness::start_behind_proxy`] put one
+    /// there (its URL reaches anvil too).
+    pub node_proxy: Option<LatencyProxy>,
     /// Killed when the harness drops (Alto first: it talks to anvil).
     _alto: Process,
     _anvil: Process,
@@ -351,7 +356,17 @@ impl Harness {
         Self::start_with(true).await
     }
 
+    /// [`Harness::start`] with Alto reading anvil through a [`LatencyProxy`] (no delay until
+    /// one is set): a bundler on a remote node.
+    pub async fn start_behind_proxy() -> Self {
+        Self::start_with_options(false, true).await
+    }
+
     async fn start_with(legacy_v2: bool) -> Self {
+        Self::start_with_options(legacy_v2, false).await
+    }
+
+    async fn start_with_options(legacy_v2: bool, proxy: bool) -> Self {
         ensure_installed();
         let started = Instant::now();
 
@@ -371,6 +386,8 @@ impl Harness {
             entry_points = format!("{entry_points},{}", ENTRY_POINT_V06.to_checksum(None));
         }
         let deployed_in = started.elapsed();
+        let node_proxy = proxy.then(|| LatencyProxy::start(&node_url));
+        let alto_node_url = node_proxy.as_ref().map_or(node_url.clone(), |p| p.url.clone());
 
         let port = free_port();
         let alto_log = log_file("alto");
@@ -384,7 +401,7 @@ impl Harness {
                 .args(["--entrypoints", &entry_points])
                 .args(["--executor-private-keys", EXECUTOR_KEY])
                 .args(["--utility-private-key", UTILITY_KEY])
-                .args(["--rpc-url", &node_url])
+                .args(["--rpc-url", &alto_node_url])
                 .args(["--safe-mode", "false"])
                 .args(["--port", &port.to_string()])
                 .args(["--log-level", "warn"])
@@ -408,6 +425,7 @@ impl Harness {
             chain_id,
             started_in: started.elapsed(),
             deployed_in,
+            node_proxy,
             _alto: alto,
             _anvil: anvil,
         }
