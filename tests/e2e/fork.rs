@@ -82,7 +82,7 @@ fn fork_verdicts_equal_the_nodes() {
     ];
 
     // Sync code: the fork reads the node on a runtime of its own.
-    let mut fork = Devnet::fork(&harness.node_url, None, d.chain).unwrap();
+    let mut fork = Devnet::fork_with(&harness.node_url, None, d.chain, &in_memory()).unwrap();
     assert_eq!(fork.chain_id(), harness.chain_id);
     assert_eq!(fork.round_trips(), 1, "connecting is one batch");
     let mut accepted = 0;
@@ -106,7 +106,7 @@ fn fork_verdicts_equal_the_nodes() {
     assert_eq!(accepted, 3, "mint, batch and the over-transfer validate; two do not");
     // With the basic methods only (no eth_getProof, access list or prestate trace): the same
     // verdicts, in more round trips.
-    let basic = ForkOptions::default().with_basic_methods_only();
+    let basic = in_memory().with_basic_methods_only();
     for (name, op) in &cases[..3] {
         let mut fork = Devnet::fork_with(&harness.node_url, None, d.chain, &basic).unwrap();
         let verdict = fork.check(op).unwrap();
@@ -203,7 +203,8 @@ fn canonical_nexus(rt: &tokio::runtime::Runtime, harness: &Harness) {
     ];
     for (name, op, accepted) in &cases {
         // A fork of its own for each: every check is cold.
-        let mut fork = Devnet::fork(&harness.node_url, None, deployments).unwrap();
+        let mut fork =
+            Devnet::fork_with(&harness.node_url, None, deployments, &in_memory()).unwrap();
         let verdict = fork.check(op).unwrap();
         let node = rt.block_on(node_verdict(&harness.node, op));
         eprintln!(
@@ -216,4 +217,10 @@ fn canonical_nexus(rt: &tokio::runtime::Runtime, harness: &Harness) {
         assert_eq!(fork.check(op).unwrap().round_trips(), 0, "{name}: warm");
         assert_eq!(fork.round_trips(), 1 + verdict.round_trips());
     }
+}
+
+/// Fork options without the on-disk code cache: a check here is cold whatever earlier runs
+/// cached (a cached hint for code that has changed since would cost a round trip).
+fn in_memory() -> ForkOptions {
+    ForkOptions::default().with_code_cache(None)
 }
