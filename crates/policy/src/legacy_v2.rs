@@ -27,7 +27,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use alloy_primitives::{Address, B256, Bytes, Signature, U256, aliases::U48};
+use alloy_primitives::{Address, B256, Bytes, U256, aliases::U48};
 use alloy_sol_types::SolValue;
 use mandate_abi::legacy_v2::{
     AbiCondition, EXECUTE_BATCH_OPTIMIZED_SELECTOR, EXECUTE_BATCH_SELECTOR,
@@ -443,8 +443,8 @@ pub fn recover(prehash: B256, signature: &[u8]) -> Result<Address, Violation> {
     if v != 27 && v != 28 {
         return Err(invalid("ECDSA: invalid signature"));
     }
-    match Signature::new(r, s, v == 28).recover_address_from_prehash(&prehash) {
-        Ok(signer) if !signer.is_zero() => Ok(signer),
+    match crate::eval::ecrecover(prehash, v, r, s) {
+        Some(signer) if !signer.is_zero() => Ok(signer),
         _ => Err(invalid("ECDSA: invalid signature")),
     }
 }

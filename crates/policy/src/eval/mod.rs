@@ -29,7 +29,7 @@ mod recover;
 pub use ownable::ownable_validate;
 
 use policies::{Out, Undo, rollback};
-use recover::ecrecover;
+pub(crate) use recover::ecrecover;
 
 /// `execute(bytes32 mode, bytes executionCalldata)` of ERC-7579 accounts.
 const EXECUTE: [u8; 4] = IERC7579Account::executeCall::SELECTOR;
