@@ -22,6 +22,11 @@
 //! [`FileLanes::with_limit`]), e.g. what a bundler accepts of one sender at once. Nothing waits:
 //! the op is refused before anything is read or sent.
 //!
+//! A lease covers one call of [`SessionClient::use_session`]: when it ends without a receipt
+//! (the wait for it timed out, the process died) the lane is free again while the op may still
+//! be in a mempool, and the next op on that lane reads the same nonce — it replaces the first or
+//! fails. Keeping such a lane until its op is settled is the pending-ops work of issue #19.
+//!
 //! An allocator of one's own (a database shared by several machines) is one
 //! `impl LaneAllocator`: one synchronous, object-safe method returning a [`LaneLease`] that
 //! releases the lane when dropped.
@@ -160,10 +165,20 @@ type AccountMap = HashMap<(u64, Address), AccountLanes>;
 type Leases = Mutex<AccountMap>;
 
 /// Lanes leased in this process. Clones share the leases.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct MemoryLanes {
     leases: Arc<Leases>,
     limit: u64,
+}
+
+impl std::fmt::Debug for MemoryLanes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let accounts = self.leases.try_lock().map(|leases| leases.len()).ok();
+        f.debug_struct("MemoryLanes")
+            .field("limit", &self.limit)
+            .field("accounts_with_leases", &accounts)
+            .finish()
+    }
 }
 
 impl Default for MemoryLanes {
@@ -219,7 +234,12 @@ impl LaneAllocator for MemoryLanes {
                 entry.next += 1;
                 lane
             }
-            _ => return Err(LaneError::Exhausted { chain_id, account, lanes: count }),
+            _ => {
+                if entry.next == 0 {
+                    leases.remove(&(chain_id, account));
+                }
+                return Err(LaneError::Exhausted { chain_id, account, lanes: count });
+            }
         };
         let guard =
             MemoryGuard { leases: Arc::clone(&self.leases), key: (chain_id, account), lane };
@@ -365,8 +385,13 @@ mod tests {
         let lanes = MemoryLanes::new();
         let held: Vec<_> = (0..3).map(|_| lanes.lease(1, ACCOUNT, 4).unwrap()).collect();
         drop(held);
-        let _low = lanes.lease(1, ACCOUNT, 1).unwrap();
+        let low = lanes.lease(1, ACCOUNT, 1).unwrap();
         assert!(matches!(lanes.lease(1, ACCOUNT, 1), Err(LaneError::Exhausted { lanes: 1, .. })));
+        drop(low);
+        // No lane at all: refused, and nothing kept for the account.
+        assert!(matches!(lanes.lease(1, ACCOUNT, 0), Err(LaneError::Exhausted { lanes: 0, .. })));
+        assert!(lanes.lock().unwrap().is_empty());
+        assert!(format!("{lanes:?}").starts_with("MemoryLanes"));
     }
 
     #[test]

@@ -79,7 +79,8 @@ struct Setup {
 }
 
 impl Setup {
-    /// A `family` account granted a session that may mint the test NFT (any number), its
+    /// A `family` account granted a session that may mint the test NFT (any number; `mint`, not
+    /// `safeMint`: Nexus's build has no ERC-721 receiver), its
     /// client leasing lanes from `lanes`, its sends gated `parties` at a time.
     async fn new(
         family: impl Fn(&DevnetDeployments) -> Arc<dyn AccountFamily>,
@@ -98,8 +99,7 @@ impl Setup {
         let spec = Account::new(owner.address());
         let account = granting.account_address(&spec).await.unwrap();
         inner.with_devnet(|dev| dev.set_balance(account, U256::from(10u128.pow(19)))).unwrap();
-        let mint =
-            custom_action(d.test_erc721, "safeMint(address)", &[], &d.chain.policies).unwrap();
+        let mint = custom_action(d.test_erc721, "mint(address)", &[], &d.chain.policies).unwrap();
         let session =
             SessionBuilder::new(d.ecdsa_session_validator().unwrap(), key.address().to_vec())
                 .action(mint)
@@ -120,7 +120,7 @@ impl Setup {
     }
 
     fn mint_to(&self, to: Address) -> Call {
-        Call::new(self.d.test_erc721, IERC721::safeMintCall { to }.abi_encode())
+        Call::new(self.d.test_erc721, IERC721::mintCall { to }.abi_encode())
     }
 
     /// `n` mints for the account at once (each a task), their results in task order.
@@ -153,6 +153,9 @@ impl Setup {
         self.family.validator_nonce_key(self.d.chain.smart_session, lane).unwrap()
     }
 }
+
+/// A family on the devnet's contracts.
+type FamilyOn = fn(&DevnetDeployments) -> Arc<dyn AccountFamily>;
 
 fn mandate(d: &DevnetDeployments) -> Arc<dyn AccountFamily> {
     Arc::new(MandateAccount::devnet(d))
@@ -230,6 +233,44 @@ async fn without_lanes_ops_in_flight_collide() {
     );
 }
 
+/// Each op on `lane`, whatever else is in flight; remembers the lane count it was asked for.
+#[derive(Debug)]
+struct FixedLane {
+    lane: u32,
+    asked: std::sync::Mutex<Vec<u64>>,
+}
+
+impl LaneAllocator for FixedLane {
+    fn lease(&self, chain_id: u64, account: Address, lanes: u64) -> Result<LaneLease, LaneError> {
+        self.asked.lock().unwrap().push(lanes);
+        Ok(LaneLease::new(chain_id, account, self.lane, Box::new(())))
+    }
+}
+
+/// On Nexus (24 bits, the lane first in its key), Safe7579 and the ERC-7579 reference (32
+/// bits), an op on the family's top lane lands, and the client asked for the family's width.
+#[tokio::test]
+async fn the_top_lane_of_each_wide_family_lands() {
+    let families: [FamilyOn; 3] = [
+        |d| Arc::new(mandate_client::Nexus::devnet(d)),
+        |d| Arc::new(mandate_client::Safe7579::devnet(d)),
+        |d| Arc::new(mandate_client::Msa::devnet(d)),
+    ];
+    for (family, bits) in families.into_iter().zip([24, 32, 32]) {
+        let top = u32::try_from((1u64 << bits) - 1).unwrap();
+        let lanes = Arc::new(FixedLane { lane: top, asked: Default::default() });
+        let s = Setup::new(family, lanes.clone(), 1).await;
+        let name = s.family.name().to_owned();
+        let used = s.mint_at_once(1).await.pop().unwrap();
+        let used = used.unwrap_or_else(|e| panic!("{name} lane {top:#x}: {e}"));
+        assert!(used.sent.receipt.success, "{name}");
+        assert_eq!(used.sent.lane, Some(top), "{name}");
+        assert_eq!(used.sent.nonce_key, s.key_of(top), "{name}");
+        assert_eq!(*lanes.asked.lock().unwrap(), [1u64 << bits], "{name}");
+        assert_eq!(s.nfts(), U256::from(1), "{name}");
+    }
+}
+
 /// Kernel's lanes are 16 bits: with 65535 of them leased, the op takes the top one (0xffff)
 /// and lands with it; with all 65536 leased, it is refused before anything is sent.
 #[tokio::test]
@@ -267,7 +308,7 @@ async fn refused_ops_release_their_lanes() {
     let _held = lanes.lease(chain_id, account, s.family.lanes()).unwrap();
     // No action for this target: refused by the local verdict, on lane 1.
     let elsewhere =
-        Call::new(Address::repeat_byte(0x77), IERC721::safeMintCall { to: account }.abi_encode());
+        Call::new(Address::repeat_byte(0x77), IERC721::mintCall { to: account }.abi_encode());
     let refused = s.client.use_session(&s.key, &s.record, &[elsewhere]).await;
     assert!(matches!(refused, Err(ClientError::Refused { .. })), "{refused:?}");
     assert_eq!(lanes.leased(chain_id, account).unwrap(), [0]);
