@@ -14,8 +14,8 @@ use mandate::{
         sol::Execution,
     },
     client::{
-        Account, Chain, GrantState, SessionClient, SessionKey, SessionRecord, SessionRef, Step,
-        built_in,
+        Account, Chain, FileLanes, GrantState, SessionClient, SessionKey, SessionRecord,
+        SessionRef, Step, built_in,
         store::{FileStore, Password, SessionStore},
     },
     sim::DevnetDeployments,
@@ -259,6 +259,10 @@ async fn client(
         client = client.with_family(family);
     }
     client.options_mut().progress = progress(chain.json);
+    // Each command is a process of its own: ops of one account sent by commands running at
+    // once take distinct nonce lanes through lock files beside the sessions (the store skips
+    // dot entries); a command that dies gives its lane back.
+    client.options_mut().lanes = Arc::new(FileLanes::new(chain.store.join(".lanes")));
     Ok(client)
 }
 
@@ -457,9 +461,10 @@ pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
         output(args.chain.json, &used, |out, u| {
             say!(
                 out,
-                "op {} included ({:?} mode): {} gas charged",
+                "op {} included ({:?} mode, nonce lane {}): {} gas charged",
                 u.sent.user_op_hash,
                 u.mode,
+                u.sent.lane.unwrap_or_default(),
                 u.sent.receipt.actual_gas_used
             );
         })

@@ -25,6 +25,7 @@ use crate::{
     account::{Account, AccountFamily, MandateAccount},
     chain::Chain,
     devnet_bundler::DevnetBundler,
+    lanes::{LaneAllocator, MemoryLanes},
     pipeline::{
         PLACEHOLDER_CALL_GAS, PLACEHOLDER_PRE_VERIFICATION_GAS, PLACEHOLDER_VERIFICATION_GAS,
         Pipeline,
@@ -119,7 +120,7 @@ pub enum Step {
 pub type Progress = Arc<dyn Fn(Step) + Send + Sync>;
 
 /// How a client works.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Options {
     /// Pre-checks.
     pub checks: Checks,
@@ -131,6 +132,23 @@ pub struct Options {
     pub wait: WaitOptions,
     /// Progress callback.
     pub progress: Option<Progress>,
+    /// Where session ops lease their nonce lanes ([`crate::lanes`]): by default a
+    /// [`MemoryLanes`] of this client's own (clones of the options share it). Clients of one
+    /// account in several processes share a [`crate::FileLanes`] directory.
+    pub lanes: Arc<dyn LaneAllocator>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            checks: Checks::default(),
+            fees: Fees::default(),
+            sponsor: None,
+            wait: WaitOptions::default(),
+            progress: None,
+            lanes: Arc::new(MemoryLanes::new()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Options {
@@ -140,6 +158,7 @@ impl std::fmt::Debug for Options {
             .field("fees", &self.fees)
             .field("sponsor", &self.sponsor)
             .field("wait", &self.wait)
+            .field("lanes", &self.lanes)
             .finish_non_exhaustive()
     }
 }
@@ -154,6 +173,11 @@ pub struct Sent {
     pub receipt: UserOperationReceipt,
     /// The op as sent.
     pub user_op: PackedUserOperation,
+    /// Its nonce key (the nonce's upper 192 bits).
+    pub nonce_key: U256,
+    /// The nonce lane a session op leased for it ([`crate::lanes`]; lane 0 when it was the
+    /// account's only op in flight); `None` for an owner's op, on the family's owner key.
+    pub lane: Option<u32>,
     /// Gas the pre-flight measured for validation and execution, when it ran.
     pub preflight_gas: Option<u64>,
     /// Pre-checks that were switched off.
@@ -356,6 +380,13 @@ impl<B: Bundler> SessionClient<B> {
         self
     }
 
+    /// With `lanes` leasing the nonce lanes of session ops ([`Options::lanes`]): share one
+    /// between the clients of an account, a [`crate::FileLanes`] between processes.
+    pub fn with_lanes(mut self, lanes: Arc<dyn LaneAllocator>) -> Self {
+        self.pipeline.options.lanes = lanes;
+        self
+    }
+
     /// The options.
     pub const fn options(&self) -> &Options {
         &self.pipeline.options
@@ -529,7 +560,7 @@ impl<B: Bundler> SessionClient<B> {
             });
         };
         op.signature = self.family()?.owner_op_signature(owner_signature);
-        let sent = self.send_checked(op).await?;
+        let sent = self.send_checked(op, None).await?;
         Ok(Granted {
             account,
             permission_ids,
@@ -580,6 +611,13 @@ impl<B: Bundler> SessionClient<B> {
     /// Uses a session for `calls` (one call, or a batch): local verdict, nonce, fees, sponsor,
     /// gas, the session key's signature (ENABLE mode when the record still carries enable data
     /// and the session is not enabled yet), pre-flight, send, receipt.
+    ///
+    /// The op runs on a nonce lane of its own ([`crate::lanes`]), leased from
+    /// [`Options::lanes`] before anything is read and released when the receipt or an error
+    /// comes back: the lowest lane free, so lane 0 for an account's only op in flight, and
+    /// distinct lanes (nonce keys) for ops of one account sent concurrently. With every lane
+    /// leased the op is refused ([`ClientError::Lane`]) and nothing is sent. [`Sent::lane`] and
+    /// [`Sent::nonce_key`] say which it took.
     pub async fn use_session(
         &self,
         signer: impl Into<SessionSigner>,
@@ -601,7 +639,11 @@ impl<B: Bundler> SessionClient<B> {
         self.progress(Step::Reading);
         let family = Arc::clone(self.family()?);
         let (account, ss) = (record.account, self.deployments.smart_session);
-        let nonce_key = family.validator_nonce_key(ss, 0)?;
+        // The op's own lane until its receipt (or an error) comes back: the lease is dropped
+        // when this returns.
+        let lease = self.pipeline.options.lanes.lease(self.chain_id(), account, family.lanes())?;
+        let lane = lease.lane();
+        let nonce_key = family.validator_nonce_key(ss, lane)?;
         let f = Arc::clone(&family);
         let (enabled, nonce) = self
             .with_state(move |d| {
@@ -638,7 +680,8 @@ impl<B: Bundler> SessionClient<B> {
             self.progress(Step::LocalVerdict);
             self.local_verdict(&op, &signer).await?;
         }
-        let sent = self.submit(op, signer).await?;
+        let sent = self.submit(op, signer, Some(lane)).await?;
+        drop(lease);
         Ok(Used { mode, sent })
     }
 
@@ -788,10 +831,11 @@ impl<B: Bundler> SessionClient<B> {
         &self,
         mut op: UserOperation,
         signer: OpSigner<'_>,
+        lane: Option<u32>,
     ) -> Result<Sent, ClientError> {
         self.complete(&mut op, &signer).await?;
         self.sign(&mut op, &signer)?;
-        self.send_checked(op).await
+        self.send_checked(op, lane).await
     }
 
     /// Prices, sponsors and estimates `op` (signed by `signer` for the estimate).
@@ -834,7 +878,11 @@ impl<B: Bundler> SessionClient<B> {
     }
 
     /// Pre-flights the signed `op`, sends it and waits for its receipt.
-    async fn send_checked(&self, op: UserOperation) -> Result<Sent, ClientError> {
+    async fn send_checked(
+        &self,
+        op: UserOperation,
+        lane: Option<u32>,
+    ) -> Result<Sent, ClientError> {
         let checks = self.pipeline.options.checks;
         let skipped = checks.skipped();
         if !skipped.is_empty() {
@@ -849,7 +897,8 @@ impl<B: Bundler> SessionClient<B> {
             preflight_gas = Some(preflight_passes(&verdict)?);
         }
         let (user_op_hash, receipt) = self.pipeline.send(&op, self.deployments.entry_point).await?;
-        Ok(Sent { user_op_hash, receipt, user_op: packed, preflight_gas, skipped })
+        let nonce_key = op.nonce >> 64;
+        Ok(Sent { user_op_hash, receipt, user_op: packed, nonce_key, lane, preflight_gas, skipped })
     }
 }
 

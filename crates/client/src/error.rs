@@ -18,6 +18,9 @@ pub enum ClientError {
     /// The bundler refused or failed.
     #[error("bundler: {0}")]
     Bundler(#[from] BundlerError),
+    /// No nonce lane was free for the op (nothing was sent).
+    #[error("nonce lanes: {0}")]
+    Lane(#[from] crate::lanes::LaneError),
     /// Signing failed.
     #[error("signing: {0}")]
     Sign(#[from] alloy_signer::Error),

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod devnet_bundler;
 mod error;
 pub mod key;
+pub mod lanes;
 #[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
 mod pipeline;
@@ -29,6 +30,7 @@ pub use client::{
 };
 pub use error::ClientError;
 pub use key::SessionKey;
+pub use lanes::{FileLanes, LaneAllocator, LaneError, LaneLease, MemoryLanes};
 pub use record::{GrantState, SessionRecord, SessionRef};
 pub use session_signer::{SessionSigner, SignScheme, SignerError};
 pub use sponsor::Sponsor;

@@ -59,6 +59,22 @@ pub trait AccountFamily: std::fmt::Debug + Send + Sync {
         AccountType::Msa.validator_nonce_key(validator, lane)
     }
 
+    /// How many free bits the family's validator nonce keys have for parallel lanes (Nexus 24,
+    /// Kernel 16, the others 32): by default what [`Self::validator_nonce_key`] accepts, read
+    /// from its [`NonceKeyError::LaneTooWide`] for the widest lane.
+    fn lane_bits(&self) -> u32 {
+        match self.validator_nonce_key(Address::ZERO, u32::MAX) {
+            Err(NonceKeyError::LaneTooWide { bits, .. }) => bits.min(32),
+            // Accepted, or refused for another reason: every bit is the lane's.
+            _ => 32,
+        }
+    }
+
+    /// How many parallel lanes the family's validator nonce keys have (`2^lane_bits`).
+    fn lanes(&self) -> u64 {
+        1u64 << self.lane_bits().min(32)
+    }
+
     /// SmartSession's `installModule` init data around SmartSession's own (`smart_session_init`).
     fn smart_session_install_data(&self, smart_session_init: &[u8]) -> Bytes {
         AccountType::Msa.smart_session_install_data(smart_session_init)
@@ -162,5 +178,38 @@ pub fn built_in(
         AccountType::Kernel => Arc::new(Kernel::devnet(deployments)),
         AccountType::Safe => Arc::new(Safe7579::devnet(deployments)),
         AccountType::Msa => Arc::new(Msa::devnet(deployments)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mandate_abi::account::safe::SafeContracts;
+
+    use super::*;
+
+    fn safe_contracts() -> SafeContracts {
+        let d = Address::ZERO;
+        SafeContracts { singleton: d, proxy_factory: d, adapter: d, launchpad: d }
+    }
+
+    #[test]
+    fn each_family_has_the_lanes_its_nonce_key_leaves_free() {
+        let d = Address::ZERO;
+        let widths: [(&dyn AccountFamily, u32); 5] = [
+            (&Nexus::new(d, d, d), 24),
+            (&Kernel::new(d, d), 16),
+            (&Safe7579::new(safe_contracts(), d), 32),
+            (&Msa::new(d, d, d), 32),
+            (&MandateAccount { factory: d, owner_validator: d }, 32),
+        ];
+        for (family, bits) in widths {
+            assert_eq!(family.lane_bits(), bits, "{}", family.name());
+            assert_eq!(family.lanes(), 1 << bits, "{}", family.name());
+            let top = u32::try_from(family.lanes() - 1).unwrap();
+            assert!(family.validator_nonce_key(d, top).is_ok(), "{}", family.name());
+            if bits < 32 {
+                assert!(family.validator_nonce_key(d, top + 1).is_err(), "{}", family.name());
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@
 mod demo;
 mod families;
 mod flows;
+mod lanes;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2_demo;
 mod store;
