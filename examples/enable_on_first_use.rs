@@ -14,7 +14,7 @@ use alloy_primitives::U256;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate::{
-    abi::{Call, Policy, SessionBuilder, custom_action, sol::IERC721},
+    abi::{Call, Policy, SessionBuilder, SmartSessionMode, custom_action, sol::IERC721},
     client::{Account, FileStore, SessionClient, SessionKey, SessionRecord, SessionStore},
     sim::Devnet,
 };
@@ -45,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .action(mint)
     .build()?;
-    let enable = client.prepare_enable(&owner, account, &session).await?;
+    let enable = client.prepare_enable(&owner, account, &session, SmartSessionMode::Enable).await?;
     let record = SessionRecord {
         enable: Some(enable),
         label: Some("three mints".into()),

@@ -171,7 +171,11 @@ async fn story(
 
     // ENABLE on first use: a second session the owner signed off-chain.
     let second = s.session(2);
-    let enable = s.client.prepare_enable(&owner, address, &second).await.unwrap();
+    let enable = s
+        .client
+        .prepare_enable(&owner, address, &second, mandate::abi::SmartSessionMode::Enable)
+        .await
+        .unwrap();
     let mut r2 = s.record(address, second);
     r2.enable = Some(enable);
     assert!(!s.client.is_permission_enabled(address, r2.permission_id).await.unwrap());

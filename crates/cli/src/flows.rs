@@ -363,7 +363,12 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
         let user_op_hash = if args.enable_on_first_use {
             // Nothing is sent: the owner signs, the first use enables.
             let enable = client
-                .prepare_enable(&owner, account, &record.session)
+                .prepare_enable(
+                    &owner,
+                    account,
+                    &record.session,
+                    mandate::abi::SmartSessionMode::Enable,
+                )
                 .await
                 .map_err(CliError::other)?;
             record.enable = Some(enable);

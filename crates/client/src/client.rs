@@ -21,7 +21,7 @@ use mandate_sim::{Devnet, ExecutionOutcome, Preflight};
 use serde::Serialize;
 
 use crate::{
-    ClientError, SessionRecord, SessionSigner, SignScheme,
+    ClientError, EnableAs, SessionRecord, SessionSigner, SignScheme,
     account::{Account, AccountFamily, MandateAccount},
     chain::Chain,
     devnet_bundler::DevnetBundler,
@@ -236,6 +236,9 @@ pub enum UseMode {
     Use,
     /// The op enabled it (the owner's signature travelled in the op).
     Enable,
+    /// As [`Self::Enable`], with the owner's signature for UNSAFE_ENABLE (registry
+    /// attestations ignored), as TypeScript dapps grant.
+    UnsafeEnable,
 }
 
 /// What a use did.
@@ -255,6 +258,8 @@ enum OpSigner<'a> {
     Session {
         scheme: SignScheme<'a>,
         permission_id: PermissionId,
+        /// ENABLE or UNSAFE_ENABLE, when `enable` is some.
+        enable_mode: SmartSessionMode,
         /// The enable data, its owner signature formatted for the account.
         enable: Option<Box<EnableSession>>,
         /// The session.
@@ -570,8 +575,9 @@ impl<B: Bundler> SessionClient<B> {
         })
     }
 
-    /// Prepares `session` for ENABLE mode on `account`: reads SmartSession's enable nonce and
-    /// has the owner sign the session digest. The returned data goes into the session's record;
+    /// Prepares `session` for `mode` (ENABLE, or UNSAFE_ENABLE — then say so in the record's
+    /// [`SessionRecord::enable_as`]) on `account`: reads SmartSession's enable nonce and has
+    /// the owner sign the session digest. The returned data goes into the session's record;
     /// the first [`Self::use_session`] then enables the session in its own op. SmartSession must
     /// already be installed on the account.
     pub async fn prepare_enable(
@@ -579,9 +585,10 @@ impl<B: Bundler> SessionClient<B> {
         owner: &PrivateKeySigner,
         account: Address,
         session: &Session,
+        mode: SmartSessionMode,
     ) -> Result<EnableSession, ClientError> {
         let target = self.enable_target(account, PermissionId::of(session)).await?;
-        let mut prepared = sign_enable(owner, self.family()?.as_ref(), session, &[target])?;
+        let mut prepared = sign_enable(owner, self.family()?.as_ref(), session, &[target], mode)?;
         Ok(prepared.remove(0))
     }
 
@@ -659,12 +666,19 @@ impl<B: Bundler> SessionClient<B> {
                 Ok((enabled, d.entry_point_nonce(account, nonce_key)?))
             })
             .await?;
+        let (enable_mode, enable_validator) = match record.enable_as {
+            Some(EnableAs { mode: SmartSessionMode::Use, .. }) => {
+                return Err(ClientError::NotAnEnableMode);
+            }
+            Some(EnableAs { mode, validator }) => (mode, validator),
+            None => (SmartSessionMode::Enable, family.owner_validator()),
+        };
         let enable = match (&record.enable, enabled) {
             (_, true) => None,
             (Some(enable), false) => {
                 let mut formatted = enable.clone();
                 formatted.permissionEnableSig = [
-                    family.erc1271_prefix(family.owner_validator()).as_ref(),
+                    family.erc1271_prefix(enable_validator).as_ref(),
                     enable.permissionEnableSig.as_ref(),
                 ]
                 .concat()
@@ -673,9 +687,19 @@ impl<B: Bundler> SessionClient<B> {
             }
             (None, false) => return Err(ClientError::NotEnabled { account, permission_id }),
         };
-        let mode = if enable.is_some() { UseMode::Enable } else { UseMode::Use };
+        let mode = match (&enable, enable_mode) {
+            (None, _) => UseMode::Use,
+            (Some(_), SmartSessionMode::UnsafeEnable) => UseMode::UnsafeEnable,
+            (Some(_), _) => UseMode::Enable,
+        };
         let op = self.unsigned_op(account, nonce, execute_calls(calls));
-        let signer = OpSigner::Session { scheme, permission_id, enable, session: &record.session };
+        let signer = OpSigner::Session {
+            scheme,
+            permission_id,
+            enable_mode,
+            enable,
+            session: &record.session,
+        };
         if self.pipeline.options.checks.local_verdict {
             self.progress(Step::LocalVerdict);
             self.local_verdict(&op, &signer).await?;
@@ -739,7 +763,7 @@ impl<B: Bundler> SessionClient<B> {
                 };
                 op.signature = family.owner_op_signature(&signature);
             }
-            OpSigner::Session { scheme, permission_id, enable, .. } => {
+            OpSigner::Session { scheme, permission_id, enable_mode, enable, .. } => {
                 let hash = op.hash(entry_point, chain_id);
                 let signature = scheme.sign(hash).map_err(|source| ClientError::Signer {
                     permission_id: *permission_id,
@@ -747,9 +771,7 @@ impl<B: Bundler> SessionClient<B> {
                 })?;
                 op.signature = match enable {
                     None => encode_use(*permission_id, &signature),
-                    Some(enable) => {
-                        encode_enable_session(SmartSessionMode::Enable, enable, &signature)?
-                    }
+                    Some(enable) => encode_enable_session(*enable_mode, enable, &signature)?,
                 };
             }
         }
@@ -763,7 +785,8 @@ impl<B: Bundler> SessionClient<B> {
         op: &UserOperation,
         signer: &OpSigner<'_>,
     ) -> Result<(), ClientError> {
-        let OpSigner::Session { scheme, permission_id, enable, session } = signer else {
+        let OpSigner::Session { scheme, permission_id, enable_mode, enable, session } = signer
+        else {
             return Ok(());
         };
         let session = (*session).clone();
@@ -771,7 +794,7 @@ impl<B: Bundler> SessionClient<B> {
         let mut probe = op.clone();
         probe.signature = match enable {
             None => encode_use(*permission_id, &stub),
-            Some(enable) => encode_enable_session(SmartSessionMode::Enable, enable, &stub)?,
+            Some(enable) => encode_enable_session(*enable_mode, enable, &stub)?,
         };
         let packed = probe.pack();
         let hash = probe.hash(self.deployments.entry_point, self.pipeline.chain_id);
@@ -953,7 +976,9 @@ fn preflight_passes(verdict: &Preflight) -> Result<u64, ClientError> {
     }
 }
 
-/// Has the owner sign `session` for every target at once, on accounts of `family`: one
+/// Has the owner sign `session` for every target at once, for `mode` (ENABLE or UNSAFE_ENABLE;
+/// a record of an UNSAFE_ENABLE grant says so in [`SessionRecord::enable_as`]), on accounts of
+/// `family`: one
 /// signature over the multichain digest where the family hands the digest to its validator as
 /// it is, one per target where it wraps it per account (Kernel); returns one [`EnableSession`]
 /// per target, in order, with the owner's raw signature (the family's routing prefix is added
@@ -963,13 +988,17 @@ pub fn sign_enable(
     family: &dyn AccountFamily,
     session: &Session,
     targets: &[EnableTarget],
+    mode: SmartSessionMode,
 ) -> Result<Vec<EnableSession>, ClientError> {
+    if mode == SmartSessionMode::Use {
+        return Err(ClientError::NotAnEnableMode);
+    }
     let mut out = Vec::with_capacity(targets.len());
     let mut signed: Option<(B256, Bytes)> = None;
     for (index, target) in targets.iter().enumerate() {
         let index = u8::try_from(index)
             .map_err(|_| ClientError::TooManyChains { chains: targets.len() })?;
-        let prepared = prepare_enable(session, targets, SmartSessionMode::Enable, index);
+        let prepared = prepare_enable(session, targets, mode, index);
         let message = family.enable_message(prepared.digest, target.chain_id, target.account);
         let sig = match &signed {
             Some((signed_message, sig)) if *signed_message == message => Bytes::clone(sig),

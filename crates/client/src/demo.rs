@@ -323,7 +323,7 @@ impl Story {
             )?)
             .build()?;
         let enable = client
-            .prepare_enable(&self.owner, account, &second)
+            .prepare_enable(&self.owner, account, &second, mandate_abi::SmartSessionMode::Enable)
             .await
             .map_err(at("prepare enable"))?;
         let mut second_record = SessionRecord {

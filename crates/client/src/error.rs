@@ -124,6 +124,9 @@ pub enum ClientError {
         /// Why not.
         source: crate::SignerError,
     },
+    /// An enable signature for USE mode: only ENABLE and UNSAFE_ENABLE enable a session.
+    #[error("USE is not an enable mode: an owner signs for ENABLE or UNSAFE_ENABLE")]
+    NotAnEnableMode,
     /// A session record's permission id is not its session's.
     #[error("the record names permission {permission_id}, its session is permission {session}")]
     RecordMismatch {

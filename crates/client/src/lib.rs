@@ -31,7 +31,7 @@ pub use client::{
 pub use error::ClientError;
 pub use key::SessionKey;
 pub use lanes::{FileLanes, LaneAllocator, LaneError, LaneLease, MemoryLanes};
-pub use record::{GrantState, SessionRecord, SessionRef};
+pub use record::{EnableAs, GrantState, SessionRecord, SessionRef};
 pub use session_signer::{SessionSigner, SignScheme, SignerError};
 pub use sponsor::Sponsor;
 pub use status::{Limit, Remaining, Scope, SessionStatus};

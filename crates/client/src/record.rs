@@ -2,7 +2,7 @@
 //! how to enable it on first use.
 
 use alloy_primitives::{Address, B256};
-use mandate_abi::{EnableSession, PermissionId, Session};
+use mandate_abi::{EnableSession, PermissionId, Session, SmartSessionMode};
 use serde::{Deserialize, Serialize};
 
 /// Which stored session: one permission of one account on one chain.
@@ -45,6 +45,12 @@ pub struct SessionRecord {
     /// it was granted that way; `None` once it is known to be enabled on chain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable: Option<EnableSession>,
+    /// How [`enable`](Self::enable) was signed, when not as
+    /// [`SessionClient::prepare_enable`](crate::SessionClient::prepare_enable) signs by default
+    /// (ENABLE, through the family's owner validator): e.g. a dapp's UNSAFE_ENABLE grant
+    /// through the account's default validator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_as: Option<EnableAs>,
     /// The SmartSession module the session is granted on.
     pub smart_session: Address,
     /// A free label (e.g. what the session is for).
@@ -57,6 +63,18 @@ pub struct SessionRecord {
     /// it existed) means [`GrantState::Granted`]; any other value than the two is an error.
     #[serde(default, skip_serializing_if = "GrantState::is_granted")]
     pub state: GrantState,
+}
+
+/// The mode an owner's enable signature is for, and the validator the account asks about it
+/// (module-sdk's `EnableSessionData.validator`): both must be what was signed, or
+/// SmartSession refuses the first use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnableAs {
+    /// ENABLE or UNSAFE_ENABLE (USE is refused when the session is used).
+    pub mode: SmartSessionMode,
+    /// The account's validator for the owner's signature.
+    pub validator: Address,
 }
 
 /// Where a session's grant stands, as the store knows it.
@@ -102,6 +120,7 @@ impl SessionRecord {
             session_key,
             session,
             enable: None,
+            enable_as: None,
             smart_session,
             label: None,
             granted_by: None,

@@ -18,7 +18,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::{
     Call, Deployments, Erc20Action, Erc20Function, Session, SessionBuilder, SessionValidators,
-    UserOperation, execute_calls,
+    SmartSessionMode, UserOperation, execute_calls,
     ownable::OwnableData,
     sol::{IERC20, IERC7579Account},
 };
@@ -332,7 +332,11 @@ async fn story(family: Family, modules: Modules, signer: Signer) -> Gas {
 
     // ENABLE on first use: a second session signed by the owner, enabled by the session's op.
     let second = pay_session(&s, 2);
-    let enable = s.client.prepare_enable(&s.owner, address, &second).await.unwrap();
+    let enable = s
+        .client
+        .prepare_enable(&s.owner, address, &second, SmartSessionMode::Enable)
+        .await
+        .unwrap();
     let mut r2 = record(&s, address, second);
     r2.enable = Some(enable);
     let used = s
@@ -605,4 +609,70 @@ async fn upstreams_counters_reach_the_local_verdict() {
     assert!(error.starts_with("PolicyViolation("), "{error}");
     assert!(reason.contains("rule 1") && reason.contains(&TOTAL.to_string()), "{reason}");
     assert_eq!(shop_balance(&s), U256::from(TOTAL), "nothing more sent");
+}
+
+/// An enable signed for UNSAFE_ENABLE (as TypeScript dapps sign) is used in UNSAFE_ENABLE
+/// mode, through the validator the record names; a record naming another mode or another
+/// validator than what was signed is refused before anything is sent.
+#[tokio::test]
+async fn enables_are_used_as_they_were_signed() {
+    use mandate_client::EnableAs;
+    for modules in MODULES {
+        let s = setup_with(Family::Nexus, modules, Signer::Ecdsa).await;
+        let account = Account::new(s.owner.address());
+        let address = s.client.account_address(&account).await.unwrap();
+        s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
+        let first = pay_session(&s, 1);
+        s.client
+            .grant(&s.owner, &account, std::slice::from_ref(&first), &[mint(&s, address)])
+            .await
+            .unwrap();
+        let owner_validator = s.client.family().unwrap().owner_validator();
+        let sent_before = shop_balance(&s);
+
+        // Signed for UNSAFE_ENABLE: the record says so, the op is UNSAFE_ENABLE.
+        let unsafe_session = pay_session(&s, 2);
+        let enable = s
+            .client
+            .prepare_enable(&s.owner, address, &unsafe_session, SmartSessionMode::UnsafeEnable)
+            .await
+            .unwrap();
+        let signed_as =
+            EnableAs { mode: SmartSessionMode::UnsafeEnable, validator: owner_validator };
+        // Claimed as ENABLE: the digest is not the session's under that mode.
+        let claimed_enable = SessionRecord {
+            enable: Some(enable.clone()),
+            enable_as: Some(EnableAs { mode: SmartSessionMode::Enable, ..signed_as }),
+            ..record(&s, address, unsafe_session.clone())
+        };
+        let err = s.client.use_session(&s.keys, &claimed_enable, &[pay(&s, 1)]).await.unwrap_err();
+        let ClientError::Refused { error, .. } = &err else { panic!("{modules:?}: {err}") };
+        assert!(error.starts_with("HashMismatch("), "{modules:?}: {error}");
+        // Through another validator than the owner's: the account does not accept it.
+        let other_validator = SessionRecord {
+            enable: Some(enable.clone()),
+            enable_as: Some(EnableAs { validator: Address::repeat_byte(0x77), ..signed_as }),
+            ..record(&s, address, unsafe_session.clone())
+        };
+        let err = s.client.use_session(&s.keys, &other_validator, &[pay(&s, 1)]).await.unwrap_err();
+        assert!(matches!(err, ClientError::Refused { .. }), "{modules:?}: {err}");
+        let as_use = SessionRecord {
+            enable_as: Some(EnableAs { mode: SmartSessionMode::Use, ..signed_as }),
+            ..other_validator
+        };
+        let err = s.client.use_session(&s.keys, &as_use, &[pay(&s, 1)]).await.unwrap_err();
+        assert!(matches!(err, ClientError::NotAnEnableMode), "{err}");
+        assert_eq!(shop_balance(&s), sent_before, "{modules:?}: nothing sent");
+
+        let r = SessionRecord {
+            enable: Some(enable),
+            enable_as: Some(signed_as),
+            ..record(&s, address, unsafe_session)
+        };
+        let used = s.client.use_session(&s.keys, &r, &[pay(&s, 3)]).await.unwrap();
+        assert_eq!(used.mode, UseMode::UnsafeEnable, "{modules:?}");
+        assert!(used.sent.receipt.success);
+        assert!(s.client.is_permission_enabled(address, r.permission_id).await.unwrap());
+        assert_eq!(shop_balance(&s), sent_before + U256::from(3));
+    }
 }

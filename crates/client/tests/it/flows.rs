@@ -6,6 +6,7 @@
 use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
+use mandate_abi::SmartSessionMode::Enable;
 use mandate_abi::{
     Call, Erc20Action, Erc20Function, PermissionId, PolicyData, Session, SessionBuilder,
     sol::{IERC20, IEntryPoint},
@@ -222,7 +223,8 @@ async fn one_owner_signature_enables_a_session_on_two_chains() {
         b.client.enable_target(b.account, pid).await.unwrap(),
     ];
     let enables =
-        sign_enable(&a.owner, a.client.family().unwrap().as_ref(), &session, &targets).unwrap();
+        sign_enable(&a.owner, a.client.family().unwrap().as_ref(), &session, &targets, Enable)
+            .unwrap();
     assert_eq!(enables.len(), 2);
     assert_eq!(enables[0].permissionEnableSig, enables[1].permissionEnableSig, "one signature");
     assert_eq!((enables[0].chainDigestIndex, enables[1].chainDigestIndex), (0, 1));
@@ -271,6 +273,7 @@ async fn a_forged_enable_signature_is_refused_locally() {
         s.client.family().unwrap().as_ref(),
         &session,
         &[target],
+        Enable,
     )
     .unwrap();
     let r = SessionRecord { enable: Some(forged[0].clone()), ..record(&s, session) };
