@@ -7,6 +7,7 @@ import {
   encodeSmartSessionSignature,
   getActionId,
   getEnableSessionsAction,
+  getOwnableValidatorMockSignature,
   getPermissionId,
   getSpendingLimitsPolicy,
   getSudoPolicy,
@@ -177,6 +178,25 @@ for (const accountType of accountTypes) {
   }
 }
 
+// What abstractjs 1.2.3's grantPermission{PersonalSign,TypedDataSign} hand a dapp: an array of
+// module-sdk's getEnableSessionDetails entries without permissionEnableHash, its `signature` the
+// OwnableValidator mock signature; written with abstractjs's `stringify`, which tags bigints as
+// {"__type":"bigint","value":"…"} (reproduced here: JSON.stringify with that replacer).
+const abstractjsStringify = (obj) =>
+  JSON.stringify(obj, (_, value) => (typeof value === 'bigint' ? { __type: 'bigint', value: value.toString() } : value));
+const grantEntries = enableSignatures.map((e) => ({
+  json: abstractjsStringify([
+    {
+      mode: e.mode,
+      permissionId: getPermissionId({ session: e.enableSessionData.enableSession.sessionToEnable }),
+      signature: getOwnableValidatorMockSignature({ threshold: 1 }),
+      enableSessionData: e.enableSessionData,
+    },
+  ]),
+  sessionSignature: e.signature,
+  encoded: e.encoded,
+}));
+
 function signedSession(session) {
   return {
     account: address(),
@@ -284,6 +304,7 @@ const vectors = {
   actionIds,
   useSignatures,
   enableSignatures,
+  grantEntries,
   digests,
   fastlz,
   batches,

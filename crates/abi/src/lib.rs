@@ -14,6 +14,7 @@ pub mod digest;
 pub mod execution;
 pub mod fastlz;
 pub mod gas;
+pub mod grant;
 pub mod ids;
 pub mod json;
 #[cfg(feature = "legacy-v2")]

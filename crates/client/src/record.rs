@@ -2,7 +2,7 @@
 //! how to enable it on first use.
 
 use alloy_primitives::{Address, B256};
-use mandate_abi::{EnableSession, PermissionId, Session, SmartSessionMode};
+use mandate_abi::{EnableSession, PermissionId, Session, SmartSessionMode, grant::GrantEntry};
 use serde::{Deserialize, Serialize};
 
 /// Which stored session: one permission of one account on one chain.
@@ -126,6 +126,26 @@ impl SessionRecord {
             granted_by: None,
             state: GrantState::Granted,
         }
+    }
+
+    /// The record of a permission a dapp granted to `session_key` on `account`
+    /// ([`mandate_abi::grant`]): the session, enabled by its first use in the mode and through
+    /// the validator the owner signed for. `None` if the entry's `chainDigestIndex` names no
+    /// digest (entries from [`parse_grant_response`](mandate_abi::grant::parse_grant_response)
+    /// always do).
+    pub fn from_grant(
+        entry: &GrantEntry,
+        account: Address,
+        session_key: Address,
+        smart_session: Address,
+    ) -> Option<Self> {
+        let data = &entry.enable_session_data;
+        let session = data.enable_session.sessionToEnable.clone();
+        Some(Self {
+            enable: Some(data.enable_session.clone()),
+            enable_as: Some(EnableAs { mode: entry.mode, validator: data.validator }),
+            ..Self::new(entry.chain_id()?, account, session_key, session, smart_session)
+        })
     }
 
     /// The reference the store files it under.

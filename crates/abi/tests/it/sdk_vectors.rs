@@ -21,6 +21,7 @@ struct Vectors {
     action_ids: Vec<ActionIdVector>,
     use_signatures: Vec<UseVector>,
     enable_signatures: Vec<EnableVector>,
+    grant_entries: Vec<GrantVector>,
     digests: Vec<DigestVector>,
     fastlz: Vec<FastLzVector>,
     batches: Vec<BatchVector>,
@@ -129,6 +130,16 @@ struct EnableVector {
     encoded: Bytes,
 }
 
+/// A grant response as abstractjs writes it (bigint tags), with the session key's signature
+/// and module-sdk's encoding of the ENABLE signature it makes.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GrantVector {
+    json: String,
+    session_signature: Bytes,
+    encoded: Bytes,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct DigestVector {
@@ -209,6 +220,37 @@ fn enable_signatures_for_every_account_type() {
         seen.insert(format!("{:?}", e.enable_session_data.account_type));
     }
     assert_eq!(seen.len(), 4);
+}
+
+/// abstractjs's grant responses read back into what module-sdk encoded: the mode, the routing
+/// (validator, account type) and the owner's signature make the same ENABLE signature.
+#[test]
+fn grant_responses_read_back_to_module_sdks_encoding() {
+    let v = vectors();
+    let mut modes = std::collections::BTreeSet::new();
+    for (i, g) in v.grant_entries.iter().enumerate() {
+        assert!(g.json.contains(r#""__type":"bigint""#), "entry {i} has bigint tags");
+        let entries = mandate_abi::grant::parse_grant_response(&g.json).unwrap();
+        assert_eq!(entries.len(), 1);
+        let entry = &entries[0];
+        let encoded =
+            encode_enable(entry.mode, &entry.enable_session_data, &g.session_signature).unwrap();
+        assert_eq!(hex::encode(&encoded), hex::encode(&g.encoded), "grant entry {i}");
+        assert_eq!(entry.signature.len(), 65, "OwnableValidator's mock signature");
+        modes.insert(format!("{:?}", entry.mode));
+        // The same entry without tags (plain JSON, chain ids as numbers) reads the same.
+        let plain = serde_json::to_string(&entries).unwrap();
+        assert_eq!(mandate_abi::grant::parse_grant_response(&plain).unwrap(), entries);
+    }
+    assert_eq!(modes.len(), 2, "ENABLE and UNSAFE_ENABLE");
+    // A permission id that is not the session's names the entry and field.
+    let wrong_id = {
+        let mut e: serde_json::Value = serde_json::from_str(&v.grant_entries[0].json).unwrap();
+        e[0]["permissionId"] = serde_json::Value::from(format!("0x{}", "11".repeat(32)));
+        e.to_string()
+    };
+    let err = mandate_abi::grant::parse_grant_response(&wrong_id).unwrap_err();
+    assert!(err.to_string().starts_with("[0].permissionId"), "{err}");
 }
 
 #[test]

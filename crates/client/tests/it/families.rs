@@ -676,3 +676,62 @@ async fn enables_are_used_as_they_were_signed() {
         assert_eq!(shop_balance(&s), sent_before + U256::from(3));
     }
 }
+
+/// A grant response in abstractjs's shape (UNSAFE_ENABLE, the account's validator, bigint
+/// tags, OwnableValidator's stub as its signature) for an OwnableValidator session on a Nexus
+/// account with upstream's modules, read and redeemed: the first use enables it in
+/// UNSAFE_ENABLE mode.
+#[tokio::test]
+async fn a_dapps_grant_response_is_read_and_redeemed() {
+    use mandate_abi::{EnableSessionData, account::AccountType, grant::GrantEntry};
+    let s = setup_with(Family::Nexus, Modules::Upstream, Signer::Ownable1of1).await;
+    let account = Account::new(s.owner.address());
+    let address = s.client.account_address(&account).await.unwrap();
+    s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
+    let first = pay_session(&s, 1);
+    s.client
+        .grant(&s.owner, &account, std::slice::from_ref(&first), &[mint(&s, address)])
+        .await
+        .unwrap();
+    let session = pay_session(&s, 2);
+    let enable = s
+        .client
+        .prepare_enable(&s.owner, address, &session, SmartSessionMode::UnsafeEnable)
+        .await
+        .unwrap();
+    let entry = GrantEntry {
+        mode: SmartSessionMode::UnsafeEnable,
+        permission_id: mandate_abi::PermissionId::of(&session),
+        signature: OwnableData::new(1, vec![Address::repeat_byte(1)]).unwrap().dummy_signature(),
+        enable_session_data: EnableSessionData {
+            enable_session: enable,
+            validator: s.client.family().unwrap().owner_validator(),
+            account_type: AccountType::Nexus,
+        },
+    };
+    // As abstractjs's `stringify` writes it: every bigint (the chain ids) tagged.
+    let mut json = serde_json::to_value(vec![entry]).unwrap();
+    for digest in
+        json[0]["enableSessionData"]["enableSession"]["hashesAndChainIds"].as_array_mut().unwrap()
+    {
+        let id = digest["chainId"].to_string();
+        digest["chainId"] =
+            serde_json::json!({ "__type": "bigint", "value": id.trim_matches('"') });
+    }
+    let entries = mandate_abi::grant::parse_grant_response(&json.to_string()).unwrap();
+    let r = SessionRecord::from_grant(
+        &entries[0],
+        address,
+        s.keys.primary().address(),
+        s.client.deployments().smart_session,
+    )
+    .unwrap();
+    assert_eq!(r.chain_id, s.client.chain_id());
+    let used = s.client.use_session(&s.keys, &r, &[pay(&s, 4)]).await.unwrap();
+    assert_eq!(used.mode, UseMode::UnsafeEnable);
+    assert!(used.sent.receipt.success);
+    assert!(s.client.is_permission_enabled(address, r.permission_id).await.unwrap());
+    let again = s.client.use_session(&s.keys, &r, &[pay(&s, 1)]).await.unwrap();
+    assert_eq!(again.mode, UseMode::Use);
+    assert_eq!(shop_balance(&s), U256::from(5));
+}
