@@ -46,6 +46,10 @@ pub(crate) enum SessionCommand {
     Use(Box<crate::flows::UseArgs>),
     /// What the stored sessions still allow, read from the node.
     Status(Box<crate::flows::StatusArgs>),
+    /// Store the permissions a dapp granted to a key this backend holds (abstractjs's
+    /// GrantPermissionResponse), after checking them against the node; the key from the
+    /// environment.
+    Import(Box<crate::flows::ImportArgs>),
 }
 
 #[derive(Subcommand)]
@@ -113,6 +117,7 @@ pub(crate) fn session(command: SessionCommand) -> Result<String, CliError> {
         SessionCommand::Grant(args) => crate::flows::grant(*args)?,
         SessionCommand::Use(args) => crate::flows::use_session(*args)?,
         SessionCommand::Status(args) => crate::flows::status(*args)?,
+        SessionCommand::Import(args) => crate::flows::import(*args)?,
         SessionCommand::Id { file } => {
             let session: Session = read_json(&file, "a Session")?;
             PermissionId::of(&session).to_string()

@@ -11,11 +11,11 @@ use mandate::{
         alloy_primitives::{Address, Bytes},
         json::quote_big_integers,
         ownable::OwnableData,
-        sol::Execution,
+        sol::{Execution, IERC7579Account, ISmartSession},
     },
     client::{
         Account, Chain, FileLanes, GrantState, SessionClient, SessionKey, SessionRecord,
-        SessionRef, Step, built_in,
+        SessionRef, SessionSigner, Step, built_in,
         store::{FileStore, Password, SessionStore},
     },
     sim::DevnetDeployments,
@@ -118,6 +118,35 @@ pub(crate) struct UseArgs {
     /// The calls: a JSON array of {target, value, callData}, or - for stdin.
     #[arg(long)]
     calls: String,
+}
+
+/// `session import`.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct ImportArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// The grant response (abstractjs's GrantPermissionResponse: plain JSON or its
+    /// `stringify`'s, with bigint tags), or - for stdin.
+    file: String,
+    /// The account the permissions were granted on.
+    #[arg(long, value_parser = mandate::abi::json::parse_address)]
+    account: Address,
+    /// The environment variable holding the session key (hex) the permissions were granted to.
+    #[arg(long, default_value = "MANDATE_SESSION_KEY")]
+    session_key_env: String,
+    /// A label kept with each session.
+    #[arg(long)]
+    label: Option<String>,
+}
+
+/// What `import` stored, per permission.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Imported {
+    permission_id: PermissionId,
+    mode: mandate::abi::SmartSessionMode,
+    /// `enabled`, `pending first use` or `unknown` (the account has no code yet).
+    state: &'static str,
 }
 
 /// `session status`.
@@ -459,8 +488,12 @@ pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
             .map_err(CliError::other)?;
         // The op went through: the session is enabled on chain (it may have been pending).
         if stored.record.enable.is_some() || !stored.record.state.is_granted() {
-            let record =
-                SessionRecord { enable: None, state: GrantState::Granted, ..stored.record.clone() };
+            let record = SessionRecord {
+                enable: None,
+                enable_as: None,
+                state: GrantState::Granted,
+                ..stored.record.clone()
+            };
             store.update(&record).map_err(CliError::other)?;
         }
         output(args.chain.json, &used, |out, u| {
@@ -473,6 +506,92 @@ pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
                 u.sent.receipt.actual_gas_used
             );
         })
+    })
+}
+
+pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
+    let store = args.chain.store()?;
+    let text = read_text(&args.file)?;
+    let entries = mandate::abi::grant::parse_grant_response(&text)
+        .map_err(|e| CliError::Invalid { what: "the grant response", reason: e.to_string() })?;
+    let key = SessionKey::from_signer(env_key(&args.session_key_env, "the session key")?);
+    let deployments = args.chain.deployments()?.chain();
+    let chain = Chain::Node { rpc_url: args.chain.rpc_url.clone() };
+    let (account, account_type) = (args.account, args.chain.account_type);
+    let runtime = runtime()?;
+    // Everything is checked before anything is stored.
+    let mut checked = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let invalid = |reason: String| CliError::Invalid { what: "the grant response", reason };
+        let data = &entry.enable_session_data;
+        if data.account_type != account_type {
+            return Err(invalid(format!(
+                "[{index}].enableSessionData.accountType is {:?}, --account-type says {:?}",
+                data.account_type, account_type
+            )));
+        }
+        let mut record =
+            SessionRecord::from_grant(entry, account, key.address(), deployments.smart_session)
+                .ok_or_else(|| {
+                    invalid(format!("[{index}]: its chainDigestIndex names no digest"))
+                })?;
+        record.label = args.label.clone();
+        SessionSigner::from(&key)
+            .scheme(&record.session, &deployments.session_validators)
+            .map_err(|e| invalid(format!("[{index}]: the key in {}: {e}", args.session_key_env)))?;
+        let (enable, validator) = (data.enable_session.clone(), data.validator);
+        let permission_id = record.permission_id;
+        let (chain_id, state) = runtime
+            .block_on(chain.with_state(deployments, move |d| {
+                let (ss, chain_id) = (deployments.smart_session, d.chain_id());
+                if !d.has_code(account) {
+                    return Ok((chain_id, Ok("unknown")));
+                }
+                let enabled = ISmartSession::isPermissionEnabledCall {
+                    permissionId: permission_id.0,
+                    account,
+                };
+                if d.call_sol(ss, &enabled)? {
+                    return Ok((chain_id, Ok("enabled")));
+                }
+                // The owner's signature, as the account is asked about it on first use.
+                let check = IERC7579Account::isValidSignatureCall {
+                    hash: mandate::abi::multichain_digest(&enable.hashesAndChainIds),
+                    signature: account_type
+                        .format_enable_signature(validator, &enable.permissionEnableSig),
+                };
+                let valid = d
+                    .call_sol(account, &check)
+                    .is_ok_and(|magic| magic.0 == <IERC7579Account::isValidSignatureCall as mandate::abi::alloy_sol_types::SolCall>::SELECTOR);
+                Ok((chain_id, if valid { Ok("pending first use") } else { Err(()) }))
+            }))
+            .map_err(CliError::other)?;
+        if record.chain_id != chain_id {
+            return Err(invalid(format!(
+                "[{index}] enables on chain {}, the node is chain {chain_id}",
+                record.chain_id
+            )));
+        }
+        let Ok(state) = state else {
+            return Err(invalid(format!(
+                "[{index}]: account {account} does not accept its owner's signature (not the \
+                 granter, or another validator)"
+            )));
+        };
+        if state == "enabled" {
+            record.enable = None;
+            record.enable_as = None;
+        }
+        checked.push((Imported { permission_id, mode: entry.mode, state }, record));
+    }
+    for (_, record) in &checked {
+        store.save(&key, record).map_err(CliError::other)?;
+    }
+    let imported: Vec<Imported> = checked.into_iter().map(|(i, _)| i).collect();
+    output(args.chain.json, &imported, |out, all| {
+        for i in all {
+            say!(out, "stored permission {} ({:?}): {}", i.permission_id, i.mode, i.state);
+        }
     })
 }
 

@@ -391,6 +391,89 @@ async fn account_types_through_alto_on_anvil() {
         harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
     assert_eq!(balance, U256::from(6));
 
+    // A dapp's grant (abstractjs's shape: UNSAFE_ENABLE through the account's validator,
+    // bigint tags) for an OwnableValidator session of a key this backend holds: imported,
+    // checked against the node, used; its first op enables it.
+    let import_key = mandate::client::SessionKey::random();
+    let ownable = d.chain.session_validators.ownable.unwrap();
+    let owners = mandate::abi::ownable::OwnableData::new(1, vec![import_key.address()]).unwrap();
+    let granted_session = mandate::abi::SessionBuilder::new(ownable, owners.encode().to_vec())
+        .action(transfer.clone())
+        .salt(alloy_primitives::B256::with_last_byte(5))
+        .build()
+        .unwrap();
+    let lib =
+        mandate::client::SessionClient::connect(&harness.node_url, &harness.bundler_url, d.chain)
+            .await
+            .unwrap()
+            .with_family(std::sync::Arc::new(mandate::client::Nexus::devnet(&d)));
+    let unsafe_enable = mandate::abi::SmartSessionMode::UnsafeEnable;
+    let enable =
+        lib.prepare_enable(&owner, account, &granted_session, unsafe_enable).await.unwrap();
+    let entry = mandate::abi::grant::GrantEntry {
+        mode: unsafe_enable,
+        permission_id: mandate::abi::PermissionId::of(&granted_session),
+        signature: owners.dummy_signature(),
+        enable_session_data: mandate::abi::EnableSessionData {
+            enable_session: enable,
+            validator: d.k1_validator,
+            account_type: mandate::abi::account::AccountType::Nexus,
+        },
+    };
+    let mut response = serde_json::to_value(vec![entry]).unwrap();
+    for digest in response[0]["enableSessionData"]["enableSession"]["hashesAndChainIds"]
+        .as_array_mut()
+        .unwrap()
+    {
+        let id = digest["chainId"].to_string();
+        digest["chainId"] = json!({ "__type": "bigint", "value": id.trim_matches('"') });
+    }
+    let response_file = dir.path().join("grant-response.json");
+    std::fs::write(&response_file, response.to_string()).unwrap();
+    let import_secret = alloy_primitives::hex::encode_prefixed(import_key.signer().to_bytes());
+    let import_env = [
+        ("MANDATE_SESSION_KEY", import_secret.as_str()),
+        ("MANDATE_STORE_PASSWORD", "correct horse"),
+    ];
+    let import = |account_type: &str| {
+        let store = store.display().to_string();
+        let response = response_file.display().to_string();
+        let args = [
+            "session",
+            "import",
+            response.as_str(),
+            "--rpc-url",
+            harness.node_url.as_str(),
+            "--deployments",
+            file.as_str(),
+            "--store",
+            store.as_str(),
+            "--account-type",
+            account_type,
+            "--account",
+            &account.to_string(),
+            "--json",
+        ];
+        mandate(&args, &import_env)
+    };
+    let wrong = import("kernel");
+    assert!(!wrong.status.success());
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.contains("accountType"), "{stderr}");
+    let imported = ok_json(&import("nexus"));
+    assert_eq!(imported[0]["state"], "pending first use", "{imported}");
+    let imported_pid = imported[0]["permissionId"].as_str().unwrap().to_string();
+    let mut use_imported = base("use", "nexus", &file);
+    use_imported.extend(["--account".into(), account.to_string(), "--permission-id".into()]);
+    use_imported.extend([imported_pid, "--calls".into(), calls.display().to_string()]);
+    let used = ok_json(&run(&use_imported));
+    assert_eq!(used["mode"], "unsafeEnable", "{used}");
+    assert_eq!(used["sent"]["receipt"]["success"], true);
+    let balance: U256 =
+        harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
+    assert_eq!(balance, U256::from(9));
+    assert_eq!(ok_json(&import("nexus"))[0]["state"], "enabled");
+
     // An existing account and a chain's deployments only: the family's routing from
     // --owner-validator; SmartSession is installed already, so the grant enables.
     let chain_file = dir.path().join("chain.json");
