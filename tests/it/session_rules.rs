@@ -232,15 +232,7 @@ fn genesis_paymaster_is_configured() {
             )
             .unwrap();
         assert_eq!(signer, PAYMASTER_SIGNER);
-        let deposit = w
-            .devnet
-            .call_sol(
-                w.ops.d.chain.entry_point,
-                &IEntryPoint::balanceOfCall {
-                    account: w.ops.d.chain.paymaster.expect("the devnet's paymaster"),
-                },
-            )
-            .unwrap();
+        let deposit = paymaster_deposit(&mut w);
         assert_eq!(deposit, U256::from(mandate::sim::PAYMASTER_DEPOSIT));
     });
 }
@@ -271,15 +263,7 @@ fn paymaster_needs_the_opt_in_and_a_user_op_policy() {
         let receipt = included(&w.submit(op)).clone();
         assert!(receipt.actual_gas_cost > U256::ZERO);
         assert_eq!(w.devnet.balance(w.ops.account), before, "the paymaster paid");
-        let deposit = w
-            .devnet
-            .call_sol(
-                w.ops.d.chain.entry_point,
-                &IEntryPoint::balanceOfCall {
-                    account: w.ops.d.chain.paymaster.expect("the devnet's paymaster"),
-                },
-            )
-            .unwrap();
+        let deposit = paymaster_deposit(&mut w);
         assert_eq!(deposit, U256::from(mandate::sim::PAYMASTER_DEPOSIT) - receipt.actual_gas_cost);
     });
 }
@@ -480,4 +464,11 @@ fn management_of_an_unknown_permission_is_refused() {
         let outcome = w.owner_exec_outcome(&[call]);
         w.assert_execution_reverted(&outcome, "InvalidPermissionId", None);
     });
+}
+
+/// The devnet paymaster's deposit at the EntryPoint.
+fn paymaster_deposit(w: &mut World) -> U256 {
+    let paymaster = w.ops.d.chain.paymaster.expect("the devnet's paymaster");
+    let call = IEntryPoint::balanceOfCall { account: paymaster };
+    w.devnet.call_sol(w.ops.d.chain.entry_point, &call).unwrap()
 }

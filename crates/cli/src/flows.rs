@@ -545,14 +545,14 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
             .block_on(chain.with_state(deployments, move |d| {
                 let (ss, chain_id) = (deployments.smart_session, d.chain_id());
                 if !d.has_code(account) {
-                    return Ok((chain_id, Ok("unknown")));
+                    return Ok((chain_id, Some("unknown")));
                 }
                 let enabled = ISmartSession::isPermissionEnabledCall {
                     permissionId: permission_id.0,
                     account,
                 };
                 if d.call_sol(ss, &enabled)? {
-                    return Ok((chain_id, Ok("enabled")));
+                    return Ok((chain_id, Some("enabled")));
                 }
                 // The owner's signature, as the account is asked about it on first use.
                 let check = IERC7579Account::isValidSignatureCall {
@@ -563,7 +563,8 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
                 let valid = d
                     .call_sol(account, &check)
                     .is_ok_and(|magic| magic.0 == <IERC7579Account::isValidSignatureCall as mandate::abi::alloy_sol_types::SolCall>::SELECTOR);
-                Ok((chain_id, if valid { Ok("pending first use") } else { Err(()) }))
+                // `None`: the account refuses its owner's signature.
+                Ok((chain_id, valid.then_some("pending first use")))
             }))
             .map_err(CliError::other)?;
         if record.chain_id != chain_id {
@@ -572,7 +573,7 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
                 record.chain_id
             )));
         }
-        let Ok(state) = state else {
+        let Some(state) = state else {
             return Err(invalid(format!(
                 "[{index}]: account {account} does not accept its owner's signature (not the \
                  granter, or another validator)"

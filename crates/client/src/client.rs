@@ -810,7 +810,8 @@ impl<B: Bundler> SessionClient<B> {
         let verdict = self
             .with_state(move |d| {
                 let deployment = Deployment::new(&deployments);
-                let mut state = account_state(d, &deployment, account, &session, !enable_pending)?;
+                let mut state =
+                    account_state(d, &deployment, account, &session, Some(!enable_pending))?;
                 let mut evaluator = Evaluator::new(deployment).verify_signatures(false);
                 if let Some((digest, formatted)) = enable_digest {
                     // The account's ERC-1271 answer for the owner's signature, asked of the chain.
@@ -1037,14 +1038,14 @@ pub async fn check_enabled_permissions<B: Bundler>(
 
 /// The account's sessions as the evaluator reads them: from the storage of Mandate's
 /// SmartSession; or, from another SmartSession (upstream's, whose own storage is laid out
-/// otherwise), `session` as granted — if `may_be_enabled` and the chain says it is enabled —
-/// with its policies' counters and its nonce read from the chain.
+/// otherwise), `session` as granted — if `enabled` (`None`: ask the chain) — with its
+/// policies' counters and its nonce read from the chain.
 fn account_state(
     d: &mut Devnet,
     deployment: &Deployment,
     account: Address,
     session: &Session,
-    may_be_enabled: bool,
+    enabled: Option<bool>,
 ) -> Result<mandate_policy::AccountState, ClientError> {
     let ss = deployment.smart_session;
     if d.holds_mandate_smart_session(ss) {
@@ -1052,11 +1053,13 @@ fn account_state(
     }
     let mut state = mandate_policy::AccountState::new(account);
     let permission_id = PermissionId::of(session);
-    let enabled = may_be_enabled
-        && d.call_sol(
+    let enabled = match enabled {
+        Some(known) => known,
+        None => d.call_sol(
             ss,
             &ISmartSession::isPermissionEnabledCall { permissionId: permission_id.0, account },
-        )?;
+        )?,
+    };
     if enabled {
         state.enable_sessions(deployment, std::slice::from_ref(session))?;
         mandate_policy::load_policy_state(&DevnetStorage(d), deployment, &mut state)?;
@@ -1089,7 +1092,7 @@ pub async fn read_status(
             }
             let deployment = Deployment::new(&deployments);
             let state = if d.has_code(record.account) {
-                account_state(d, &deployment, record.account, &record.session, true)?
+                account_state(d, &deployment, record.account, &record.session, None)?
             } else {
                 mandate_policy::AccountState::new(record.account)
             };

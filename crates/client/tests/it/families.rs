@@ -200,6 +200,20 @@ fn shop_balance(s: &Setup) -> U256 {
         .unwrap()
 }
 
+/// The owner's counterfactual account of the setup's family, funded, granted
+/// `pay_session(s, 1)` (deploy + install + enable) in an op that also mints it tokens.
+async fn granted_with_mint(s: &Setup) -> (Address, Session) {
+    let account = Account::new(s.owner.address());
+    let address = s.client.account_address(&account).await.unwrap();
+    s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
+    let session = pay_session(s, 1);
+    s.client
+        .grant(&s.owner, &account, std::slice::from_ref(&session), &[mint(s, address)])
+        .await
+        .unwrap();
+    (address, session)
+}
+
 /// Creates the owner's account of `family` without SmartSession, as another wallet would have:
 /// the family's own first op (signed by the owner through K1Validator) running one mint, sent
 /// straight to the EntryPoint.
@@ -411,14 +425,7 @@ async fn an_owner_who_signs_elsewhere_gets_the_calls_and_the_message() {
 async fn a_family_that_is_not_the_accounts_is_refused_before_sending() {
     // A Nexus account with a session, driven by a Kernel client.
     let s = setup(Family::Nexus).await;
-    let account = Account::new(s.owner.address());
-    let address = s.client.account_address(&account).await.unwrap();
-    s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
-    let session = pay_session(&s, 1);
-    s.client
-        .grant(&s.owner, &account, std::slice::from_ref(&session), &[mint(&s, address)])
-        .await
-        .unwrap();
+    let (address, session) = granted_with_mint(&s).await;
     let devnet = bundler(&s.client).with_devnet(|d| d.clone()).unwrap();
     let kernel = SessionClient::devnet(devnet).with_family(Family::Kernel.on(&s.d));
     let nonce_before = bundler(&kernel)
@@ -473,14 +480,7 @@ async fn gas_per_family() {
 async fn ownable_sessions_need_their_threshold_of_owners() {
     for modules in MODULES {
         let s = setup_with(Family::Nexus, modules, Signer::Ownable2of3).await;
-        let account = Account::new(s.owner.address());
-        let address = s.client.account_address(&account).await.unwrap();
-        s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
-        let session = pay_session(&s, 1);
-        s.client
-            .grant(&s.owner, &account, std::slice::from_ref(&session), &[mint(&s, address)])
-            .await
-            .unwrap();
+        let (address, session) = granted_with_mint(&s).await;
         let r = record(&s, address, session);
         let one = &s.keys.keys()[0];
         let err = s.client.use_session(one, &r, &[pay(&s, 1)]).await.unwrap_err();
@@ -528,14 +528,7 @@ async fn ownable_sessions_need_their_threshold_of_owners() {
 #[tokio::test]
 async fn ownable_stubs_estimate_what_the_real_signature_costs() {
     let s = setup_with(Family::Nexus, Modules::Upstream, Signer::Ownable2of3).await;
-    let account = Account::new(s.owner.address());
-    let address = s.client.account_address(&account).await.unwrap();
-    s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
-    let session = pay_session(&s, 1);
-    s.client
-        .grant(&s.owner, &account, std::slice::from_ref(&session), &[mint(&s, address)])
-        .await
-        .unwrap();
+    let (address, session) = granted_with_mint(&s).await;
     let permission_id = mandate_abi::PermissionId::of(&session);
     let scheme = s.keys.scheme(&session, &s.client.deployments().session_validators).unwrap();
     let (entry_point, chain_id) = (s.client.deployments().entry_point, s.client.chain_id());
@@ -592,14 +585,7 @@ async fn ownable_stubs_estimate_what_the_real_signature_costs() {
 #[tokio::test]
 async fn upstreams_counters_reach_the_local_verdict() {
     let s = setup_with(Family::Nexus, Modules::Upstream, Signer::Ecdsa).await;
-    let account = Account::new(s.owner.address());
-    let address = s.client.account_address(&account).await.unwrap();
-    s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
-    let session = pay_session(&s, 1);
-    s.client
-        .grant(&s.owner, &account, std::slice::from_ref(&session), &[mint(&s, address)])
-        .await
-        .unwrap();
+    let (address, session) = granted_with_mint(&s).await;
     let r = record(&s, address, session);
     let all: Vec<Call> = (0..TOTAL / PER_CALL).map(|_| pay(&s, PER_CALL)).collect();
     let used = s.client.use_session(&s.keys, &r, &all).await.unwrap();
@@ -619,14 +605,7 @@ async fn enables_are_used_as_they_were_signed() {
     use mandate_client::EnableAs;
     for modules in MODULES {
         let s = setup_with(Family::Nexus, modules, Signer::Ecdsa).await;
-        let account = Account::new(s.owner.address());
-        let address = s.client.account_address(&account).await.unwrap();
-        s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
-        let first = pay_session(&s, 1);
-        s.client
-            .grant(&s.owner, &account, std::slice::from_ref(&first), &[mint(&s, address)])
-            .await
-            .unwrap();
+        let (address, _) = granted_with_mint(&s).await;
         let owner_validator = s.client.family().unwrap().owner_validator();
         let sent_before = shop_balance(&s);
 
@@ -685,14 +664,7 @@ async fn enables_are_used_as_they_were_signed() {
 async fn a_dapps_grant_response_is_read_and_redeemed() {
     use mandate_abi::{EnableSessionData, account::AccountType, grant::GrantEntry};
     let s = setup_with(Family::Nexus, Modules::Upstream, Signer::Ownable1of1).await;
-    let account = Account::new(s.owner.address());
-    let address = s.client.account_address(&account).await.unwrap();
-    s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();
-    let first = pay_session(&s, 1);
-    s.client
-        .grant(&s.owner, &account, std::slice::from_ref(&first), &[mint(&s, address)])
-        .await
-        .unwrap();
+    let (address, _) = granted_with_mint(&s).await;
     let session = pay_session(&s, 2);
     let enable = s
         .client
