@@ -134,6 +134,12 @@ pub(crate) struct ImportArgs {
     /// The environment variable holding the session key (hex) the permissions were granted to.
     #[arg(long, default_value = "MANDATE_SESSION_KEY")]
     session_key_env: String,
+    /// The session key from an Ethereum JSON keystore (v3) instead of --session-key-env.
+    #[arg(long, conflicts_with = "session_key_env")]
+    key_file: Option<std::path::PathBuf>,
+    /// The environment variable holding --key-file's password.
+    #[arg(long, default_value = "MANDATE_KEYSTORE_PASSWORD", requires = "key_file")]
+    password_env: String,
     /// A label kept with each session.
     #[arg(long)]
     label: Option<String>,
@@ -237,6 +243,26 @@ pub(crate) fn env_key(
         what,
         reason: format!("{name} does not hold a hex private key"),
     })
+}
+
+/// The key in an Ethereum JSON keystore (v3), its password from the environment variable
+/// `password_env`. Neither the key nor the password reaches an error.
+fn keystore_key(
+    path: &std::path::Path,
+    password_env: &str,
+) -> Result<alloy_signer_local::PrivateKeySigner, CliError> {
+    let password = env_secret(password_env, "the keystore password")?;
+    alloy_signer_local::PrivateKeySigner::decrypt_keystore(path, password.expose_secret()).map_err(
+        |e| {
+            let path = path.display().to_string();
+            match e {
+                alloy_signer_local::LocalSignerError::EthKeystoreError(
+                    eth_keystore::KeystoreError::MacMismatch,
+                ) => CliError::KeystorePassword { path, password_env: password_env.to_string() },
+                other => CliError::Keystore { path, reason: other.to_string() },
+            }
+        },
+    )
 }
 
 impl ChainArgs {
@@ -514,7 +540,13 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
     let text = read_text(&args.file)?;
     let entries = mandate::abi::grant::parse_grant_response(&text)
         .map_err(|e| CliError::Invalid { what: "the grant response", reason: e.to_string() })?;
-    let key = SessionKey::from_signer(env_key(&args.session_key_env, "the session key")?);
+    let (signer, key_source) = match &args.key_file {
+        Some(path) => {
+            (keystore_key(path, &args.password_env)?, format!("keystore {}", path.display()))
+        }
+        None => (env_key(&args.session_key_env, "the session key")?, args.session_key_env.clone()),
+    };
+    let key = SessionKey::from_signer(signer);
     let deployments = args.chain.deployments()?.chain();
     let chain = Chain::Node { rpc_url: args.chain.rpc_url.clone() };
     let (account, account_type) = (args.account, args.chain.account_type);
@@ -538,7 +570,7 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
         record.label = args.label.clone();
         SessionSigner::from(&key)
             .scheme(&record.session, &deployments.session_validators)
-            .map_err(|e| invalid(format!("[{index}]: the key in {}: {e}", args.session_key_env)))?;
+            .map_err(|e| invalid(format!("[{index}]: the key in {key_source}: {e}")))?;
         let (enable, validator) = (data.enable_session.clone(), data.validator);
         let permission_id = record.permission_id;
         let (chain_id, state) = runtime
@@ -628,4 +660,44 @@ pub(crate) fn status(args: StatusArgs) -> Result<String, CliError> {
             crate::demo::print_status(out, "session", status);
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A keystore made with alloy-signer-local's encoder: the right password opens it, a wrong
+    /// one is [`CliError::KeystorePassword`], a file that is no keystore [`CliError::Keystore`];
+    /// neither error carries the password.
+    #[test]
+    fn keystore_key_opens_refuses_and_keeps_the_password_out_of_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let (signer, _) = alloy_signer_local::PrivateKeySigner::new_keystore(
+            dir.path(),
+            &mut rand::thread_rng(),
+            "right horse",
+            Some("key.json"),
+        )
+        .unwrap();
+        let path = dir.path().join("key.json");
+        // Each test names its own variables: the process environment is shared.
+        // SAFETY: no other thread of this test binary reads or writes these names.
+        unsafe {
+            std::env::set_var("MANDATE_TEST_KS_RIGHT", "right horse");
+            std::env::set_var("MANDATE_TEST_KS_WRONG", "wrong horse");
+        }
+        let opened = keystore_key(&path, "MANDATE_TEST_KS_RIGHT").unwrap();
+        assert_eq!(opened.address(), signer.address());
+        let wrong = keystore_key(&path, "MANDATE_TEST_KS_WRONG").unwrap_err();
+        assert!(matches!(wrong, CliError::KeystorePassword { .. }), "{wrong}");
+        let line = wrong.to_string();
+        assert!(line.contains("MANDATE_TEST_KS_WRONG") && line.contains("key.json"), "{line}");
+        assert!(!line.contains("horse") && !format!("{wrong:?}").contains("horse"), "{line}");
+        let not_one = dir.path().join("not-a-keystore.json");
+        std::fs::write(&not_one, "{}").unwrap();
+        let refused = keystore_key(&not_one, "MANDATE_TEST_KS_RIGHT").unwrap_err();
+        assert!(matches!(refused, CliError::Keystore { .. }), "{refused}");
+        let unset = keystore_key(&path, "MANDATE_TEST_KS_UNSET").unwrap_err();
+        assert!(unset.to_string().contains("MANDATE_TEST_KS_UNSET"), "{unset}");
+    }
 }

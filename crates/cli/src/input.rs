@@ -16,6 +16,12 @@ pub(crate) enum CliError {
     Json { path: String, expected: &'static str, field: Option<String>, source: serde_json::Error },
     #[error("{what}: {reason}")]
     Invalid { what: &'static str, reason: String },
+    /// The keystore's MAC refused the password: the wrong password (or a damaged file).
+    #[error("{path}: the password in {password_env} does not open this keystore")]
+    KeystorePassword { path: String, password_env: String },
+    /// Not a keystore this can read (its JSON, its KDF parameters, its key).
+    #[error("{path}: not a readable JSON keystore: {reason}")]
+    Keystore { path: String, reason: String },
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),
 }

@@ -435,10 +435,11 @@ async fn account_types_through_alto_on_anvil() {
         ("MANDATE_SESSION_KEY", import_secret.as_str()),
         ("MANDATE_STORE_PASSWORD", "correct horse"),
     ];
-    let import = |account_type: &str| {
+    let import_with = |account_type: &str, key: &[&str], env: &[(&str, &str)]| {
         let store = store.display().to_string();
         let response = response_file.display().to_string();
-        let args = [
+        let account = account.to_string();
+        let mut args = vec![
             "session",
             "import",
             response.as_str(),
@@ -451,11 +452,13 @@ async fn account_types_through_alto_on_anvil() {
             "--account-type",
             account_type,
             "--account",
-            &account.to_string(),
+            account.as_str(),
             "--json",
         ];
-        mandate(&args, &import_env)
+        args.extend_from_slice(key);
+        mandate(&args, env)
     };
+    let import = |account_type: &str| import_with(account_type, &[], &import_env);
     let wrong = import("kernel");
     assert!(!wrong.status.success());
     let stderr = String::from_utf8_lossy(&wrong.stderr);
@@ -472,7 +475,31 @@ async fn account_types_through_alto_on_anvil() {
     let balance: U256 =
         harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
     assert_eq!(balance, U256::from(9));
-    assert_eq!(ok_json(&import("nexus"))[0]["state"], "enabled");
+    // The same key from an Ethereum JSON keystore, its password from the environment: a
+    // wrong password is one line naming the file and the variable; the right one re-imports.
+    let keystore_dir = dir.path().join("keystore");
+    std::fs::create_dir(&keystore_dir).unwrap();
+    let key_bytes = import_key.signer().to_bytes();
+    alloy_signer_local::PrivateKeySigner::encrypt_keystore(
+        &keystore_dir,
+        &mut rand::thread_rng(),
+        key_bytes,
+        "keystore pass",
+        Some("session-key.json"),
+    )
+    .unwrap();
+    let keystore = keystore_dir.join("session-key.json").display().to_string();
+    let key_file = ["--key-file", keystore.as_str(), "--password-env", "KS_PASS"];
+    let store_password = ("MANDATE_STORE_PASSWORD", "correct horse");
+    let wrong = import_with("nexus", &key_file, &[store_password, ("KS_PASS", "not it")]);
+    assert!(!wrong.status.success());
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.contains("KS_PASS") && stderr.contains("session-key.json"), "{stderr}");
+    assert!(!stderr.contains("not it"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    let reimported =
+        import_with("nexus", &key_file, &[store_password, ("KS_PASS", "keystore pass")]);
+    assert_eq!(ok_json(&reimported)[0]["state"], "enabled");
 
     // An existing account and a chain's deployments only: the family's routing from
     // --owner-validator; SmartSession is installed already, so the grant enables.
