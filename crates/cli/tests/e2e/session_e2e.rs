@@ -459,6 +459,36 @@ async fn account_types_through_alto_on_anvil() {
         mandate(&args, env)
     };
     let import = |account_type: &str| import_with(account_type, &[], &import_env);
+    // All or nothing: entry [0] passes every check, entry [1] names another account type;
+    // the import fails naming [1] and stores neither.
+    let mut two = response.clone();
+    let mut second = two[0].clone();
+    second["enableSessionData"]["accountType"] = json!("kernel");
+    two.as_array_mut().unwrap().push(second);
+    std::fs::write(&response_file, two.to_string()).unwrap();
+    let half = import("nexus");
+    assert!(!half.status.success());
+    let stderr = String::from_utf8_lossy(&half.stderr);
+    assert!(stderr.contains("[1].enableSessionData.accountType"), "{stderr}");
+    let store_dir = store.display().to_string();
+    let status_args = [
+        "session",
+        "status",
+        "--rpc-url",
+        harness.node_url.as_str(),
+        "--deployments",
+        file.as_str(),
+        "--store",
+        store_dir.as_str(),
+        "--json",
+    ];
+    let pid = mandate::abi::PermissionId::of(&granted_session).to_string();
+    let stored = ok_json(&mandate(&status_args, &import_env));
+    let stored_pids: Vec<&Value> =
+        stored.as_array().unwrap().iter().map(|s| &s["permissionId"]).collect();
+    assert!(!stored_pids.is_empty(), "{stored}");
+    assert!(!stored_pids.iter().any(|p| p.as_str() == Some(pid.as_str())), "{stored}");
+    std::fs::write(&response_file, response.to_string()).unwrap();
     let wrong = import("kernel");
     assert!(!wrong.status.success());
     let stderr = String::from_utf8_lossy(&wrong.stderr);
@@ -466,6 +496,9 @@ async fn account_types_through_alto_on_anvil() {
     let imported = ok_json(&import("nexus"));
     assert_eq!(imported[0]["state"], "pending first use", "{imported}");
     let imported_pid = imported[0]["permissionId"].as_str().unwrap().to_string();
+    assert_eq!(imported_pid, pid);
+    let stored = ok_json(&mandate(&status_args, &import_env));
+    assert!(stored.as_array().unwrap().iter().any(|s| s["permissionId"] == pid.as_str()));
     let mut use_imported = base("use", "nexus", &file);
     use_imported.extend(["--account".into(), account.to_string(), "--permission-id".into()]);
     use_imported.extend([imported_pid, "--calls".into(), calls.display().to_string()]);
