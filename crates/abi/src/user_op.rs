@@ -34,6 +34,23 @@ impl EntryPointVersion {
         }
     }
 
+    /// The gas this release charges on top of `gas_used` for leaving part of `gas_limit`
+    /// unused: 10% of the unused gas. v0.7 takes `callGasLimit + paymasterPostOpGasLimit`
+    /// as one limit against the execution and postOp gas used, and charges any unused gas;
+    /// v0.8 charges `callGasLimit` and `paymasterPostOpGasLimit` each on its own, and only
+    /// when more than 40,000 of it is unused (then on all of the unused gas, not on the part
+    /// above 40,000).
+    pub fn unused_gas_penalty(self, gas_used: u128, gas_limit: u128) -> u128 {
+        let threshold = match self {
+            Self::V07 => 0,
+            Self::V08 => 40_000,
+        };
+        if gas_limit <= gas_used.saturating_add(threshold) {
+            return 0;
+        }
+        (gas_limit - gas_used) * 10 / 100
+    }
+
     /// The canonical address of this release.
     pub fn address(self) -> Address {
         match self {
@@ -529,6 +546,18 @@ mod tests {
             assert_eq!(EntryPointVersion::of(v.address()), Some(v));
         }
         assert_eq!(EntryPointVersion::of(Address::ZERO), None);
+    }
+
+    #[test]
+    fn unused_gas_penalty_per_release() {
+        let (v7, v8) = (EntryPointVersion::V07, EntryPointVersion::V08);
+        assert_eq!(v7.unused_gas_penalty(100_000, 100_000), 0);
+        assert_eq!(v7.unused_gas_penalty(100_000, 110_000), 1_000);
+        assert_eq!(v7.unused_gas_penalty(120_000, 110_000), 0);
+        // v0.8: nothing up to 40,000 unused, then 10% of all of it.
+        assert_eq!(v8.unused_gas_penalty(100_000, 140_000), 0);
+        assert_eq!(v8.unused_gas_penalty(100_000, 140_010), 4_001);
+        assert_eq!(v8.unused_gas_penalty(0, 1_000_000), 100_000);
     }
 
     #[test]
