@@ -86,6 +86,11 @@ impl Default for Deployments {
 }
 
 impl Deployments {
+    /// The EntryPoint release at [`Self::entry_point`], if it is a canonical address.
+    pub fn entry_point_version(&self) -> Option<crate::EntryPointVersion> {
+        crate::EntryPointVersion::of(self.entry_point)
+    }
+
     /// The canonical deployment that `@rhinestone/module-sdk` 0.4.0 builds sessions for (its
     /// `GLOBAL_CONSTANTS`), and that abstractjs and the Nexus SDK use: upstream's SmartSession,
     /// policies and compatibility fallback, and Rhinestone's OwnableValidator. There is no

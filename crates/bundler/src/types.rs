@@ -1,8 +1,9 @@
 //! The v0.7 JSON-RPC shapes bundlers and paymaster services speak.
 //!
-//! Field names follow ERC-7769 (v0.7 unpacked user operations). Reading is lenient: optional
+//! Field names follow ERC-7769 (v0.7 and v0.8 unpacked user operations; v0.8 adds
+//! `eip7702Auth`, the sender's signed EIP-7702 authorization). Reading is lenient: optional
 //! fields may be absent or `null`, quantities may be hex, decimal or numbers, and fields a
-//! bundler adds (`eip7702Auth`, extra receipt fields) are ignored.
+//! bundler adds (extra receipt fields) are ignored.
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use mandate_abi::UserOperation;
@@ -56,6 +57,35 @@ pub struct RpcUserOperation {
     pub paymaster_data: Option<Bytes>,
     /// The account's signature.
     pub signature: Bytes,
+    /// The sender's signed EIP-7702 authorization, sent with a v0.8 op whose sender is an EOA
+    /// to be delegated in the same bundle; absent otherwise (and never written when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eip7702_auth: Option<RpcAuthorization>,
+}
+
+/// A signed EIP-7702 authorization as ERC-7769's `eip7702Auth` carries it (Alto reads the
+/// delegate as `address` or `contractAddress`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcAuthorization {
+    /// The chain it is valid on (0: any chain).
+    #[serde(with = "quantity::u256")]
+    pub chain_id: U256,
+    /// The contract the EOA delegates to.
+    #[serde(alias = "contractAddress")]
+    pub address: Address,
+    /// The EOA's account nonce it is valid for.
+    #[serde(with = "quantity::u256")]
+    pub nonce: U256,
+    /// Signature parity.
+    #[serde(with = "quantity::u256")]
+    pub y_parity: U256,
+    /// Signature `r`.
+    #[serde(with = "quantity::u256")]
+    pub r: U256,
+    /// Signature `s`.
+    #[serde(with = "quantity::u256")]
+    pub s: U256,
 }
 
 /// A quantity did not fit the field of [`UserOperation`] it converts to.
@@ -87,6 +117,7 @@ impl From<&UserOperation> for RpcUserOperation {
                 .map(|_| U256::from(op.paymaster_post_op_gas_limit)),
             paymaster_data: paymaster.map(|_| op.paymaster_data.clone()),
             signature: op.signature.clone(),
+            eip7702_auth: None,
         }
     }
 }
@@ -338,6 +369,40 @@ mod tests {
         let plain = UserOperation { sender: Address::repeat_byte(1), ..Default::default() };
         let json = serde_json::to_value(RpcUserOperation::from(&plain)).expect("serialises");
         assert!(json.get("factory").is_none() && json.get("paymaster").is_none());
+    }
+
+    #[test]
+    fn eip7702_auth_round_trips() {
+        let plain = RpcUserOperation::from(&UserOperation::default());
+        assert!(serde_json::to_value(&plain).expect("serialises").get("eip7702Auth").is_none());
+
+        // As Alto 0.0.20's schema reads it (`contractAddress` or `address`, hex quantities).
+        let text = r#"{
+            "sender": "0x0101010101010101010101010101010101010101",
+            "nonce": "0x0", "factory": null, "callData": "0x",
+            "callGasLimit": "0x1", "verificationGasLimit": "0x1",
+            "preVerificationGas": "0x1", "maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x1",
+            "signature": "0x",
+            "eip7702Auth": {
+                "contractAddress": "0x0202020202020202020202020202020202020202",
+                "chainId": "0x7a69", "nonce": "0x3", "yParity": "0x1",
+                "r": "0x0a", "s": "0x0b"
+            }
+        }"#;
+        let op: RpcUserOperation = serde_json::from_str(text).expect("parses");
+        let auth = op.eip7702_auth.clone().expect("has an authorization");
+        assert_eq!(auth.address, Address::repeat_byte(2));
+        assert_eq!((auth.chain_id, auth.nonce), (U256::from(31337), U256::from(3)));
+        assert_eq!(
+            (auth.y_parity, auth.r, auth.s),
+            (U256::from(1), U256::from(10), U256::from(11))
+        );
+        let json = serde_json::to_value(&op).expect("serialises");
+        assert_eq!(json["eip7702Auth"]["address"], "0x0202020202020202020202020202020202020202");
+        assert_eq!(json["eip7702Auth"]["chainId"], "0x7a69");
+        assert_eq!(json["eip7702Auth"]["yParity"], "0x1");
+        let back: RpcUserOperation = serde_json::from_value(json).expect("parses");
+        assert_eq!(back, op);
     }
 
     #[test]
