@@ -176,6 +176,22 @@ pub fn write_grant_response(entries: &[GrantEntry], bigints: Bigints) -> String 
     Value::Array(items).to_string()
 }
 
+/// A [`Session`](crate::Session) as module-sdk's `Session` type writes it: the struct's fields
+/// and its `chainId` (a bigint, written as `bigints` says).
+pub fn session_json(session: &crate::Session, chain_id: u64, bigints: Bigints) -> Value {
+    let mut value = serde_json::to_value(session).expect("sessions serialize");
+    if let Value::Object(map) = &mut value {
+        let id = match bigints {
+            Bigints::Tagged => {
+                serde_json::json!({"__type": "bigint", "value": chain_id.to_string()})
+            }
+            Bigints::Plain => Value::from(chain_id),
+        };
+        map.insert("chainId".into(), id);
+    }
+    value
+}
+
 fn dotted(path: &str) -> String {
     if path == "." || path.is_empty() { String::new() } else { format!(".{path}") }
 }

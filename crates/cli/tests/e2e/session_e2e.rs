@@ -435,7 +435,7 @@ async fn account_types_through_alto_on_anvil() {
         ("MANDATE_SESSION_KEY", import_secret.as_str()),
         ("MANDATE_STORE_PASSWORD", "correct horse"),
     ];
-    let import = |account_type: &str| {
+    let import_file = |account_type: &str, response_file: &std::path::Path| {
         let store = store.display().to_string();
         let response = response_file.display().to_string();
         let args = [
@@ -456,6 +456,7 @@ async fn account_types_through_alto_on_anvil() {
         ];
         mandate(&args, &import_env)
     };
+    let import = |account_type: &str| import_file(account_type, &response_file);
     let wrong = import("kernel");
     assert!(!wrong.status.success());
     let stderr = String::from_utf8_lossy(&wrong.stderr);
@@ -463,6 +464,49 @@ async fn account_types_through_alto_on_anvil() {
     let imported = ok_json(&import("nexus"));
     assert_eq!(imported[0]["state"], "pending first use", "{imported}");
     let imported_pid = imported[0]["permissionId"].as_str().unwrap().to_string();
+    // Exported as the SDKs read it (no key: only its address), and imported back from the
+    // export: the same record (its export the same), still pending first use.
+    let chain_id = harness.node.chain_id().await;
+    let export = || {
+        let store = store.display().to_string();
+        let chain_id = chain_id.to_string();
+        let args = [
+            "session",
+            "export",
+            "--chain-id",
+            chain_id.as_str(),
+            "--account",
+            &account.to_string(),
+            "--permission-id",
+            imported_pid.as_str(),
+            "--account-type",
+            "nexus",
+            "--store",
+            store.as_str(),
+        ];
+        ok_json(&mandate(&args, &import_env[1..]))
+    };
+    let exported = export();
+    assert!(!exported.to_string().contains(import_secret.trim_start_matches("0x")));
+    assert_eq!(
+        exported["sessionKey"].as_str().unwrap().parse::<Address>().unwrap(),
+        import_key.address()
+    );
+    let mut sdk_shape = exported["grantResponse"].clone();
+    let entry = sdk_shape[0].as_object_mut().unwrap();
+    assert_eq!(entry.remove("signature").unwrap().as_str().unwrap().len(), 2 + 130);
+    let session_chain =
+        entry["enableSessionData"]["enableSession"]["sessionToEnable"].as_object_mut().unwrap();
+    assert_eq!(session_chain.remove("chainId").unwrap()["__type"], "bigint");
+    let mut original = response.clone();
+    original[0].as_object_mut().unwrap().remove("signature");
+    assert_eq!(sdk_shape, original, "the export is the grant response imported");
+    let exported_file = dir.path().join("exported.json");
+    std::fs::write(&exported_file, exported["grantResponse"].to_string()).unwrap();
+    let reimported = ok_json(&import_file("nexus", &exported_file));
+    assert_eq!(reimported[0]["state"], "pending first use", "{reimported}");
+    assert_eq!(reimported[0]["permissionId"], imported_pid.as_str());
+    assert_eq!(export(), exported, "export → import reads back the same record");
     let mut use_imported = base("use", "nexus", &file);
     use_imported.extend(["--account".into(), account.to_string(), "--permission-id".into()]);
     use_imported.extend([imported_pid, "--calls".into(), calls.display().to_string()]);
