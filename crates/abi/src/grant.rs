@@ -134,6 +134,64 @@ pub fn parse_grant_response(text: &str) -> Result<Vec<GrantEntry>, GrantError> {
     Ok(entries)
 }
 
+/// How [`write_grant_response`] writes the bigints abstractjs's types hold (each
+/// `hashesAndChainIds[].chainId`, and `sessionToEnable.chainId`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Bigints {
+    /// As abstractjs's `stringify` writes them: `{"__type": "bigint", "value": "<decimal>"}`.
+    Tagged,
+    /// As JSON numbers.
+    Plain,
+}
+
+/// Writes entries as abstractjs's `GrantPermissionResponse` (an array), each
+/// `sessionToEnable` carrying module-sdk's `chainId` (the entry's chain); what
+/// [`parse_grant_response`] reads back to the same entries. Holds nothing secret: the
+/// owner's signature and a session signature of the right shape, never a key.
+pub fn write_grant_response(entries: &[GrantEntry], bigints: Bigints) -> String {
+    let tag = |n: u64| match bigints {
+        Bigints::Tagged => serde_json::json!({"__type": "bigint", "value": n.to_string()}),
+        Bigints::Plain => Value::from(n),
+    };
+    let items: Vec<Value> = entries
+        .iter()
+        .map(|entry| {
+            let mut item = serde_json::to_value(entry).expect("entries serialize");
+            let enable = &mut item["enableSessionData"]["enableSession"];
+            if let Some(Value::Array(digests)) = enable.get_mut("hashesAndChainIds") {
+                for d in digests {
+                    let id = d["chainId"].as_u64().expect("chainId is a uint64 number");
+                    d["chainId"] = tag(id);
+                }
+            }
+            if let (Some(id), Some(Value::Object(session))) =
+                (entry.chain_id(), enable.get_mut("sessionToEnable"))
+            {
+                session.insert("chainId".into(), tag(id));
+            }
+            item
+        })
+        .collect();
+    Value::Array(items).to_string()
+}
+
+/// A [`Session`](crate::Session) as module-sdk's `Session` type writes it: the struct's fields
+/// and its `chainId` (a bigint, written as `bigints` says).
+pub fn session_json(session: &crate::Session, chain_id: u64, bigints: Bigints) -> Value {
+    let mut value = serde_json::to_value(session).expect("sessions serialize");
+    if let Value::Object(map) = &mut value {
+        let id = match bigints {
+            Bigints::Tagged => {
+                serde_json::json!({"__type": "bigint", "value": chain_id.to_string()})
+            }
+            Bigints::Plain => Value::from(chain_id),
+        };
+        map.insert("chainId".into(), id);
+    }
+    value
+}
+
 fn dotted(path: &str) -> String {
     if path == "." || path.is_empty() { String::new() } else { format!(".{path}") }
 }

@@ -50,6 +50,10 @@ pub(crate) enum SessionCommand {
     /// GrantPermissionResponse), after checking them against the node; the key from the
     /// environment.
     Import(Box<crate::flows::ImportArgs>),
+    /// Write a stored session as the JSON the TypeScript SDKs read: module-sdk's Session, the
+    /// permission id for `encodeSmartSessionSignature`, and for a session enabled on first use
+    /// abstractjs's GrantPermissionResponse. Never the key.
+    Export(Box<crate::flows::ExportArgs>),
 }
 
 #[derive(Subcommand)]
@@ -118,6 +122,7 @@ pub(crate) fn session(command: SessionCommand) -> Result<String, CliError> {
         SessionCommand::Use(args) => crate::flows::use_session(*args)?,
         SessionCommand::Status(args) => crate::flows::status(*args)?,
         SessionCommand::Import(args) => crate::flows::import(*args)?,
+        SessionCommand::Export(args) => crate::flows::export(*args)?,
         SessionCommand::Id { file } => {
             let session: Session = read_json(&file, "a Session")?;
             PermissionId::of(&session).to_string()

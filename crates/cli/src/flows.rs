@@ -120,6 +120,98 @@ pub(crate) struct UseArgs {
     calls: String,
 }
 
+/// `session export`.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct ExportArgs {
+    /// The chain the session is on.
+    #[arg(long)]
+    chain_id: u64,
+    /// The account.
+    #[arg(long, value_parser = mandate::abi::json::parse_address)]
+    account: Address,
+    /// The session's permission id.
+    #[arg(long)]
+    permission_id: PermissionId,
+    /// The account's family, for an enable-mode record's `enableSessionData.accountType`.
+    #[arg(long, default_value = "mandate")]
+    account_type: AccountType,
+    /// Write bigints plain (JSON numbers) instead of abstractjs's `{"__type":"bigint"}` tags.
+    #[arg(long)]
+    plain: bool,
+    /// The session store's directory.
+    #[arg(long, env = "MANDATE_STORE", default_value = ".mandate/sessions")]
+    store: PathBuf,
+    /// The environment variable holding the store's password.
+    #[arg(long, default_value = "MANDATE_STORE_PASSWORD")]
+    store_password_env: String,
+}
+
+/// What `session export` writes: module-sdk's `Session` (with its `chainId`), what
+/// `encodeSmartSessionSignature` needs for USE, and for a record still to be enabled on first
+/// use abstractjs's `GrantPermissionResponse` (one entry). No key, only its address.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Exported {
+    chain_id: u64,
+    account: Address,
+    smart_session: Address,
+    permission_id: PermissionId,
+    session_key: Address,
+    session: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grant_response: Option<serde_json::Value>,
+}
+
+pub(crate) fn export(args: ExportArgs) -> Result<String, CliError> {
+    use mandate::abi::grant::{Bigints, GrantEntry, session_json, write_grant_response};
+    let password = env_secret(&args.store_password_env, "the store's password")?;
+    let store = FileStore::open(&args.store, Password::from(password)).map_err(CliError::other)?;
+    let reference = SessionRef {
+        chain_id: args.chain_id,
+        account: args.account,
+        permission_id: args.permission_id,
+    };
+    let stored =
+        store.load(&reference).map_err(CliError::other)?.ok_or_else(|| CliError::Invalid {
+            what: "the session",
+            reason: format!(
+                "no session {} of {} on chain {} in the store",
+                reference.permission_id, reference.account, reference.chain_id
+            ),
+        })?;
+    let record = &stored.record;
+    let bigints = if args.plain { Bigints::Plain } else { Bigints::Tagged };
+    let grant_response = match (&record.enable, &record.enable_as) {
+        (Some(enable), Some(with)) => {
+            let entry = GrantEntry {
+                mode: with.mode,
+                permission_id: record.permission_id,
+                // A session signature of the right shape for estimates, never the key's: 65
+                // zero bytes, an ECDSA signature's length.
+                signature: Bytes::from(vec![0u8; 65]),
+                enable_session_data: mandate::abi::EnableSessionData {
+                    enable_session: enable.clone(),
+                    validator: with.validator,
+                    account_type: args.account_type,
+                },
+            };
+            let text = write_grant_response(std::slice::from_ref(&entry), bigints);
+            Some(serde_json::from_str(&text).map_err(CliError::other)?)
+        }
+        _ => None,
+    };
+    let exported = Exported {
+        chain_id: record.chain_id,
+        account: record.account,
+        smart_session: record.smart_session,
+        permission_id: record.permission_id,
+        session_key: record.session_key,
+        session: session_json(&record.session, record.chain_id, bigints),
+        grant_response,
+    };
+    serde_json::to_string_pretty(&exported).map_err(CliError::other)
+}
+
 /// `session import`.
 #[derive(Args, Clone, Debug)]
 pub(crate) struct ImportArgs {

@@ -241,6 +241,24 @@ fn grant_responses_read_back_to_module_sdks_encoding() {
         // The same entry without tags (plain JSON, chain ids as numbers) reads the same.
         let plain = serde_json::to_string(&entries).unwrap();
         assert_eq!(mandate_abi::grant::parse_grant_response(&plain).unwrap(), entries);
+        // Written back as abstractjs's stringify writes it: the SDK's own JSON (but for
+        // sessionToEnable.chainId, which the vectors draw apart from the entry's chain), and
+        // read back to the same entries, tagged or plain.
+        use mandate_abi::grant::{Bigints, write_grant_response};
+        for bigints in [Bigints::Tagged, Bigints::Plain] {
+            let written = write_grant_response(&entries, bigints);
+            assert_eq!(mandate_abi::grant::parse_grant_response(&written).unwrap(), entries);
+        }
+        let lower = |text: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(&text.to_lowercase()).unwrap();
+            v[0]["enablesessiondata"]["enablesession"]["sessiontoenable"]
+                .as_object_mut()
+                .unwrap()
+                .remove("chainid");
+            v
+        };
+        let ours = write_grant_response(&entries, Bigints::Tagged);
+        assert_eq!(lower(&ours), lower(&g.json), "grant entry {i} as abstractjs writes it");
     }
     assert_eq!(modes.len(), 2, "ENABLE and UNSAFE_ENABLE");
     // A permission id that is not the session's names the entry and field.

@@ -435,7 +435,10 @@ async fn account_types_through_alto_on_anvil() {
         ("MANDATE_SESSION_KEY", import_secret.as_str()),
         ("MANDATE_STORE_PASSWORD", "correct horse"),
     ];
-    let import_with = |account_type: &str, key: &[&str], env: &[(&str, &str)]| {
+    let import_with = |account_type: &str,
+                       response_file: &std::path::Path,
+                       key: &[&str],
+                       env: &[(&str, &str)]| {
         let store = store.display().to_string();
         let response = response_file.display().to_string();
         let account = account.to_string();
@@ -458,7 +461,7 @@ async fn account_types_through_alto_on_anvil() {
         args.extend_from_slice(key);
         mandate(&args, env)
     };
-    let import = |account_type: &str| import_with(account_type, &[], &import_env);
+    let import = |account_type: &str| import_with(account_type, &response_file, &[], &import_env);
     // All or nothing: entry [0] passes every check, entry [1] names another account type;
     // the import fails naming [1] and stores neither.
     let mut two = response.clone();
@@ -499,6 +502,49 @@ async fn account_types_through_alto_on_anvil() {
     assert_eq!(imported_pid, pid);
     let stored = ok_json(&mandate(&status_args, &import_env));
     assert!(stored.as_array().unwrap().iter().any(|s| s["permissionId"] == pid.as_str()));
+    // Exported as the SDKs read it (no key: only its address), and imported back from the
+    // export: the same record (its export the same), still pending first use.
+    let chain_id = harness.node.chain_id().await;
+    let export = || {
+        let store = store.display().to_string();
+        let chain_id = chain_id.to_string();
+        let args = [
+            "session",
+            "export",
+            "--chain-id",
+            chain_id.as_str(),
+            "--account",
+            &account.to_string(),
+            "--permission-id",
+            imported_pid.as_str(),
+            "--account-type",
+            "nexus",
+            "--store",
+            store.as_str(),
+        ];
+        ok_json(&mandate(&args, &import_env[1..]))
+    };
+    let exported = export();
+    assert!(!exported.to_string().contains(import_secret.trim_start_matches("0x")));
+    assert_eq!(
+        exported["sessionKey"].as_str().unwrap().parse::<Address>().unwrap(),
+        import_key.address()
+    );
+    let mut sdk_shape = exported["grantResponse"].clone();
+    let entry = sdk_shape[0].as_object_mut().unwrap();
+    assert_eq!(entry.remove("signature").unwrap().as_str().unwrap().len(), 2 + 130);
+    let session_chain =
+        entry["enableSessionData"]["enableSession"]["sessionToEnable"].as_object_mut().unwrap();
+    assert_eq!(session_chain.remove("chainId").unwrap()["__type"], "bigint");
+    let mut original = response.clone();
+    original[0].as_object_mut().unwrap().remove("signature");
+    assert_eq!(sdk_shape, original, "the export is the grant response imported");
+    let exported_file = dir.path().join("exported.json");
+    std::fs::write(&exported_file, exported["grantResponse"].to_string()).unwrap();
+    let reimported = ok_json(&import_with("nexus", &exported_file, &[], &import_env));
+    assert_eq!(reimported[0]["state"], "pending first use", "{reimported}");
+    assert_eq!(reimported[0]["permissionId"], imported_pid.as_str());
+    assert_eq!(export(), exported, "export → import reads back the same record");
     let mut use_imported = base("use", "nexus", &file);
     use_imported.extend(["--account".into(), account.to_string(), "--permission-id".into()]);
     use_imported.extend([imported_pid, "--calls".into(), calls.display().to_string()]);
@@ -524,14 +570,19 @@ async fn account_types_through_alto_on_anvil() {
     let keystore = keystore_dir.join("session-key.json").display().to_string();
     let key_file = ["--key-file", keystore.as_str(), "--password-env", "KS_PASS"];
     let store_password = ("MANDATE_STORE_PASSWORD", "correct horse");
-    let wrong = import_with("nexus", &key_file, &[store_password, ("KS_PASS", "not it")]);
+    let wrong =
+        import_with("nexus", &response_file, &key_file, &[store_password, ("KS_PASS", "not it")]);
     assert!(!wrong.status.success());
     let stderr = String::from_utf8_lossy(&wrong.stderr);
     assert!(stderr.contains("KS_PASS") && stderr.contains("session-key.json"), "{stderr}");
     assert!(!stderr.contains("not it"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    let reimported =
-        import_with("nexus", &key_file, &[store_password, ("KS_PASS", "keystore pass")]);
+    let reimported = import_with(
+        "nexus",
+        &response_file,
+        &key_file,
+        &[store_password, ("KS_PASS", "keystore pass")],
+    );
     assert_eq!(ok_json(&reimported)[0]["state"], "enabled");
 
     // An existing account and a chain's deployments only: the family's routing from
