@@ -6,9 +6,10 @@ use std::{path::PathBuf, sync::Arc};
 use clap::Args;
 use mandate::{
     abi::{
-        Call, Deployments, PermissionId, Session,
+        Call, Deployments, PermissionId, Session, SmartSessionMode,
         account::AccountType,
         alloy_primitives::{Address, Bytes},
+        grant::{Grant, GrantEntry, GrantFormat},
         json::quote_big_integers,
         ownable::OwnableData,
         sol::{Execution, IERC7579Account, ISmartSession},
@@ -217,9 +218,14 @@ pub(crate) fn export(args: ExportArgs) -> Result<String, CliError> {
 pub(crate) struct ImportArgs {
     #[command(flatten)]
     chain: ChainArgs,
-    /// The grant response (abstractjs's GrantPermissionResponse: plain JSON or its
-    /// `stringify`'s, with bigint tags), or - for stdin.
+    /// What the dapp handed over, or - for stdin: abstractjs's GrantPermissionResponse (plain
+    /// JSON or its `stringify`'s, with bigint tags) or module-sdk's EnableSessionData.
     file: String,
+    /// Read the file as this SDK's shape instead of telling it from its keys: `abstractjs`
+    /// (GrantPermissionResponse) or `module-sdk` (EnableSessionData); a file holding the
+    /// other SDK's shape is refused.
+    #[arg(long, value_enum)]
+    format: Option<ImportFormat>,
     /// The account the permissions were granted on.
     #[arg(long, value_parser = mandate::abi::json::parse_address)]
     account: Address,
@@ -235,6 +241,24 @@ pub(crate) struct ImportArgs {
     /// A label kept with each session.
     #[arg(long)]
     label: Option<String>,
+}
+
+/// `import --format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ImportFormat {
+    /// abstractjs 1.2.3's GrantPermissionResponse.
+    Abstractjs,
+    /// module-sdk 0.4.0's EnableSessionData.
+    ModuleSdk,
+}
+
+impl From<ImportFormat> for GrantFormat {
+    fn from(format: ImportFormat) -> Self {
+        match format {
+            ImportFormat::Abstractjs => Self::Abstractjs,
+            ImportFormat::ModuleSdk => Self::ModuleSdk,
+        }
+    }
 }
 
 /// What `import` stored, per permission.
@@ -630,7 +654,7 @@ pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
 pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
     let store = args.chain.store()?;
     let text = read_text(&args.file)?;
-    let entries = mandate::abi::grant::parse_grant_response(&text)
+    let grant = mandate::abi::grant::read_grant(&text, args.format.map(GrantFormat::from))
         .map_err(|e| CliError::Invalid { what: "the grant response", reason: e.to_string() })?;
     let (signer, key_source) = match &args.key_file {
         Some(path) => {
@@ -643,6 +667,21 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
     let chain = Chain::Node { rpc_url: args.chain.rpc_url.clone() };
     let (account, account_type) = (args.account, args.chain.account_type);
     let runtime = runtime()?;
+    // Where the entries' fields are: abstractjs's `[i].enableSessionData.`, or the top level
+    // of module-sdk's EnableSessionData.
+    let (entries, at): (Vec<GrantEntry>, fn(usize) -> String) = match grant {
+        Grant::Entries(entries) => (entries, |i| format!("[{i}].enableSessionData.")),
+        Grant::EnableSessionData(data) => {
+            let mode = enable_mode(&runtime, &chain, deployments, account, &data)?;
+            (vec![GrantEntry::of_enable_data(*data, mode)], |_| String::new())
+        }
+        _ => {
+            return Err(CliError::Invalid {
+                what: "the grant response",
+                reason: "a shape this mandate does not import".into(),
+            });
+        }
+    };
     // Everything is checked before anything is stored.
     let mut checked = Vec::with_capacity(entries.len());
     for (index, entry) in entries.iter().enumerate() {
@@ -650,8 +689,10 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
         let data = &entry.enable_session_data;
         if data.account_type != account_type {
             return Err(invalid(format!(
-                "[{index}].enableSessionData.accountType is {:?}, --account-type says {:?}",
-                data.account_type, account_type
+                "{}accountType is {:?}, --account-type says {:?}",
+                at(index),
+                data.account_type,
+                account_type
             )));
         }
         let mut record =
@@ -717,6 +758,57 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
         for i in all {
             say!(out, "stored permission {} ({:?}): {}", i.permission_id, i.mode, i.state);
         }
+    })
+}
+
+/// The mode module-sdk's EnableSessionData was signed for, from `account`'s enable nonce for
+/// its permission ([`mandate::abi::grant::enable_mode_of`]); ENABLE when the permission is
+/// already enabled (nothing is then enabled on use); nonce 0 for an account with no code yet.
+fn enable_mode(
+    runtime: &tokio::runtime::Runtime,
+    chain: &Chain,
+    deployments: Deployments,
+    account: Address,
+    data: &mandate::abi::EnableSessionData,
+) -> Result<SmartSessionMode, CliError> {
+    let invalid = |reason: String| CliError::Invalid { what: "the grant response", reason };
+    let enable = &data.enable_session;
+    if enable.hashesAndChainIds.get(usize::from(enable.chainDigestIndex)).is_none() {
+        return Err(invalid(format!(
+            "enableSession.chainDigestIndex: {}, with {} digest(s)",
+            enable.chainDigestIndex,
+            enable.hashesAndChainIds.len()
+        )));
+    }
+    let permission_id = PermissionId::of(&enable.sessionToEnable);
+    let ss = deployments.smart_session;
+    let nonce = runtime
+        .block_on(chain.with_state(deployments, move |d| {
+            if !d.has_code(account) {
+                return Ok(None);
+            }
+            let enabled =
+                ISmartSession::isPermissionEnabledCall { permissionId: permission_id.0, account };
+            if d.call_sol(ss, &enabled)? {
+                return Ok(Some(None));
+            }
+            let nonce = ISmartSession::getNonceCall { permissionId: permission_id.0, account };
+            Ok(Some(Some(d.call_sol(ss, &nonce)?)))
+        }))
+        .map_err(CliError::other)?;
+    let nonce = match nonce {
+        Some(Some(nonce)) => nonce,
+        Some(None) => return Ok(SmartSessionMode::Enable),
+        None => mandate::abi::alloy_primitives::U256::ZERO,
+    };
+    mandate::abi::grant::enable_mode_of(data, account, ss, nonce).ok_or_else(|| {
+        invalid(format!(
+            "enableSession.hashesAndChainIds[{}].sessionDigest is the digest of neither ENABLE nor \
+             UNSAFE_ENABLE for account {account} on SmartSession {ss} at enable nonce {nonce} \
+             (module-sdk's EnableSessionData does not say its mode: another account, \
+             SmartSession or nonce)",
+            enable.chainDigestIndex
+        ))
     })
 }
 

@@ -585,6 +585,44 @@ async fn account_types_through_alto_on_anvil() {
     );
     assert_eq!(ok_json(&reimported)[0]["state"], "enabled");
 
+    // module-sdk's EnableSessionData as it is (no mode: ENABLE here, found from the account's
+    // enable nonce): its shape detected, imported pending first use, used; `--format
+    // abstractjs` on it is one line naming what the file holds.
+    let sdk_session = mandate::abi::SessionBuilder::new(ownable, owners.encode().to_vec())
+        .action(transfer.clone())
+        .salt(alloy_primitives::B256::with_last_byte(6))
+        .build()
+        .unwrap();
+    let enable_mode = mandate::abi::SmartSessionMode::Enable;
+    let sdk_data = mandate::abi::EnableSessionData {
+        enable_session: lib
+            .prepare_enable(&owner, account, &sdk_session, enable_mode)
+            .await
+            .unwrap(),
+        validator: d.k1_validator,
+        account_type: mandate::abi::account::AccountType::Nexus,
+    };
+    std::fs::write(&response_file, serde_json::to_string(&sdk_data).unwrap()).unwrap();
+    let mismatch = import_with("nexus", &response_file, &["--format", "abstractjs"], &import_env);
+    assert!(!mismatch.status.success());
+    let stderr = String::from_utf8_lossy(&mismatch.stderr);
+    assert!(stderr.contains("the file holds module-sdk's EnableSessionData"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    let imported = ok_json(&import("nexus"));
+    assert_eq!(imported[0]["state"], "pending first use", "{imported}");
+    assert_eq!(imported[0]["mode"], serde_json::to_value(enable_mode).unwrap(), "{imported}");
+    let sdk_pid = mandate::abi::PermissionId::of(&sdk_session).to_string();
+    assert_eq!(imported[0]["permissionId"], sdk_pid.as_str());
+    let mut use_sdk = base("use", "nexus", &file);
+    use_sdk.extend(["--account".into(), account.to_string(), "--permission-id".into()]);
+    use_sdk.extend([sdk_pid, "--calls".into(), calls.display().to_string()]);
+    let used = ok_json(&run(&use_sdk));
+    assert_eq!(used["mode"], "enable", "{used}");
+    assert_eq!(used["sent"]["receipt"]["success"], true);
+    let balance: U256 =
+        harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
+    assert_eq!(balance, U256::from(12));
+
     // An existing account and a chain's deployments only: the family's routing from
     // --owner-validator; SmartSession is installed already, so the grant enables.
     let chain_file = dir.path().join("chain.json");

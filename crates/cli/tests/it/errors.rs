@@ -77,3 +77,46 @@ fn empty_numbers_and_digit_separators_are_refused() {
     let out = mandate(&["policy", "encode", "timeframe", "-"], ok);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `session import --format` names the SDK whose shape the file must hold: a file holding the
+/// other SDK's shape, or no known shape, is refused in one line naming what was seen, before
+/// the node is asked anything (the RPC URL here has nothing behind it).
+#[test]
+fn an_import_of_the_other_sdks_shape_is_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store").display().to_string();
+    let import = |file: &str, format: Option<&str>| {
+        let path = dir.path().join("grant.json");
+        std::fs::write(&path, file).unwrap();
+        let path = path.display().to_string();
+        let mut args = vec!["session", "import", path.as_str(), "--rpc-url", "http://127.0.0.1:9"];
+        args.extend(["--deployments", "module-sdk-0.4", "--store", store.as_str()]);
+        args.extend(["--account", "0x00000000000000000000000000000000000a11ce"]);
+        if let Some(format) = format {
+            args.extend(["--format", format]);
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mandate"))
+            .args(&args)
+            .env("MANDATE_STORE_PASSWORD", "correct horse")
+            .env("MANDATE_SESSION_KEY", format!("0x{}", "11".repeat(32)))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        error_line(&out)
+    };
+    let enable_data = r#"{"enableSession": {}, "validator": "0x01", "accountType": "nexus"}"#;
+    let err = import(enable_data, Some("abstractjs"));
+    assert!(err.contains("asked for abstractjs's shape"), "{err}");
+    assert!(err.contains("module-sdk's EnableSessionData"), "{err}");
+    let response = r#"[{"mode": "0x02", "permissionId": "0x00", "enableSessionData": {}}]"#;
+    let err = import(response, Some("module-sdk"));
+    assert!(err.contains("asked for module-sdk's shape"), "{err}");
+    assert!(err.contains("abstractjs's GrantPermissionResponse"), "{err}");
+    let err = import(r#"{"granter": "0x01", "sessionPublicKey": "0x02"}"#, None);
+    assert!(err.contains("top-level object has none of `enableSessionData`"), "{err}");
+    assert!(err.contains("its keys: granter, sessionPublicKey"), "{err}");
+    let err = import(r#"{"sessionValidator": "0x01"}"#, None);
+    assert!(err.contains("module-sdk's Session lacks the owner's enable signature"), "{err}");
+    let err = import("[1, 2]", None);
+    assert!(err.contains("array element [0] is a number"), "{err}");
+}
