@@ -257,7 +257,8 @@ fn silent_bundler(
 
 /// `--account-type`: a Nexus account granted and used through the CLI; the same session
 /// driven as a Kernel account is a one-line error before anything is sent; and a grant on an
-/// existing account (`--account`) with a chain-only preset and `--owner-validator`.
+/// existing account (`--account`) with a chain-only preset and `--owner-validator`; a dapp's
+/// grant imported, used, exported, and used again from TypeScript (interop/live.mjs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_types_through_alto_on_anvil() {
     let harness = mandate_testing::node::Harness::start().await;
@@ -584,6 +585,48 @@ async fn account_types_through_alto_on_anvil() {
         &[store_password, ("KS_PASS", "keystore pass")],
     );
     assert_eq!(ok_json(&reimported)[0]["state"], "enabled");
+    // The reverse: the session, now enabled, exported and used from TypeScript (interop/live.mjs:
+    // module-sdk's encodeSmartSessionSignature in USE mode, viem's bundler client) with the key.
+    let chain_id_arg = chain_id.to_string();
+    let account_arg = account.to_string();
+    let export_args = [
+        "session",
+        "export",
+        "--chain-id",
+        chain_id_arg.as_str(),
+        "--account",
+        account_arg.as_str(),
+        "--permission-id",
+        pid.as_str(),
+        "--store",
+        store_dir.as_str(),
+    ];
+    let enabled_file = dir.path().join("enabled-export.json");
+    let enabled = ok_json(&mandate(&export_args, &[store_password]));
+    std::fs::write(&enabled_file, enabled.to_string()).unwrap();
+    let data = IERC20::transferCall { to: SHOP, amount: U256::from(2) }.abi_encode();
+    let started = std::time::Instant::now();
+    let out = Command::new("node")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../interop"))
+        .args(["live.mjs", "--rpc-url", harness.node_url.as_str()])
+        .args(["--bundler-url", harness.bundler_url.as_str()])
+        .args(["--entry-point", &d.chain.entry_point.to_string()])
+        .args(["--session", &enabled_file.display().to_string()])
+        .args(["--target", &d.test_erc20.to_string()])
+        .args(["--calldata", &alloy_primitives::hex::encode_prefixed(data)])
+        .env("MANDATE_SESSION_KEY", &import_secret)
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let live = ok_json(&out);
+    eprintln!("node live.mjs wall time (start to receipt): {elapsed:?}; {live}");
+    assert_eq!(live["success"], true, "{live}");
+    assert_eq!(live["userOpHash"], live["computedHash"], "{live}");
+    assert_eq!(live["validator"], "ownable", "{live}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(import_secret.trim_start_matches("0x")));
+    let balance: U256 =
+        harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
+    assert_eq!(balance, U256::from(11), "the transfer from TypeScript landed");
 
     // module-sdk's EnableSessionData as it is (no mode: ENABLE here, found from the account's
     // enable nonce): its shape detected, imported pending first use, used; `--format
