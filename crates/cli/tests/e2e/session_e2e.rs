@@ -659,12 +659,14 @@ async fn account_types_through_alto_on_anvil() {
     let mut use_sdk = base("use", "nexus", &file);
     use_sdk.extend(["--account".into(), account.to_string(), "--permission-id".into()]);
     use_sdk.extend([sdk_pid, "--calls".into(), calls.display().to_string()]);
+    let before: U256 =
+        harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
     let used = ok_json(&run(&use_sdk));
     assert_eq!(used["mode"], "enable", "{used}");
     assert_eq!(used["sent"]["receipt"]["success"], true);
     let balance: U256 =
         harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
-    assert_eq!(balance, U256::from(12));
+    assert_eq!(balance, before + U256::from(3), "the calls transfer 3");
 
     // An existing account and a chain's deployments only: the family's routing from
     // --owner-validator; SmartSession is installed already, so the grant enables.
