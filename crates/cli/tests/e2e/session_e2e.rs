@@ -668,6 +668,60 @@ async fn account_types_through_alto_on_anvil() {
         harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
     assert_eq!(balance, before + U256::from(3), "the calls transfer 3");
 
+    // The TypeScript → Rust direction: interop/grant.mjs grants with module-sdk's
+    // getEnableSessionDetails (UNSAFE_ENABLE, then ENABLE; the owner's K1 validator, the nonce
+    // and digest read from anvil; an OwnableValidator session for a fresh key, `transfer` under
+    // Sudo) and writes module-sdk's EnableSessionData; imported pending first use, first use
+    // enables it.
+    let modes =
+        [("unsafe-enable", unsafe_enable, "unsafeEnable"), ("enable", enable_mode, "enable")];
+    for (round, (arg, mode, used_mode)) in modes.into_iter().enumerate() {
+        let ts_key = mandate::client::SessionKey::random();
+        let ts_secret = alloy_primitives::hex::encode_prefixed(ts_key.signer().to_bytes());
+        let ts_file = dir.path().join(format!("module-sdk-grant-{arg}.json"));
+        let salt = alloy_primitives::B256::with_last_byte(7 + round as u8);
+        let out = Command::new("node")
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../interop"))
+            .args(["grant.mjs", "--rpc-url", harness.node_url.as_str(), "--mode", arg])
+            .args(["--account", &account.to_string()])
+            .args(["--owner-validator", &d.k1_validator.to_string()])
+            .args(["--session-key", &ts_key.address().to_string()])
+            .args(["--token", &d.test_erc20.to_string()])
+            .args(["--smart-session", &d.chain.smart_session.to_string()])
+            .args(["--ownable-validator", &ownable.to_string()])
+            .args(["--sudo-policy", &d.chain.policies.sudo.to_string()])
+            .args(["--salt", &salt.to_string(), "--out", &ts_file.display().to_string()])
+            .env("MANDATE_OWNER_KEY", &owner_key)
+            .output()
+            .unwrap();
+        let ts_grant = ok_json(&out);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!stdout.contains(owner_key.trim_start_matches("0x")));
+        let ts_env = [
+            ("MANDATE_SESSION_KEY", ts_secret.as_str()),
+            ("MANDATE_STORE_PASSWORD", "correct horse"),
+        ];
+        let before: U256 =
+            harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
+        let started = std::time::Instant::now();
+        let imported = ok_json(&import_with("nexus", &ts_file, &[], &ts_env));
+        assert_eq!(imported[0]["state"], "pending first use", "{imported}");
+        assert_eq!(imported[0]["mode"], serde_json::to_value(mode).unwrap(), "{imported}");
+        let ts_pid = imported[0]["permissionId"].as_str().unwrap().to_string();
+        assert_eq!(ts_grant["permissionId"], ts_pid.as_str(), "module-sdk's permissionId");
+        let mut use_ts = base("use", "nexus", &file);
+        use_ts.extend(["--account".into(), account.to_string(), "--permission-id".into()]);
+        use_ts.extend([ts_pid, "--calls".into(), calls.display().to_string()]);
+        let used = ok_json(&run(&use_ts));
+        let elapsed = started.elapsed();
+        eprintln!("module-sdk grant ({arg}): import → first use → receipt {elapsed:?}; {ts_grant}");
+        assert_eq!(used["mode"], used_mode, "{used}");
+        assert_eq!(used["sent"]["receipt"]["success"], true);
+        let balance: U256 =
+            harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
+        assert_eq!(balance, before + U256::from(3), "the transfer under module-sdk's grant landed");
+    }
+
     // An existing account and a chain's deployments only: the family's routing from
     // --owner-validator; SmartSession is installed already, so the grant enables.
     let chain_file = dir.path().join("chain.json");
