@@ -673,9 +673,19 @@ async fn account_types_through_alto_on_anvil() {
     // and digest read from anvil; an OwnableValidator session for a fresh key, `transfer` under
     // Sudo) and writes module-sdk's EnableSessionData; imported pending first use, first use
     // enables it.
-    let modes =
-        [("unsafe-enable", unsafe_enable, "unsafeEnable"), ("enable", enable_mode, "enable")];
-    for (round, (arg, mode, used_mode)) in modes.into_iter().enumerate() {
+    // The ENABLE round's first use is a batch: two transfers (3 and 4) in one op.
+    let batch = dir.path().join("calls-batch.json");
+    let transfer_of = |amount: u64| {
+        let data = IERC20::transferCall { to: SHOP, amount: U256::from(amount) }.abi_encode();
+        json!({ "target": d.test_erc20, "value": "0", "callData": alloy_primitives::hex::encode_prefixed(data) })
+    };
+    std::fs::write(&batch, serde_json::to_vec(&json!([transfer_of(3), transfer_of(4)])).unwrap())
+        .unwrap();
+    let modes = [
+        ("unsafe-enable", unsafe_enable, "unsafeEnable", &calls, 3u64),
+        ("enable", enable_mode, "enable", &batch, 7),
+    ];
+    for (round, (arg, mode, used_mode, calls, moved)) in modes.into_iter().enumerate() {
         let ts_key = mandate::client::SessionKey::random();
         let ts_secret = alloy_primitives::hex::encode_prefixed(ts_key.signer().to_bytes());
         let ts_file = dir.path().join(format!("module-sdk-grant-{arg}.json"));
@@ -719,7 +729,7 @@ async fn account_types_through_alto_on_anvil() {
         assert_eq!(used["sent"]["receipt"]["success"], true);
         let balance: U256 =
             harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
-        assert_eq!(balance, before + U256::from(3), "the transfer under module-sdk's grant landed");
+        assert_eq!(balance, before + U256::from(moved), "module-sdk's grant: the {arg} op landed");
     }
 
     // An existing account and a chain's deployments only: the family's routing from
