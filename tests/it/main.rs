@@ -8,6 +8,7 @@
 mod bundler_devnet;
 mod canonical;
 mod enable_mode;
+mod entry_point_v08;
 mod erc1271;
 mod families;
 #[cfg(feature = "legacy-v2")]

@@ -17,11 +17,15 @@ pub const ARTIFACT_PATH: &str = "crates/contracts/artifacts.json";
 #[cfg(feature = "legacy-v2")]
 pub const LEGACY_V2_ARTIFACT_PATH: &str = "crates/contracts/legacy-v2-artifacts.json";
 
+/// Where the EntryPoint v0.8 artifact file sits, relative to the repository root.
+pub const V08_ARTIFACT_PATH: &str = "crates/contracts/v08-artifacts.json";
+
 /// Where the modulekit artifact file (the account families' creation code) sits, relative to
 /// the repository root.
 pub const MODULEKIT_ARTIFACT_PATH: &str = "crates/contracts/modulekit-artifacts.json";
 
 const EMBEDDED: &str = include_str!("../artifacts.json");
+const EMBEDDED_V08: &str = include_str!("../v08-artifacts.json");
 const EMBEDDED_MODULEKIT: &str = include_str!("../modulekit-artifacts.json");
 #[cfg(feature = "legacy-v2")]
 const EMBEDDED_LEGACY_V2: &str = include_str!("../legacy-v2-artifacts.json");
@@ -126,6 +130,15 @@ pub mod names {
             SAFE_PROXY_FACTORY,
             SAFE_SINGLETON,
         ];
+    }
+
+    /// The ERC-4337 v0.8 EntryPoint, in [`v08_artifacts`](crate::v08_artifacts): compiled from
+    /// `@account-abstraction/contracts@0.8.0` with OpenZeppelin 5.1.0 under its own profile
+    /// (its names clash with v0.7's).
+    pub mod v08 {
+        /// ERC-4337 v0.8 EntryPoint (its constructor creates its SenderCreator at
+        /// `create(entry_point, 1)`).
+        pub const ENTRY_POINT: &str = "EntryPoint";
     }
 
     /// Contracts of the legacy Biconomy v2 stack, in
@@ -309,6 +322,19 @@ pub fn legacy_v2_artifacts() -> &'static ArtifactFile {
     })
 }
 
+/// The embedded EntryPoint v0.8 artifacts, parsed once; names in [`names::v08`].
+///
+/// # Panics
+///
+/// Never for a published crate: the embedded file is checked by this crate's tests and by CI.
+pub fn v08_artifacts() -> &'static ArtifactFile {
+    static PARSED: OnceLock<ArtifactFile> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        #[allow(clippy::expect_used)]
+        ArtifactFile::from_json(EMBEDDED_V08).expect("embedded v08-artifacts.json is well-formed")
+    })
+}
+
 /// The embedded account-family contracts (Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579, the
 /// ERC-7579 reference account) from `@rhinestone/modulekit`'s precompiles, parsed once; names
 /// in [`names::modulekit`].
@@ -363,6 +389,22 @@ mod tests {
     fn json_round_trips_byte_for_byte() {
         let text = artifacts().to_json().expect("serialises");
         assert_eq!(text, EMBEDDED);
+    }
+
+    #[test]
+    fn v08_json_round_trips_and_holds_the_entry_point() {
+        let file = v08_artifacts();
+        assert_eq!(file.to_json().expect("serialises"), EMBEDDED_V08);
+        assert!(file.compiler.via_ir && file.compiler.optimizer_runs == 1_000_000);
+        let entry_point = file.get(names::v08::ENTRY_POINT).expect("EntryPoint v0.8");
+        assert!(entry_point.source.contains("contracts-v08/core/EntryPoint.sol"));
+        assert!(entry_point.deployed_bytecode.len() <= 24_576, "over EIP-170");
+        // v0.8's ABI differs from v0.7's: its EIP-712 domain separator getter.
+        assert!(entry_point.abi.functions.contains_key("getDomainSeparatorV4"));
+        assert_ne!(
+            entry_point.deployed_bytecode,
+            artifacts().get(names::ENTRY_POINT).expect("v0.7").deployed_bytecode
+        );
     }
 
     #[cfg(feature = "legacy-v2")]

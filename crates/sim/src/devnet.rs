@@ -469,6 +469,9 @@ impl Devnet {
                     self.relocate(name, deployed, *target)?;
                     *field(&mut built) = *target;
                 }
+                Step::Construct { set, name, target } => {
+                    self.construct(name, set.bytecode(name)?.clone(), *target)?;
+                }
                 Step::Deposit { entry_point, account, value } => {
                     let account = account(&built).ok_or_else(|| SimError::Deploy {
                         name: "depositTo".into(),
@@ -480,6 +483,24 @@ impl Devnet {
             }
         }
         Ok(built)
+    }
+
+    /// [`Step::Construct`]: runs `creation` (a constructor without arguments) at `target` and
+    /// installs the runtime code it returns there; `name` only labels errors.
+    fn construct(&mut self, name: &str, creation: Bytes, target: Address) -> Result<(), SimError> {
+        let failed = |reason| SimError::Deploy { name: name.to_string(), reason };
+        let mut info = self.account_info(target);
+        info.nonce = 1;
+        self.db.insert_account_info(target, info);
+        self.set_code(target, creation);
+        let receipt = self
+            .transact(DEPLOYER, target, U256::ZERO, Bytes::new())
+            .map_err(|e| failed(DeployError::Transaction(Box::new(e))))?;
+        if receipt.output.is_empty() {
+            return Err(failed(DeployError::NoCode));
+        }
+        self.set_code(target, receipt.output);
+        Ok(())
     }
 
     /// [`Step::Relocate`]: moves the code and storage of `from` to `target`, and copies the

@@ -25,10 +25,10 @@ use alloy_provider::{
 use alloy_sol_types::SolCall;
 #[cfg(feature = "legacy-v2")]
 use mandate_abi::legacy_v2::ENTRY_POINT_V06;
-use mandate_abi::{ENTRY_POINT_V07, sol::IEntryPoint};
+use mandate_abi::{ENTRY_POINT_V07, ENTRY_POINT_V08, sol::IEntryPoint};
 #[cfg(feature = "legacy-v2")]
 use mandate_contracts::legacy_v2_artifacts;
-use mandate_contracts::{ArtifactError, artifacts, modulekit_artifacts, names};
+use mandate_contracts::{ArtifactError, artifacts, modulekit_artifacts, names, v08_artifacts};
 
 use crate::{
     BLOCK_GAS_LIMIT, DevnetDeployments, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, fork::without_url,
@@ -53,6 +53,8 @@ pub enum ArtifactSet {
     LegacyV2,
     /// [`mandate_contracts::modulekit_artifacts`]: the smart-account families.
     Modulekit,
+    /// [`mandate_contracts::v08_artifacts`]: the EntryPoint v0.8.
+    V08,
 }
 
 impl ArtifactSet {
@@ -63,6 +65,7 @@ impl ArtifactSet {
             #[cfg(feature = "legacy-v2")]
             Self::LegacyV2 => Ok(&legacy_v2_artifacts().get(name)?.bytecode),
             Self::Modulekit => Ok(&modulekit_artifacts().get(name)?.bytecode),
+            Self::V08 => Ok(&v08_artifacts().get(name)?.bytecode),
         }
     }
 }
@@ -110,6 +113,20 @@ pub enum Step<D> {
         /// Where it goes.
         target: Address,
     },
+    /// Runs the constructor of `name` of `set` (no arguments) at `target` itself: `target`
+    /// holds the creation code with nonce 1 (a new contract's), the deployer calls it, and the
+    /// runtime code the constructor returns replaces it. So the immutables are what a
+    /// deployment at `target` gives (the address the EntryPoint v0.8's EIP-712 domain caches,
+    /// its SenderCreator at `target.create(1)`, whose own immutable `entryPoint` is `target`)
+    /// — where [`Step::Relocate`] would leave them naming the deployer's address.
+    Construct {
+        /// The artifact file.
+        set: ArtifactSet,
+        /// The contract's name in it.
+        name: &'static str,
+        /// Where it is constructed.
+        target: Address,
+    },
     /// The deployer deposits `value` wei for `account` at `entry_point` (`depositTo`).
     Deposit {
         /// The EntryPoint.
@@ -155,8 +172,8 @@ fn deploy<D>(
 /// The EntryPoint v0.7 (at [`ENTRY_POINT_V07`]), Smart Sessions, its policies and validators, the
 /// account and its factory, the test tokens, the VerifyingPaymaster (signer
 /// [`PAYMASTER_SIGNER`], [`PAYMASTER_DEPOSIT`] deposited), then the smart-account families
-/// (Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579, MSAAdvanced; see [`crate::families`]): the
-/// embedded devnet's genesis.
+/// (Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579, MSAAdvanced; see [`crate::families`]) and the
+/// EntryPoint v0.8 (constructed at [`ENTRY_POINT_V08`]): the embedded devnet's genesis.
 pub fn mandate() -> Plan<DevnetDeployments> {
     use ArtifactSet::{Mandate, Modulekit};
     use names::modulekit as mk;
@@ -256,6 +273,12 @@ pub fn mandate() -> Plan<DevnetDeployments> {
             deploy(Mandate, names::OWNABLE_VALIDATOR, none(), |d| {
                 d.chain.session_validators.ownable.insert(Address::ZERO)
             }),
+            // Last, so that the deployer's CREATE addresses above stay as they were.
+            Step::Construct {
+                set: ArtifactSet::V08,
+                name: names::v08::ENTRY_POINT,
+                target: ENTRY_POINT_V08,
+            },
         ],
     }
 }
@@ -352,7 +375,7 @@ pub enum NodeDeployError {
     /// A step names a contract the plan has not deployed before it.
     #[error("{0} names a contract not deployed before it")]
     NotDeployed(&'static str),
-    /// A relocated EntryPoint had created no SenderCreator.
+    /// A relocated or constructed EntryPoint had created no SenderCreator.
     #[error("{0} created no SenderCreator")]
     NoSenderCreator(&'static str),
 }
@@ -407,6 +430,20 @@ where
                 }
                 provider.anvil_set_code(target.create(1), sender_creator).await?;
                 *field(&mut built) = *target;
+            }
+            Step::Construct { set, name, target } => {
+                provider.anvil_set_code(*target, set.bytecode(name)?.clone()).await?;
+                provider.anvil_set_nonce(*target, 1).await?;
+                let tx = TransactionRequest::default().with_from(deployer).with_to(*target);
+                let runtime = provider.call(tx.clone().with_gas_limit(BLOCK_GAS_LIMIT)).await?;
+                send(provider, deployer, tx, name).await?;
+                if runtime.is_empty() {
+                    return Err(NodeDeployError::NoCode(name));
+                }
+                provider.anvil_set_code(*target, runtime).await?;
+                if provider.get_code_at(target.create(1)).await?.is_empty() {
+                    return Err(NodeDeployError::NoSenderCreator(name));
+                }
             }
             Step::Deposit { entry_point, account, value } => {
                 let account = account(&built).ok_or(NodeDeployError::NotDeployed("depositTo"))?;
@@ -475,6 +512,48 @@ mod tests {
     }
 
     alloy_sol_types::sol! {
+        function senderCreator() external view returns (address);
+        function entryPoint() external view returns (address);
+        function getDomainSeparatorV4() external view returns (bytes32);
+    }
+
+    #[test]
+    fn the_entry_point_v08_is_constructed_at_its_canonical_address() {
+        let mut devnet = Devnet::new().expect("genesis");
+        // Its SenderCreator is its first CREATE (nonce 1), as on every chain it is deployed on.
+        let sender_creator = devnet.call_sol(ENTRY_POINT_V08, &senderCreatorCall {}).expect("v0.8");
+        assert_eq!(sender_creator, ENTRY_POINT_V08.create(1));
+        assert_eq!(
+            sender_creator,
+            alloy_primitives::address!("0x449ED7C3e6Fee6a97311d4b55475DF59C44AdD33"),
+            "the canonical deployment's SenderCreator"
+        );
+        // Its immutable `entryPoint` is the canonical address (a relocated copy would name the
+        // deployer's CREATE address and refuse the EntryPoint's calls: AA97).
+        let owner = devnet.call_sol(sender_creator, &entryPointCall {}).expect("SenderCreator");
+        assert_eq!(owner, ENTRY_POINT_V08);
+        let separator =
+            devnet.call_sol(ENTRY_POINT_V08, &getDomainSeparatorV4Call {}).expect("domain");
+        let domain = alloy_sol_types::eip712_domain! {
+            name: "ERC4337",
+            version: "1",
+            chain_id: devnet.chain_id(),
+            verifying_contract: ENTRY_POINT_V08,
+        };
+        assert_eq!(separator, domain.separator());
+        // The runtime is the compiled one with its immutables filled in.
+        let runtime = devnet.account_info(ENTRY_POINT_V08).code.expect("code").original_bytes();
+        let compiled =
+            &v08_artifacts().get(names::v08::ENTRY_POINT).expect("v0.8").deployed_bytecode;
+        assert_eq!(runtime.len(), compiled.len());
+        assert!(runtime != *compiled, "immutables are set");
+        // v0.7 is still there beside it, its own.
+        let v07 = devnet.account_info(ENTRY_POINT_V07).code.expect("code").original_bytes();
+        let v07_len = artifacts().get(names::ENTRY_POINT).expect("v0.7").deployed_bytecode.len();
+        assert_eq!(v07.len(), v07_len);
+    }
+
+    alloy_sol_types::sol! {
         function computeAccountAddress(bytes initData, bytes32 salt) external view returns (address);
         function getAddress(bytes data, bytes32 salt) external view returns (address);
         function accountId() external view returns (string);
@@ -536,12 +615,12 @@ mod tests {
     #[test]
     fn the_v2_stack_follows_at_the_deployers_next_create_addresses() {
         let mut devnet = Devnet::new().expect("genesis");
-        // After the paymaster's deposit (nonce 15), the families (16..=28) and the OwnableValidator
-        // (29), the v2 stack.
+        // After the paymaster's deposit (nonce 15), the families (16..=28), the OwnableValidator
+        // (29) and the call that constructs the EntryPoint v0.8 (30), the v2 stack.
         let v2 = devnet.deploy_legacy_v2().expect("v2");
         assert_eq!(v2.entry_point, ENTRY_POINT_V06);
-        assert_eq!(v2.account_implementation, DEPLOYER.create(31));
-        assert_eq!(v2.abi_svm, DEPLOYER.create(37));
+        assert_eq!(v2.account_implementation, DEPLOYER.create(32));
+        assert_eq!(v2.abi_svm, DEPLOYER.create(38));
         assert!(devnet.has_code(ENTRY_POINT_V06.create(1)), "SenderCreator copy");
         assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 37);
     }

@@ -1,9 +1,9 @@
 //! `mandate-build-contracts`: compiles `contracts/` with foundry-compilers and the solcjs
 //! wrapper, and writes the embedded artifact files of `mandate-contracts`: one per
 //! `foundry.toml` profile (`default` → `artifacts.json`, `legacy-v2` →
-//! `legacy-v2-artifacts.json`); and extracts the account families' creation code from
-//! `@rhinestone/modulekit`'s precompile sources in `contracts/node_modules` into
-//! `modulekit-artifacts.json`.
+//! `legacy-v2-artifacts.json`, `v08` → `v08-artifacts.json`); and extracts the account
+//! families' creation code from `@rhinestone/modulekit`'s precompile sources in
+//! `contracts/node_modules` into `modulekit-artifacts.json`.
 //!
 //! ```text
 //! mandate-build-contracts            # rebuild the artifact files in crates/contracts/
@@ -64,6 +64,11 @@ const TARGETS: &[Target] = &[
             "BatchedSessionRouter",
             "ERC20SessionValidationModule",
         ],
+    },
+    Target {
+        profile: "v08",
+        artifact_path: mandate_contracts::V08_ARTIFACT_PATH,
+        package_contracts: &["EntryPoint"],
     },
 ];
 
