@@ -3,10 +3,10 @@
 // on a Nexus account whose owner's validator checks an EIP-191 signature of the enable hash.
 // module-sdk's `getEnableSessionDetails` builds it (the nonce and digest read from the chain),
 // the owner signs `permissionEnableHash`, and module-sdk's `EnableSessionData` is written out.
+// SmartSession, OwnableValidator and Sudo are module-sdk's own (canonical) addresses.
 //
 //   MANDATE_OWNER_KEY=0x… node grant.mjs --rpc-url URL --account 0x… --owner-validator 0x… \
-//     --session-key 0x…(address) --token 0x… --smart-session 0x… --ownable-validator 0x… \
-//     --sudo-policy 0x… --out FILE [--mode unsafe-enable|enable] [--salt 0x…]
+//     --session-key 0x…(address) --token 0x… --out FILE [--mode unsafe-enable|enable] [--salt 0x…]
 //
 // Prints {"permissionId", "mode", "millis"}. The owner key is read from the environment only.
 import { writeFileSync } from 'node:fs';
@@ -15,7 +15,6 @@ import { createPublicClient, defineChain, http, padHex, toFunctionSelector } fro
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   SmartSessionMode, getEnableSessionDetails, getOwnableValidator, getSudoPolicy,
-  setGlobalConstants,
 } from '@rhinestone/module-sdk';
 
 const started = performance.now();
@@ -26,17 +25,13 @@ const { values: args } = parseArgs({
     'owner-validator': { type: 'string' },
     'session-key': { type: 'string' },
     token: { type: 'string' },
-    'smart-session': { type: 'string' },
-    'ownable-validator': { type: 'string' },
-    'sudo-policy': { type: 'string' },
     out: { type: 'string' },
     mode: { type: 'string', default: 'unsafe-enable' },
     salt: { type: 'string', default: padHex('0x07', { size: 32 }) },
     'owner-key-env': { type: 'string', default: 'MANDATE_OWNER_KEY' },
   },
 });
-for (const name of ['rpc-url', 'account', 'owner-validator', 'session-key', 'token',
-  'smart-session', 'ownable-validator', 'sudo-policy', 'out']) {
+for (const name of ['rpc-url', 'account', 'owner-validator', 'session-key', 'token', 'out']) {
   if (!args[name]) throw new Error(`--${name} is required`);
 }
 const modes = { 'unsafe-enable': SmartSessionMode.UNSAFE_ENABLE, enable: SmartSessionMode.ENABLE };
@@ -45,13 +40,6 @@ if (enableMode === undefined) throw new Error(`--mode: ${args.mode} is not unsaf
 const secret = process.env[args['owner-key-env']];
 if (!secret) throw new Error(`the owner key: ${args['owner-key-env']} is not set`);
 const owner = privateKeyToAccount(secret);
-
-// The devnet's deployment in place of module-sdk's canonical addresses (the SDK's own override).
-setGlobalConstants({
-  SMART_SESSIONS_ADDRESS: args['smart-session'],
-  OWNABLE_VALIDATOR_ADDRESS: args['ownable-validator'],
-  SUDO_POLICY_ADDRESS: args['sudo-policy'],
-});
 
 const transport = http(args['rpc-url']);
 const chainId = await createPublicClient({ transport }).getChainId();

@@ -258,7 +258,9 @@ fn silent_bundler(
 /// `--account-type`: a Nexus account granted and used through the CLI; the same session
 /// driven as a Kernel account is a one-line error before anything is sent; and a grant on an
 /// existing account (`--account`) with a chain-only preset and `--owner-validator`; a dapp's
-/// grant imported, used, exported, and used again from TypeScript (interop/live.mjs).
+/// grant imported, used, exported, and used again from TypeScript (interop/live.mjs); and
+/// module-sdk's own grant (interop/grant.mjs, its default addresses) on upstream's runtimes
+/// placed at the canonical addresses, imported and used with `--deployments module-sdk-0.4`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_types_through_alto_on_anvil() {
     let harness = mandate_testing::node::Harness::start().await;
@@ -668,11 +670,99 @@ async fn account_types_through_alto_on_anvil() {
         harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
     assert_eq!(balance, before + U256::from(3), "the calls transfer 3");
 
-    // The TypeScript → Rust direction: interop/grant.mjs grants with module-sdk's
-    // getEnableSessionDetails (UNSAFE_ENABLE, then ENABLE; the owner's K1 validator, the nonce
-    // and digest read from anvil; an OwnableValidator session for a fresh key, `transfer` under
-    // Sudo) and writes module-sdk's EnableSessionData; imported pending first use, first use
-    // enables it.
+    // An existing account and a chain's deployments only: the family's routing from
+    // --owner-validator; SmartSession is installed already, so the grant enables.
+    let chain_file = dir.path().join("chain.json");
+    std::fs::write(&chain_file, serde_json::to_vec(&d.chain).unwrap()).unwrap();
+    let mut grant = base("grant", "nexus", &chain_file.display().to_string());
+    grant.extend(["--session".into(), session(2), "--account".into(), account.to_string()]);
+    grant.extend(["--owner-validator".into(), d.k1_validator.to_string()]);
+    let granted = ok_json(&run(&grant));
+    assert_eq!(granted["account"].as_str().unwrap().parse::<Address>().unwrap(), account);
+    assert!(granted["userOpHash"].is_string());
+    // Without --account, a chain's deployments cannot make a new account.
+    let mut grant = base("grant", "nexus", &chain_file.display().to_string());
+    grant.extend(["--session".into(), session(3)]);
+    let out = run(&grant);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs its factory"));
+    // The TypeScript → Rust direction on what real chains hold: upstream's runtimes placed at
+    // the canonical addresses, a new Nexus account (a second owner) granted through the CLI
+    // with those deployments (upstream's SmartSession installed by the grant), then
+    // interop/grant.mjs at module-sdk's defaults (getEnableSessionDetails: UNSAFE_ENABLE, then
+    // ENABLE; the owner's K1 validator, the nonce and digest read from anvil; an
+    // OwnableValidator session for a fresh key, `transfer` under Sudo) writes module-sdk's
+    // EnableSessionData; imported and used with `--deployments module-sdk-0.4`, pending first
+    // use, the first use enabling it.
+    let canonical = harness.node.place_canonical(&mandate_testing::upstream::runtimes()).await;
+    assert_eq!(canonical, mandate::abi::Deployments::MODULE_SDK_0_4);
+    let mut canonical_devnet = serde_json::to_value(d).unwrap();
+    canonical_devnet["chain"] = serde_json::to_value(canonical).unwrap();
+    let canonical_file = dir.path().join("canonical-devnet.json");
+    std::fs::write(&canonical_file, canonical_devnet.to_string()).unwrap();
+    let canonical_owner = alloy_signer_local::PrivateKeySigner::random();
+    let canonical_owner_key = alloy_primitives::hex::encode_prefixed(canonical_owner.to_bytes());
+    let canonical_env = [
+        ("MANDATE_OWNER_KEY", canonical_owner_key.as_str()),
+        ("MANDATE_STORE_PASSWORD", "correct horse"),
+    ];
+    let init = mandate::abi::account::nexus::init_data(
+        d.families.nexus.bootstrap,
+        d.k1_validator,
+        canonical_owner.address().to_vec().into(),
+    );
+    let query = mandate::abi::account::nexus::address_query(init, Default::default());
+    let canonical_account: Address = harness.node.call(d.families.nexus.factory, &query).await;
+    harness.node.set_balance(canonical_account, U256::from(10u128.pow(18))).await;
+    let mint = IERC20::mintCall { to: canonical_account, amount: U256::from(100) }.abi_encode();
+    harness.node.transact(Some(d.test_erc20), U256::ZERO, mint.into()).await;
+    let canonical_transfer =
+        mandate::abi::Erc20Action::new(mandate::abi::Erc20Function::Transfer, d.test_erc20)
+            .recipient(SHOP)
+            .amount_limit_per_action(U256::from(10))
+            .build(&canonical.policies, 0)
+            .unwrap();
+    let canonical_session = dir.path().join("canonical-session.json");
+    let body = json!({
+        "sessionValidator": Address::ZERO,
+        "sessionValidatorInitData": "0x",
+        "salt": alloy_primitives::B256::with_last_byte(1),
+        "userOpPolicies": [],
+        "erc7739Policies": {"allowedERC7739Content": [], "erc1271Policies": []},
+        "actions": [canonical_transfer],
+        "permitERC4337Paymaster": false,
+    });
+    std::fs::write(&canonical_session, body.to_string()).unwrap();
+    let mut grant = base("grant", "nexus", &canonical_file.display().to_string());
+    grant.extend(["--session".into(), canonical_session.display().to_string()]);
+    grant.extend(["--session-validator".into(), "ownable".into()]);
+    let args: Vec<&str> = grant.iter().map(String::as_str).collect();
+    let granted = ok_json(&mandate(&args, &canonical_env));
+    assert_eq!(granted["account"].as_str().unwrap().parse::<Address>().unwrap(), canonical_account);
+    let installed = mandate::abi::account::is_validator_installed(canonical.smart_session);
+    let installed: bool = harness.node.call(canonical_account, &installed).await;
+    assert!(installed, "upstream's SmartSession installed by the grant");
+    let k1 = d.k1_validator.to_string();
+    let canonical_account_arg = canonical_account.to_string();
+    let preset = |cmd: &str| {
+        vec![
+            "session".to_string(),
+            cmd.to_string(),
+            "--rpc-url".into(),
+            harness.node_url.clone(),
+            "--deployments".into(),
+            "module-sdk-0.4".into(),
+            "--owner-validator".into(),
+            k1.clone(),
+            "--store".into(),
+            store.display().to_string(),
+            "--account-type".into(),
+            "nexus".into(),
+            "--account".into(),
+            canonical_account_arg.clone(),
+            "--json".into(),
+        ]
+    };
     // The ENABLE round's first use is a batch: two transfers (3 and 4) in one op.
     let batch = dir.path().join("calls-batch.json");
     let transfer_of = |amount: u64| {
@@ -693,20 +783,17 @@ async fn account_types_through_alto_on_anvil() {
         let out = Command::new("node")
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../interop"))
             .args(["grant.mjs", "--rpc-url", harness.node_url.as_str(), "--mode", arg])
-            .args(["--account", &account.to_string()])
-            .args(["--owner-validator", &d.k1_validator.to_string()])
+            .args(["--account", &canonical_account_arg])
+            .args(["--owner-validator", &k1])
             .args(["--session-key", &ts_key.address().to_string()])
             .args(["--token", &d.test_erc20.to_string()])
-            .args(["--smart-session", &d.chain.smart_session.to_string()])
-            .args(["--ownable-validator", &ownable.to_string()])
-            .args(["--sudo-policy", &d.chain.policies.sudo.to_string()])
             .args(["--salt", &salt.to_string(), "--out", &ts_file.display().to_string()])
-            .env("MANDATE_OWNER_KEY", &owner_key)
+            .env("MANDATE_OWNER_KEY", &canonical_owner_key)
             .output()
             .unwrap();
         let ts_grant = ok_json(&out);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(!stdout.contains(owner_key.trim_start_matches("0x")));
+        assert!(!stdout.contains(canonical_owner_key.trim_start_matches("0x")));
         let ts_env = [
             ("MANDATE_SESSION_KEY", ts_secret.as_str()),
             ("MANDATE_STORE_PASSWORD", "correct horse"),
@@ -714,15 +801,20 @@ async fn account_types_through_alto_on_anvil() {
         let before: U256 =
             harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
         let started = std::time::Instant::now();
-        let imported = ok_json(&import_with("nexus", &ts_file, &[], &ts_env));
+        let mut import = preset("import");
+        import.insert(2, ts_file.display().to_string());
+        let args: Vec<&str> = import.iter().map(String::as_str).collect();
+        let imported = ok_json(&mandate(&args, &ts_env));
         assert_eq!(imported[0]["state"], "pending first use", "{imported}");
         assert_eq!(imported[0]["mode"], serde_json::to_value(mode).unwrap(), "{imported}");
         let ts_pid = imported[0]["permissionId"].as_str().unwrap().to_string();
         assert_eq!(ts_grant["permissionId"], ts_pid.as_str(), "module-sdk's permissionId");
-        let mut use_ts = base("use", "nexus", &file);
-        use_ts.extend(["--account".into(), account.to_string(), "--permission-id".into()]);
-        use_ts.extend([ts_pid, "--calls".into(), calls.display().to_string()]);
-        let used = ok_json(&run(&use_ts));
+        let mut use_ts = preset("use");
+        use_ts.extend(["--bundler-url".into(), harness.bundler_url.clone()]);
+        use_ts.extend(["--permission-id".into(), ts_pid, "--calls".into()]);
+        use_ts.push(calls.display().to_string());
+        let args: Vec<&str> = use_ts.iter().map(String::as_str).collect();
+        let used = ok_json(&mandate(&args, &canonical_env));
         let elapsed = started.elapsed();
         eprintln!("module-sdk grant ({arg}): import → first use → receipt {elapsed:?}; {ts_grant}");
         assert_eq!(used["mode"], used_mode, "{used}");
@@ -731,21 +823,4 @@ async fn account_types_through_alto_on_anvil() {
             harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
         assert_eq!(balance, before + U256::from(moved), "module-sdk's grant: the {arg} op landed");
     }
-
-    // An existing account and a chain's deployments only: the family's routing from
-    // --owner-validator; SmartSession is installed already, so the grant enables.
-    let chain_file = dir.path().join("chain.json");
-    std::fs::write(&chain_file, serde_json::to_vec(&d.chain).unwrap()).unwrap();
-    let mut grant = base("grant", "nexus", &chain_file.display().to_string());
-    grant.extend(["--session".into(), session(2), "--account".into(), account.to_string()]);
-    grant.extend(["--owner-validator".into(), d.k1_validator.to_string()]);
-    let granted = ok_json(&run(&grant));
-    assert_eq!(granted["account"].as_str().unwrap().parse::<Address>().unwrap(), account);
-    assert!(granted["userOpHash"].is_string());
-    // Without --account, a chain's deployments cannot make a new account.
-    let mut grant = base("grant", "nexus", &chain_file.display().to_string());
-    grant.extend(["--session".into(), session(3)]);
-    let out = run(&grant);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("needs its factory"));
 }
