@@ -133,9 +133,11 @@ pub(crate) struct ExportArgs {
     /// The session's permission id.
     #[arg(long)]
     permission_id: PermissionId,
-    /// The account's family, for an enable-mode record's `enableSessionData.accountType`.
-    #[arg(long, default_value = "mandate")]
-    account_type: AccountType,
+    /// The account's family, written as an enable-mode record's `enableSessionData.accountType`
+    /// (required for such a record: the record does not hold it, and a wrong one would make the
+    /// TypeScript SDK encode the enable signature for another account).
+    #[arg(long)]
+    account_type: Option<AccountType>,
     /// Write bigints plain (JSON numbers) instead of abstractjs's `{"__type":"bigint"}` tags.
     #[arg(long)]
     plain: bool,
@@ -184,6 +186,14 @@ pub(crate) fn export(args: ExportArgs) -> Result<String, CliError> {
     let bigints = if args.plain { Bigints::Plain } else { Bigints::Tagged };
     let grant_response = match (&record.enable, &record.enable_as) {
         (Some(enable), Some(with)) => {
+            let account_type = args.account_type.ok_or_else(|| CliError::Invalid {
+                what: "--account-type",
+                reason: format!(
+                    "session {} is still to be enabled on first use: its export names the \
+                     account's family (mandate|nexus|kernel|safe|msa), which the store does not hold",
+                    record.permission_id
+                ),
+            })?;
             let entry = GrantEntry {
                 mode: with.mode,
                 permission_id: record.permission_id,
@@ -193,7 +203,7 @@ pub(crate) fn export(args: ExportArgs) -> Result<String, CliError> {
                 enable_session_data: mandate::abi::EnableSessionData {
                     enable_session: enable.clone(),
                     validator: with.validator,
-                    account_type: args.account_type,
+                    account_type,
                 },
             };
             let text = write_grant_response(std::slice::from_ref(&entry), bigints);

@@ -508,25 +508,36 @@ async fn account_types_through_alto_on_anvil() {
     // Exported as the SDKs read it (no key: only its address), and imported back from the
     // export: the same record (its export the same), still pending first use.
     let chain_id = harness.node.chain_id().await;
-    let export = || {
+    let export_as = |account_type: Option<&str>| {
         let store = store.display().to_string();
         let chain_id = chain_id.to_string();
-        let args = [
+        let account = account.to_string();
+        let mut args = vec![
             "session",
             "export",
             "--chain-id",
             chain_id.as_str(),
             "--account",
-            &account.to_string(),
+            account.as_str(),
             "--permission-id",
             imported_pid.as_str(),
-            "--account-type",
-            "nexus",
             "--store",
             store.as_str(),
         ];
-        ok_json(&mandate(&args, &import_env[1..]))
+        if let Some(account_type) = account_type {
+            args.extend(["--account-type", account_type]);
+        }
+        mandate(&args, &import_env[1..])
     };
+    let export = || ok_json(&export_as(Some("nexus")));
+    // An enable-mode record's export names the account's family, which the store does not
+    // hold: without --account-type it is refused in one line, never written as another's.
+    let untyped = export_as(None);
+    assert!(!untyped.status.success());
+    let stderr = String::from_utf8_lossy(&untyped.stderr);
+    assert!(stderr.contains("--account-type"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(untyped.stdout.is_empty(), "nothing written on a refusal");
     let exported = export();
     assert!(!exported.to_string().contains(import_secret.trim_start_matches("0x")));
     assert_eq!(
