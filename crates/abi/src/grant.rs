@@ -171,15 +171,20 @@ pub enum Bigints {
     Plain,
 }
 
+impl Bigints {
+    fn write(self, n: u64) -> Value {
+        match self {
+            Self::Tagged => serde_json::json!({"__type": "bigint", "value": n.to_string()}),
+            Self::Plain => Value::from(n),
+        }
+    }
+}
+
 /// Writes entries as abstractjs's `GrantPermissionResponse` (an array), each
 /// `sessionToEnable` carrying module-sdk's `chainId` (the entry's chain); what
 /// [`parse_grant_response`] reads back to the same entries. Holds nothing secret: the
 /// owner's signature and a session signature of the right shape, never a key.
 pub fn write_grant_response(entries: &[GrantEntry], bigints: Bigints) -> String {
-    let tag = |n: u64| match bigints {
-        Bigints::Tagged => serde_json::json!({"__type": "bigint", "value": n.to_string()}),
-        Bigints::Plain => Value::from(n),
-    };
     let items: Vec<Value> = entries
         .iter()
         .map(|entry| {
@@ -188,13 +193,13 @@ pub fn write_grant_response(entries: &[GrantEntry], bigints: Bigints) -> String 
             if let Some(Value::Array(digests)) = enable.get_mut("hashesAndChainIds") {
                 for d in digests {
                     let id = d["chainId"].as_u64().expect("chainId is a uint64 number");
-                    d["chainId"] = tag(id);
+                    d["chainId"] = bigints.write(id);
                 }
             }
             if let (Some(id), Some(Value::Object(session))) =
                 (entry.chain_id(), enable.get_mut("sessionToEnable"))
             {
-                session.insert("chainId".into(), tag(id));
+                session.insert("chainId".into(), bigints.write(id));
             }
             item
         })
@@ -207,13 +212,7 @@ pub fn write_grant_response(entries: &[GrantEntry], bigints: Bigints) -> String 
 pub fn session_json(session: &crate::Session, chain_id: u64, bigints: Bigints) -> Value {
     let mut value = serde_json::to_value(session).expect("sessions serialize");
     if let Value::Object(map) = &mut value {
-        let id = match bigints {
-            Bigints::Tagged => {
-                serde_json::json!({"__type": "bigint", "value": chain_id.to_string()})
-            }
-            Bigints::Plain => Value::from(chain_id),
-        };
-        map.insert("chainId".into(), id);
+        map.insert("chainId".into(), bigints.write(chain_id));
     }
     value
 }

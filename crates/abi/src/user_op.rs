@@ -85,18 +85,13 @@ pub fn packed_user_op_typehash() -> B256 {
 /// The EIP-712 domain separator of the v0.8 EntryPoint at `entry_point` on `chain_id`:
 /// name "ERC4337", version "1".
 pub fn entry_point_v08_domain_separator(entry_point: Address, chain_id: u64) -> B256 {
-    let mut enc = [0u8; 160];
-    enc[..32].copy_from_slice(
-        keccak256(
-            "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
-        )
-        .as_slice(),
-    );
-    enc[32..64].copy_from_slice(keccak256("ERC4337").as_slice());
-    enc[64..96].copy_from_slice(keccak256("1").as_slice());
-    enc[120..128].copy_from_slice(&chain_id.to_be_bytes());
-    enc[140..160].copy_from_slice(entry_point.as_slice());
-    keccak256(enc)
+    alloy_sol_types::eip712_domain! {
+        name: "ERC4337",
+        version: "1",
+        chain_id: chain_id,
+        verifying_contract: entry_point,
+    }
+    .separator()
 }
 
 /// Whether v0.8 reads `init_code` as an EIP-7702 op: at least 2 bytes, and its first 20 bytes

@@ -17,7 +17,7 @@ use mandate::{
     client::{
         Account, Chain, FileLanes, GrantState, SessionClient, SessionKey, SessionRecord,
         SessionRef, SessionSigner, Step, built_in,
-        store::{FileStore, Password, SessionStore},
+        store::{FileStore, Password, SessionStore, StoredSession},
     },
     sim::DevnetDeployments,
 };
@@ -48,12 +48,8 @@ pub(crate) struct ChainArgs {
     /// deployments are a chain's (`mandate deploy`'s name the devnet's K1Validator).
     #[arg(long, value_parser = mandate::abi::json::parse_address)]
     owner_validator: Option<Address>,
-    /// The session store's directory.
-    #[arg(long, env = "MANDATE_STORE", default_value = ".mandate/sessions")]
-    store: PathBuf,
-    /// The environment variable holding the store's password.
-    #[arg(long, default_value = "MANDATE_STORE_PASSWORD")]
-    store_password_env: String,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -141,12 +137,8 @@ pub(crate) struct ExportArgs {
     /// Write bigints plain (JSON numbers) instead of abstractjs's `{"__type":"bigint"}` tags.
     #[arg(long)]
     plain: bool,
-    /// The session store's directory.
-    #[arg(long, env = "MANDATE_STORE", default_value = ".mandate/sessions")]
-    store: PathBuf,
-    /// The environment variable holding the store's password.
-    #[arg(long, default_value = "MANDATE_STORE_PASSWORD")]
-    store_password_env: String,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// What `session export` writes: module-sdk's `Session` (with its `chainId`), what
@@ -167,21 +159,13 @@ struct Exported {
 
 pub(crate) fn export(args: ExportArgs) -> Result<String, CliError> {
     use mandate::abi::grant::{Bigints, GrantEntry, session_json, write_grant_response};
-    let password = env_secret(&args.store_password_env, "the store's password")?;
-    let store = FileStore::open(&args.store, Password::from(password)).map_err(CliError::other)?;
+    let store = args.store.open()?;
     let reference = SessionRef {
         chain_id: args.chain_id,
         account: args.account,
         permission_id: args.permission_id,
     };
-    let stored =
-        store.load(&reference).map_err(CliError::other)?.ok_or_else(|| CliError::Invalid {
-            what: "the session",
-            reason: format!(
-                "no session {} of {} on chain {} in the store",
-                reference.permission_id, reference.account, reference.chain_id
-            ),
-        })?;
+    let stored = load_session(&store, &reference)?;
     let record = &stored.record;
     let bigints = if args.plain { Bigints::Plain } else { Bigints::Tagged };
     let grant_response = match (&record.enable, &record.enable_as) {
@@ -397,9 +381,37 @@ impl ChainArgs {
     }
 
     fn store(&self) -> Result<FileStore, CliError> {
+        self.store.open()
+    }
+}
+
+/// Where the session store is and which environment variable holds its password.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct StoreArgs {
+    /// The session store's directory.
+    #[arg(long, env = "MANDATE_STORE", default_value = ".mandate/sessions")]
+    store: PathBuf,
+    /// The environment variable holding the store's password.
+    #[arg(long, default_value = "MANDATE_STORE_PASSWORD")]
+    store_password_env: String,
+}
+
+impl StoreArgs {
+    fn open(&self) -> Result<FileStore, CliError> {
         let password = env_secret(&self.store_password_env, "the store's password")?;
         FileStore::open(&self.store, Password::from(password)).map_err(CliError::other)
     }
+}
+
+/// The stored session `reference` names, or an error naming it.
+fn load_session(store: &FileStore, reference: &SessionRef) -> Result<StoredSession, CliError> {
+    store.load(reference).map_err(CliError::other)?.ok_or_else(|| CliError::Invalid {
+        what: "the session",
+        reason: format!(
+            "no session {} of {} on chain {} in the store",
+            reference.permission_id, reference.account, reference.chain_id
+        ),
+    })
 }
 
 fn progress(json: bool) -> Option<mandate::client::Progress> {
@@ -443,7 +455,7 @@ async fn client(
     // Each command is a process of its own: ops of one account sent by commands running at
     // once take distinct nonce lanes through lock files beside the sessions (the store skips
     // dot entries); a command that dies gives its lane back.
-    client.options_mut().lanes = Arc::new(FileLanes::new(chain.store.join(".lanes")));
+    client.options_mut().lanes = Arc::new(FileLanes::new(chain.store.store.join(".lanes")));
     Ok(client)
 }
 
@@ -581,7 +593,7 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
             session_key: key.address(),
             mode: if args.enable_on_first_use { "enable-on-first-use" } else { "granted" },
             user_op_hash,
-            stored_in: args.chain.store.clone(),
+            stored_in: args.chain.store.store.clone(),
         };
         output(args.chain.json, &out, |out, o| {
             say!(out, "session {} for account {}", o.permission_id, o.account);
@@ -626,14 +638,7 @@ pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
             account: args.account,
             permission_id: args.permission_id,
         };
-        let stored =
-            store.load(&reference).map_err(CliError::other)?.ok_or_else(|| CliError::Invalid {
-                what: "the session",
-                reason: format!(
-                    "no session {} of {} on chain {} in the store",
-                    reference.permission_id, reference.account, reference.chain_id
-                ),
-            })?;
+        let stored = load_session(&store, &reference)?;
         let used = client
             .use_session(&stored.key, &stored.record, &calls)
             .await
