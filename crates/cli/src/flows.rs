@@ -765,9 +765,9 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
         }
         checked.push((Imported { permission_id, mode: entry.mode, state }, record));
     }
-    for (_, record) in &checked {
-        store.save(&key, record).map_err(CliError::other)?;
-    }
+    // Every entry checked: stored together, or none of them.
+    let batch: Vec<_> = checked.iter().map(|(_, record)| (&key, record)).collect();
+    store.save_all(&batch).map_err(CliError::other)?;
     let imported: Vec<Imported> = checked.into_iter().map(|(i, _)| i).collect();
     output(args.chain.json, &imported, |out, all| {
         for i in all {

@@ -60,13 +60,18 @@ impl Drop for Process {
     }
 }
 
-fn e2e_dir() -> PathBuf {
-    // The workspace's e2e/, above the crate of the test that runs.
+/// `<workspace>/<name>`, the directory of a `package.json`, above the crate of the test that
+/// runs.
+fn workspace_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
-        .map(|dir| dir.join("e2e"))
+        .map(|dir| dir.join(name))
         .find(|dir| dir.join("package.json").is_file())
-        .expect("the workspace's e2e/ directory")
+        .unwrap_or_else(|| panic!("the workspace's {name}/ directory (with a package.json)"))
+}
+
+fn e2e_dir() -> PathBuf {
+    workspace_dir("e2e")
 }
 
 fn anvil_bin() -> PathBuf {
@@ -77,34 +82,49 @@ fn alto_entry() -> PathBuf {
     e2e_dir().join("node_modules/@pimlico/alto/esm/cli/alto.js")
 }
 
-/// Whether every package `e2e/package.json` pins is installed at its pinned version.
-fn pinned_versions_installed() -> bool {
+/// Whether every package `dir/package.json` pins is installed at its pinned version.
+fn pinned_versions_installed(dir: &Path) -> bool {
     let read = |path: PathBuf| -> Option<Value> {
         serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
     };
-    let Some(manifest) = read(e2e_dir().join("package.json")) else { return false };
+    let Some(manifest) = read(dir.join("package.json")) else { return false };
     let Some(pins) = manifest["dependencies"].as_object() else { return false };
     pins.iter().all(|(name, version)| {
-        read(e2e_dir().join("node_modules").join(name).join("package.json"))
+        read(dir.join("node_modules").join(name).join("package.json"))
             .is_some_and(|installed| installed["version"] == *version)
     })
 }
 
-/// Installs the pinned anvil and Alto (`npm ci` in `e2e/`) unless they are there.
-fn ensure_installed() {
+/// `npm ci` in `dir` unless what its `package.json` pins is installed.
+fn ensure_pinned(dir: &Path) {
     static INSTALL: Mutex<()> = Mutex::new(());
     let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    if anvil_bin().exists() && alto_entry().exists() && pinned_versions_installed() {
+    if pinned_versions_installed(dir) {
         return;
     }
     let started = Instant::now();
     let status = Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(e2e_dir())
+        .current_dir(dir)
         .status()
         .expect("npm runs (node and npm are needed for the end-to-end tests)");
-    assert!(status.success(), "npm ci in e2e/ failed: {status}");
-    eprintln!("npm ci in e2e/ took {:?}", started.elapsed());
+    assert!(status.success(), "npm ci in {} failed: {status}", dir.display());
+    eprintln!("npm ci in {} took {:?}", dir.display(), started.elapsed());
+}
+
+/// Installs the pinned anvil and Alto (`npm ci` in `e2e/`) unless they are there.
+fn ensure_installed() {
+    ensure_pinned(&e2e_dir());
+    assert!(anvil_bin().exists() && alto_entry().exists(), "e2e/ installs anvil and Alto");
+}
+
+/// The workspace's `interop/` (or a package under it, e.g. `interop/nexus-sdk`), its pinned
+/// TypeScript SDKs installed (`npm ci` when they are not): where the end-to-end tests run the
+/// Node scripts.
+pub fn node_scripts(dir: &str) -> PathBuf {
+    let dir = workspace_dir(dir);
+    ensure_pinned(&dir);
+    dir
 }
 
 fn free_port() -> u16 {

@@ -620,7 +620,7 @@ async fn account_types_through_alto_on_anvil() {
     let data = IERC20::transferCall { to: SHOP, amount: U256::from(2) }.abi_encode();
     let started = std::time::Instant::now();
     let out = Command::new("node")
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../interop"))
+        .current_dir(mandate_testing::node::node_scripts("interop"))
         .args(["live.mjs", "--rpc-url", harness.node_url.as_str()])
         .args(["--bundler-url", harness.bundler_url.as_str()])
         .args(["--entry-point", &d.chain.entry_point.to_string()])
@@ -792,7 +792,7 @@ async fn account_types_through_alto_on_anvil() {
         let ts_file = dir.path().join(format!("module-sdk-grant-{arg}.json"));
         let salt = alloy_primitives::B256::with_last_byte(7 + round as u8);
         let out = Command::new("node")
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../interop"))
+            .current_dir(mandate_testing::node::node_scripts("interop"))
             .args(["grant.mjs", "--rpc-url", harness.node_url.as_str(), "--mode", arg])
             .args(["--account", &canonical_account_arg])
             .args(["--owner-validator", &k1])

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::sync::{PoisonError, RwLock};
 
-use super::{SessionStore, StoreError, StoredSession, check_key};
+use super::{SessionStore, StoreError, StoredSession, check_batch, check_key};
 use crate::{SessionKey, SessionRecord, SessionRef};
 
-/// Sessions in process memory: gone when the store is dropped. Every method is one map
-/// operation under a lock, so it is all-or-nothing.
+/// Sessions in process memory: gone when the store is dropped. Every method checks first,
+/// then changes the map under one lock, so it is all-or-nothing.
 #[derive(Default)]
 pub struct MemoryStore {
     sessions: RwLock<BTreeMap<SessionRef, StoredSession>>,
@@ -27,14 +27,16 @@ impl std::fmt::Debug for MemoryStore {
     }
 }
 
-// A panic while the lock is held cannot leave a half-done entry (each method is one map
-// operation), so a poisoned lock is used as it is.
+// A panic while the lock is held cannot leave a half-done entry (nothing that can fail runs
+// under it), so a poisoned lock is used as it is.
 impl SessionStore for MemoryStore {
-    fn save(&self, key: &SessionKey, record: &SessionRecord) -> Result<(), StoreError> {
-        check_key(key.address(), record)?;
-        let session = StoredSession { key: key.clone(), record: record.clone() };
+    fn save_all(&self, batch: &[(&SessionKey, &SessionRecord)]) -> Result<(), StoreError> {
+        check_batch(batch)?;
         let mut sessions = self.sessions.write().unwrap_or_else(PoisonError::into_inner);
-        sessions.insert(record.reference(), session);
+        for (key, record) in batch {
+            let session = StoredSession { key: (*key).clone(), record: (*record).clone() };
+            sessions.insert(record.reference(), session);
+        }
         Ok(())
     }
 

@@ -8,7 +8,7 @@
 //!   several processes may use one directory at once (an inter-process lock file).
 //!
 //! A store of your own (a database, a KMS, a vault) is one `impl SessionStore`: five
-//! synchronous methods, object-safe, so `Box<dyn SessionStore>` and `Arc<dyn SessionStore>`
+//! synchronous methods (`save` comes with `save_all`), object-safe, so `Box<dyn SessionStore>` and `Arc<dyn SessionStore>`
 //! work wherever a store is taken.
 //!
 //! Keys never appear in `Debug`, `Display`, logs or errors: [`SessionKey`] and
@@ -73,11 +73,20 @@ pub struct StoredSession {
 /// store holds what it held before or what was being written, never a mix. Implementations
 /// must keep keys out of their errors and logs.
 pub trait SessionStore: Send + Sync {
-    /// Stores `key` with `record`, replacing any session filed under the same reference.
+    /// Stores `key` with `record`, replacing any session filed under the same reference:
+    /// [`save_all`](Self::save_all) of one session.
+    fn save(&self, key: &SessionKey, record: &SessionRecord) -> Result<(), StoreError> {
+        self.save_all(&[(key, record)])
+    }
+
+    /// Stores every key with its record, replacing sessions filed under the same
+    /// references — all of them or, when it fails (or the process dies in it), none: the
+    /// store then holds what it held before.
     ///
-    /// Fails with [`StoreError::KeyMismatch`] if `record.session_key` is not `key`'s
-    /// address.
-    fn save(&self, key: &SessionKey, record: &SessionRecord) -> Result<(), StoreError>;
+    /// Fails with [`StoreError::KeyMismatch`] if a record's `session_key` is not its key's
+    /// address, and with [`StoreError::DuplicateInBatch`] if two records share a reference;
+    /// nothing is written then.
+    fn save_all(&self, sessions: &[(&SessionKey, &SessionRecord)]) -> Result<(), StoreError>;
 
     /// Replaces the details of a stored session, keeping its key (e.g. to drop
     /// [`SessionRecord::enable`] once the session is enabled on chain).
@@ -100,8 +109,11 @@ pub trait SessionStore: Send + Sync {
 macro_rules! forward_store {
     ($($ty:ty),*) => {$(
         impl<S: SessionStore + ?Sized> SessionStore for $ty {
-            fn save(&self, key: &SessionKey, record: &SessionRecord) -> Result<(), StoreError> {
-                (**self).save(key, record)
+            fn save_all(
+                &self,
+                sessions: &[(&SessionKey, &SessionRecord)],
+            ) -> Result<(), StoreError> {
+                (**self).save_all(sessions)
             }
             fn update(&self, record: &SessionRecord) -> Result<(), StoreError> {
                 (**self).update(record)
@@ -171,6 +183,9 @@ pub enum StoreError {
     /// Nothing is stored under this reference.
     #[error("session store: no {0}")]
     NotFound(SessionRef),
+    /// A [`SessionStore::save_all`] batch holds two records filed under this reference.
+    #[error("session store: {0} appears twice in one batch")]
+    DuplicateInBatch(SessionRef),
     /// A record's `sessionKey` is not the address of the key it is stored (or to be stored)
     /// with.
     #[error("session store: {reference}: the key is {key}, the record names {record}")]
@@ -182,6 +197,19 @@ pub enum StoreError {
         /// The record's `sessionKey`.
         record: Address,
     },
+}
+
+/// [`StoreError::KeyMismatch`] or [`StoreError::DuplicateInBatch`] for the first session
+/// of a batch that cannot be stored.
+fn check_batch(sessions: &[(&SessionKey, &SessionRecord)]) -> Result<(), StoreError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, record) in sessions {
+        check_key(key.address(), record)?;
+        if !seen.insert(record.reference()) {
+            return Err(StoreError::DuplicateInBatch(record.reference()));
+        }
+    }
+    Ok(())
 }
 
 /// [`StoreError::KeyMismatch`] unless `record.session_key` is `key`.

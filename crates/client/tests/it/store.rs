@@ -59,6 +59,39 @@ fn behaves_as_a_store(store: &dyn SessionStore) {
     assert_eq!(store.load(&reference(1)).unwrap().unwrap().record, enabled);
     assert_eq!(store.list().unwrap(), sorted(vec![record0b, enabled.clone()]));
 
+    // A batch: one key under two new sessions and a replaced one, all stored together.
+    let shared = SessionKey::random();
+    let batch: Vec<SessionRecord> = [2, 3, 0].map(|n| record(n, shared.address(), "batch")).into();
+    let pairs: Vec<_> = batch.iter().map(|r| (&shared, r)).collect();
+    store.save_all(&pairs).unwrap();
+    for r in &batch {
+        let loaded = store.load(&r.reference()).unwrap().unwrap();
+        assert_eq!(loaded.key.address(), shared.address());
+        assert_eq!(&loaded.record, r);
+    }
+    let after_batch =
+        sorted(vec![batch[2].clone(), enabled.clone(), batch[0].clone(), batch[1].clone()]);
+    assert_eq!(store.list().unwrap(), after_batch);
+
+    // A batch with one bad session stores none of it: a key that is not the record's, or
+    // one reference twice.
+    let (key4, record4) = fresh(4, "never stored");
+    let replaced = record(0, key4.address(), "never stored either");
+    let err = store.save_all(&[(&key4, &record4), (&key4, &replaced), (&stranger, &record1)]);
+    assert!(
+        matches!(err, Err(StoreError::KeyMismatch { key, .. }) if key == stranger.address()),
+        "{err:?}"
+    );
+    let err = store.save_all(&[(&key4, &record4), (&key4, &record4)]).unwrap_err();
+    assert!(matches!(err, StoreError::DuplicateInBatch(r) if r == reference(4)), "{err:?}");
+    assert!(store.load(&reference(4)).unwrap().is_none());
+    assert_eq!(store.list().unwrap(), after_batch);
+    store.save_all(&[]).unwrap();
+    assert_eq!(store.list().unwrap(), after_batch);
+    for n in [2, 3] {
+        assert!(store.remove(&reference(n)).unwrap());
+    }
+
     // Remove.
     assert!(store.remove(&reference(0)).unwrap());
     assert!(!store.remove(&reference(0)).unwrap());
@@ -497,4 +530,44 @@ fn a_pending_record_is_kept_and_old_records_read_as_granted() {
         let err = store.load(&reference(0)).unwrap_err();
         assert!(matches!(&err, StoreError::Json { path: p, .. } if *p == path), "{bad}: {err:?}");
     }
+}
+
+/// A batch that fails part-way through the file store (the third session's directory cannot
+/// be made: a file sits where it goes) leaves every session as it was and nothing behind.
+#[test]
+fn a_failed_batch_leaves_the_file_store_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).unwrap();
+    let (key0, record0) = fresh(0, "before");
+    store.save(&key0, &record0).unwrap();
+    std::fs::write(store.session_dir(&reference(2)), b"in the way").unwrap();
+
+    let key = SessionKey::random();
+    let batch = [0, 1, 2].map(|n| record(n, key.address(), "batch"));
+    let err = store.save_all(&batch.each_ref().map(|r| (&key, r))).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Io { path, .. } if *path == store.session_dir(&reference(2))),
+        "{err:?}"
+    );
+    assert_eq!(store.list().unwrap(), vec![record0.clone()]);
+    assert_eq!(store.load(&reference(0)).unwrap().unwrap().key.address(), key0.address());
+    assert!(store.load(&reference(1)).unwrap().is_none());
+    drop(store);
+    let store = open(dir.path()).unwrap();
+    assert_eq!(store.list().unwrap(), vec![record0]);
+    let mut left: Vec<_> = walk(dir.path());
+    left.sort();
+    assert!(left.iter().all(|p| !p.contains(".tmp-") && !p.contains(".batch-")), "{left:?}");
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        found.push(path.display().to_string());
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+    }
+    found
 }

@@ -2,11 +2,12 @@
 //!
 //! The test re-runs its own binary as a child process ("writer mode": [`kill_writer_child`]
 //! with `MANDATE_STORE_KILL_DIR` set) that saves and updates three sessions in a loop into one
-//! [`FileStore`], telling on stdout which write it begins and which it finished. The parent
+//! [`FileStore`] (and, every seventh write, all three in one batch), telling on stdout which write it begins and which it finished. The parent
 //! SIGKILLs it after a different delay each round, looks at what the kill left, reopens the
 //! store and checks every session: each one the child finished writing loads, its key
 //! decrypting to the address written, its record equal to the last version finished or to the
-//! one being written when the child died — never a mix, and nothing half-written listed.
+//! one being written when the child died — never a mix, a batch for all its sessions or for
+//! none, and nothing half-written listed.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
@@ -42,7 +43,8 @@ fn delay(round: u64) -> Duration {
     Duration::from_micros(round * 7_919 * 1_237 % 300_000)
 }
 
-/// One write, as the child reports it: `BEGIN <save|update> <n> <key address> <label>`.
+/// One write, as the child reports it: `BEGIN <save|update> <n> <key address> <label>`, or
+/// `BEGIN batch <count> <key address> <label>` for sessions `0..count` saved together.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Version {
     save: bool,
@@ -76,7 +78,20 @@ fn kill_writer_child() {
     for step in 0u64.. {
         let n = u8::try_from(step % u64::from(SESSIONS)).unwrap();
         let label = format!("round {round} step {step}");
-        // Mostly saves (new key, replacing), every third step of a session an update.
+        // Mostly saves (new key, replacing), every third step of a session an update, every
+        // seventh step a batch: one new key for all the sessions at once.
+        if step % 7 == 6 {
+            let key = SessionKey::random();
+            say(format!("BEGIN batch {SESSIONS} {} {label}", key.address()));
+            let records: Vec<_> = (0..SESSIONS).map(|n| record(n, key.address(), &label)).collect();
+            let batch: Vec<_> = records.iter().map(|r| (&key, r)).collect();
+            store.save_all(&batch).unwrap();
+            for n in 0..SESSIONS {
+                keys.insert(n, key.address());
+            }
+            say("DONE".into());
+            continue;
+        }
         match keys.get(&n) {
             Some(&key) if step % 3 == 2 => {
                 say(format!("BEGIN update {n} {key} {label}"));
@@ -111,13 +126,31 @@ struct Moments {
     save_other: u32,
     /// Killed in an update.
     in_update: u32,
+    /// Killed in a batch save; `batch_marked` of them with the batch's marker on disk
+    /// (between the first rename and the last).
+    in_batch: u32,
+    batch_marked: u32,
 }
 
-fn classify(session_dir: &Path, pending: Option<&Version>, moments: &mut Moments) {
+fn classify(
+    store_dir: &Path,
+    session_dir: &Path,
+    pending: Option<&Version>,
+    batch: bool,
+    moments: &mut Moments,
+) {
     let Some(version) = pending else {
         moments.idle += 1;
         return;
     };
+    if batch {
+        moments.in_batch += 1;
+        let marked = std::fs::read_dir(store_dir)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_str().unwrap().starts_with(".batch-"));
+        moments.batch_marked += u32::from(marked);
+        return;
+    }
     if !version.save {
         moments.in_update += 1;
         return;
@@ -198,35 +231,44 @@ fn killed_writers_never_lose_or_tear_a_session() {
         assert_eq!(status.signal(), Some(SIGKILL), "the writer died by itself: {stderr}");
         reader.join().unwrap();
 
-        // What the child finished, and what it was in the middle of.
-        let mut pending: Option<(u8, Version)> = None;
+        // What the child finished, and what it was in the middle of: the sessions a write
+        // touches (one, or all of a batch) and their new version.
+        let mut pending: Option<(Vec<u8>, Version)> = None;
         for line in received.try_iter() {
             if line == "DONE" {
-                let (n, version) = pending.take().unwrap();
-                committed.insert(n, version);
+                let (sessions, version) = pending.take().unwrap();
+                for n in sessions {
+                    committed.insert(n, version.clone());
+                }
                 finished_writes += 1;
             } else if let Some(rest) = line.strip_prefix("BEGIN ") {
                 let mut parts = rest.splitn(4, ' ');
-                let save = parts.next().unwrap() == "save";
+                let kind = parts.next().unwrap();
                 let n: u8 = parts.next().unwrap().parse().unwrap();
                 let key: Address = parts.next().unwrap().parse().unwrap();
                 let label = parts.next().unwrap().to_owned();
-                pending = Some((n, Version { save, key, label }));
+                let sessions = if kind == "batch" { (0..n).collect() } else { vec![n] };
+                pending = Some((sessions, Version { save: kind != "update", key, label }));
             }
         }
-        let pending_dir = pending.as_ref().map(|(n, _)| session_dir(dir.path(), *n));
+        let batch = pending.as_ref().is_some_and(|(sessions, _)| sessions.len() > 1);
+        let pending_dir =
+            pending.as_ref().map(|(sessions, _)| session_dir(dir.path(), sessions[0]));
         classify(
+            dir.path(),
             pending_dir.as_deref().unwrap_or(dir.path()),
             pending.as_ref().map(|(_, v)| v),
+            batch,
             &mut moments,
         );
 
         // Reopen, as a process starting after the crash would.
         let store = open(dir.path()).unwrap();
         let mut expected_list = Vec::new();
+        let mut batch_landed = Vec::new();
         for n in 0..SESSIONS {
             let old = committed.get(&n);
-            let new = pending.as_ref().filter(|(p, _)| *p == n).map(|(_, v)| v);
+            let new = pending.as_ref().filter(|(p, _)| p.contains(&n)).map(|(_, v)| v);
             let loaded = store.load(&reference(n)).unwrap();
             let Some(loaded) = loaded else {
                 assert!(old.is_none(), "round {round}: session {n} was lost");
@@ -244,10 +286,18 @@ fn killed_writers_never_lose_or_tear_a_session() {
                 })
                 .clone();
             assert_eq!(loaded.key.address(), loaded.record.session_key);
+            if batch {
+                batch_landed.push(new == Some(&version));
+            }
             expected_list.push(loaded.record);
             // The interrupted write landed: it is what later rounds must keep.
             committed.insert(n, version);
         }
+        // A batch killed part-way landed for all its sessions or for none.
+        assert!(
+            batch_landed.iter().all(|&l| l) || batch_landed.iter().all(|&l| !l),
+            "round {round}: a batch landed for some sessions only: {batch_landed:?}"
+        );
         expected_list.sort_by_key(SessionRecord::reference);
         assert_eq!(store.list().unwrap(), expected_list, "round {round}");
         // Reopening cleared what the kill left.
@@ -261,6 +311,7 @@ fn killed_writers_never_lose_or_tear_a_session() {
         "{ROUNDS}+ rounds, {finished_writes} writes finished, kills landed: {moments:?}, in {elapsed:?}"
     );
     assert_eq!(committed.len(), usize::from(SESSIONS), "the writer barely wrote");
+    assert!(moments.in_batch > 0, "no kill landed in a batch: {moments:?}");
     let kills_in_saves = moments.in_scrypt
         + moments.in_keystore_write
         + moments.in_record
