@@ -3,11 +3,11 @@
 //! module-sdk's `getEnableSessionDetails` on the ERC-7579 reference account (interop/grant.mjs,
 //! UNSAFE_ENABLE with one call, ENABLE with a batch), and abstractjs's
 //! `grantPermissionPersonalSign` / `grantPermissionTypedDataSign` on a Nexus account
-//! (interop/grant-abstractjs.mjs, UNSAFE_ENABLE). Each import → first use → receipt is timed
-//! (printed, never asserted).
+//! (interop/grant-abstractjs.mjs, UNSAFE_ENABLE); each then used again in USE with a batch.
+//! Each import → first use → receipt is timed (printed, never asserted).
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
@@ -65,6 +65,24 @@ fn transfers(dir: &Path, token: Address, amounts: &[u64]) -> String {
     let file = dir.join(format!("calls-{name}.json"));
     std::fs::write(&file, serde_json::to_vec(&calls).unwrap()).unwrap();
     file.display().to_string()
+}
+
+/// A grant made in TypeScript, to import and redeem.
+struct Grant {
+    /// What made it, for the messages.
+    what: String,
+    file: PathBuf,
+    /// The session key's hex (for the environment only).
+    key: String,
+    account_type: &'static str,
+    account: Address,
+    permission_id: String,
+    /// The mode it was signed for, and the mode `use` reports for its first op.
+    mode: mandate::abi::SmartSessionMode,
+    used_mode: &'static str,
+    /// The first op's calls file, and what it moves to [`SHOP`].
+    calls: String,
+    moved: u64,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,43 +176,46 @@ async fn ts_grants_redeemed_through_alto_on_anvil() {
         args.extend(["--account".into(), account.to_string(), "--json".into()]);
         args
     };
-    // Imports `file` for the session key `secret` (pending first use, in `mode`, the SDK's
-    // permission id), uses it for `calls` and checks the op and what reached SHOP; prints the
-    // import → first use → receipt wall time.
-    let redeem = move |what: String,
-                       file: std::path::PathBuf,
-                       secret: String,
-                       account_type: &'static str,
-                       account: Address,
-                       (pid, mode, used_mode): (
-        String,
-        mandate::abi::SmartSessionMode,
-        &'static str,
-    ),
-                       (calls, moved): (String, u64)| async move {
+    // Imports the grant for its session key (pending first use, in its mode, the SDK's
+    // permission id), uses it for its calls and checks the op and what reached SHOP (printing
+    // the import → first use → receipt wall time), then uses it again: USE, a batch of two.
+    let redeem = move |g: Grant| async move {
+        let what = g.what;
         let before = shop_balance().await;
         let started = Instant::now();
-        let mut import = session_args("import", account_type, account);
-        import.insert(2, file.display().to_string());
-        let key_env = [("MANDATE_SESSION_KEY", secret.as_str()), STORE_PASSWORD];
+        let mut import = session_args("import", g.account_type, g.account);
+        import.insert(2, g.file.display().to_string());
+        let key_env = [("MANDATE_SESSION_KEY", g.key.as_str()), STORE_PASSWORD];
         let out = mandate(&import, &key_env);
         let imported = ok_json(&out);
-        assert!(!String::from_utf8_lossy(&out.stdout).contains(secret.trim_start_matches("0x")));
-        let imported_at = started.elapsed();
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(g.key.trim_start_matches("0x")));
+        let imported_in = started.elapsed();
         assert_eq!(imported[0]["state"], "pending first use", "{what}: {imported}");
-        assert_eq!(imported[0]["mode"], serde_json::to_value(mode).unwrap(), "{what}: {imported}");
-        assert_eq!(imported[0]["permissionId"], pid.as_str(), "{what}: the SDK's permissionId");
-        let mut use_it = session_args("use", account_type, account);
-        use_it.extend(["--bundler-url".into(), harness.bundler_url.clone()]);
-        use_it.extend(["--permission-id".into(), pid, "--calls".into(), calls]);
-        let used = ok_json(&mandate(&use_it, &[STORE_PASSWORD]));
-        let elapsed = started.elapsed();
-        eprintln!(
-            "{what}: import {imported_at:?}, import → first use → receipt {elapsed:?} (wall, CLI processes)"
+        assert_eq!(
+            imported[0]["mode"],
+            serde_json::to_value(g.mode).unwrap(),
+            "{what}: {imported}"
         );
-        assert_eq!(used["mode"], used_mode, "{what}: {used}");
+        assert_eq!(imported[0]["permissionId"], g.permission_id.as_str(), "{what}: the SDK's id");
+        let use_for = |calls: String| {
+            let mut args = session_args("use", g.account_type, g.account);
+            args.extend(["--bundler-url".into(), harness.bundler_url.clone()]);
+            args.extend(["--permission-id".into(), g.permission_id.clone(), "--calls".into()]);
+            args.push(calls);
+            ok_json(&mandate(&args, &[STORE_PASSWORD]))
+        };
+        let used = use_for(g.calls);
+        let elapsed = started.elapsed();
+        eprintln!("{what}: import {imported_in:?}, import → first use → receipt {elapsed:?}");
+        assert_eq!(used["mode"], g.used_mode, "{what}: {used}");
         assert_eq!(used["sent"]["receipt"]["success"], true, "{what}: {used}");
-        assert_eq!(shop_balance().await, before + U256::from(moved), "{what}: the op landed");
+        let after = shop_balance().await;
+        assert_eq!(after, before + U256::from(g.moved), "{what}: the first op landed");
+        // Enabled by its first op: the next is USE, a batch of two.
+        let used = use_for(transfers(dirp, d.test_erc20, &[1, 1]));
+        assert_eq!(used["mode"], "use", "{what}: {used}");
+        assert_eq!(used["sent"]["receipt"]["success"], true, "{what}: {used}");
+        assert_eq!(shop_balance().await, after + U256::from(2), "{what}: the USE batch landed");
     };
 
     // 1. module-sdk + viem on the ERC-7579 reference account (module-sdk's
@@ -251,15 +272,18 @@ async fn ts_grants_redeemed_through_alto_on_anvil() {
         assert_eq!(data["accountType"], "erc7579-implementation");
         let pid = granted["permissionId"].as_str().unwrap().to_string();
         let calls = transfers(dir.path(), d.test_erc20, amounts);
-        redeem(
-            format!("module-sdk getEnableSessionDetails, erc7579-implementation, {arg}"),
+        redeem(Grant {
+            what: format!("module-sdk getEnableSessionDetails, erc7579-implementation, {arg}"),
             file,
-            secret(&key),
-            "erc7579-implementation",
-            msa,
-            (pid, mode, used_mode),
-            (calls, amounts.iter().sum()),
-        )
+            key: secret(&key),
+            account_type: "erc7579-implementation",
+            account: msa,
+            permission_id: pid,
+            mode,
+            used_mode,
+            calls,
+            moved: amounts.iter().sum(),
+        })
         .await;
     }
 
@@ -319,15 +343,18 @@ async fn ts_grants_redeemed_through_alto_on_anvil() {
         let pid = granted["permissionId"].as_str().unwrap().to_string();
         let calls = transfers(dir.path(), d.test_erc20, &[2]);
         let mode = mandate::abi::SmartSessionMode::UnsafeEnable;
-        redeem(
-            format!("abstractjs grantPermission ({sign}), nexus, unsafe-enable"),
+        redeem(Grant {
+            what: format!("abstractjs grantPermission ({sign}), nexus, unsafe-enable"),
             file,
-            secret(&key),
-            "nexus",
-            nexus,
-            (pid, mode, "unsafeEnable"),
-            (calls, 2),
-        )
+            key: secret(&key),
+            account_type: "nexus",
+            account: nexus,
+            permission_id: pid,
+            mode,
+            used_mode: "unsafeEnable",
+            calls,
+            moved: 2,
+        })
         .await;
     }
 }
