@@ -341,6 +341,21 @@ async fn ts_grants_redeemed_through_alto_on_anvil() {
         assert_eq!(response[0]["enableSessionData"]["accountType"], "nexus");
         assert_eq!(response[0]["mode"], "0x02", "abstractjs signs for UNSAFE_ENABLE");
         let pid = granted["permissionId"].as_str().unwrap().to_string();
+        // The owner's enable signature is checked against the account before anything is
+        // stored: another signature in the same response is one line naming the entry.
+        let mut forged = response.clone();
+        let sig = &mut forged[0]["enableSessionData"]["enableSession"]["permissionEnableSig"];
+        *sig = json!(hex::encode_prefixed([0x11; 65]));
+        let forged_file = dir.path().join(format!("abstractjs-{sign}-forged.json"));
+        std::fs::write(&forged_file, forged.to_string()).unwrap();
+        let mut import = session_args("import", "nexus", nexus);
+        import.insert(2, forged_file.display().to_string());
+        let out =
+            mandate(&import, &[("MANDATE_SESSION_KEY", secret(&key).as_str()), STORE_PASSWORD]);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("[0]") && stderr.contains("owner's signature"), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         let calls = transfers(dir.path(), d.test_erc20, &[2]);
         let mode = mandate::abi::SmartSessionMode::UnsafeEnable;
         redeem(Grant {
