@@ -7,3 +7,4 @@
 
 mod deploy_e2e;
 mod session_e2e;
+mod ts_grants_e2e;
