@@ -3,29 +3,18 @@
 //! sent, non-zero exit, one line naming the policy's rule), and its limits read back.
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use mandate::abi::sol::IERC20;
 use serde_json::{Value, json};
 
+use crate::run::{mandate, ok_json};
+
 /// anvil's fourth dev key (a public test key): the account's owner.
 const OWNER_KEY: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 const SHOP: Address = Address::repeat_byte(0x5b);
-
-fn mandate(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mandate"))
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
-
-fn ok_json(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grant_use_and_status_through_alto_on_anvil() {

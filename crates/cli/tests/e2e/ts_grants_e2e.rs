@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Instant;
 
 use alloy_primitives::{Address, B256, U256, hex};
@@ -17,22 +17,10 @@ use alloy_sol_types::SolCall;
 use mandate::abi::sol::IERC20;
 use serde_json::{Value, json};
 
+use crate::run::{mandate, ok_json};
+
 const SHOP: Address = Address::repeat_byte(0x5c);
-const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../interop");
 const STORE_PASSWORD: (&str, &str) = ("MANDATE_STORE_PASSWORD", "correct horse");
-
-fn mandate(args: &[String], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mandate"))
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
-
-fn ok_json(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 /// A key's hex, for the environment only.
 fn secret(key: &PrivateKeySigner) -> String {
@@ -41,7 +29,7 @@ fn secret(key: &PrivateKeySigner) -> String {
 
 fn node_script(script: &str, args: &[String], owner_key: &str) -> Value {
     let out = Command::new("node")
-        .current_dir(INTEROP)
+        .current_dir(mandate_testing::node::node_scripts("interop"))
         .arg(script)
         .args(args)
         .env("MANDATE_OWNER_KEY", owner_key)
