@@ -42,8 +42,10 @@ pub(crate) struct ChainArgs {
     #[arg(long)]
     deployments: String,
     /// The account's family: mandate, nexus, kernel, safe or msa (the ERC-7579 reference).
-    #[arg(long, default_value = "mandate")]
-    account_type: AccountType,
+    /// A grant or import without it is for Mandate's account; a stored session is used as
+    /// the family its record names (a different one given here is refused).
+    #[arg(long)]
+    account_type: Option<AccountType>,
     /// The validator the account's owner signs through, for an existing account when the
     /// deployments are a chain's (`mandate deploy`'s name the devnet's K1Validator).
     #[arg(long, value_parser = mandate::abi::json::parse_address)]
@@ -129,9 +131,10 @@ pub(crate) struct ExportArgs {
     /// The session's permission id.
     #[arg(long)]
     permission_id: PermissionId,
-    /// The account's family, written as an enable-mode record's `enableSessionData.accountType`
-    /// (required for such a record: the record does not hold it, and a wrong one would make the
-    /// TypeScript SDK encode the enable signature for another account).
+    /// The account's family, written as an enable-mode record's `enableSessionData.accountType`:
+    /// the record's own (a different one given here is refused); needed only for a record
+    /// written before records held it (a wrong one would make the TypeScript SDK encode the
+    /// enable signature for another account).
     #[arg(long)]
     account_type: Option<AccountType>,
     /// Write bigints plain (JSON numbers) instead of abstractjs's `{"__type":"bigint"}` tags.
@@ -170,14 +173,31 @@ pub(crate) fn export(args: ExportArgs) -> Result<String, CliError> {
     let bigints = if args.plain { Bigints::Plain } else { Bigints::Tagged };
     let grant_response = match (&record.enable, &record.enable_as) {
         (Some(enable), Some(with)) => {
-            let account_type = args.account_type.ok_or_else(|| CliError::Invalid {
-                what: "--account-type",
-                reason: format!(
-                    "session {} is still to be enabled on first use: its export names the \
-                     account's family (mandate|nexus|kernel|safe|msa), which the store does not hold",
-                    record.permission_id
-                ),
-            })?;
+            let account_type = match (args.account_type, record.account_type) {
+                (Some(given), Some(stored)) if given != stored => {
+                    return Err(CliError::Invalid {
+                        what: "--account-type",
+                        reason: format!(
+                            "{reference} was stored for a {} account, not {}",
+                            stored.name(),
+                            given.name()
+                        ),
+                    });
+                }
+                (_, Some(stored)) => stored,
+                (Some(given), None) => given,
+                (None, None) => {
+                    return Err(CliError::Invalid {
+                        what: "--account-type",
+                        reason: format!(
+                            "session {} is still to be enabled on first use: its export names \
+                             the account's family (mandate|nexus|kernel|safe|msa), which its \
+                             record (written before records held it) does not",
+                            record.permission_id
+                        ),
+                    });
+                }
+            };
             let entry = GrantEntry {
                 mode: with.mode,
                 permission_id: record.permission_id,
@@ -431,24 +451,17 @@ fn progress(json: bool) -> Option<mandate::client::Progress> {
     }))
 }
 
+/// The client for `chain`, driving accounts of the family `account_type`.
 async fn client(
     chain: &ChainArgs,
     bundler_url: &str,
+    account_type: AccountType,
 ) -> Result<SessionClient<mandate::bundler::BundlerClient>, CliError> {
     let deployments = chain.deployments()?;
     let mut client = SessionClient::connect(&chain.rpc_url, bundler_url, deployments.chain())
         .await
         .map_err(CliError::other)?;
-    let family = match (deployments.devnet(), chain.owner_validator) {
-        (_, Some(owner_validator)) => {
-            // An existing account: only its routing is needed, not its factory.
-            let routing = DevnetDeployments { k1_validator: owner_validator, ..Default::default() };
-            Some(built_in(chain.account_type, &routing))
-        }
-        (Some(devnet), None) => Some(built_in(chain.account_type, devnet)),
-        (None, None) => None,
-    };
-    if let Some(family) = family {
+    if let Some(family) = family(chain, &deployments, account_type) {
         client = client.with_family(family);
     }
     client.options_mut().progress = progress(chain.json);
@@ -457,6 +470,24 @@ async fn client(
     // dot entries); a command that dies gives its lane back.
     client.options_mut().lanes = Arc::new(FileLanes::new(chain.store.store.join(".lanes")));
     Ok(client)
+}
+
+/// The family `account_type` at `chain`'s deployments: for an existing account
+/// (`--owner-validator`) only its routing, else the devnet's factories; `None` for a chain's
+/// deployments without either (the client's own family).
+fn family(
+    chain: &ChainArgs,
+    deployments: &DeploymentsArg,
+    account_type: AccountType,
+) -> Option<Arc<dyn mandate::client::AccountFamily>> {
+    match (deployments.devnet(), chain.owner_validator) {
+        (_, Some(owner_validator)) => {
+            let routing = DevnetDeployments { k1_validator: owner_validator, ..Default::default() };
+            Some(built_in(account_type, &routing))
+        }
+        (Some(devnet), None) => Some(built_in(account_type, devnet)),
+        (None, None) => None,
+    }
 }
 
 fn output<T: Serialize>(
@@ -493,7 +524,8 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
     let mut session: Session = read_json(&args.session, "a Session")?;
     let runtime = runtime()?;
     runtime.block_on(async {
-        let client = client(&args.chain, &args.bundler_url).await?;
+        let account_type = args.chain.account_type.unwrap_or(AccountType::Mandate);
+        let client = client(&args.chain, &args.bundler_url, account_type).await?;
         let d = args.chain.deployments()?;
         let key = SessionKey::random();
         let validators = d.chain().session_validators;
@@ -544,6 +576,7 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
         let permission_id = PermissionId::of(&session);
         let mut record = SessionRecord {
             label: args.label.clone(),
+            account_type: Some(account_type),
             state: GrantState::Pending,
             ..SessionRecord::new(
                 client.chain_id(),
@@ -632,13 +665,24 @@ pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
         .collect();
     let runtime = runtime()?;
     runtime.block_on(async {
-        let client = client(&args.chain, &args.bundler_url).await?;
+        // The chain id (hence the record) comes from the node: the family is known after.
+        let given = args.chain.account_type;
+        let mut client =
+            client(&args.chain, &args.bundler_url, given.unwrap_or(AccountType::Mandate)).await?;
         let reference = SessionRef {
             chain_id: client.chain_id(),
             account: args.account,
             permission_id: args.permission_id,
         };
         let stored = load_session(&store, &reference)?;
+        // Without --account-type, the record's family (a different one given is refused
+        // by the client, naming both).
+        if let (None, Some(stored)) = (given, stored.record.account_type)
+            && stored != AccountType::Mandate
+            && let Some(family) = family(&args.chain, &args.chain.deployments()?, stored)
+        {
+            client = client.with_family(family);
+        }
         let used = client
             .use_session(&stored.key, &stored.record, &calls)
             .await
@@ -680,7 +724,8 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
     let key = SessionKey::from_signer(signer);
     let deployments = args.chain.deployments()?.chain();
     let chain = Chain::Node { rpc_url: args.chain.rpc_url.clone() };
-    let (account, account_type) = (args.account, args.chain.account_type);
+    let (account, account_type) =
+        (args.account, args.chain.account_type.unwrap_or(AccountType::Mandate));
     let runtime = runtime()?;
     // Where the entries' fields are: abstractjs's `[i].enableSessionData.`, or the top level
     // of module-sdk's EnableSessionData.

@@ -645,6 +645,15 @@ impl<B: Bundler> SessionClient<B> {
             .map_err(|source| ClientError::Signer { permission_id, source })?;
         self.progress(Step::Reading);
         let family = Arc::clone(self.family()?);
+        if let Some(account_type) = record.account_type
+            && account_type.name() != family.name()
+        {
+            return Err(ClientError::FamilyMismatch {
+                permission_id,
+                record: account_type.name(),
+                family: family.name().to_owned(),
+            });
+        }
         let (account, ss) = (record.account, self.deployments.smart_session);
         // The op's own lane until its receipt (or an error) comes back: the lease is dropped
         // when this returns.

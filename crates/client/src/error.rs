@@ -135,6 +135,18 @@ pub enum ClientError {
         /// Its session's.
         session: PermissionId,
     },
+    /// A session record names another account family than the client drives.
+    #[error(
+        "permission {permission_id} was granted on a {record} account; the client drives {family} accounts"
+    )]
+    FamilyMismatch {
+        /// The record's permission id.
+        permission_id: PermissionId,
+        /// The family the record names.
+        record: &'static str,
+        /// The client's family.
+        family: String,
+    },
     /// The bundler serves another chain than the node.
     #[error("the bundler serves chain {bundler}, the node chain {node}")]
     ChainMismatch {

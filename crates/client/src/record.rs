@@ -2,6 +2,7 @@
 //! how to enable it on first use.
 
 use alloy_primitives::{Address, B256};
+use mandate_abi::account::AccountType;
 use mandate_abi::{EnableSession, PermissionId, Session, SmartSessionMode, grant::GrantEntry};
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,10 @@ pub struct SessionRecord {
     pub enable_as: Option<EnableAs>,
     /// The SmartSession module the session is granted on.
     pub smart_session: Address,
+    /// The account's family, when known: grants and imports set it; records written before it
+    /// existed have none (the family is then named where the record is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_type: Option<AccountType>,
     /// A free label (e.g. what the session is for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -101,8 +106,8 @@ impl GrantState {
 impl SessionRecord {
     /// The record of `session`, granted to the key at `session_key` on `account`'s
     /// `smart_session` on chain `chain_id`; its permission id is the session's
-    /// ([`PermissionId::of`]), its state [`GrantState::Granted`]. No enable data, label or granting
-    /// op: set those fields when there are any.
+    /// ([`PermissionId::of`]), its state [`GrantState::Granted`]. No enable data, account
+    /// family, label or granting op: set those fields when there are any.
     ///
     /// The key is taken by address: a store of one's own (a KMS, a vault) may hold the key where
     /// no [`SessionKey`](crate::SessionKey) is.
@@ -122,6 +127,7 @@ impl SessionRecord {
             enable: None,
             enable_as: None,
             smart_session,
+            account_type: None,
             label: None,
             granted_by: None,
             state: GrantState::Granted,
@@ -130,7 +136,7 @@ impl SessionRecord {
 
     /// The record of a permission a dapp granted to `session_key` on `account`
     /// ([`mandate_abi::grant`]): the session, enabled by its first use in the mode and through
-    /// the validator the owner signed for. `None` if the entry's `chainDigestIndex` names no
+    /// the validator the owner signed for, on the account family the entry names. `None` if the entry's `chainDigestIndex` names no
     /// digest (entries from [`parse_grant_response`](mandate_abi::grant::parse_grant_response)
     /// always do).
     pub fn from_grant(
@@ -144,6 +150,7 @@ impl SessionRecord {
         Some(Self {
             enable: Some(data.enable_session.clone()),
             enable_as: Some(EnableAs { mode: entry.mode, validator: data.validator }),
+            account_type: Some(data.account_type),
             ..Self::new(entry.chain_id()?, account, session_key, session, smart_session)
         })
     }

@@ -333,7 +333,7 @@ async fn account_types_through_alto_on_anvil() {
         args
     };
 
-    // Kernel routing on a Nexus account: refused before anything is sent.
+    // Kernel routing on a Nexus account's session: refused before anything is sent.
     let nonce = |node: mandate_testing::node::Node| async move {
         // The lane SmartSession's ops take on a Nexus account.
         let key = mandate::abi::account::nexus::nonce_key(d.chain.smart_session, 0).to();
@@ -346,7 +346,11 @@ async fn account_types_through_alto_on_anvil() {
     assert!(!wrong.status.success());
     let stderr = String::from_utf8_lossy(&wrong.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("is not a kernel account"), "{stderr}");
+    // The record holds the family it was granted on.
+    assert!(
+        stderr.contains("was granted on a nexus account; the client drives kernel accounts"),
+        "{stderr}"
+    );
     let balance: U256 =
         harness.node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
     assert_eq!(balance, U256::ZERO, "nothing sent");
@@ -518,15 +522,20 @@ async fn account_types_through_alto_on_anvil() {
         }
         mandate(&args, &import_env[1..])
     };
-    let export = || ok_json(&export_as(Some("nexus")));
-    // An enable-mode record's export names the account's family, which the store does not
-    // hold: without --account-type it is refused in one line, never written as another's.
-    let untyped = export_as(None);
-    assert!(!untyped.status.success());
-    let stderr = String::from_utf8_lossy(&untyped.stderr);
-    assert!(stderr.contains("--account-type"), "{stderr}");
+    let export = || ok_json(&export_as(None));
+    // An enable-mode record's export names the account's family, which the record holds:
+    // the same export with --account-type naming it; another family refused in one line,
+    // never written as another's.
+    assert_eq!(ok_json(&export_as(Some("nexus"))), export());
+    let mistyped = export_as(Some("kernel"));
+    assert!(!mistyped.status.success());
+    let stderr = String::from_utf8_lossy(&mistyped.stderr);
+    assert!(
+        stderr.contains("--account-type") && stderr.contains("nexus account, not kernel"),
+        "{stderr}"
+    );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(untyped.stdout.is_empty(), "nothing written on a refusal");
+    assert!(mistyped.stdout.is_empty(), "nothing written on a refusal");
     let exported = export();
     assert!(!exported.to_string().contains(import_secret.trim_start_matches("0x")));
     assert_eq!(

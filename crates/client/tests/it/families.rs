@@ -18,7 +18,9 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use mandate_abi::{
     Call, Deployments, Erc20Action, Erc20Function, Session, SessionBuilder, SessionValidators,
-    SmartSessionMode, UserOperation, execute_calls,
+    SmartSessionMode, UserOperation,
+    account::AccountType,
+    execute_calls,
     ownable::OwnableData,
     sol::{IERC20, IERC7579Account},
 };
@@ -444,10 +446,20 @@ async fn a_family_that_is_not_the_accounts_is_refused_before_sending() {
     assert!(matches!(err, ClientError::WrongFamily { .. }), "{err}");
     let err = kernel.enable_target(address, r.permission_id).await.unwrap_err();
     assert!(matches!(err, ClientError::WrongFamily { .. }), "{err}");
+    // A record that names its family is refused by that alone, before the chain is read.
+    let typed = SessionRecord { account_type: Some(AccountType::Nexus), ..r.clone() };
+    let err = kernel.use_session(&s.keys, &typed, &[pay(&s, 1)]).await.unwrap_err();
+    assert!(
+        matches!(&err, ClientError::FamilyMismatch { record: "nexus", family, .. } if family == "kernel"),
+        "{err}"
+    );
     let nonce_after = bundler(&kernel)
         .with_devnet(|d| d.entry_point_nonce(address, U256::ZERO).unwrap())
         .unwrap();
     assert_eq!(nonce_before, nonce_after, "nothing sent");
+    // Its own family's client uses it.
+    let used = s.client.use_session(&s.keys, &typed, &[pay(&s, 1)]).await.unwrap();
+    assert!(used.sent.receipt.success);
 }
 
 /// The story on every family × modules × signer, and its gas (`--nocapture` prints it).

@@ -571,3 +571,30 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     found
 }
+
+/// A record's account family is kept under `accountType` (module-sdk's names); a record
+/// without one is written and read without it; a name that is no family is refused.
+#[test]
+fn a_records_account_family_is_kept_by_name() {
+    use mandate_abi::account::AccountType;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).unwrap();
+    let (key, untyped) = fresh(0, "typed");
+    store.save(&key, &untyped).unwrap();
+    let path = stored_file(dir.path(), "session.json");
+    let read =
+        || serde_json::from_slice::<serde_json::Value>(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(read().get("accountType").is_none());
+    for family in AccountType::ALL {
+        let typed = SessionRecord { account_type: Some(family), ..untyped.clone() };
+        store.update(&typed).unwrap();
+        assert_eq!(read()["accountType"], family.name());
+        assert_eq!(store.load(&reference(0)).unwrap().unwrap().record, typed);
+    }
+    let mut json = read();
+    json["accountType"] = serde_json::json!("kernel-v9");
+    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+    let err = store.load(&reference(0)).unwrap_err();
+    assert!(matches!(&err, StoreError::Json { path: p, .. } if *p == path), "{err:?}");
+}
