@@ -1,5 +1,5 @@
 // Uses a session exported by `mandate session export` from TypeScript: a USE-mode UserOperation
-// for a Nexus account, built with viem, signed with the session key, wrapped with module-sdk's
+// for a Nexus or ERC-7579 reference account (the export's `accountType`), built with viem, signed with the session key, wrapped with module-sdk's
 // `encodeSmartSessionSignature` and sent through viem's bundler client.
 //
 //   MANDATE_SESSION_KEY=0x… node live.mjs --rpc-url URL --bundler-url URL --session EXPORTED.json \
@@ -69,10 +69,20 @@ const bundler = createBundlerClient({
 });
 const entryPoint = args['entry-point'];
 
-// Nexus routes by the nonce key [3 bytes lane][1 byte mode 0x00 = validate][20 bytes validator].
-// module-sdk 0.4.0's Nexus `encodeValidatorNonce` puts the validator in bytes 0..19 instead,
-// which this Nexus refuses (ValidatorNotInstalled), so the key is laid out here.
-const nonceKey = BigInt(padHex(concatHex(['0x000000', '0x00', smartSession]), { size: 24 }));
+// The 192-bit nonce key that routes the op to SmartSession, lane 0, per family. Nexus:
+// [3 bytes lane][1 byte mode 0x00 = validate][20 bytes validator] — module-sdk 0.4.0's Nexus
+// `encodeValidatorNonce` puts the validator in bytes 0..19 instead, which Nexus refuses
+// (ValidatorNotInstalled), so the key is laid out here. The ERC-7579 reference account:
+// [20 bytes validator][4 bytes lane].
+const nonceKeys = {
+  nexus: () => concatHex(['0x000000', '0x00', smartSession]),
+  'erc7579-implementation': () => concatHex([smartSession, '0x00000000']),
+};
+const nonceKeyOf = nonceKeys[exported.accountType];
+if (!nonceKeyOf) {
+  throw new Error(`the export's accountType ${JSON.stringify(exported.accountType)}: one of ${Object.keys(nonceKeys).join(', ')}`);
+}
+const nonceKey = BigInt(nonceKeyOf());
 const nonce = await publicClient.readContract({
   address: entryPoint, abi: entryPoint07Abi, functionName: 'getNonce', args: [account, nonceKey],
 });

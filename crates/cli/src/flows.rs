@@ -145,7 +145,7 @@ pub(crate) struct ExportArgs {
 }
 
 /// What `session export` writes: module-sdk's `Session` (with its `chainId`), what
-/// `encodeSmartSessionSignature` needs for USE, and for a record still to be enabled on first
+/// `encodeSmartSessionSignature` needs for USE, the account's family (its nonce key), and for a record still to be enabled on first
 /// use abstractjs's `GrantPermissionResponse` (one entry). No key, only its address.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -155,6 +155,9 @@ struct Exported {
     smart_session: Address,
     permission_id: PermissionId,
     session_key: Address,
+    /// The account's family (module-sdk's name), when the record or `--account-type` says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_type: Option<AccountType>,
     session: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     grant_response: Option<serde_json::Value>,
@@ -171,33 +174,30 @@ pub(crate) fn export(args: ExportArgs) -> Result<String, CliError> {
     let stored = load_session(&store, &reference)?;
     let record = &stored.record;
     let bigints = if args.plain { Bigints::Plain } else { Bigints::Tagged };
+    let account_type = match (args.account_type, record.account_type) {
+        (Some(given), Some(stored)) if given != stored => {
+            return Err(CliError::Invalid {
+                what: "--account-type",
+                reason: format!(
+                    "{reference} was stored for a {} account, not {}",
+                    stored.name(),
+                    given.name()
+                ),
+            });
+        }
+        (given, stored) => stored.or(given),
+    };
     let grant_response = match (&record.enable, &record.enable_as) {
         (Some(enable), Some(with)) => {
-            let account_type = match (args.account_type, record.account_type) {
-                (Some(given), Some(stored)) if given != stored => {
-                    return Err(CliError::Invalid {
-                        what: "--account-type",
-                        reason: format!(
-                            "{reference} was stored for a {} account, not {}",
-                            stored.name(),
-                            given.name()
-                        ),
-                    });
-                }
-                (_, Some(stored)) => stored,
-                (Some(given), None) => given,
-                (None, None) => {
-                    return Err(CliError::Invalid {
-                        what: "--account-type",
-                        reason: format!(
-                            "session {} is still to be enabled on first use: its export names \
-                             the account's family (mandate|nexus|kernel|safe|msa), which its \
-                             record (written before records held it) does not",
-                            record.permission_id
-                        ),
-                    });
-                }
-            };
+            let account_type = account_type.ok_or_else(|| CliError::Invalid {
+                what: "--account-type",
+                reason: format!(
+                    "session {} is still to be enabled on first use: its export names the \
+                     account's family (mandate|nexus|kernel|safe|msa), which its record \
+                     (written before records held it) does not",
+                    record.permission_id
+                ),
+            })?;
             let entry = GrantEntry {
                 mode: with.mode,
                 permission_id: record.permission_id,
@@ -221,6 +221,7 @@ pub(crate) fn export(args: ExportArgs) -> Result<String, CliError> {
         smart_session: record.smart_session,
         permission_id: record.permission_id,
         session_key: record.session_key,
+        account_type,
         session: session_json(&record.session, record.chain_id, bigints),
         grant_response,
     };

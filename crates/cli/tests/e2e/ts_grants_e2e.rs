@@ -226,6 +226,7 @@ async fn ts_grants_redeemed_through_alto_on_anvil() {
         ),
         ("enable", mandate::abi::SmartSessionMode::Enable, "enable", &[3, 4][..]),
     ];
+    let mut enabled = None;
     for (round, (arg, mode, used_mode, amounts)) in rounds.into_iter().enumerate() {
         let key = PrivateKeySigner::random();
         let file = dir.path().join(format!("msa-{arg}.json"));
@@ -266,14 +267,62 @@ async fn ts_grants_redeemed_through_alto_on_anvil() {
             key: secret(&key),
             account_type: "erc7579-implementation",
             account: msa,
-            permission_id: pid,
+            permission_id: pid.clone(),
             mode,
             used_mode,
             calls,
             moved: amounts.iter().sum(),
         })
         .await;
+        enabled = Some((key, pid));
     }
+
+    // And back: the reference account's session, enabled now, exported by `mandate session
+    // export` and used from TypeScript (interop/live.mjs: module-sdk's
+    // encodeSmartSessionSignature in USE mode, viem's bundler client, the nonce key of the
+    // export's accountType) on module-sdk's canonical SmartSession.
+    let (key, pid) = enabled.unwrap();
+    let chain_id = harness.node.chain_id().await.to_string();
+    let export: Vec<String> = [
+        "session",
+        "export",
+        "--chain-id",
+        &chain_id,
+        "--account",
+        &msa.to_string(),
+        "--permission-id",
+        &pid,
+        "--store",
+        store,
+    ]
+    .map(String::from)
+    .into();
+    let exported = ok_json(&mandate(&export, &[STORE_PASSWORD]));
+    assert_eq!(exported["accountType"], "erc7579-implementation", "{exported}");
+    assert_eq!(
+        exported["smartSession"].as_str().unwrap().parse::<Address>().unwrap(),
+        canonical.smart_session
+    );
+    assert!(exported.get("grantResponse").is_none(), "enabled: nothing to enable on first use");
+    let export_file = dir.path().join("msa-export.json");
+    std::fs::write(&export_file, exported.to_string()).unwrap();
+    let before = shop_balance().await;
+    let data = IERC20::transferCall { to: SHOP, amount: U256::from(2) }.abi_encode();
+    let out = Command::new("node")
+        .current_dir(mandate_testing::node::node_scripts("interop"))
+        .args(["live.mjs", "--rpc-url", &harness.node_url, "--bundler-url", &harness.bundler_url])
+        .args(["--session", &export_file.display().to_string(), "--target", &token])
+        .args(["--calldata", &hex::encode_prefixed(data)])
+        .env("MANDATE_SESSION_KEY", secret(&key))
+        .output()
+        .unwrap();
+    let live = ok_json(&out);
+    eprintln!("live.mjs on the reference account: {live}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(secret(&key).trim_start_matches("0x")));
+    assert_eq!(live["success"], true, "{live}");
+    assert_eq!(live["userOpHash"], live["computedHash"], "{live}");
+    assert_eq!(live["validator"], "ownable", "{live}");
+    assert_eq!(shop_balance().await, before + U256::from(2), "the TypeScript op landed");
 
     // 2. abstractjs 1.2.3 on a Nexus account: its GrantPermissionResponse (UNSAFE_ENABLE, the
     //    account's default validator, bigint tags from its `stringify`), personal-sign and
