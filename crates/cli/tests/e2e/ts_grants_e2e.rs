@@ -3,7 +3,9 @@
 //! module-sdk's `getEnableSessionDetails` on the ERC-7579 reference account (interop/grant.mjs,
 //! UNSAFE_ENABLE with one call, ENABLE with a batch), and abstractjs's
 //! `grantPermissionPersonalSign` / `grantPermissionTypedDataSign` on a Nexus account
-//! (interop/grant-abstractjs.mjs, UNSAFE_ENABLE); each then used again in USE with a batch.
+//! (interop/grant-abstractjs.mjs, UNSAFE_ENABLE); each then used again in USE with a batch. And
+//! back: the reference account's session granted by `mandate session grant`, exported, used from
+//! TypeScript (interop/live.mjs).
 //! Each import → first use → receipt is timed (printed, never asserted).
 #![allow(clippy::unwrap_used)]
 
@@ -153,6 +155,7 @@ async fn ts_grants_redeemed_through_alto_on_anvil() {
                 installed,
                 "module-sdk's SmartSession installed by the grant on {account_type}"
             );
+            granted["permissionId"].as_str().unwrap().to_owned()
         }
     };
     // `mandate session import FILE` / `use` on an existing account of `account_type`.
@@ -216,7 +219,7 @@ async fn ts_grants_redeemed_through_alto_on_anvil() {
     );
     let query = mandate::abi::account::msa::address_query(B256::ZERO, init);
     let msa: Address = harness.node.call(d.families.msa.factory, &query).await;
-    new_account("erc7579-implementation", msa, secret(&msa_owner)).await;
+    let cli_granted = new_account("erc7579-implementation", msa, secret(&msa_owner)).await;
     let rounds = [
         (
             "unsafe-enable",
@@ -226,7 +229,6 @@ async fn ts_grants_redeemed_through_alto_on_anvil() {
         ),
         ("enable", mandate::abi::SmartSessionMode::Enable, "enable", &[3, 4][..]),
     ];
-    let mut enabled = None;
     for (round, (arg, mode, used_mode, amounts)) in rounds.into_iter().enumerate() {
         let key = PrivateKeySigner::random();
         let file = dir.path().join(format!("msa-{arg}.json"));
@@ -267,22 +269,33 @@ async fn ts_grants_redeemed_through_alto_on_anvil() {
             key: secret(&key),
             account_type: "erc7579-implementation",
             account: msa,
-            permission_id: pid.clone(),
+            permission_id: pid,
             mode,
             used_mode,
             calls,
             moved: amounts.iter().sum(),
         })
         .await;
-        enabled = Some((key, pid));
     }
 
-    // And back: the reference account's session, enabled now, exported by `mandate session
-    // export` and used from TypeScript (interop/live.mjs: module-sdk's
-    // encodeSmartSessionSignature in USE mode, viem's bundler client, the nonce key of the
-    // export's accountType) on module-sdk's canonical SmartSession.
-    let (key, pid) = enabled.unwrap();
-    let chain_id = harness.node.chain_id().await.to_string();
+    // And back: the reference account's session granted by `mandate session grant` (its key
+    // made by the CLI, read here from the store), exported by `mandate session export` and
+    // used from TypeScript (interop/live.mjs: module-sdk's encodeSmartSessionSignature in USE
+    // mode, viem's bundler client, the nonce key of the export's accountType) on module-sdk's
+    // canonical SmartSession.
+    let pid = cli_granted;
+    let chain_id = harness.node.chain_id().await;
+    let key = {
+        use mandate::client::store::{FileStore, SessionStore};
+        let store = FileStore::open(store, STORE_PASSWORD.1).unwrap();
+        let reference = mandate::client::SessionRef {
+            chain_id,
+            account: msa,
+            permission_id: pid.parse().unwrap(),
+        };
+        store.load(&reference).unwrap().unwrap().key.signer().clone()
+    };
+    let chain_id = chain_id.to_string();
     let export: Vec<String> = [
         "session",
         "export",
