@@ -6,4 +6,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod deploy_e2e;
+mod nexus_sdk_e2e;
 mod session_e2e;
