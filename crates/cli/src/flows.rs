@@ -36,7 +36,8 @@ pub(crate) struct ChainArgs {
     #[arg(long, env = "MANDATE_RPC_URL", hide_env_values = true)]
     rpc_url: String,
     /// Where the contracts are: a built-in preset (`module-sdk-0.4`, the canonical deployment
-    /// TypeScript dapps use), or a JSON file — a chain's deployments (entryPoint, smartSession,
+    /// TypeScript dapps use; `module-sdk-0.2.3`, the one the Nexus SDK 0.0.29 addresses), or a
+    /// JSON file — a chain's deployments (entryPoint, smartSession,
     /// policies, …) or what `mandate deploy` prints (the chain's under `chain`, with the
     /// devnet's account factories and tokens).
     #[arg(long)]

@@ -528,7 +528,8 @@ mod tests {
     #[test]
     fn fields_that_disagree_are_named() {
         let base = vector("two-sessions")["sessionData"].clone();
-        let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+        type Mutation = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(Mutation, &str)> = vec![
             (
                 Box::new(|v| {
                     v["moduleData"]["permissionIds"][1] =
