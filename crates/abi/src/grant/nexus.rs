@@ -517,6 +517,22 @@ mod tests {
     }
 
     #[test]
+    fn the_sdk_builds_on_the_module_sdk_0_2_3_preset() {
+        let preset = crate::Deployments::preset("module-sdk-0.2.3").expect("a preset");
+        assert_eq!(preset, crate::Deployments::MODULE_SDK_0_2_3);
+        let policies = |name: &str| -> Vec<Address> {
+            let data = read(&vector(name)["sessionData"]).unwrap();
+            let (_, session) = &data.sessions[0];
+            assert_eq!(session.sessionValidator, preset.session_validators.ownable.unwrap());
+            assert_eq!(data.smart_session(), preset.smart_session);
+            session.actions[0].actionPolicies.iter().map(|p| p.policy).collect()
+        };
+        let p = preset.policies;
+        assert_eq!(policies("sudo"), [p.sudo]);
+        assert_eq!(policies("rules-and-limits"), [p.uni_action, p.value_limit, p.usage_limit]);
+    }
+
+    #[test]
     fn a_use_session_data_is_use() {
         let data = read(&vector("use")["sessionData"]).unwrap();
         assert!(data.is_use());

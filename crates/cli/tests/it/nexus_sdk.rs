@@ -87,6 +87,12 @@ fn a_session_data_that_does_not_fit_is_one_line_naming_the_field() {
             policy.as_object_mut().unwrap().remove("address");
         }
     }
-    let err = import(&enable_data.to_string(), &key, &new);
+    let enable_data = enable_data.to_string();
+    let err = import(&enable_data, &key, &[&new[..], &["--format", "nexus-sdk"][..]].concat());
+    assert!(
+        err.contains("asked for nexus-sdk's shape, the file holds module-sdk's EnableSessionData"),
+        "{err}"
+    );
+    let err = import(&enable_data, &key, &new);
     assert!(err.contains("--account: required for module-sdk's EnableSessionData"), "{err}");
 }
