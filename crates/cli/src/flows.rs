@@ -724,11 +724,15 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
             }
             let signed_for = data.smart_session();
             if signed_for != deployments.smart_session {
+                let hint = if signed_for == Deployments::MODULE_SDK_0_2_3.smart_session {
+                    " (module-sdk 0.2.3's, the Nexus SDK 0.0.29's: --deployments module-sdk-0.2.3)"
+                } else {
+                    ""
+                };
                 return Err(invalid(format!(
-                    "moduleData.action.target: the sessions are for SmartSession {signed_for}, \
-                     whose address the owner's enable signature binds; the deployments have \
-                     SmartSession {} (a Nexus SDK 0.0.29 SessionData is for module-sdk 0.2.3's: \
-                     --deployments module-sdk-0.2.3)",
+                    "moduleData.action.target: the sessions are for SmartSession \
+                     {signed_for}{hint}, whose address every enable digest binds; the \
+                     deployments have SmartSession {}",
                     deployments.smart_session
                 )));
             }
