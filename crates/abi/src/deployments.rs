@@ -23,6 +23,12 @@ pub const SMART_SESSION: Address = address!("00000000008bDABA73cD9815d79069c247E
 /// Rhinestone's OwnableValidator in the canonical deployment (module-sdk 0.4.0's
 /// `OWNABLE_VALIDATOR_ADDRESS`), the session validator of abstractjs and the Nexus SDK.
 pub const OWNABLE_VALIDATOR: Address = address!("000000000013fdB5234E4E3162a810F54d9f7E98");
+/// SmartSession as module-sdk 0.2.3 (and so the Nexus SDK 0.0.29) addresses it.
+pub const SMART_SESSION_0_2_3: Address = address!("00000000002B0eCfbD0496EE71e01257dA0E37DE");
+
+/// Rhinestone's OwnableValidator as module-sdk 0.2.3 addresses it.
+pub const OWNABLE_VALIDATOR_0_2_3: Address = address!("2483DA3A338895199E5e538530213157e931Bf06");
+
 /// Upstream's SmartSessionCompatibilityFallback in the canonical deployment.
 pub const COMPATIBILITY_FALLBACK: Address = address!("000000000052e9685932845660777DF43C2dC496");
 
@@ -104,8 +110,25 @@ impl Deployments {
         paymaster: None,
     };
 
+    /// The deployment module-sdk 0.2.3 builds sessions for, and so the Nexus SDK 0.0.29's
+    /// `SessionData`: its SmartSession, per-policy constants and OwnableValidator, each
+    /// elsewhere than 0.4.0's (module-sdk 0.2.3's compatibility fallback is not listed: its
+    /// runtime is not known here).
+    pub const MODULE_SDK_0_2_3: Self = Self {
+        entry_point: ENTRY_POINT_V07,
+        smart_session: SMART_SESSION_0_2_3,
+        policies: PolicyAddresses::MODULE_SDK_0_2_3,
+        session_validators: SessionValidators {
+            ecdsa: None,
+            ownable: Some(OWNABLE_VALIDATOR_0_2_3),
+        },
+        compatibility_fallback: None,
+        paymaster: None,
+    };
+
     /// The built-in presets, by the name `mandate --deployments` takes.
-    pub const PRESETS: &[(&str, Self)] = &[("module-sdk-0.4", Self::MODULE_SDK_0_4)];
+    pub const PRESETS: &[(&str, Self)] =
+        &[("module-sdk-0.4", Self::MODULE_SDK_0_4), ("module-sdk-0.2.3", Self::MODULE_SDK_0_2_3)];
 
     /// The built-in preset called `name`.
     pub fn preset(name: &str) -> Option<Self> {

@@ -4,8 +4,8 @@
 //! permission id, a stub session signature and the [`EnableSessionData`] — written as plain JSON
 //! or with abstractjs's `stringify`, which tags every bigint as `{"__type":"bigint","value":"…"}`.
 //! [`read_grant`] also takes module-sdk's `EnableSessionData` (its mode found by
-//! [`enable_mode_of`]), telling the shape from the keys ([`detect_shape`]) or reading the
-//! [`GrantFormat`] asked for.
+//! [`enable_mode_of`]) and the Nexus SDK's `SessionData` ([`SessionData`]), telling the shape
+//! from the keys ([`detect_shape`]) or reading the [`GrantFormat`] asked for.
 //!
 //! ```
 //! use mandate_abi::grant::parse_grant_response;
@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{EnableSessionData, PermissionId, SignedSession, SmartSessionMode};
+
+mod nexus;
+pub use nexus::{SdkExecution, SessionData};
 
 /// One permission a dapp granted: module-sdk's `getEnableSessionDetails` result without its
 /// `permissionEnableHash`, as abstractjs returns it.
@@ -126,6 +129,14 @@ pub enum GrantError {
         /// How many digests there are.
         digests: usize,
     },
+    /// A Nexus SDK `SessionData` whose fields do not agree.
+    #[error("{field}: {why}")]
+    SessionData {
+        /// Where, e.g. `moduleData.permissionIds[1]`.
+        field: String,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// Reads a grant response: an array of entries (or one entry), plain JSON or with abstractjs's
@@ -225,6 +236,8 @@ pub enum GrantFormat {
     Abstractjs,
     /// module-sdk 0.4.0: `EnableSessionData`, `EnableSession`, `Session` or `ChainSession[]`.
     ModuleSdk,
+    /// The Nexus SDK 0.0.29 (`@biconomy/sdk`): a `SessionData`.
+    NexusSdk,
 }
 
 impl std::fmt::Display for GrantFormat {
@@ -232,6 +245,7 @@ impl std::fmt::Display for GrantFormat {
         f.write_str(match self {
             Self::Abstractjs => "abstractjs",
             Self::ModuleSdk => "module-sdk",
+            Self::NexusSdk => "nexus-sdk",
         })
     }
 }
@@ -252,6 +266,8 @@ pub enum GrantShape {
     Session,
     /// module-sdk's `ChainSession[]`: entries with `chainId` and `session`.
     ChainSessions,
+    /// The Nexus SDK's `SessionData`: `granter`, `sessionPublicKey`, `moduleData`.
+    SessionData,
 }
 
 impl GrantShape {
@@ -259,6 +275,7 @@ impl GrantShape {
     pub const fn format(self) -> GrantFormat {
         match self {
             Self::GrantResponse => GrantFormat::Abstractjs,
+            Self::SessionData => GrantFormat::NexusSdk,
             _ => GrantFormat::ModuleSdk,
         }
     }
@@ -271,6 +288,7 @@ impl GrantShape {
             Self::EnableSession => "sessionToEnable",
             Self::Session => "sessionValidator",
             Self::ChainSessions => "session",
+            Self::SessionData => "moduleData",
         }
     }
 }
@@ -283,6 +301,7 @@ impl std::fmt::Display for GrantShape {
             Self::EnableSession => "module-sdk's EnableSession",
             Self::Session => "module-sdk's Session",
             Self::ChainSessions => "module-sdk's ChainSession[]",
+            Self::SessionData => "the Nexus SDK's SessionData",
         })
     }
 }
@@ -304,6 +323,9 @@ fn object_shapes(map: &Map<String, Value>) -> Vec<GrantShape> {
     if has("sessionValidator") {
         shapes.push(GrantShape::Session);
     }
+    if has("moduleData") || has("granter") || has("sessionPublicKey") {
+        shapes.push(GrantShape::SessionData);
+    }
     shapes
 }
 
@@ -323,7 +345,8 @@ fn one_shape(
         [] => Err(GrantError::Shape(format!(
             "{at} has none of `enableSessionData`/`mode`/`permissionId` (abstractjs's \
              GrantPermissionResponse entry), `enableSession` (module-sdk's EnableSessionData), \
-             `sessionToEnable` (EnableSession), `sessionValidator` (Session); its keys: {}",
+             `sessionToEnable` (EnableSession), `sessionValidator` (Session), \
+             `moduleData`/`granter`/`sessionPublicKey` (the Nexus SDK's SessionData); its keys: {}",
             keys(map)
         ))),
         many => Err(GrantError::Shape(format!(
@@ -339,7 +362,8 @@ fn one_shape(
 /// Which shape a handed-over grant (bigint tags already read) holds, from its keys alone; its
 /// fields are read afterwards. An array is abstractjs's entries or module-sdk's
 /// `ChainSession[]` (every element the same); an object one entry, an `EnableSessionData`, an
-/// `EnableSession` or a `Session`. Anything else, or keys of two shapes, is
+/// `EnableSession`, a `Session` or the Nexus SDK's `SessionData`. Anything else, or keys of
+/// two shapes, is
 /// [`GrantError::Shape`] naming what was seen.
 pub fn detect_shape(value: &Value) -> Result<GrantShape, GrantError> {
     match value {
@@ -407,6 +431,8 @@ pub enum Grant {
     /// module-sdk's `EnableSessionData`: all a stored session needs but the mode the owner
     /// signed for, which [`enable_mode_of`] finds from the chain's enable nonce.
     EnableSessionData(Box<EnableSessionData>),
+    /// The Nexus SDK's `SessionData`, checked as [`SessionData`] says.
+    SessionData(Box<SessionData>),
 }
 
 /// Reads a handed-over grant (plain JSON or with abstractjs's bigint tags): its shape detected
@@ -423,6 +449,7 @@ pub fn read_grant(text: &str, format: Option<GrantFormat>) -> Result<Grant, Gran
         (Ok(seen), _) => seen,
         (Err(GrantError::Shape(_)), Some(GrantFormat::Abstractjs)) => GrantShape::GrantResponse,
         (Err(GrantError::Shape(_)), Some(GrantFormat::ModuleSdk)) => GrantShape::EnableSessionData,
+        (Err(GrantError::Shape(_)), Some(GrantFormat::NexusSdk)) => GrantShape::SessionData,
         (Err(e), _) => return Err(e),
     };
     match shape {
@@ -432,6 +459,9 @@ pub fn read_grant(text: &str, format: Option<GrantFormat>) -> Result<Grant, Gran
                 GrantError::Field { path: e.path().to_string(), source: e.into_inner() }
             })?;
             Ok(Grant::EnableSessionData(Box::new(data)))
+        }
+        GrantShape::SessionData => {
+            SessionData::read(value).map(|d| Grant::SessionData(Box::new(d)))
         }
         GrantShape::EnableSession => Err(GrantError::Incomplete {
             shape,
@@ -632,6 +662,7 @@ mod tests {
                     assert_eq!(shape, GrantShape::EnableSessionData);
                     assert_eq!(*read, data);
                 }
+                Ok(Grant::SessionData(_)) => panic!("no SessionData among these shapes"),
                 Err(GrantError::Incomplete { shape: seen, missing }) => {
                     assert_eq!(seen, shape);
                     assert!(!missing.is_empty());
@@ -641,7 +672,7 @@ mod tests {
             // The other SDK's format asked for: a one-line mismatch naming what was seen.
             let other = match shape.format() {
                 GrantFormat::Abstractjs => GrantFormat::ModuleSdk,
-                GrantFormat::ModuleSdk => GrantFormat::Abstractjs,
+                GrantFormat::ModuleSdk | GrantFormat::NexusSdk => GrantFormat::Abstractjs,
             };
             let err = read_grant(&text, Some(other)).unwrap_err();
             assert!(
@@ -685,7 +716,12 @@ mod tests {
             SmartSessionMode::Enable,
         ));
         for (text, says) in [
-            (r#"{"granter": "0x00", "sessionPublicKey": "0x01"}"#.to_owned(), "its keys: granter"),
+            (r#"{"owner": "0x00", "key": "0x01"}"#.to_owned(), "its keys: key, owner"),
+            (
+                format!(r#"{{"granter": "0x00", "enableSession": {}}}"#, data["enableSession"]),
+                "ambiguous: it has `enableSession` (module-sdk's EnableSessionData) and \
+                 `moduleData` (the Nexus SDK's SessionData)",
+            ),
             (r#""0x1234""#.to_owned(), "the top level is a string"),
             ("[1]".to_owned(), "array element [0] is a number"),
             (both.to_string(), "ambiguous: it has `enableSession`"),

@@ -47,6 +47,17 @@ impl PolicyAddresses {
         usage_limit: address!("00000000001d4479FA2A947026204d0283ceDe4B"),
         value_limit: address!("000000000021dC45451291BCDfc9f0B46d6f0278"),
     };
+
+    /// The policies module-sdk 0.2.3 builds sessions with (its per-policy constants), which the
+    /// Nexus SDK 0.0.29 pins.
+    pub const MODULE_SDK_0_2_3: Self = Self {
+        sudo: address!("0000003111cD8e92337C100F22B7A9dbf8DEE301"),
+        uni_action: address!("0000006DDA6c463511C4e9B05CFc34C1247fCF1F"),
+        time_frame: address!("8177451511dE0577b911C254E9551D981C26dc72"),
+        erc20_spending_limit: address!("00000088D48cF102A8Cdb0137A9b173f957c6343"),
+        usage_limit: address!("1F34eF8311345A3A4a4566aF321b313052F51493"),
+        value_limit: address!("730DA93267E7E513e932301B47F2ac7D062abC83"),
+    };
 }
 
 impl Default for PolicyAddresses {

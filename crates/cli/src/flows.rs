@@ -36,7 +36,8 @@ pub(crate) struct ChainArgs {
     #[arg(long, env = "MANDATE_RPC_URL", hide_env_values = true)]
     rpc_url: String,
     /// Where the contracts are: a built-in preset (`module-sdk-0.4`, the canonical deployment
-    /// TypeScript dapps use), or a JSON file — a chain's deployments (entryPoint, smartSession,
+    /// TypeScript dapps use; `module-sdk-0.2.3`, the one the Nexus SDK 0.0.29 addresses), or a
+    /// JSON file — a chain's deployments (entryPoint, smartSession,
     /// policies, …) or what `mandate deploy` prints (the chain's under `chain`, with the
     /// devnet's account factories and tokens).
     #[arg(long)]
@@ -234,16 +235,18 @@ pub(crate) struct ImportArgs {
     #[command(flatten)]
     chain: ChainArgs,
     /// What the dapp handed over, or - for stdin: abstractjs's GrantPermissionResponse (plain
-    /// JSON or its `stringify`'s, with bigint tags) or module-sdk's EnableSessionData.
+    /// JSON or its `stringify`'s, with bigint tags), module-sdk's EnableSessionData or the
+    /// Nexus SDK's SessionData.
     file: String,
     /// Read the file as this SDK's shape instead of telling it from its keys: `abstractjs`
-    /// (GrantPermissionResponse) or `module-sdk` (EnableSessionData); a file holding the
-    /// other SDK's shape is refused.
+    /// (GrantPermissionResponse), `module-sdk` (EnableSessionData) or `nexus-sdk`
+    /// (SessionData); a file holding another SDK's shape is refused.
     #[arg(long, value_enum)]
     format: Option<ImportFormat>,
-    /// The account the permissions were granted on.
+    /// The account the permissions were granted on (required but for a SessionData, whose
+    /// `granter` it is checked against).
     #[arg(long, value_parser = mandate::abi::json::parse_address)]
-    account: Address,
+    account: Option<Address>,
     /// The environment variable holding the session key (hex) the permissions were granted to.
     #[arg(long, default_value = "MANDATE_SESSION_KEY")]
     session_key_env: String,
@@ -265,6 +268,8 @@ pub(crate) enum ImportFormat {
     Abstractjs,
     /// module-sdk 0.4.0's EnableSessionData.
     ModuleSdk,
+    /// The Nexus SDK 0.0.29's SessionData.
+    NexusSdk,
 }
 
 impl From<ImportFormat> for GrantFormat {
@@ -272,6 +277,7 @@ impl From<ImportFormat> for GrantFormat {
         match format {
             ImportFormat::Abstractjs => Self::Abstractjs,
             ImportFormat::ModuleSdk => Self::ModuleSdk,
+            ImportFormat::NexusSdk => Self::NexusSdk,
         }
     }
 }
@@ -716,6 +722,7 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
     let text = read_text(&args.file)?;
     let grant = mandate::abi::grant::read_grant(&text, args.format.map(GrantFormat::from))
         .map_err(|e| CliError::Invalid { what: "the grant response", reason: e.to_string() })?;
+    let invalid = |reason: String| CliError::Invalid { what: "the grant response", reason };
     let (signer, key_source) = match &args.key_file {
         Some(path) => {
             (keystore_key(path, &args.password_env)?, format!("keystore {}", path.display()))
@@ -725,48 +732,116 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
     let key = SessionKey::from_signer(signer);
     let deployments = args.chain.deployments()?.chain();
     let chain = Chain::Node { rpc_url: args.chain.rpc_url.clone() };
-    let (account, account_type) =
-        (args.account, args.chain.account_type.unwrap_or(AccountType::Mandate));
+    let account_type = args.chain.account_type.unwrap_or(AccountType::Mandate);
     let runtime = runtime()?;
-    // Where the entries' fields are: abstractjs's `[i].enableSessionData.`, or the top level
-    // of module-sdk's EnableSessionData.
-    let (entries, at): (Vec<GrantEntry>, fn(usize) -> String) = match grant {
-        Grant::Entries(entries) => (entries, |i| format!("[{i}].enableSessionData.")),
+    let required = |shape: &str| {
+        args.account.ok_or_else(|| CliError::Invalid {
+            what: "--account",
+            reason: format!("required for {shape} (only a SessionData names its granter)"),
+        })
+    };
+    // Each permission to store, with what enables it on first use (none: enabled already,
+    // USE), and where that data sits in the file.
+    let (account, pending, at): (Address, Vec<Pending>, fn(usize) -> String) = match grant {
+        Grant::Entries(entries) => (
+            required("abstractjs's GrantPermissionResponse")?,
+            entries.into_iter().map(Pending::Enable).collect(),
+            |i| format!("[{i}].enableSessionData."),
+        ),
         Grant::EnableSessionData(data) => {
+            let account = required("module-sdk's EnableSessionData")?;
             let mode = enable_mode(&runtime, &chain, deployments, account, &data)?;
-            (vec![GrantEntry::of_enable_data(*data, mode)], |_| String::new())
+            (account, vec![Pending::Enable(GrantEntry::of_enable_data(*data, mode))], |_| {
+                String::new()
+            })
         }
-        _ => {
-            return Err(CliError::Invalid {
-                what: "the grant response",
-                reason: "a shape this mandate does not import".into(),
-            });
+        Grant::SessionData(data) => {
+            let account = data.granter;
+            if let Some(given) = args.account.filter(|given| *given != account) {
+                return Err(invalid(format!("granter is {account}, --account says {given}")));
+            }
+            if data.session_public_key != key.address() {
+                return Err(invalid(format!(
+                    "sessionPublicKey is {}, the session key in {key_source} is {}",
+                    data.session_public_key,
+                    key.address()
+                )));
+            }
+            let signed_for = data.smart_session();
+            if signed_for != deployments.smart_session {
+                let hint = if signed_for == Deployments::MODULE_SDK_0_2_3.smart_session {
+                    " (module-sdk 0.2.3's, the Nexus SDK 0.0.29's: --deployments module-sdk-0.2.3)"
+                } else {
+                    ""
+                };
+                return Err(invalid(format!(
+                    "moduleData.action.target: the sessions are for SmartSession \
+                     {signed_for}{hint}, whose address every enable digest binds; the \
+                     deployments have SmartSession {}",
+                    deployments.smart_session
+                )));
+            }
+            let pending = if data.is_use() {
+                data.sessions
+                    .iter()
+                    .map(|(chain_id, s)| Pending::Use(*chain_id, s.clone()))
+                    .collect()
+            } else {
+                nexus_entries(&runtime, &chain, deployments, account, account_type, &data)?
+                    .into_iter()
+                    .map(Pending::Enable)
+                    .collect()
+            };
+            (account, pending, |_| "moduleData.enableSessionData.".into())
         }
+        _ => return Err(invalid("a shape this mandate does not import".into())),
     };
     // Everything is checked before anything is stored.
-    let mut checked = Vec::with_capacity(entries.len());
-    for (index, entry) in entries.iter().enumerate() {
-        let invalid = |reason: String| CliError::Invalid { what: "the grant response", reason };
-        let data = &entry.enable_session_data;
-        if data.account_type != account_type {
-            return Err(invalid(format!(
-                "{}accountType is {:?}, --account-type says {:?}",
-                at(index),
-                data.account_type,
-                account_type
-            )));
-        }
-        let mut record =
-            SessionRecord::from_grant(entry, account, key.address(), deployments.smart_session)
+    let mut checked = Vec::with_capacity(pending.len());
+    for (index, pending) in pending.into_iter().enumerate() {
+        let (mut record, mode, enable) = match pending {
+            Pending::Enable(entry) => {
+                let data = &entry.enable_session_data;
+                if data.account_type != account_type {
+                    return Err(invalid(format!(
+                        "{}accountType is {:?}, --account-type says {:?}",
+                        at(index),
+                        data.account_type,
+                        account_type
+                    )));
+                }
+                let record = SessionRecord::from_grant(
+                    &entry,
+                    account,
+                    key.address(),
+                    deployments.smart_session,
+                )
                 .ok_or_else(|| {
                     invalid(format!("[{index}]: its chainDigestIndex names no digest"))
                 })?;
+                let enable = (data.enable_session.clone(), data.validator);
+                (record, entry.mode, Some(enable))
+            }
+            Pending::Use(chain_id, session) => {
+                let record = SessionRecord {
+                    account_type: Some(account_type),
+                    ..SessionRecord::new(
+                        chain_id,
+                        account,
+                        key.address(),
+                        session,
+                        deployments.smart_session,
+                    )
+                };
+                (record, SmartSessionMode::Use, None)
+            }
+        };
         record.label = args.label.clone();
         SessionSigner::from(&key)
             .scheme(&record.session, &deployments.session_validators)
             .map_err(|e| invalid(format!("[{index}]: the key in {key_source}: {e}")))?;
-        let (enable, validator) = (data.enable_session.clone(), data.validator);
         let permission_id = record.permission_id;
+        let needs_enable = enable.is_some();
         let (chain_id, state) = runtime
             .block_on(chain.with_state(deployments, move |d| {
                 let (ss, chain_id) = (deployments.smart_session, d.chain_id());
@@ -780,15 +855,8 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
                 if d.call_sol(ss, &enabled)? {
                     return Ok((chain_id, Some("enabled")));
                 }
-                // The owner's signature, as the account is asked about it on first use.
-                let check = IERC7579Account::isValidSignatureCall {
-                    hash: mandate::abi::multichain_digest(&enable.hashesAndChainIds),
-                    signature: account_type
-                        .format_enable_signature(validator, &enable.permissionEnableSig),
-                };
-                let valid = d
-                    .call_sol(account, &check)
-                    .is_ok_and(|magic| magic.0 == <IERC7579Account::isValidSignatureCall as mandate::abi::alloy_sol_types::SolCall>::SELECTOR);
+                let Some((enable, validator)) = enable else { return Ok((chain_id, None)) };
+                let valid = owner_signed(d, account, account_type, validator, &enable);
                 // `None`: the account refuses its owner's signature.
                 Ok((chain_id, valid.then_some("pending first use")))
             }))
@@ -800,16 +868,24 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
             )));
         }
         let Some(state) = state else {
-            return Err(invalid(format!(
-                "[{index}]: account {account} does not accept its owner's signature (not the \
-                 granter, or another validator)"
-            )));
+            return Err(invalid(if needs_enable {
+                format!(
+                    "[{index}]: account {account} does not accept its owner's signature (not the \
+                     granter, or another validator)"
+                )
+            } else {
+                format!(
+                    "moduleData.sessions[{index}]: permission {permission_id} is not enabled on \
+                     account {account}, and a SessionData without moduleData.mode is used as \
+                     enabled (USE)"
+                )
+            }));
         };
         if state == "enabled" {
             record.enable = None;
             record.enable_as = None;
         }
-        checked.push((Imported { permission_id, mode: entry.mode, state }, record));
+        checked.push((Imported { permission_id, mode, state }, record));
     }
     // Every entry checked: stored together, or none of them.
     let batch: Vec<_> = checked.iter().map(|(_, record)| (&key, record)).collect();
@@ -820,6 +896,96 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
             say!(out, "stored permission {} ({:?}): {}", i.permission_id, i.mode, i.state);
         }
     })
+}
+
+/// A permission to import: enabled on first use by an entry, or enabled already (USE: the
+/// chain and session of a Nexus SDK SessionData without `mode`).
+enum Pending {
+    Enable(GrantEntry),
+    Use(u64, Session),
+}
+
+/// Whether `account` accepts its owner's enable signature: ERC-1271 on the multichain digest
+/// of `enable`'s chain digests, routed through `validator` as `account_type` routes it.
+fn owner_signed(
+    d: &mut mandate::sim::Devnet,
+    account: Address,
+    account_type: AccountType,
+    validator: Address,
+    enable: &mandate::abi::EnableSession,
+) -> bool {
+    let check = IERC7579Account::isValidSignatureCall {
+        hash: mandate::abi::multichain_digest(&enable.hashesAndChainIds),
+        signature: account_type.format_enable_signature(validator, &enable.permissionEnableSig),
+    };
+    d.call_sol(account, &check).is_ok_and(|magic| {
+        magic.0
+            == <IERC7579Account::isValidSignatureCall as mandate::abi::alloy_sol_types::SolCall>::SELECTOR
+    })
+}
+
+/// A Nexus SDK SessionData's permissions as entries, in the mode its owner signed: the one
+/// whose rebuilt chain digests `account` accepts the signature over
+/// ([`mandate::abi::grant::SessionData::enable_entries`]; the SDK names UNSAFE_ENABLE and
+/// signs ENABLE's digest), each permission's nonce read from the chain (for one already
+/// enabled, the nonce before its enabling).
+fn nexus_entries(
+    runtime: &tokio::runtime::Runtime,
+    chain: &Chain,
+    deployments: Deployments,
+    account: Address,
+    account_type: AccountType,
+    data: &mandate::abi::grant::SessionData,
+) -> Result<Vec<GrantEntry>, CliError> {
+    let invalid = |reason: String| CliError::Invalid { what: "the grant response", reason };
+    let given = data.enable_session_data.clone().expect("checked: an enable SessionData");
+    let (ids, ss) = (data.permission_ids(), deployments.smart_session);
+    let nonces = runtime
+        .block_on(chain.with_state(deployments, move |d| {
+            if !d.has_code(account) {
+                return Ok(None);
+            }
+            let mut nonces = Vec::with_capacity(ids.len());
+            for id in &ids {
+                let nonce =
+                    d.call_sol(ss, &ISmartSession::getNonceCall { permissionId: id.0, account })?;
+                let enabled =
+                    ISmartSession::isPermissionEnabledCall { permissionId: id.0, account };
+                let back = d.call_sol(ss, &enabled)? && !nonce.is_zero();
+                nonces.push(if back {
+                    nonce - mandate::abi::alloy_primitives::U256::from(1)
+                } else {
+                    nonce
+                });
+            }
+            Ok(Some(nonces))
+        }))
+        .map_err(CliError::other)?
+        .ok_or_else(|| {
+            invalid(format!(
+                "granter {account} has no code: which mode its owner signed (ENABLE or \
+                 UNSAFE_ENABLE) is the account's to say (ERC-1271); deploy it first"
+            ))
+        })?;
+    for mode in [SmartSessionMode::Enable, SmartSessionMode::UnsafeEnable] {
+        let entries = data.enable_entries(mode, &nonces).map_err(|e| invalid(e.to_string()))?;
+        let enable = entries[0].enable_session_data.enable_session.clone();
+        let validator = given.validator;
+        let accepted = runtime
+            .block_on(chain.with_state(deployments, move |d| {
+                Ok(owner_signed(d, account, account_type, validator, &enable))
+            }))
+            .map_err(CliError::other)?;
+        if accepted {
+            return Ok(entries);
+        }
+    }
+    Err(invalid(format!(
+        "account {account} accepts its owner's signature over neither ENABLE's nor \
+         UNSAFE_ENABLE's chain digests through validator {} (not the granter's owner, or \
+         another validator)",
+        given.validator
+    )))
 }
 
 /// The mode module-sdk's EnableSessionData was signed for, from `account`'s enable nonce for

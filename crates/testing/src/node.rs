@@ -242,6 +242,14 @@ impl Node {
         mandate_abi::Deployments::MODULE_SDK_0_4
     }
 
+    /// Places `code` at `at` (`anvil_setCode`).
+    pub async fn set_code(&self, at: Address, code: Bytes) {
+        self.provider
+            .anvil_set_code(at, code)
+            .await
+            .unwrap_or_else(|e| panic!("anvil_setCode at {at}: {e}"));
+    }
+
     /// Sets a balance.
     pub async fn set_balance(&self, who: Address, wei: U256) {
         self.provider

@@ -112,9 +112,9 @@ fn an_import_of_the_other_sdks_shape_is_one_line_naming_it() {
     let err = import(response, Some("module-sdk"));
     assert!(err.contains("asked for module-sdk's shape"), "{err}");
     assert!(err.contains("abstractjs's GrantPermissionResponse"), "{err}");
-    let err = import(r#"{"granter": "0x01", "sessionPublicKey": "0x02"}"#, None);
+    let err = import(r#"{"owner": "0x01", "key": "0x02"}"#, None);
     assert!(err.contains("top-level object has none of `enableSessionData`"), "{err}");
-    assert!(err.contains("its keys: granter, sessionPublicKey"), "{err}");
+    assert!(err.contains("its keys: key, owner"), "{err}");
     let err = import(r#"{"sessionValidator": "0x01"}"#, None);
     assert!(err.contains("module-sdk's Session lacks the owner's enable signature"), "{err}");
     let err = import("[1, 2]", None);

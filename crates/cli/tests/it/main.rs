@@ -8,4 +8,5 @@ mod cli;
 mod deployments;
 mod errors;
 mod hostile;
+mod nexus_sdk;
 mod run;
