@@ -363,7 +363,7 @@ impl Devnet {
                     }
                 };
                 // The hash the EntryPoint computed for its UserOperationEvent: the op's.
-                debug_assert_eq!(receipt.user_op_hash, self.user_op_hash(op));
+                debug_assert_eq!(Some(receipt.user_op_hash), self.user_op_hash(op).ok());
                 Ok(Preflight::Accepted(Box::new(Accepted {
                     user_op_hash: receipt.user_op_hash,
                     validation: ValidationData::unpack(
@@ -398,7 +398,7 @@ impl Devnet {
                     }
                 };
                 Ok(Preflight::Rejected(Box::new(Rejected {
-                    user_op_hash: self.user_op_hash(op),
+                    user_op_hash: self.user_op_hash(op)?,
                     rejection,
                     path: self.labelled(seen.revert_path),
                     warnings,
