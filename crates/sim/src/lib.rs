@@ -26,5 +26,7 @@ pub use error::{DeployError, SimError};
 pub use fork::{ForkError, ForkOptions};
 pub use inspector::{Frame, Phase, RuleViolation};
 pub use outcome::{BundleOutcome, OpReceipt, Rejection};
-pub use preflight::{LimitsReport, VALIDATION_MARGIN, pre_verification_gas};
+pub use preflight::{
+    ChargeEstimate, LimitsReport, VALIDATION_MARGIN, pre_verification_gas, unused_gas_penalty,
+};
 pub use verdict::{Accepted, ExecutionOutcome, PhaseGas, Preflight, Rejected, StateChange};
