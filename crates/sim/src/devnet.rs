@@ -328,11 +328,7 @@ impl Devnet {
     pub fn user_op_hash(&self, op: &PackedUserOperation) -> Result<B256, SimError> {
         let chain = &self.deployments.chain;
         let version = chain.entry_point_version().unwrap_or(EntryPointVersion::V07);
-        let delegate = self.account_info(op.sender).code.and_then(|code| {
-            let code = code.original_bytes();
-            (code.len() == 23 && code.starts_with(&[0xef, 0x01, 0x00]))
-                .then(|| Address::from_slice(&code[3..]))
-        });
+        let delegate = self.account_info(op.sender).code.and_then(|code| code.eip7702_address());
         Ok(op.hash_for(version, chain.entry_point, self.chain_id, delegate)?)
     }
 

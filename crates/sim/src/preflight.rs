@@ -291,10 +291,12 @@ impl Devnet {
                 // checks every ECDSA signature.
                 .chain((1u8..=0x11).map(Address::with_last_byte)),
         );
-        // EntryPoint v0.7: `deposits` (slot 0: deposit, then staked/stake/delay/withdrawTime),
-        // `nonceSequenceNumber` (slot 1, by sender then 192-bit key), the reentrancy guard
-        // (slot 2).
-        wanted.slots.insert((entry_point, U256::from(2)));
+        // EntryPoint v0.7 and v0.8: `deposits` (slot 0: deposit, then
+        // staked/stake/delay/withdrawTime), `nonceSequenceNumber` (slot 1, by sender then
+        // 192-bit key); v0.7's reentrancy guard (slot 2; v0.8's is transient).
+        if chain.entry_point_version() != Some(mandate_abi::EntryPointVersion::V08) {
+            wanted.slots.insert((entry_point, U256::from(2)));
+        }
         let mapping = |key: B256, slot: U256| {
             U256::from_be_bytes(keccak256([key.0, slot.to_be_bytes::<32>()].concat()).0)
         };
@@ -671,5 +673,22 @@ mod tests {
         let slots: Vec<_> = wanted.slots.iter().filter(|(a, _)| *a == chain.entry_point).collect();
         assert_eq!(slots.len(), 6, "two deposit slots each for sender and paymaster, nonce, guard");
         assert!(slots.iter().any(|(a, s)| devnet.storage(*a, *s) == deposit));
+    }
+
+    #[test]
+    fn on_v08_the_known_slots_hold_the_senders_deposit_and_no_guard() {
+        let mut devnet =
+            Devnet::new().expect("genesis").on_entry_point(mandate_abi::EntryPointVersion::V08);
+        let entry_point = devnet.deployments().chain.entry_point;
+        let sender = Address::repeat_byte(0x5e);
+        let deposit = U256::from(12_345);
+        let call = IEntryPoint::depositToCall { account: sender };
+        devnet.transact(BUNDLER, entry_point, deposit, call.abi_encode().into()).expect("deposit");
+        let op = UserOperation { sender, ..Default::default() }.pack();
+        let wanted = devnet.known_state(&op);
+        let slots: Vec<_> = wanted.slots.iter().filter(|(a, _)| *a == entry_point).collect();
+        assert_eq!(slots.len(), 3, "two deposit slots of the sender, its nonce");
+        assert!(slots.iter().any(|(a, s)| devnet.storage(*a, *s) == deposit));
+        assert!(!wanted.slots.contains(&(entry_point, U256::from(2))));
     }
 }
