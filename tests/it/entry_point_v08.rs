@@ -6,11 +6,13 @@ use std::cell::RefCell;
 
 use mandate::{
     abi::{
-        ENTRY_POINT_V07, ENTRY_POINT_V08, EntryPointVersion, UserOpHashError,
+        ENTRY_POINT_V07, ENTRY_POINT_V08, EntryPointVersion, SessionValidatorKind, UserOpHashError,
+        UserOperation,
         alloy_primitives::{Address, B256, Bytes, U256},
+        encode_use, execute_calls,
         sol::{IEntryPoint, PackedUserOperation},
     },
-    sim::{Devnet, SimError},
+    sim::{Devnet, SimError, unused_gas_penalty},
 };
 use proptest::{prelude::*, test_runner::TestRunner};
 
@@ -121,4 +123,125 @@ fn the_7702_marker_hashes_the_senders_delegate_as_the_real_v08_does() {
             Ok(())
         })
         .unwrap();
+}
+
+/// A devnet on `version` with a deployed Mandate account granted the fixed session, funded.
+fn session_world(version: EntryPointVersion) -> mandate_testing::world::World {
+    use mandate_testing::{op::Gas, world::World};
+    let devnet = Devnet::new().unwrap().on_entry_point(version);
+    let smart_session = devnet.deployments().chain.smart_session;
+    let mut world = World::on(devnet, smart_session, B256::with_last_byte(8));
+    let _ = Gas::SESSION;
+    let ids = world.enable_sessions(vec![world.ops.session.clone()]);
+    assert_eq!(ids, vec![world.ops.permission_id]);
+    world.fund_tokens(U256::from(1_000u64));
+    world
+}
+
+/// `actualGasUsed` the real EntryPoint charges `op` (USE of the session, signed) with
+/// `call_gas_limit`, in a pre-flight run of `handleOps`.
+fn charged(
+    world: &mut mandate_testing::world::World,
+    op: &UserOperation,
+    call_gas_limit: u128,
+) -> u128 {
+    let mut op = op.clone();
+    op.call_gas_limit = call_gas_limit;
+    world.ops.sign_use(world.ops.permission_id, &world.ops.key, &mut op).unwrap();
+    let verdict = world.devnet.check(&op.pack()).unwrap();
+    let accepted = verdict.accepted().unwrap_or_else(|| panic!("rejected: {verdict}"));
+    assert!(verdict.is_success(), "{verdict}");
+    accepted.actual_gas_used.to()
+}
+
+/// How far the estimate's measured execution gas may be from what the EntryPoint counts: the
+/// estimate runs the execution on its own, where what validation warmed is cold (a cold slot
+/// read costs 2,000 more than a warm one).
+const MEASUREMENT_BOUND: u128 = 10_000;
+
+/// What v0.8 spends computing a non-zero penalty beyond its early return for none (seen as
+/// 18 gas: charged once the penalty starts, on top of it).
+const PENALTY_BRANCH_GAS: u128 = 20;
+
+/// The estimate's unused-gas penalty against what the real EntryPoints charge: for a USE op
+/// (a mint) estimated on v0.7 and on v0.8, and the same op with more call gas than estimated,
+/// the change in `actualGasUsed` is the change in the penalty the estimate's formula gives
+/// from the execution gas it measured — to within 10% of how far that measurement is from the
+/// EntryPoint's own (found from where v0.8 starts charging) plus rounding.
+#[test]
+fn the_estimated_unused_gas_penalty_is_what_the_entry_points_charge() {
+    let mut measured = Vec::new();
+    for version in [EntryPointVersion::V07, EntryPointVersion::V08] {
+        let mut world = session_world(version);
+        assert_eq!(world.devnet.deployments().chain.entry_point, version.address());
+        let key = world.ops.session_nonce_key();
+        let nonce = world.devnet.entry_point_nonce(world.ops.account, key).unwrap();
+        let mut op = world.ops.base_op(nonce, execute_calls(&[world.ops.mint_call()]));
+        op.signature =
+            encode_use(world.ops.permission_id, &SessionValidatorKind::Ecdsa.dummy_signature());
+        let estimate = world.devnet.estimate_charge(&op).unwrap();
+        assert_eq!(estimate.version, version);
+        estimate.limits.apply_to(&mut op);
+        let limit: u128 = estimate.limits.call_gas_limit.to();
+        let used = estimate.execution_gas_used;
+        assert!(used > 20_000 && used < limit, "{estimate:?}");
+        let predicted = |call_gas_limit: u128| {
+            let mut limits = estimate.limits;
+            limits.call_gas_limit = U256::from(call_gas_limit);
+            unused_gas_penalty(version, used, &limits, false)
+        };
+        assert_eq!(predicted(limit), estimate.unused_gas_penalty);
+        let at_estimate = charged(&mut world, &op, limit);
+        // How far the measured execution gas is from what the EntryPoint counts. v0.8 reveals
+        // it: the penalty starts once callGasLimit > used + 40,000. (On v0.7 every change of
+        // the limit is charged at a tenth whatever the gas used, so it cancels out.)
+        let miss = if version == EntryPointVersion::V08 {
+            let (mut low, mut high) = (0u128, 100_000u128);
+            while low < high {
+                let mid = (low + high) / 2;
+                if charged(&mut world, &op, limit + mid) > at_estimate {
+                    high = mid;
+                } else {
+                    low = mid + 1;
+                }
+            }
+            let entry_point_used = limit + high - 40_001;
+            println!("v0.8 counts {entry_point_used} gas as the execution's, the estimate {used}");
+            entry_point_used.abs_diff(used)
+        } else {
+            0
+        };
+        assert!(
+            miss < MEASUREMENT_BOUND,
+            "{version:?}: the estimate's execution gas is {miss} off"
+        );
+        // Well below and well above v0.8's threshold, and far above it.
+        for extra in [0u128, 10_000, 25_000, 60_000, 150_000, 1_000_000] {
+            let actual = charged(&mut world, &op, limit + extra) - at_estimate;
+            let expected = predicted(limit + extra) - predicted(limit);
+            assert!(
+                actual.abs_diff(expected) <= miss / 10 + 1 + PENALTY_BRANCH_GAS,
+                "{version:?}: {extra} more call gas: charged {actual} more, the formula says {expected}"
+            );
+            measured.push((version, extra, actual));
+        }
+        match version {
+            // v0.7: every unused unit costs a tenth; the estimate's own margin too.
+            EntryPointVersion::V07 => assert!(estimate.unused_gas_penalty > 0, "{estimate:?}"),
+            // v0.8: the estimate's margin is far under 40,000: no penalty.
+            _ => assert_eq!(estimate.unused_gas_penalty, 0, "{estimate:?}"),
+        }
+        println!(
+            "{version:?}: estimate callGasLimit {limit}, execution uses {used}, penalty {}, charged {at_estimate}",
+            estimate.unused_gas_penalty
+        );
+    }
+    // The EntryPoints differ where the formula says: 10,000 more call gas costs 1,000 on v0.7
+    // and nothing on v0.8.
+    let cost = |v, e| measured.iter().find(|(mv, me, _)| *mv == v && *me == e).unwrap().2;
+    assert_eq!(cost(EntryPointVersion::V07, 10_000), 1_000);
+    assert_eq!(cost(EntryPointVersion::V08, 10_000), 0);
+    for (version, extra, actual) in &measured {
+        println!("{version:?}: +{extra} call gas → +{actual} charged");
+    }
 }

@@ -43,7 +43,7 @@ fn accepted_op_reports_phases_logs_and_state_changes_and_keeps_nothing() {
         (plain.gas, plain.user_op_hash, &plain.execution)
     );
     assert_eq!(a.execution, ExecutionOutcome::Succeeded);
-    assert_eq!(a.user_op_hash, world.devnet.user_op_hash(&op));
+    assert_eq!(a.user_op_hash, world.devnet.user_op_hash(&op).unwrap());
     assert!(a.gas.account_validation > 0 && a.gas.execution > 0);
     assert!(a.gas.deployment.is_none() && a.gas.paymaster_validation.is_none());
     assert!(a.gas.handle_ops > a.gas.account_validation + a.gas.execution);

@@ -63,7 +63,7 @@ fn account_is_created_with_the_session_enabled() {
 fn session_key_mints_in_a_single_call() {
     let mut world = world();
     let op = world.use_op(world.ops.permission_id, &[world.ops.mint_call()]);
-    let hash = world.devnet.user_op_hash(&op);
+    let hash = world.devnet.user_op_hash(&op).unwrap();
     let outcome = world.devnet.handle_op(op).unwrap();
     let receipt = included(&outcome);
     assert_eq!(receipt.user_op_hash, hash);

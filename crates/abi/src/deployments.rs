@@ -97,6 +97,18 @@ impl Deployments {
         crate::EntryPointVersion::of(self.entry_point)
     }
 
+    /// The user-op hash of `op` as this chain's EntryPoint computes it: v0.8's EIP-712 hash at
+    /// [`crate::ENTRY_POINT_V08`], v0.7's at any other address. A v0.8 op with the `0x7702`
+    /// initCode marker needs the sender's delegate: [`crate::UserOpHashError::MissingDelegate`].
+    pub fn user_op_hash(
+        &self,
+        op: &crate::PackedUserOperation,
+        chain_id: u64,
+    ) -> Result<alloy_primitives::B256, crate::UserOpHashError> {
+        let version = self.entry_point_version().unwrap_or(crate::EntryPointVersion::V07);
+        op.hash_for(version, self.entry_point, chain_id, None)
+    }
+
     /// The canonical deployment that `@rhinestone/module-sdk` 0.4.0 builds sessions for (its
     /// `GLOBAL_CONSTANTS`), and that abstractjs and the Nexus SDK use: upstream's SmartSession,
     /// policies and compatibility fallback, and Rhinestone's OwnableValidator. There is no

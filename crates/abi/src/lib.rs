@@ -55,8 +55,8 @@ pub use sol::{
     ModuleInit, PackedUserOperation, PolicyData, Session, SignedPermissions, SignedSession,
 };
 pub use user_op::{
-    ENTRY_POINT_V07, ENTRY_POINT_V08, EntryPointVersion, UserOpHashError, UserOperation,
-    entry_point_v08_domain_separator, is_eip7702_init_code, nonce_validator, pack_u128s,
-    packed_user_op_typehash, unpack_u128s, validator_nonce, validator_nonce_key,
+    EIP7702_FACTORY_MARKER, ENTRY_POINT_V07, ENTRY_POINT_V08, EntryPointVersion, UserOpHashError,
+    UserOperation, entry_point_v08_domain_separator, is_eip7702_init_code, nonce_validator,
+    pack_u128s, packed_user_op_typehash, unpack_u128s, validator_nonce, validator_nonce_key,
 };
 pub use validation::{ValidationData, intersect};

@@ -94,6 +94,10 @@ pub fn entry_point_v08_domain_separator(entry_point: Address, chain_id: u64) -> 
     .separator()
 }
 
+/// The `0x7702` initCode marker as a factory address (`0x7702` and 18 zero bytes): the
+/// `factory` of a v0.8 op whose sender is an EIP-7702-delegated EOA.
+pub const EIP7702_FACTORY_MARKER: Address = address!("7702000000000000000000000000000000000000");
+
 /// Whether v0.8 reads `init_code` as an EIP-7702 op: at least 2 bytes, and its first 20 bytes
 /// (zero-padded, as calldata is) are `0x7702` followed by 18 zero bytes.
 pub fn is_eip7702_init_code(init_code: &[u8]) -> bool {

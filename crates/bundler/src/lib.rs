@@ -20,9 +20,9 @@ pub use client::{
 pub use error::{BundlerError, RpcErrorKind, RpcFailure, UrlError, aa_code};
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
-    GasPrice, GasPrices, PaymasterData, PaymasterStubData, QuantityOverflow, RpcAuthorization,
-    RpcLog, RpcTransactionReceipt, RpcUserOperation, Sponsor, UserOperationByHash,
-    UserOperationReceipt,
+    Factory, GasPrice, GasPrices, PaymasterData, PaymasterStubData, QuantityOverflow,
+    RpcAuthorization, RpcLog, RpcTransactionReceipt, RpcUserOperation, Sponsor,
+    UserOperationByHash, UserOperationReceipt,
 };
 #[cfg(feature = "legacy-v2")]
 pub use types_v06::RpcUserOperationV06;

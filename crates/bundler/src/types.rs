@@ -20,9 +20,9 @@ pub struct RpcUserOperation {
     /// Key and sequence.
     #[serde(with = "quantity::u256")]
     pub nonce: U256,
-    /// Factory deploying the account, if any.
-    #[serde(default, with = "quantity::opt_address", skip_serializing_if = "Option::is_none")]
-    pub factory: Option<Address>,
+    /// Factory deploying the account, or v0.8's EIP-7702 marker, if any.
+    #[serde(default, with = "opt_factory", skip_serializing_if = "Option::is_none")]
+    pub factory: Option<Factory>,
     /// Calldata for the factory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factory_data: Option<Bytes>,
@@ -61,6 +61,82 @@ pub struct RpcUserOperation {
     /// to be delegated in the same bundle; absent otherwise (and never written when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eip7702_auth: Option<RpcAuthorization>,
+}
+
+/// The `factory` of an ERC-7769 user operation: a factory contract, or the EIP-7702 marker of a
+/// v0.8 op whose sender is a delegated EOA (JSON: Alto 0.0.20 accepts and writes the literal
+/// `"0x7702"`, and writes the marker padded to an address, `0x7702` and 18 zero bytes, when it
+/// unpacks an included op's initCode; both read as the marker, which is written `"0x7702"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Factory {
+    /// A factory contract that deploys the account.
+    Address(Address),
+    /// The `0x7702` marker: the sender is an EOA with an EIP-7702 delegate.
+    Eip7702Marker,
+}
+
+impl Factory {
+    /// The marker as JSON-RPC writes it.
+    pub const EIP7702_LITERAL: &'static str = "0x7702";
+
+    /// The factory as it goes into a [`UserOperation`] (and so the initCode): the marker as
+    /// [`mandate_abi::EIP7702_FACTORY_MARKER`].
+    pub const fn address(self) -> Address {
+        match self {
+            Self::Address(a) => a,
+            Self::Eip7702Marker => mandate_abi::EIP7702_FACTORY_MARKER,
+        }
+    }
+
+    /// The factory of a [`UserOperation`]'s address: the marker for
+    /// [`mandate_abi::EIP7702_FACTORY_MARKER`].
+    pub fn from_address(address: Address) -> Self {
+        if address == mandate_abi::EIP7702_FACTORY_MARKER {
+            Self::Eip7702Marker
+        } else {
+            Self::Address(address)
+        }
+    }
+}
+
+/// The `factory` field: checksummed address or `"0x7702"`; read from either, or `null`, `""`,
+/// `"0x"` or the zero address for none.
+mod opt_factory {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    use super::{Address, Factory};
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Option<Factory>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(Factory::Address(a)) => s.serialize_str(&a.to_checksum(None)),
+            Some(Factory::Eip7702Marker) => s.serialize_str(Factory::EIP7702_LITERAL),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Factory>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) if s.is_empty() || s == "0x" => Ok(None),
+            Some(s) if s.eq_ignore_ascii_case(Factory::EIP7702_LITERAL) => {
+                Ok(Some(Factory::Eip7702Marker))
+            }
+            Some(s) => {
+                let address: Address = s.parse().map_err(|e| {
+                    D::Error::custom(format!(
+                        "factory {s:?}: neither an address nor \"0x7702\": {e}"
+                    ))
+                })?;
+                Ok((!address.is_zero()).then(|| Factory::from_address(address)))
+            }
+        }
+    }
 }
 
 /// A signed EIP-7702 authorization as ERC-7769's `eip7702Auth` carries it (Alto reads the
@@ -102,7 +178,7 @@ impl From<&UserOperation> for RpcUserOperation {
         Self {
             sender: op.sender,
             nonce: op.nonce,
-            factory: op.factory,
+            factory: op.factory.map(Factory::from_address),
             factory_data: op.factory.map(|_| op.factory_data.clone()),
             call_data: op.call_data.clone(),
             call_gas_limit: U256::from(op.call_gas_limit),
@@ -140,7 +216,7 @@ impl TryFrom<&RpcUserOperation> for UserOperation {
         Ok(Self {
             sender: op.sender,
             nonce: op.nonce,
-            factory: op.factory,
+            factory: op.factory.map(Factory::address),
             factory_data: op.factory_data.clone().unwrap_or_default(),
             call_data: op.call_data.clone(),
             call_gas_limit: narrow("callGasLimit", op.call_gas_limit)?,
@@ -403,6 +479,68 @@ mod tests {
         assert_eq!(json["eip7702Auth"]["yParity"], "0x1");
         let back: RpcUserOperation = serde_json::from_value(json).expect("parses");
         assert_eq!(back, op);
+    }
+
+    #[test]
+    fn the_eip7702_factory_marker_round_trips_in_alto_0_0_20s_shapes() {
+        // Alto 0.0.20's eth_getUserOperationByHash of an included v0.8 op (its
+        // toUnpackedUserOp of the initCode `0x7702 ‖ 18 zero bytes ‖ 0xabcd`, nulls left out),
+        // as its own code writes it for that packed op.
+        let included = r#"{
+            "userOperation": {
+                "sender": "0x0101010101010101010101010101010101010101", "nonce": "0x5",
+                "factory": "0x7702000000000000000000000000000000000000", "factoryData": "0xabcd",
+                "callData": "0x", "callGasLimit": "0x14", "verificationGasLimit": "0xa",
+                "preVerificationGas": "0x1e", "maxFeePerGas": "0x28",
+                "maxPriorityFeePerGas": "0x32", "signature": "0x73"
+            },
+            "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
+            "blockNumber": "0x2", "transactionHash":
+                "0x1111111111111111111111111111111111111111111111111111111111111111"
+        }"#;
+        let by_hash: UserOperationByHash = serde_json::from_str(included).expect("parses");
+        let rpc = by_hash.user_operation;
+        assert_eq!(rpc.factory, Some(Factory::Eip7702Marker));
+        let op = UserOperation::try_from(&rpc).expect("fits");
+        assert_eq!(op.factory, Some(mandate_abi::EIP7702_FACTORY_MARKER));
+        let packed = op.pack();
+        assert!(mandate_abi::is_eip7702_init_code(&packed.initCode));
+        assert_eq!(&packed.initCode[20..], &[0xab, 0xcd]);
+        // Written as the literal Alto's v0.8 schema takes (`z.literal("0x7702")`), and read back.
+        let back = RpcUserOperation::from(&op);
+        assert_eq!(back, rpc);
+        let json = serde_json::to_value(&back).expect("serialises");
+        assert_eq!(json["factory"], "0x7702");
+        assert_eq!(json["factoryData"], "0xabcd");
+        let again: RpcUserOperation = serde_json::from_value(json).expect("parses");
+        assert_eq!(again, back);
+
+        // What a client sends Alto for a delegated EOA: the literal, with its authorization.
+        let sent = r#"{
+            "sender": "0x0101010101010101010101010101010101010101", "nonce": "0x0",
+            "factory": "0x7702", "factoryData": null, "callData": "0x",
+            "callGasLimit": "0x1", "verificationGasLimit": "0x1", "preVerificationGas": "0x1",
+            "maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x1", "signature": "0x",
+            "eip7702Auth": {
+                "address": "0x0202020202020202020202020202020202020202",
+                "chainId": "0x7a69", "nonce": "0x0", "yParity": "0x0", "r": "0x1", "s": "0x2"
+            }
+        }"#;
+        let rpc: RpcUserOperation = serde_json::from_str(sent).expect("parses");
+        assert_eq!(rpc.factory, Some(Factory::Eip7702Marker));
+        let packed = UserOperation::try_from(&rpc).expect("fits").pack();
+        assert_eq!(packed.initCode.as_ref(), mandate_abi::EIP7702_FACTORY_MARKER.as_slice());
+        let json = serde_json::to_value(&rpc).expect("serialises");
+        assert_eq!(json["factory"], "0x7702");
+        assert!(json["eip7702Auth"].is_object());
+
+        // A factory contract stays one; what is neither an address nor the marker is named.
+        let factory = Address::repeat_byte(0x77);
+        assert_eq!(Factory::from_address(factory), Factory::Address(factory));
+        assert_eq!(Factory::Address(factory).address(), factory);
+        let bad = sent.replace(r#""factory": "0x7702""#, r#""factory": "0x7703""#);
+        let err = serde_json::from_str::<RpcUserOperation>(&bad).expect_err("not a factory");
+        assert!(err.to_string().contains(r#"factory "0x7703""#), "{err}");
     }
 
     #[test]

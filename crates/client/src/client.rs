@@ -541,7 +541,7 @@ impl<B: Bundler> SessionClient<B> {
                 (Some(first.factory), first.factory_data, first.call_data);
         }
         self.complete(&mut op, &OpSigner::Owner(None)).await?;
-        let user_op_hash = op.hash(self.deployments.entry_point, self.pipeline.chain_id);
+        let user_op_hash = self.deployments.user_op_hash(&op.pack(), self.pipeline.chain_id)?;
         let message = family.owner_op_message(user_op_hash);
         prepared.op = Some(OwnerOp { user_op: op, user_op_hash, message });
         Ok(prepared)
@@ -758,13 +758,13 @@ impl<B: Bundler> SessionClient<B> {
     }
 
     fn sign(&self, op: &mut UserOperation, signer: &OpSigner<'_>) -> Result<(), ClientError> {
-        let (entry_point, chain_id) = (self.deployments.entry_point, self.pipeline.chain_id);
+        let hash = self.deployments.user_op_hash(&op.pack(), self.pipeline.chain_id)?;
         match signer {
             OpSigner::Owner(owner) => {
                 let family = self.family()?;
                 let signature = match owner {
                     Some(owner) => {
-                        let message = family.owner_op_message(op.hash(entry_point, chain_id));
+                        let message = family.owner_op_message(hash);
                         owner.sign_message_sync(message.as_slice())?.as_bytes().to_vec()
                     }
                     // A stub of an ECDSA signature's shape, for estimates.
@@ -773,7 +773,6 @@ impl<B: Bundler> SessionClient<B> {
                 op.signature = family.owner_op_signature(&signature);
             }
             OpSigner::Session { scheme, permission_id, enable_mode, enable, .. } => {
-                let hash = op.hash(entry_point, chain_id);
                 let signature = scheme.sign(hash).map_err(|source| ClientError::Signer {
                     permission_id: *permission_id,
                     source,
@@ -806,7 +805,7 @@ impl<B: Bundler> SessionClient<B> {
             Some(enable) => encode_enable_session(*enable_mode, enable, &stub)?,
         };
         let packed = probe.pack();
-        let hash = probe.hash(self.deployments.entry_point, self.pipeline.chain_id);
+        let hash = self.deployments.user_op_hash(&packed, self.pipeline.chain_id)?;
         let (deployments, chain_id, account) =
             (self.deployments, self.pipeline.chain_id, op.sender);
         let enable_pending = enable.is_some();

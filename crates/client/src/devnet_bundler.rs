@@ -102,7 +102,7 @@ impl DevnetBundler {
         &self,
         entry_point: Address,
         expected_entry_point: impl FnOnce(&Devnet) -> bool,
-        hash: impl FnOnce(u64) -> B256,
+        hash: impl FnOnce(&Devnet) -> Result<B256, mandate_sim::SimError>,
         paymaster: Option<Address>,
         run: impl FnOnce(&mut Devnet) -> Result<BundleOutcome, mandate_sim::SimError>,
     ) -> Result<B256, BundlerError> {
@@ -117,7 +117,7 @@ impl DevnetBundler {
                 None,
             )));
         }
-        let hash = hash(chain_id);
+        let hash = hash(&inner.devnet).map_err(|e| BundlerError::Backend(Box::new(e)))?;
         if inner.receipts.contains_key(&hash) {
             return Err(BundlerError::Rpc(RpcFailure::new(
                 METHOD,
@@ -225,7 +225,7 @@ impl Bundler for DevnetBundler {
         self.send(
             entry_point,
             |d| entry_point == d.deployments().chain.entry_point,
-            |chain_id| op.hash(entry_point, chain_id),
+            |d| d.user_op_hash(&op.pack()),
             op.paymaster,
             |d| d.handle_op(op.pack()),
         )
@@ -261,7 +261,7 @@ impl BundlerV06 for DevnetBundler {
         self.send(
             entry_point,
             |d| entry_point == ENTRY_POINT_V06 && d.has_code(ENTRY_POINT_V06),
-            |chain_id| op.hash(entry_point, chain_id),
+            |d| Ok(op.hash(entry_point, d.chain_id())),
             paymaster,
             |d| d.handle_ops_v06(vec![op.clone()]),
         )

@@ -15,6 +15,9 @@ pub enum ClientError {
     /// The simulator (embedded devnet or fork) failed to run.
     #[error("simulator: {0}")]
     Sim(#[from] SimError),
+    /// The op's hash cannot be computed for the chain's EntryPoint.
+    #[error("user-op hash: {0}")]
+    UserOpHash(#[from] mandate_abi::UserOpHashError),
     /// The bundler refused or failed.
     #[error("bundler: {0}")]
     Bundler(#[from] BundlerError),

@@ -4,7 +4,7 @@
 use alloy_primitives::{Address, B256, Bytes, Log, Selector, TxKind, U256, address, b256, hex};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface};
 use mandate_abi::{
-    Deployments, PackedUserOperation,
+    Deployments, EntryPointVersion, PackedUserOperation,
     sol::IEntryPoint::{self, IEntryPointErrors},
 };
 use mandate_contracts::{artifacts, names};
@@ -321,9 +321,23 @@ impl Devnet {
         self.db.basic_ref(address).ok().flatten().unwrap_or_default()
     }
 
-    /// The user-op hash of `op` on this chain.
-    pub fn user_op_hash(&self, op: &PackedUserOperation) -> B256 {
-        op.hash(self.deployments.chain.entry_point, self.chain_id)
+    /// The user-op hash of `op` on this chain, as the deployments' EntryPoint computes it (its
+    /// release told by [`Deployments::entry_point_version`](mandate_abi::Deployments::entry_point_version),
+    /// v0.7 for an EntryPoint at another address); for a v0.8 op with the `0x7702` initCode
+    /// marker, with the delegate in the sender's EIP-7702 designator.
+    pub fn user_op_hash(&self, op: &PackedUserOperation) -> Result<B256, SimError> {
+        let chain = &self.deployments.chain;
+        let version = chain.entry_point_version().unwrap_or(EntryPointVersion::V07);
+        let delegate = self.account_info(op.sender).code.and_then(|code| code.eip7702_address());
+        Ok(op.hash_for(version, chain.entry_point, self.chain_id, delegate)?)
+    }
+
+    /// This devnet with its deployments seen from the EntryPoint `version`
+    /// ([`DevnetDeployments::on_entry_point`]): the state is the same, ops go to that
+    /// release and accounts are created by Mandate's factory for it.
+    pub fn on_entry_point(mut self, version: EntryPointVersion) -> Self {
+        self.deployments = self.deployments.on_entry_point(version);
+        self
     }
 
     pub(crate) fn evm_context(

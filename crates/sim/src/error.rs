@@ -49,6 +49,9 @@ pub enum SimError {
     /// The fork's node could not be reached or answered wrongly.
     #[error("fork: {0}")]
     Fork(#[from] ForkError),
+    /// The op's hash cannot be computed (a v0.8 `0x7702` op whose sender has no delegate).
+    #[error(transparent)]
+    UserOpHash(#[from] mandate_abi::UserOpHashError),
     /// `handleOps` went through without a `UserOperationEvent` (not an EntryPoint).
     #[error("handleOps succeeded without a UserOperationEvent")]
     NoUserOperationEvent,

@@ -9,7 +9,7 @@
 //!
 //! let devnet = Devnet::new()?;
 //! // The devnet's genesis is the plan, run by revm.
-//! assert_eq!(genesis::mandate().deploys().count(), 29);
+//! assert_eq!(genesis::mandate().deploys().count(), 31);
 //! assert_eq!(devnet.deployments().chain.entry_point, mandate_abi::ENTRY_POINT_V07);
 //! # Ok::<(), mandate_sim::SimError>(())
 //! ```
@@ -173,7 +173,8 @@ fn deploy<D>(
 /// account and its factory, the test tokens, the VerifyingPaymaster (signer
 /// [`PAYMASTER_SIGNER`], [`PAYMASTER_DEPOSIT`] deposited), then the smart-account families
 /// (Nexus, Kernel v3.1, Safe 1.4.1 + Safe7579, MSAAdvanced; see [`crate::families`]) and the
-/// EntryPoint v0.8 (constructed at [`ENTRY_POINT_V08`]): the embedded devnet's genesis.
+/// EntryPoint v0.8 (constructed at [`ENTRY_POINT_V08`]) with Mandate's account and factory for
+/// it: the embedded devnet's genesis.
 pub fn mandate() -> Plan<DevnetDeployments> {
     use ArtifactSet::{Mandate, Modulekit};
     use names::modulekit as mk;
@@ -279,6 +280,17 @@ pub fn mandate() -> Plan<DevnetDeployments> {
                 name: names::v08::ENTRY_POINT,
                 target: ENTRY_POINT_V08,
             },
+            // Mandate's account for the v0.8 EntryPoint (its EntryPoint is an immutable of the
+            // implementation) and a factory of proxies to it.
+            deploy(Mandate, names::ACCOUNT, vec![Arg::Address(ENTRY_POINT_V08)], |d| {
+                &mut d.v08.account_implementation
+            }),
+            deploy(
+                Mandate,
+                names::ACCOUNT_FACTORY,
+                vec![Arg::Deployed(|d| d.v08.account_implementation)],
+                |d| &mut d.v08.account_factory,
+            ),
         ],
     }
 }
@@ -509,6 +521,14 @@ mod tests {
         assert_eq!(d.account_factory, DEPLOYER.create(6));
         assert_eq!(d.chain.paymaster, Some(DEPLOYER.create(14)));
         assert!(devnet.has_code(ENTRY_POINT_V07.create(1)), "SenderCreator copy");
+        // After the call that constructs the EntryPoint v0.8 (nonce 30): its account, factory.
+        assert_eq!(d.v08.account_implementation, DEPLOYER.create(31));
+        assert_eq!(d.v08.account_factory, DEPLOYER.create(32));
+        let v08 = d.on_entry_point(mandate_abi::EntryPointVersion::V08);
+        assert_eq!(v08.chain.entry_point, ENTRY_POINT_V08);
+        assert_eq!(v08.account_factory, d.v08.account_factory);
+        assert_eq!(v08.chain.paymaster, None);
+        assert_eq!(d.on_entry_point(mandate_abi::EntryPointVersion::V07), d);
     }
 
     alloy_sol_types::sol! {
@@ -616,12 +636,13 @@ mod tests {
     fn the_v2_stack_follows_at_the_deployers_next_create_addresses() {
         let mut devnet = Devnet::new().expect("genesis");
         // After the paymaster's deposit (nonce 15), the families (16..=28), the OwnableValidator
-        // (29) and the call that constructs the EntryPoint v0.8 (30), the v2 stack.
+        // (29), the call that constructs the EntryPoint v0.8 (30) and the v0.8 account and
+        // factory (31, 32), the v2 stack.
         let v2 = devnet.deploy_legacy_v2().expect("v2");
         assert_eq!(v2.entry_point, ENTRY_POINT_V06);
-        assert_eq!(v2.account_implementation, DEPLOYER.create(32));
-        assert_eq!(v2.abi_svm, DEPLOYER.create(38));
+        assert_eq!(v2.account_implementation, DEPLOYER.create(34));
+        assert_eq!(v2.abi_svm, DEPLOYER.create(40));
         assert!(devnet.has_code(ENTRY_POINT_V06.create(1)), "SenderCreator copy");
-        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 37);
+        assert_eq!(mandate().deploys().count() + legacy_v2().deploys().count(), 39);
     }
 }

@@ -135,7 +135,7 @@ impl Devnet {
         let factory = (op.initCode.len() >= 20).then(|| {
             (Address::from_slice(&op.initCode[..20]), Bytes::copy_from_slice(&op.initCode[20..]))
         });
-        let call = sim.estimate_call_gas(ENTRY_POINT_V06, op.sender, &op.callData, factory)?;
+        let call = sim.estimate_call_gas(ENTRY_POINT_V06, op.sender, &op.callData, factory)?.limit;
         probe.callGasLimit = U256::from(call);
         Ok(GasEstimate {
             verification_gas_limit: probe.verificationGasLimit,

@@ -16,7 +16,7 @@ mod preflight;
 mod verdict;
 
 pub use decode::{DecodedLog, DecodedRevert, LogDecoder, RevertDecoder};
-pub use deployments::DevnetDeployments;
+pub use deployments::{AccountV08, DevnetDeployments};
 pub use devnet::{
     BASE_FEE, BLOCK_GAS_LIMIT, BUNDLER, BUNDLER_FUNDS, CODE_SIZE_LIMIT, DEPLOYER, DEVNET_CHAIN_ID,
     Devnet, GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY, Snapshot,
@@ -26,5 +26,7 @@ pub use error::{DeployError, SimError};
 pub use fork::{ForkError, ForkOptions};
 pub use inspector::{Frame, Phase, RuleViolation};
 pub use outcome::{BundleOutcome, OpReceipt, Rejection};
-pub use preflight::{LimitsReport, VALIDATION_MARGIN, pre_verification_gas};
+pub use preflight::{
+    ChargeEstimate, LimitsReport, VALIDATION_MARGIN, pre_verification_gas, unused_gas_penalty,
+};
 pub use verdict::{Accepted, ExecutionOutcome, PhaseGas, Preflight, Rejected, StateChange};

@@ -5,7 +5,8 @@
 use alloy_primitives::{Address, B256, Bytes, Selector, U256, keccak256};
 use alloy_sol_types::SolCall;
 use mandate_abi::{
-    GasEstimate, PackedUserOperation, UserOperation, ValidationData, sol::IEntryPoint,
+    EntryPointVersion, GasEstimate, PackedUserOperation, UserOperation, ValidationData,
+    sol::IEntryPoint,
 };
 use revm::{
     ExecuteEvm, MainBuilder,
@@ -75,6 +76,56 @@ impl LimitsReport {
             && g.paymaster_verification_gas_limit >= n.paymaster_verification_gas_limit
             && g.paymaster_post_op_gas_limit >= n.paymaster_post_op_gas_limit
             && g.pre_verification_gas >= n.pre_verification_gas
+    }
+}
+
+/// The gas the account's execution needs as a limit, and uses.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallGas {
+    pub(crate) limit: u128,
+    pub(crate) used: u128,
+}
+
+/// An op's estimated limits and what the EntryPoint will add to its charge for leaving part of
+/// them unused ([`Devnet::estimate_charge`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ChargeEstimate {
+    /// The limits, as [`Devnet::estimate_gas`] gives them.
+    pub limits: GasEstimate,
+    /// The EntryPoint release whose rule applies.
+    #[serde(serialize_with = "version_name")]
+    pub version: EntryPointVersion,
+    /// Gas the account's execution of the op uses.
+    pub execution_gas_used: u128,
+    /// Gas the EntryPoint adds to `actualGasUsed` for the limits left unused.
+    pub unused_gas_penalty: u128,
+}
+
+fn version_name<S: serde::Serializer>(v: &EntryPointVersion, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{v:?}"))
+}
+
+/// The unused-gas penalty of `version` for `limits` when the execution uses
+/// `execution_gas_used` (and a `postOp`, if any, counts as using nothing; see
+/// [`Devnet::estimate_charge`]).
+pub fn unused_gas_penalty(
+    version: EntryPointVersion,
+    execution_gas_used: u128,
+    limits: &GasEstimate,
+    has_paymaster: bool,
+) -> u128 {
+    let call = limits.call_gas_limit.saturating_to::<u128>();
+    let post_op = limits
+        .paymaster_post_op_gas_limit
+        .filter(|_| has_paymaster)
+        .unwrap_or_default()
+        .saturating_to::<u128>();
+    match version {
+        EntryPointVersion::V07 => {
+            version.unused_gas_penalty(execution_gas_used, call.saturating_add(post_op))
+        }
+        _ => version.unused_gas_penalty(execution_gas_used, call),
     }
 }
 
@@ -240,10 +291,12 @@ impl Devnet {
                 // checks every ECDSA signature.
                 .chain((1u8..=0x11).map(Address::with_last_byte)),
         );
-        // EntryPoint v0.7: `deposits` (slot 0: deposit, then staked/stake/delay/withdrawTime),
-        // `nonceSequenceNumber` (slot 1, by sender then 192-bit key), the reentrancy guard
-        // (slot 2).
-        wanted.slots.insert((entry_point, U256::from(2)));
+        // EntryPoint v0.7 and v0.8: `deposits` (slot 0: deposit, then
+        // staked/stake/delay/withdrawTime), `nonceSequenceNumber` (slot 1, by sender then
+        // 192-bit key); v0.7's reentrancy guard (slot 2; v0.8's is transient).
+        if chain.entry_point_version() != Some(mandate_abi::EntryPointVersion::V08) {
+            wanted.slots.insert((entry_point, U256::from(2)));
+        }
         let mapping = |key: B256, slot: U256| {
             U256::from_be_bytes(keccak256([key.0, slot.to_be_bytes::<32>()].concat()).0)
         };
@@ -363,7 +416,7 @@ impl Devnet {
                     }
                 };
                 // The hash the EntryPoint computed for its UserOperationEvent: the op's.
-                debug_assert_eq!(receipt.user_op_hash, self.user_op_hash(op));
+                debug_assert_eq!(Some(receipt.user_op_hash), self.user_op_hash(op).ok());
                 Ok(Preflight::Accepted(Box::new(Accepted {
                     user_op_hash: receipt.user_op_hash,
                     validation: ValidationData::unpack(
@@ -398,7 +451,7 @@ impl Devnet {
                     }
                 };
                 Ok(Preflight::Rejected(Box::new(Rejected {
-                    user_op_hash: self.user_op_hash(op),
+                    user_op_hash: self.user_op_hash(op)?,
                     rejection,
                     path: self.labelled(seen.revert_path),
                     warnings,
@@ -447,10 +500,25 @@ impl Devnet {
     /// with [`VALIDATION_MARGIN`] added to the validation limits. The signature may be a dummy
     /// of the right shape (see [`mandate_abi::SessionValidatorKind::dummy_signature`]).
     pub fn estimate_gas(&self, op: &UserOperation) -> Result<GasEstimate, SimError> {
+        Ok(self.estimate_charge(op)?.limits)
+    }
+
+    /// [`Self::estimate_gas`] with what the EntryPoint will charge for them beyond the gas the
+    /// op uses: the unused-gas penalty of the deployments' EntryPoint release
+    /// ([`EntryPointVersion::unused_gas_penalty`]; v0.7 for an EntryPoint at another address),
+    /// from the gas the account's execution uses (measured as the call gas is searched).
+    ///
+    /// v0.7 charges 10% of `callGasLimit + paymasterPostOpGasLimit` left unused by the
+    /// execution and `postOp`; v0.8 charges 10% of the unused `callGasLimit` once more than
+    /// 40,000 of it is unused, and the same of `paymasterPostOpGasLimit` when `postOp` runs.
+    /// `postOp`'s own gas is not measured: it counts as unused, which is exact for a paymaster
+    /// that returns no context (its `postOp` does not run), and for v0.8 the `postOp` share is
+    /// left out (v0.8 charges it only when `postOp` runs).
+    pub fn estimate_charge(&self, op: &UserOperation) -> Result<ChargeEstimate, SimError> {
         fn with_margin(v: U256) -> U256 {
             v + v / U256::from(VALIDATION_MARGIN)
         }
-        let mut estimate = self.minimal_gas(op)?;
+        let (mut estimate, execution_gas_used) = self.minimal_gas(op)?;
         estimate.verification_gas_limit = with_margin(estimate.verification_gas_limit);
         estimate.paymaster_verification_gas_limit =
             estimate.paymaster_verification_gas_limit.map(with_margin);
@@ -460,11 +528,16 @@ impl Devnet {
         sized.paymaster_verification_gas_limit =
             estimate.paymaster_verification_gas_limit.unwrap_or_default().saturating_to();
         estimate.pre_verification_gas = pre_verification_gas(&sized.pack());
-        Ok(estimate)
+        let version =
+            self.deployments().chain.entry_point_version().unwrap_or(EntryPointVersion::V07);
+        let unused_gas_penalty =
+            unused_gas_penalty(version, execution_gas_used, &estimate, op.paymaster.is_some());
+        Ok(ChargeEstimate { limits: estimate, version, execution_gas_used, unused_gas_penalty })
     }
 
-    /// The smallest limits with which `op` validates and executes, found by search.
-    fn minimal_gas(&self, op: &UserOperation) -> Result<GasEstimate, SimError> {
+    /// The smallest limits with which `op` validates and executes, found by search, and the
+    /// gas its execution uses.
+    fn minimal_gas(&self, op: &UserOperation) -> Result<(GasEstimate, u128), SimError> {
         let mut sim = self.clone();
         sim.set_balance(op.sender, U256::from(10u128.pow(30)));
         let mut probe = op.clone();
@@ -496,29 +569,29 @@ impl Devnet {
         };
         let entry_point = sim.deployments().chain.entry_point;
         let factory = op.factory.map(|f| (f, op.factory_data.clone()));
-        let call_gas_limit =
-            sim.estimate_call_gas(entry_point, op.sender, &op.call_data, factory)?;
-        Ok(GasEstimate {
+        let call = sim.estimate_call_gas(entry_point, op.sender, &op.call_data, factory)?;
+        let estimate = GasEstimate {
             verification_gas_limit: U256::from(verification_gas_limit),
-            call_gas_limit: U256::from(call_gas_limit),
+            call_gas_limit: U256::from(call.limit),
             paymaster_verification_gas_limit: paymaster_verification_gas_limit.map(U256::from),
             paymaster_post_op_gas_limit: op
                 .paymaster
                 .map(|_| U256::from(op.paymaster_post_op_gas_limit)),
             pre_verification_gas: pre_verification_gas(&op.pack()),
-        })
+        };
+        Ok((estimate, call.used))
     }
 
     /// The smallest gas the account's execution of `op.call_data` needs, called from the
     /// EntryPoint as `innerHandleOp` calls it (deploying the account first on this copy if the
-    /// op has a factory).
+    /// op has a factory), and the gas that execution uses.
     pub(crate) fn estimate_call_gas(
         &mut self,
         entry_point: Address,
         sender: Address,
         call_data: &Bytes,
         factory: Option<(Address, Bytes)>,
-    ) -> Result<u128, SimError> {
+    ) -> Result<CallGas, SimError> {
         if let Some((factory, factory_data)) = factory.filter(|_| !self.has_code(sender)) {
             self.transact(BUNDLER, factory, U256::ZERO, factory_data)?;
         }
@@ -538,25 +611,25 @@ impl Devnet {
             let mut evm = sim.evm_context().build_mainnet();
             Ok(evm.transact(tx)?.result)
         };
-        match run(self, MAX_GAS)? {
-            ExecutionResult::Success { .. } => {}
+        let used = match run(self, MAX_GAS)? {
+            ExecutionResult::Success { gas, .. } => gas.total_gas_spent().saturating_sub(intrinsic),
             ExecutionResult::Revert { output, .. } => {
                 return Err(SimError::ExecutionReverts(self.decoder().decode(&output)));
             }
             ExecutionResult::Halt { reason, .. } => {
                 return Err(SimError::Halted { to: sender, reason });
             }
-        }
+        };
         // The EntryPoint passes callGasLimit to the call; allow for the 63/64 rule of nested calls.
         let found = Self::smallest(0, MAX_GAS, |g| {
             Ok(matches!(run(self, g)?, ExecutionResult::Success { .. }))
         })?;
-        Ok(found + found / 63)
+        Ok(CallGas { limit: found + found / 63, used: u128::from(used) })
     }
 
     /// Compares `op`'s limits with the least it needs, before it is sent.
     pub fn check_limits(&self, op: &UserOperation) -> Result<LimitsReport, SimError> {
-        let needed = self.minimal_gas(op)?;
+        let (needed, _) = self.minimal_gas(op)?;
         Ok(LimitsReport {
             given: GasEstimate {
                 verification_gas_limit: U256::from(op.verification_gas_limit),
@@ -600,5 +673,22 @@ mod tests {
         let slots: Vec<_> = wanted.slots.iter().filter(|(a, _)| *a == chain.entry_point).collect();
         assert_eq!(slots.len(), 6, "two deposit slots each for sender and paymaster, nonce, guard");
         assert!(slots.iter().any(|(a, s)| devnet.storage(*a, *s) == deposit));
+    }
+
+    #[test]
+    fn on_v08_the_known_slots_hold_the_senders_deposit_and_no_guard() {
+        let mut devnet =
+            Devnet::new().expect("genesis").on_entry_point(mandate_abi::EntryPointVersion::V08);
+        let entry_point = devnet.deployments().chain.entry_point;
+        let sender = Address::repeat_byte(0x5e);
+        let deposit = U256::from(12_345);
+        let call = IEntryPoint::depositToCall { account: sender };
+        devnet.transact(BUNDLER, entry_point, deposit, call.abi_encode().into()).expect("deposit");
+        let op = UserOperation { sender, ..Default::default() }.pack();
+        let wanted = devnet.known_state(&op);
+        let slots: Vec<_> = wanted.slots.iter().filter(|(a, _)| *a == entry_point).collect();
+        assert_eq!(slots.len(), 3, "two deposit slots of the sender, its nonce");
+        assert!(slots.iter().any(|(a, s)| devnet.storage(*a, *s) == deposit));
+        assert!(!wanted.slots.contains(&(entry_point, U256::from(2))));
     }
 }

@@ -216,20 +216,25 @@ impl SessionOps {
         self.family.validator_nonce_key(self.smart_session, 0).expect("lane 0 fits every family")
     }
 
+    /// `op`'s user-op hash at the deployments' EntryPoint (v0.7's or v0.8's).
+    pub fn user_op_hash(&self, op: &UserOperation) -> B256 {
+        self.d.chain.user_op_hash(&op.pack(), self.chain_id).expect("no 0x7702 marker")
+    }
+
     /// `signer`'s EIP-191 signature over `op`'s user-op hash.
     pub fn user_op_sig(
         &self,
         op: &UserOperation,
         signer: &PrivateKeySigner,
     ) -> Result<Vec<u8>, alloy_signer::Error> {
-        let hash = op.hash(self.d.chain.entry_point, self.chain_id);
+        let hash = self.user_op_hash(op);
         Ok(signer.sign_message_sync(hash.as_slice())?.as_bytes().to_vec())
     }
 
     /// Signs `op` as the owner (K1Validator: a personal-sign of the user-op hash, as the
     /// family has the owner sign it).
     pub fn sign_owner(&self, op: &mut UserOperation) -> Result<(), alloy_signer::Error> {
-        let hash = op.hash(self.d.chain.entry_point, self.chain_id);
+        let hash = self.user_op_hash(op);
         let message = self.family.owner_op_message(hash);
         let sig = self.owner.sign_message_sync(message.as_slice())?;
         op.signature = self.family.owner_op_signature(&sig.as_bytes());

@@ -181,11 +181,11 @@ fn run(world: &mut World, s: &Scenario) -> Result<Vec<String>, String> {
         let mut op = world.use_op(pid, &[call]);
         if step.wrong_key {
             let other = alloy_signer_local::PrivateKeySigner::random();
-            let hash = world.devnet.user_op_hash(&op);
+            let hash = world.devnet.user_op_hash(&op).unwrap();
             let sig = alloy_signer::SignerSync::sign_message_sync(&other, hash.as_slice()).unwrap();
             op.signature = mandate_abi::encode_use(pid, &sig.as_bytes());
         }
-        let hash = world.devnet.user_op_hash(&op);
+        let hash = world.devnet.user_op_hash(&op).unwrap();
         let mut next = local.clone();
         let verdict = evaluator.validate(&mut next, &op, hash).map_err(|e| e.to_string())?;
         let preflight = world.devnet.check(&op).map_err(|e| e.to_string())?;
