@@ -1,0 +1,200 @@
+//! Sponsorship through a real ERC-7677 paymaster service: `@pimlico/mock-paymaster` (pinned in
+//! `e2e/`, verifying mode, over Pimlico's singleton paymaster for EntryPoint v0.7, which it
+//! deploys) on anvil beside Alto. On Mandate's account the session client asks the service for
+//! stub data before estimation and for the signed data after; the op goes through Alto, the
+//! paymaster's deposit pays and the account's ether does not move. A session that does not
+//! permit ERC-4337 paymasters is refused locally, naming it; a request the service refuses is
+//! reported as the paymaster service's, without its URL. The gas of an unsponsored and a
+//! sponsored op of the same transfer is measured from their `UserOperationEvent`s.
+#![allow(clippy::unwrap_used)]
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolEvent};
+use mandate::abi::{
+    Call, Erc20Action, Erc20Function, PolicyData, Session, SessionBuilder, UserOperation,
+    sol::{IERC20, IEntryPoint},
+};
+use mandate::bundler::{BundlerClient, BundlerError, UserOperationReceipt};
+use mandate::client::{
+    Account, ClientError, MandateAccount, Options, PaymasterService, SessionClient, SessionKey,
+    SessionRecord, Sponsor,
+};
+use mandate_testing::node::{Harness, Node};
+use serde_json::json;
+
+const SHOP: Address = Address::repeat_byte(0x5b);
+/// Stands for an API key in the service's URL: it must never show.
+const API_KEY: &str = "SECRET-API-KEY-0123";
+
+/// The transfer session; `sponsorable` permits ERC-4337 paymasters with the Sudo user-op
+/// policy SmartSession then asks for.
+fn transfer_session(
+    d: &mandate::sim::DevnetDeployments,
+    key: &SessionKey,
+    sponsorable: bool,
+) -> Session {
+    let transfer = Erc20Action::new(Erc20Function::Transfer, d.test_erc20)
+        .recipient(SHOP)
+        .amount_limit_per_action(U256::from(10))
+        .build(&d.chain.policies, 0)
+        .unwrap();
+    let mut session = SessionBuilder::new(
+        d.ecdsa_session_validator().expect("the ECDSA session validator"),
+        key.address().to_vec(),
+    )
+    .action(transfer)
+    .build()
+    .unwrap();
+    session.salt = B256::with_last_byte(u8::from(sponsorable));
+    if sponsorable {
+        session.permitERC4337Paymaster = true;
+        session
+            .userOpPolicies
+            .push(PolicyData { policy: d.chain.policies.sudo, initData: Default::default() });
+    }
+    session
+}
+
+fn pay(token: Address) -> Call {
+    Call::new(token, IERC20::transferCall { to: SHOP, amount: U256::from(10) }.abi_encode())
+}
+
+/// `actualGasUsed` of the op's `UserOperationEvent` in its bundle's logs.
+fn event_gas(receipt: &UserOperationReceipt) -> U256 {
+    let event = receipt
+        .receipt
+        .logs
+        .iter()
+        .find(|log| {
+            log.topics.first() == Some(&IEntryPoint::UserOperationEvent::SIGNATURE_HASH)
+                && log.topics.get(1) == Some(&receipt.user_op_hash)
+        })
+        .expect("the op's UserOperationEvent");
+    let decoded =
+        IEntryPoint::UserOperationEvent::decode_raw_log(event.topics.iter().copied(), &event.data)
+            .unwrap();
+    assert!(decoded.success);
+    assert_eq!(decoded.actualGasUsed, receipt.actual_gas_used, "Alto's receipt and the event");
+    decoded.actualGasUsed
+}
+
+async fn deposit(node: &Node, entry_point: Address, paymaster: Address) -> U256 {
+    node.call(entry_point, &IEntryPoint::balanceOfCall { account: paymaster }).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_op_sponsored_by_an_erc7677_service_through_alto_on_anvil() {
+    let harness = Harness::start().await;
+    let service = harness.start_paymaster().await;
+    let d = harness.deployments;
+    let (node, entry_point) = (&harness.node, d.chain.entry_point);
+    let url = format!("{}/?apikey={API_KEY}", service.url);
+    let connect = |sponsor: Option<Sponsor>| {
+        let (node_url, bundler_url) = (harness.node_url.clone(), harness.bundler_url.clone());
+        async move {
+            SessionClient::connect(&node_url, &bundler_url, d.chain)
+                .await
+                .unwrap()
+                .with_family(std::sync::Arc::new(MandateAccount::devnet(&d)))
+                .with_options(Options { sponsor, ..Options::default() })
+        }
+    };
+    let client = connect(None).await;
+
+    // The service's paymaster for EntryPoint v0.7, as its stub data names it.
+    let stub = BundlerClient::new(&url)
+        .unwrap()
+        .paymaster_stub_data(&UserOperation::default(), entry_point, harness.chain_id, json!({}))
+        .await
+        .unwrap();
+    let paymaster = stub.paymaster.expect("a paymaster");
+    assert!(!node.code(paymaster).await.is_empty(), "the service deployed its paymaster");
+    assert!(deposit(node, entry_point, paymaster).await >= U256::from(50u128 * 10u128.pow(18)));
+
+    // The owner grants both sessions and mints the account its tokens (paying for that op).
+    let (owner, key) = (PrivateKeySigner::random(), SessionKey::random());
+    let spec = Account::new(owner.address());
+    let account = client.account_address(&spec).await.unwrap();
+    node.set_balance(account, U256::from(10u128.pow(18))).await;
+    let (sponsorable, plain) =
+        (transfer_session(&d, &key, true), transfer_session(&d, &key, false));
+    let mint = Call::new(
+        d.test_erc20,
+        IERC20::mintCall { to: account, amount: U256::from(1000) }.abi_encode(),
+    );
+    let sessions = [sponsorable.clone(), plain.clone()];
+    client.grant(&owner, &spec, &sessions, &[mint]).await.unwrap();
+    let record = |session: Session| {
+        SessionRecord::new(
+            client.chain_id(),
+            account,
+            key.address(),
+            session,
+            d.chain.smart_session,
+        )
+    };
+    let (sponsorable, plain) = (record(sponsorable), record(plain));
+    let transfer = [pay(d.test_erc20)];
+
+    // Unsponsored, twice: the first warms the counters and SHOP's balance, the second is the
+    // baseline; the account pays.
+    // (v0.7 refunds an op's unused prefund to the account's deposit at the EntryPoint, which
+    // the next op draws on first: what the account holds is its balance and that deposit.)
+    let holds =
+        || async { node.balance(account).await + deposit(node, entry_point, account).await };
+    client.use_session(&key, &sponsorable, &transfer).await.unwrap();
+    let before = holds().await;
+    let unsponsored = client.use_session(&key, &sponsorable, &transfer).await.unwrap().sent;
+    assert_eq!(unsponsored.receipt.paymaster, None);
+    assert_eq!(before - holds().await, unsponsored.receipt.actual_gas_cost);
+    let unsponsored_gas = event_gas(&unsponsored.receipt);
+
+    // Sponsored by the service: the paymaster's deposit pays, the account's ether stays.
+    let sponsor = PaymasterService::new(&url).unwrap().with_context(json!({}));
+    let sponsored_client = connect(Some(Sponsor::Service(sponsor))).await;
+    let options = format!("{:?}", sponsored_client.options());
+    assert!(!options.contains(API_KEY) && !options.contains(&service.url), "{options}");
+    let (balance, held, deposit_before) =
+        (node.balance(account).await, holds().await, deposit(node, entry_point, paymaster).await);
+    let sponsored = sponsored_client.use_session(&key, &sponsorable, &transfer).await.unwrap().sent;
+    assert_eq!(sponsored.receipt.paymaster, Some(paymaster));
+    assert_eq!(node.balance(account).await, balance, "the account's ether did not move");
+    assert_eq!(holds().await, held, "nor its deposit at the EntryPoint");
+    let paid = deposit_before - deposit(node, entry_point, paymaster).await;
+    assert!(!paid.is_zero(), "the paymaster's deposit paid");
+    assert_eq!(paid, sponsored.receipt.actual_gas_cost);
+    let sponsored_gas = event_gas(&sponsored.receipt);
+    let shop = node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
+    assert_eq!(shop, U256::from(30), "three transfers of 10 arrived");
+    eprintln!(
+        "actualGasUsed (UserOperationEvent): unsponsored {unsponsored_gas}, sponsored by the \
+         mock paymaster (verifying) {sponsored_gas}, overhead {}",
+        sponsored_gas.saturating_sub(unsponsored_gas)
+    );
+    assert!(sponsored_gas > unsponsored_gas, "the paymaster's validation costs gas");
+
+    // A session that does not permit paymasters: refused locally, naming it; nothing sent.
+    let (nonce, nonce_key) = (sponsored.user_op.nonce, sponsored.nonce_key);
+    let err = sponsored_client.use_session(&key, &plain, &transfer).await.unwrap_err();
+    let ClientError::Refused { error, reason } = &err else { panic!("{err}") };
+    assert!(error.starts_with("PaymasterValidationNotEnabled("), "{error}");
+    assert!(reason.contains("does not permit ERC-4337 paymasters"), "{reason}");
+    assert_eq!(node.balance(account).await, balance);
+    let key_nonce = node
+        .call(entry_point, &IEntryPoint::getNonceCall { sender: account, key: nonce_key.to() })
+        .await;
+    assert_eq!(key_nonce, nonce + U256::from(1), "nothing was sent");
+
+    // A request the service refuses (a context it does not take): the paymaster service's
+    // error, with its method and message, never its URL.
+    let picky =
+        PaymasterService::new(&url).unwrap().with_context(json!({"sponsorshipPolicyId": 7}));
+    let refused = connect(Some(Sponsor::Service(picky))).await;
+    let err = refused.use_session(&key, &sponsorable, &transfer).await.unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains(API_KEY) && !text.contains(&service.url), "{text}");
+    let ClientError::PaymasterService(BundlerError::Rpc(failure)) = &err else { panic!("{err}") };
+    assert_eq!(failure.method, "pm_getPaymasterStubData");
+    assert!(text.starts_with("paymaster service"), "{text}");
+}
