@@ -5,8 +5,11 @@
 //! paymaster's deposit pays and the account's ether does not move. A session that does not
 //! permit ERC-4337 paymasters is refused locally, naming it; a request the service refuses is
 //! reported as the paymaster service's, without its URL. The gas of an unsponsored and a
-//! sponsored op of the same transfer is measured from their `UserOperationEvent`s.
+//! sponsored op of the same transfer is measured from their `UserOperationEvent`s. Then the
+//! same through the command: `mandate session use … --paymaster-url URL`.
 #![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
@@ -24,6 +27,8 @@ use mandate_testing::node::{Harness, Node};
 use serde_json::json;
 
 const SHOP: Address = Address::repeat_byte(0x5b);
+/// anvil's fifth dev key (a public test key): the owner of the account the command grants on.
+const OWNER_KEY: &str = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a";
 /// Stands for an API key in the service's URL: it must never show.
 const API_KEY: &str = "SECRET-API-KEY-0123";
 
@@ -167,10 +172,16 @@ async fn a_session_op_sponsored_by_an_erc7677_service_through_alto_on_anvil() {
     let sponsored_gas = event_gas(&sponsored.receipt);
     let shop = node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
     assert_eq!(shop, U256::from(30), "three transfers of 10 arrived");
+    let pm = &sponsored.user_op.paymasterAndData;
+    let limit = |at: usize| u128::from_be_bytes(pm[at..at + 16].try_into().unwrap());
     eprintln!(
         "actualGasUsed (UserOperationEvent): unsponsored {unsponsored_gas}, sponsored by the \
-         mock paymaster (verifying) {sponsored_gas}, overhead {}",
-        sponsored_gas.saturating_sub(unsponsored_gas)
+         mock paymaster (verifying) {sponsored_gas}, overhead {}; the sponsored op's \
+         paymasterAndData {} bytes, paymaster limits: validation {}, postOp {}",
+        sponsored_gas.saturating_sub(unsponsored_gas),
+        pm.len(),
+        limit(20),
+        limit(36),
     );
     assert!(sponsored_gas > unsponsored_gas, "the paymaster's validation costs gas");
 
@@ -197,4 +208,121 @@ async fn a_session_op_sponsored_by_an_erc7677_service_through_alto_on_anvil() {
     let ClientError::PaymasterService(BundlerError::Rpc(failure)) = &err else { panic!("{err}") };
     assert_eq!(failure.method, "pm_getPaymasterStubData");
     assert!(text.starts_with("paymaster service"), "{text}");
+
+    cli_sponsored_use(&harness, &url, paymaster).await;
+}
+
+fn mandate(args: &[String], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mandate"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// `mandate session grant` of a transfer session that permits paymasters and of one that does
+/// not, then `mandate session use … --paymaster-url URL` of each: the first paid by the
+/// service's paymaster, the second refused locally in one line naming the missing permit.
+async fn cli_sponsored_use(harness: &Harness, url: &str, paymaster: Address) {
+    let d = harness.deployments;
+    let dir = tempfile::tempdir().unwrap();
+    let deployments = dir.path().join("deployments.json");
+    std::fs::write(&deployments, serde_json::to_vec(&d).unwrap()).unwrap();
+    let store = dir.path().join("sessions");
+    let env = [("MANDATE_OWNER_KEY", OWNER_KEY), ("MANDATE_STORE_PASSWORD", "correct horse")];
+    let args = |cmd: &str, more: &[String]| {
+        let mut args: Vec<String> = ["session", cmd, "--rpc-url", &harness.node_url]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        args.extend(["--bundler-url".into(), harness.bundler_url.clone()]);
+        args.extend(["--deployments".into(), deployments.display().to_string()]);
+        args.extend(["--store".into(), store.display().to_string(), "--json".into()]);
+        args.extend_from_slice(more);
+        args
+    };
+    let owner: PrivateKeySigner = OWNER_KEY.parse().unwrap();
+    let validators =
+        mandate::abi::account::mandate::owner_validators(d.k1_validator, owner.address());
+    let query = mandate::abi::account::mandate::address_query(validators, Default::default());
+    let account: Address = harness.node.call(d.account_factory, &query).await;
+    harness.node.set_balance(account, U256::from(10u128.pow(18))).await;
+
+    let transfer = Erc20Action::new(Erc20Function::Transfer, d.test_erc20)
+        .recipient(SHOP)
+        .amount_limit_per_action(U256::from(10))
+        .build(&d.chain.policies, 0)
+        .unwrap();
+    let grant = |sponsorable: bool| {
+        let user_op_policies = if sponsorable {
+            json!([{"policy": d.chain.policies.sudo, "initData": "0x"}])
+        } else {
+            json!([])
+        };
+        let session = json!({
+            "sessionValidator": Address::ZERO,
+            "sessionValidatorInitData": "0x",
+            "salt": B256::with_last_byte(0x70 + u8::from(sponsorable)),
+            "userOpPolicies": user_op_policies,
+            "erc7739Policies": {"allowedERC7739Content": [], "erc1271Policies": []},
+            "actions": [transfer],
+            "permitERC4337Paymaster": sponsorable,
+        });
+        let file = dir.path().join(format!("session-{sponsorable}.json"));
+        std::fs::write(&file, serde_json::to_vec(&session).unwrap()).unwrap();
+        let out = mandate(&args("grant", &["--session".into(), file.display().to_string()]), &env);
+        assert!(out.status.success(), "grant: {}", String::from_utf8_lossy(&out.stderr));
+        let granted: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        granted["permissionId"].as_str().unwrap().to_string()
+    };
+    let (sponsorable, plain) = (grant(true), grant(false));
+    let mint = IERC20::mintCall { to: account, amount: U256::from(100) }.abi_encode();
+    harness.node.transact(Some(d.test_erc20), U256::ZERO, mint.into()).await;
+
+    let calls = dir.path().join("calls.json");
+    let data = IERC20::transferCall { to: SHOP, amount: U256::from(10) }.abi_encode();
+    let calls_json = json!([{ "target": d.test_erc20, "value": "0", "callData": alloy_primitives::hex::encode_prefixed(data) }]);
+    std::fs::write(&calls, serde_json::to_vec(&calls_json).unwrap()).unwrap();
+    let use_args = |pid: &str| {
+        args(
+            "use",
+            &[
+                "--account".into(),
+                account.to_string(),
+                "--permission-id".into(),
+                pid.to_string(),
+                "--calls".into(),
+                calls.display().to_string(),
+                "--paymaster-url".into(),
+                url.to_string(),
+            ],
+        )
+    };
+    let node = &harness.node;
+    let held = || async {
+        node.balance(account).await + deposit(node, d.chain.entry_point, account).await
+    };
+    let before = held().await;
+    let out = mandate(&use_args(&sponsorable), &env);
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "use: {stderr}");
+    assert!(!stdout.contains(API_KEY) && !stderr.contains(API_KEY), "{stdout} {stderr}");
+    let used: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(used["sent"]["receipt"]["success"], true);
+    let paid_by: Address =
+        serde_json::from_value(used["sent"]["receipt"]["paymaster"].clone()).unwrap();
+    assert_eq!(paid_by, paymaster);
+    assert_eq!(held().await, before, "the account paid nothing");
+
+    let out = mandate(&use_args(&plain), &env);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("refused locally")
+            && stderr.contains("does not permit ERC-4337 paymasters"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(API_KEY), "{stderr}");
 }
