@@ -1,15 +1,20 @@
 //! Sponsorship through a real ERC-7677 paymaster service: `@pimlico/mock-paymaster` (pinned in
 //! `e2e/`, verifying mode, over Pimlico's singleton paymaster for EntryPoint v0.7, which it
-//! deploys) on anvil beside Alto. On Mandate's account the session client asks the service for
+//! deploys) on anvil beside Alto. On Mandate's account and on Nexus the session client asks the service for
 //! stub data before estimation and for the signed data after; the op goes through Alto, the
 //! paymaster's deposit pays and the account's ether does not move. A session that does not
 //! permit ERC-4337 paymasters is refused locally, naming it; a request the service refuses is
 //! reported as the paymaster service's, without its URL. The gas of an unsponsored and a
 //! sponsored op of the same transfer is measured from their `UserOperationEvent`s. Then the
 //! same through the command: `mandate session use … --paymaster-url URL`.
+//!
+//! The gas per family: `cargo test -p mandate-cli --test e2e sponsor -- --nocapture`.
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Output};
+use std::{
+    process::{Command, Output},
+    sync::Arc,
+};
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
@@ -20,8 +25,8 @@ use mandate::abi::{
 };
 use mandate::bundler::{BundlerClient, BundlerError, UserOperationReceipt};
 use mandate::client::{
-    Account, ClientError, MandateAccount, Options, PaymasterService, SessionClient, SessionKey,
-    SessionRecord, Sponsor,
+    Account, AccountFamily, ClientError, MandateAccount, Nexus, Options, PaymasterService,
+    SessionClient, SessionKey, SessionRecord, Sponsor,
 };
 use mandate_testing::node::{Harness, Node};
 use serde_json::json;
@@ -95,17 +100,6 @@ async fn a_session_op_sponsored_by_an_erc7677_service_through_alto_on_anvil() {
     let d = harness.deployments;
     let (node, entry_point) = (&harness.node, d.chain.entry_point);
     let url = format!("{}/?apikey={API_KEY}", service.url);
-    let connect = |sponsor: Option<Sponsor>| {
-        let (node_url, bundler_url) = (harness.node_url.clone(), harness.bundler_url.clone());
-        async move {
-            SessionClient::connect(&node_url, &bundler_url, d.chain)
-                .await
-                .unwrap()
-                .with_family(std::sync::Arc::new(MandateAccount::devnet(&d)))
-                .with_options(Options { sponsor, ..Options::default() })
-        }
-    };
-    let client = connect(None).await;
 
     // The service's paymaster for EntryPoint v0.7, as its stub data names it.
     let stub = BundlerClient::new(&url)
@@ -116,6 +110,42 @@ async fn a_session_op_sponsored_by_an_erc7677_service_through_alto_on_anvil() {
     let paymaster = stub.paymaster.expect("a paymaster");
     assert!(!node.code(paymaster).await.is_empty(), "the service deployed its paymaster");
     assert!(deposit(node, entry_point, paymaster).await >= U256::from(50u128 * 10u128.pow(18)));
+
+    let families: [(&str, Arc<dyn AccountFamily>); 2] =
+        [("Mandate", Arc::new(MandateAccount::devnet(&d))), ("Nexus", Arc::new(Nexus::devnet(&d)))];
+    for (name, family) in families {
+        sponsored_story(&harness, &url, paymaster, name, family).await;
+    }
+
+    cli_sponsored_use(&harness, &url, paymaster).await;
+}
+
+/// On one family's account: a grant of a session that permits paymasters and of one that
+/// does not, two unsponsored ops (the account pays), a sponsored one (the paymaster's deposit
+/// pays), the second session refused locally, and a context the service refuses.
+async fn sponsored_story(
+    harness: &Harness,
+    url: &str,
+    paymaster: Address,
+    name: &str,
+    family: Arc<dyn AccountFamily>,
+) {
+    let d = harness.deployments;
+    let (node, entry_point) = (&harness.node, d.chain.entry_point);
+    let connect = |sponsor: Option<Sponsor>| {
+        let (node_url, bundler_url) = (harness.node_url.clone(), harness.bundler_url.clone());
+        let family = Arc::clone(&family);
+        async move {
+            SessionClient::connect(&node_url, &bundler_url, d.chain)
+                .await
+                .unwrap()
+                .with_family(family)
+                .with_options(Options { sponsor, ..Options::default() })
+        }
+    };
+    let client = connect(None).await;
+    let shop_balance = || node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP });
+    let shop_before = shop_balance().await;
 
     // The owner grants both sessions and mints the account its tokens (paying for that op).
     let (owner, key) = (PrivateKeySigner::random(), SessionKey::random());
@@ -156,10 +186,10 @@ async fn a_session_op_sponsored_by_an_erc7677_service_through_alto_on_anvil() {
     let unsponsored_gas = event_gas(&unsponsored.receipt);
 
     // Sponsored by the service: the paymaster's deposit pays, the account's ether stays.
-    let sponsor = PaymasterService::new(&url).unwrap().with_context(json!({}));
+    let sponsor = PaymasterService::new(url).unwrap().with_context(json!({}));
     let sponsored_client = connect(Some(Sponsor::Service(sponsor))).await;
     let options = format!("{:?}", sponsored_client.options());
-    assert!(!options.contains(API_KEY) && !options.contains(&service.url), "{options}");
+    assert!(!options.contains(API_KEY) && !options.contains(url), "{options}");
     let (balance, held, deposit_before) =
         (node.balance(account).await, holds().await, deposit(node, entry_point, paymaster).await);
     let sponsored = sponsored_client.use_session(&key, &sponsorable, &transfer).await.unwrap().sent;
@@ -170,12 +200,11 @@ async fn a_session_op_sponsored_by_an_erc7677_service_through_alto_on_anvil() {
     assert!(!paid.is_zero(), "the paymaster's deposit paid");
     assert_eq!(paid, sponsored.receipt.actual_gas_cost);
     let sponsored_gas = event_gas(&sponsored.receipt);
-    let shop = node.call(d.test_erc20, &IERC20::balanceOfCall { owner: SHOP }).await;
-    assert_eq!(shop, U256::from(30), "three transfers of 10 arrived");
+    assert_eq!(shop_balance().await - shop_before, U256::from(30), "three transfers of 10");
     let pm = &sponsored.user_op.paymasterAndData;
     let limit = |at: usize| u128::from_be_bytes(pm[at..at + 16].try_into().unwrap());
     eprintln!(
-        "actualGasUsed (UserOperationEvent): unsponsored {unsponsored_gas}, sponsored by the \
+        "{name}: actualGasUsed (UserOperationEvent): unsponsored {unsponsored_gas}, sponsored by the \
          mock paymaster (verifying) {sponsored_gas}, overhead {}; the sponsored op's \
          paymasterAndData {} bytes, paymaster limits: validation {}, postOp {}",
         sponsored_gas.saturating_sub(unsponsored_gas),
@@ -199,17 +228,14 @@ async fn a_session_op_sponsored_by_an_erc7677_service_through_alto_on_anvil() {
 
     // A request the service refuses (a context it does not take): the paymaster service's
     // error, with its method and message, never its URL.
-    let picky =
-        PaymasterService::new(&url).unwrap().with_context(json!({"sponsorshipPolicyId": 7}));
+    let picky = PaymasterService::new(url).unwrap().with_context(json!({"sponsorshipPolicyId": 7}));
     let refused = connect(Some(Sponsor::Service(picky))).await;
     let err = refused.use_session(&key, &sponsorable, &transfer).await.unwrap_err();
     let text = format!("{err} {err:?}");
-    assert!(!text.contains(API_KEY) && !text.contains(&service.url), "{text}");
+    assert!(!text.contains(API_KEY) && !text.contains(url), "{text}");
     let ClientError::PaymasterService(BundlerError::Rpc(failure)) = &err else { panic!("{err}") };
     assert_eq!(failure.method, "pm_getPaymasterStubData");
     assert!(text.starts_with("paymaster service"), "{text}");
-
-    cli_sponsored_use(&harness, &url, paymaster).await;
 }
 
 fn mandate(args: &[String], env: &[(&str, &str)]) -> Output {
