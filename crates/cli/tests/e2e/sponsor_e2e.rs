@@ -1,12 +1,12 @@
 //! Sponsorship through a real ERC-7677 paymaster service: `@pimlico/mock-paymaster` (pinned in
 //! `e2e/`, verifying mode, over Pimlico's singleton paymaster for EntryPoint v0.7, which it
-//! deploys) on anvil beside Alto. On Mandate's account and on Nexus the session client asks the service for
-//! stub data before estimation and for the signed data after; the op goes through Alto, the
-//! paymaster's deposit pays and the account's ether does not move. A session that does not
-//! permit ERC-4337 paymasters is refused locally, naming it; a request the service refuses is
-//! reported as the paymaster service's, without its URL. The gas of an unsponsored and a
-//! sponsored op of the same transfer is measured from their `UserOperationEvent`s. Then the
-//! same through the command: `mandate session use … --paymaster-url URL`.
+//! deploys) on anvil beside Alto. On Mandate's account and on Nexus the session client asks the
+//! service for stub data before estimation and for the signed data after; the op goes through
+//! Alto, the paymaster's deposit pays and the account's ether does not move. A session that
+//! does not permit ERC-4337 paymasters is refused locally, naming it; a request the service
+//! refuses is reported as the paymaster service's, without its URL. The gas of an unsponsored
+//! and a sponsored op of the same transfer is measured from their `UserOperationEvent`s. Then
+//! the same through the command: `mandate session use … --paymaster-url URL`.
 //!
 //! The gas per family: `cargo test -p mandate-cli --test e2e sponsor -- --nocapture`.
 #![allow(clippy::unwrap_used)]
