@@ -1,8 +1,8 @@
 //! The end-to-end harness: real anvil and real Alto from the pinned npm packages in `e2e/`,
 //! on 127.0.0.1 at free ports, with the EntryPoint at its canonical address and Mandate's
 //! contracts deployed as on the embedded devnet. Dropping the harness (also while a test
-//! panics) kills both processes. [`Harness::start_paymaster`] adds the pinned ERC-7677
-//! paymaster service (`@pimlico/mock-paymaster`), killed when its handle drops.
+//! panics) kills both processes. `Harness::start_paymaster` (feature `legacy-v2`) adds the
+//! pinned ERC-7677 paymaster service (`@pimlico/mock-paymaster`), killed when its handle drops.
 
 use std::{
     net::TcpListener,

@@ -204,8 +204,8 @@ async fn sponsored_story(
     let pm = &sponsored.user_op.paymasterAndData;
     let limit = |at: usize| u128::from_be_bytes(pm[at..at + 16].try_into().unwrap());
     eprintln!(
-        "{name}: actualGasUsed (UserOperationEvent): unsponsored {unsponsored_gas}, sponsored by the \
-         mock paymaster (verifying) {sponsored_gas}, overhead {}; the sponsored op's \
+        "{name}: actualGasUsed (UserOperationEvent): unsponsored {unsponsored_gas}, sponsored \
+         by the mock paymaster (verifying) {sponsored_gas}, overhead {}; the sponsored op's \
          paymasterAndData {} bytes, paymaster limits: validation {}, postOp {}",
         sponsored_gas.saturating_sub(unsponsored_gas),
         pm.len(),
@@ -307,7 +307,8 @@ async fn cli_sponsored_use(harness: &Harness, url: &str, paymaster: Address) {
 
     let calls = dir.path().join("calls.json");
     let data = IERC20::transferCall { to: SHOP, amount: U256::from(10) }.abi_encode();
-    let calls_json = json!([{ "target": d.test_erc20, "value": "0", "callData": alloy_primitives::hex::encode_prefixed(data) }]);
+    let call_data = alloy_primitives::hex::encode_prefixed(data);
+    let calls_json = json!([{ "target": d.test_erc20, "value": "0", "callData": call_data }]);
     std::fs::write(&calls, serde_json::to_vec(&calls_json).unwrap()).unwrap();
     let use_args = |pid: &str| {
         args(
