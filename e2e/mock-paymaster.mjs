@@ -20,7 +20,7 @@ if (typeof Promise.withResolvers !== "function") {
     return { promise, resolve, reject };
   };
 }
-const { paymaster } = await import("@pimlico/mock-paymaster");
+const { paymaster, erc20Address } = await import("@pimlico/mock-paymaster");
 
 const [anvilRpc, altoRpc, port] = process.argv.slice(2);
 if (!anvilRpc || !altoRpc || !port) {
@@ -29,4 +29,5 @@ if (!anvilRpc || !altoRpc || !port) {
 }
 const instance = paymaster({ anvilRpc, altoRpc, port: Number(port), host: "127.0.0.1" });
 await instance.start();
-console.log(`mock-paymaster listening on 127.0.0.1:${port}`);
+// The harness reads the test token's address (for ERC-20 mode) from this line.
+console.log(`mock-paymaster listening on 127.0.0.1:${port}, ERC-20 ${erc20Address}`);

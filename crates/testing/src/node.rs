@@ -331,6 +331,9 @@ impl std::fmt::Debug for Harness {
 pub struct MockPaymaster {
     /// Its JSON-RPC URL.
     pub url: String,
+    /// The test ERC-20 it deploys and takes in ERC-20 mode (context `{"token": …}`); anyone
+    /// may `sudoMint(address,uint256)` it.
+    pub erc20: Address,
     _process: Process,
 }
 
@@ -431,7 +434,19 @@ impl Harness {
         let url = format!("http://127.0.0.1:{port}");
         // Requests it does not serve go to Alto: eth_chainId answers once it listens.
         wait_until_up(&url, "eth_chainId", "mock-paymaster", &mut process).await;
-        MockPaymaster { url, _process: process }
+        // The launcher's "listening" line names the token.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let erc20 = loop {
+            let log =
+                std::fs::read_to_string(process.log.as_ref().expect("a log")).unwrap_or_default();
+            if let Some(at) = log.find(", ERC-20 0x") {
+                let hex = &log[at + ", ERC-20 ".len()..][..42];
+                break hex.parse::<Address>().expect("the token's address");
+            }
+            assert!(Instant::now() < deadline, "mock-paymaster did not name its ERC-20");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        MockPaymaster { url, erc20, _process: process }
     }
 
     async fn start_with(legacy_v2: bool) -> Self {

@@ -5,8 +5,9 @@
 //! Alto, the paymaster's deposit pays and the account's ether does not move. A session that
 //! does not permit ERC-4337 paymasters is refused locally, naming it; a request the service
 //! refuses is reported as the paymaster service's, without its URL. The gas of an unsponsored
-//! and a sponsored op of the same transfer is measured from their `UserOperationEvent`s. Then
-//! the same through the command: `mandate session use … --paymaster-url URL`.
+//! and a sponsored op of the same transfer is measured from their `UserOperationEvent`s. In
+//! ERC-20 mode the paymaster takes the fee in its token, to its treasury. Then the verifying
+//! mode through the command: `mandate session use … --paymaster-url URL`.
 //!
 //! The gas per family: `cargo test -p mandate-cli --test e2e sponsor -- --nocapture`.
 #![allow(clippy::unwrap_used)]
@@ -32,30 +33,50 @@ use mandate_testing::node::{Harness, Node};
 use serde_json::json;
 
 const SHOP: Address = Address::repeat_byte(0x5b);
+/// Where the mock paymaster's ERC-20 mode sends the fees (its `constants.treasury`).
+const TREASURY: Address = alloy_primitives::address!("D8Baa107006C93a030d1455A2eF43261b384F21c");
+
+alloy_sol_types::sol! {
+    /// The mock paymaster's test token: minted by anyone.
+    function sudoMint(address to, uint256 amount);
+}
 /// anvil's fifth dev key (a public test key): the owner of the account the command grants on.
 const OWNER_KEY: &str = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a";
 /// Stands for an API key in the service's URL: it must never show.
 const API_KEY: &str = "SECRET-API-KEY-0123";
 
+/// What the session may let the paymaster take of the service's token (18 decimals).
+const FEE_ALLOWANCE: U256 = U256::from_limbs([0, 0x10, 0, 0]);
+
 /// The transfer session; `sponsorable` permits ERC-4337 paymasters with the Sudo user-op
 /// policy SmartSession then asks for.
+/// The transfer session; `fee` = (the service's token, its paymaster) adds an `approve` of at
+/// most [`FEE_ALLOWANCE`] of that token to that paymaster (ERC-20 mode).
 fn transfer_session(
     d: &mandate::sim::DevnetDeployments,
     key: &SessionKey,
     sponsorable: bool,
+    fee: Option<(Address, Address)>,
 ) -> Session {
     let transfer = Erc20Action::new(Erc20Function::Transfer, d.test_erc20)
         .recipient(SHOP)
         .amount_limit_per_action(U256::from(10))
         .build(&d.chain.policies, 0)
         .unwrap();
-    let mut session = SessionBuilder::new(
+    let mut builder = SessionBuilder::new(
         d.ecdsa_session_validator().expect("the ECDSA session validator"),
         key.address().to_vec(),
     )
-    .action(transfer)
-    .build()
-    .unwrap();
+    .action(transfer);
+    if let Some((token, paymaster)) = fee {
+        let approve = Erc20Action::new(Erc20Function::Approve, token)
+            .recipient(paymaster)
+            .amount_limit_per_action(FEE_ALLOWANCE)
+            .build(&d.chain.policies, 0)
+            .unwrap();
+        builder = builder.action(approve);
+    }
+    let mut session = builder.build().unwrap();
     session.salt = B256::with_last_byte(u8::from(sponsorable));
     if sponsorable {
         session.permitERC4337Paymaster = true;
@@ -114,7 +135,7 @@ async fn a_session_op_sponsored_by_an_erc7677_service_through_alto_on_anvil() {
     let families: [(&str, Arc<dyn AccountFamily>); 2] =
         [("Mandate", Arc::new(MandateAccount::devnet(&d))), ("Nexus", Arc::new(Nexus::devnet(&d)))];
     for (name, family) in families {
-        sponsored_story(&harness, &url, paymaster, name, family).await;
+        sponsored_story(&harness, &url, paymaster, service.erc20, name, family).await;
     }
 
     cli_sponsored_use(&harness, &url, paymaster).await;
@@ -122,11 +143,13 @@ async fn a_session_op_sponsored_by_an_erc7677_service_through_alto_on_anvil() {
 
 /// On one family's account: a grant of a session that permits paymasters and of one that
 /// does not, two unsponsored ops (the account pays), a sponsored one (the paymaster's deposit
-/// pays), the second session refused locally, and a context the service refuses.
+/// pays), the second session refused locally, a context the service refuses, and an op whose
+/// fee the paymaster takes in its test token (ERC-20 mode).
 async fn sponsored_story(
     harness: &Harness,
     url: &str,
     paymaster: Address,
+    fee_token: Address,
     name: &str,
     family: Arc<dyn AccountFamily>,
 ) {
@@ -152,8 +175,10 @@ async fn sponsored_story(
     let spec = Account::new(owner.address());
     let account = client.account_address(&spec).await.unwrap();
     node.set_balance(account, U256::from(10u128.pow(18))).await;
-    let (sponsorable, plain) =
-        (transfer_session(&d, &key, true), transfer_session(&d, &key, false));
+    let (sponsorable, plain) = (
+        transfer_session(&d, &key, true, Some((fee_token, paymaster))),
+        transfer_session(&d, &key, false, None),
+    );
     let mint = Call::new(
         d.test_erc20,
         IERC20::mintCall { to: account, amount: U256::from(1000) }.abi_encode(),
@@ -236,6 +261,49 @@ async fn sponsored_story(
     let ClientError::PaymasterService(BundlerError::Rpc(failure)) = &err else { panic!("{err}") };
     assert_eq!(failure.method, "pm_getPaymasterStubData");
     assert!(text.starts_with("paymaster service"), "{text}");
+
+    // ERC-20 mode (context {"token": …}): the paymaster's postOp takes the fee in the token,
+    // to the service's treasury, once the account has approved it (here in an op of its own).
+    // Alto 0.0.20's estimate of such an op fails (AA50: the postOp's TransferFromFailed, with
+    // allowance and balance in place; the same op passes the pre-flight in revm and
+    // handleOps), so this op carries the client's placeholder limits: its gas includes the
+    // EntryPoint's 10% charge on unused execution gas and is no overhead measurement.
+    let mint = sudoMintCall { to: account, amount: U256::from(10u128.pow(21)) }.abi_encode();
+    node.transact(Some(fee_token), U256::ZERO, mint.into()).await;
+    let tokens = |owner: Address| async move {
+        node.call(fee_token, &IERC20::balanceOfCall { owner }).await
+    };
+    let in_token = PaymasterService::new(url).unwrap().with_context(json!({"token": fee_token}));
+    let mut erc20_client = connect(Some(Sponsor::Service(in_token))).await;
+    erc20_client.options_mut().checks.estimate_gas = false;
+    let approve = Call::new(
+        fee_token,
+        IERC20::approveCall { spender: paymaster, amount: FEE_ALLOWANCE }.abi_encode(),
+    );
+    client.use_session(&key, &sponsorable, &[approve]).await.unwrap();
+    let (held, tokens_before, treasury_before, deposit_before) = (
+        holds().await,
+        tokens(account).await,
+        tokens(TREASURY).await,
+        deposit(node, entry_point, paymaster).await,
+    );
+    let in_token = erc20_client.use_session(&key, &sponsorable, &transfer).await.unwrap().sent;
+    assert_eq!(in_token.receipt.paymaster, Some(paymaster));
+    assert_eq!(holds().await, held, "the account paid no ether");
+    assert_eq!(
+        deposit_before - deposit(node, entry_point, paymaster).await,
+        in_token.receipt.actual_gas_cost
+    );
+    let fee = tokens_before - tokens(account).await;
+    assert!(!fee.is_zero(), "the account paid in the token");
+    assert_eq!(tokens(TREASURY).await - treasury_before, fee, "to the service's treasury");
+    assert_eq!(in_token.skipped, vec!["gas estimate"]);
+    eprintln!(
+        "{name}: ERC-20 mode (placeholder limits, not comparable): actualGasUsed {}, fee {fee} \
+         token units for {} wei",
+        event_gas(&in_token.receipt),
+        in_token.receipt.actual_gas_cost
+    );
 }
 
 fn mandate(args: &[String], env: &[(&str, &str)]) -> Output {
