@@ -425,27 +425,32 @@ impl BundlerClient {
         self.call("pimlico_getUserOperationGasPrice", ()).await
     }
 
-    /// `pm_getPaymasterStubData` (ERC-7677), for an op before gas estimation.
+    /// `pm_getPaymasterStubData` (ERC-7677) of a paymaster service (this client pointed at
+    /// its URL), for an op before gas estimation on chain `chain_id` (given, not asked: a
+    /// paymaster service need not serve `eth_chainId`).
     pub async fn paymaster_stub_data(
         &self,
         op: &UserOperation,
         entry_point: Address,
+        chain_id: u64,
         context: serde_json::Value,
     ) -> Result<PaymasterStubData, BundlerError> {
-        let chain_id = format!("{:#x}", self.chain_id().await?);
         let op = RpcUserOperation::from(op);
+        let chain_id = format!("{chain_id:#x}");
         self.call("pm_getPaymasterStubData", (op, entry_point, chain_id, context)).await
     }
 
-    /// `pm_getPaymasterData` (ERC-7677), for an op with its final gas limits.
+    /// `pm_getPaymasterData` (ERC-7677) of a paymaster service, for an op with its final gas
+    /// limits on chain `chain_id`.
     pub async fn paymaster_data(
         &self,
         op: &UserOperation,
         entry_point: Address,
+        chain_id: u64,
         context: serde_json::Value,
     ) -> Result<PaymasterData, BundlerError> {
-        let chain_id = format!("{:#x}", self.chain_id().await?);
         let op = RpcUserOperation::from(op);
+        let chain_id = format!("{chain_id:#x}");
         self.call("pm_getPaymasterData", (op, entry_point, chain_id, context)).await
     }
 }

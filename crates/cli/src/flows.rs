@@ -15,8 +15,8 @@ use mandate::{
         sol::{Execution, IERC7579Account, ISmartSession},
     },
     client::{
-        Account, Chain, FileLanes, GrantState, SessionClient, SessionKey, SessionRecord,
-        SessionRef, SessionSigner, Step, built_in,
+        Account, Chain, FileLanes, GrantState, PaymasterService, SessionClient, SessionKey,
+        SessionRecord, SessionRef, SessionSigner, Sponsor, Step, built_in,
         store::{FileStore, Password, SessionStore, StoredSession},
     },
     sim::DevnetDeployments,
@@ -118,6 +118,30 @@ pub(crate) struct UseArgs {
     /// The calls: a JSON array of {target, value, callData}, or - for stdin.
     #[arg(long)]
     calls: String,
+    /// An ERC-7677 paymaster service's URL: its paymaster pays the op's gas (the session must
+    /// permit ERC-4337 paymasters). Never printed.
+    #[arg(long, env = "MANDATE_PAYMASTER_URL", hide_env_values = true)]
+    paymaster_url: Option<String>,
+    /// The context sent to the paymaster service with both requests (JSON, e.g.
+    /// '{"sponsorshipPolicyId":"sp_…"}'); `{}` by default.
+    #[arg(long, requires = "paymaster_url")]
+    paymaster_context: Option<String>,
+}
+
+impl UseArgs {
+    /// The sponsor `--paymaster-url` names, if it does.
+    fn sponsor(&self) -> Result<Option<Sponsor>, CliError> {
+        let Some(url) = &self.paymaster_url else { return Ok(None) };
+        let mut service = PaymasterService::new(url).map_err(CliError::other)?;
+        if let Some(context) = &self.paymaster_context {
+            let context = serde_json::from_str(context).map_err(|e| CliError::Invalid {
+                what: "--paymaster-context",
+                reason: e.to_string(),
+            })?;
+            service = service.with_context(context);
+        }
+        Ok(Some(Sponsor::Service(service)))
+    }
 }
 
 /// `session export`.
@@ -670,12 +694,14 @@ pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
         .into_iter()
         .map(|e| Call { to: e.target, value: e.value, data: e.callData })
         .collect();
+    let sponsor = args.sponsor()?;
     let runtime = runtime()?;
     runtime.block_on(async {
         // The chain id (hence the record) comes from the node: the family is known after.
         let given = args.chain.account_type;
         let mut client =
             client(&args.chain, &args.bundler_url, given.unwrap_or(AccountType::Mandate)).await?;
+        client.options_mut().sponsor = sponsor;
         let reference = SessionRef {
             chain_id: client.chain_id(),
             account: args.account,
@@ -713,6 +739,9 @@ pub(crate) fn use_session(args: UseArgs) -> Result<String, CliError> {
                 u.sent.lane.unwrap_or_default(),
                 u.sent.receipt.actual_gas_used
             );
+            if let Some(paymaster) = u.sent.receipt.paymaster {
+                say!(out, "  paid by paymaster {paymaster}");
+            }
         })
     })
 }

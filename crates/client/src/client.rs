@@ -36,8 +36,6 @@ use crate::{
 
 /// ENABLE mode byte that prefixes SmartSession's install data.
 const INSTALL_MODE_ENABLE: u8 = 1;
-/// Paymaster limits a sponsored op carries before it is estimated.
-const PLACEHOLDER_PAYMASTER_GAS: u128 = 300_000;
 
 /// The pre-checks a client makes before it sends an op. Each is on by default and can only be
 /// switched off here, explicitly; an op sent without one says so in its [`Sent::skipped`].
@@ -615,8 +613,9 @@ impl<B: Bundler> SessionClient<B> {
         .await
     }
 
-    /// Uses a session for `calls` (one call, or a batch): local verdict, nonce, fees, sponsor,
-    /// gas, the session key's signature (ENABLE mode when the record still carries enable data
+    /// Uses a session for `calls` (one call, or a batch): nonce, fees, the sponsor's stub,
+    /// local verdict (of the op with its paymaster fields), gas, the sponsor's final data, the
+    /// session key's signature (ENABLE mode when the record still carries enable data
     /// and the session is not enabled yet), pre-flight, send, receipt.
     ///
     /// The op runs on a nonce lane of its own ([`crate::lanes`]), leased from
@@ -709,10 +708,6 @@ impl<B: Bundler> SessionClient<B> {
             enable,
             session: &record.session,
         };
-        if self.pipeline.options.checks.local_verdict {
-            self.progress(Step::LocalVerdict);
-            self.local_verdict(&op, &signer).await?;
-        }
         let sent = self.submit(op, signer, Some(lane)).await?;
         drop(lease);
         Ok(Used { mode, sent })
@@ -870,7 +865,10 @@ impl<B: Bundler> SessionClient<B> {
         self.send_checked(op, lane).await
     }
 
-    /// Prices, sponsors and estimates `op` (signed by `signer` for the estimate).
+    /// Prices and sponsors `op` (the paymaster's stub), asks the local verdict of a session's
+    /// op (with its paymaster fields: a session that may not carry a paymaster is refused
+    /// here), estimates it (signed by `signer` for the estimate) and writes the paymaster's
+    /// final data.
     async fn complete(
         &self,
         op: &mut UserOperation,
@@ -879,11 +877,15 @@ impl<B: Bundler> SessionClient<B> {
         let checks = self.pipeline.options.checks;
         let base_fee = self.with_state(|d| Ok(d.base_fee())).await?;
         (op.max_fee_per_gas, op.max_priority_fee_per_gas) = self.pipeline.prices(base_fee);
-        if let Some(sponsor) = &self.pipeline.options.sponsor {
-            op.paymaster = Some(sponsor.paymaster());
-            op.paymaster_verification_gas_limit = PLACEHOLDER_PAYMASTER_GAS;
-            op.paymaster_post_op_gas_limit = PLACEHOLDER_PAYMASTER_GAS;
-            op.paymaster_data = sponsor.stub_data();
+        let sponsor = self.pipeline.options.sponsor.as_ref();
+        let mut stubbed = None;
+        if let Some(sponsor) = sponsor {
+            let (entry_point, chain_id) = (self.deployments.entry_point, self.pipeline.chain_id);
+            stubbed = Some(sponsor.stub(op, entry_point, chain_id).await?);
+        }
+        if checks.local_verdict && matches!(signer, OpSigner::Session { .. }) {
+            self.progress(Step::LocalVerdict);
+            self.local_verdict(op, signer).await?;
         }
         if checks.estimate_gas {
             self.sign(op, signer)?;
@@ -900,11 +902,9 @@ impl<B: Bundler> SessionClient<B> {
                 raise(&mut op.paymaster_verification_gas_limit, ours);
             }
         }
-        if let Some(sponsor) = &self.pipeline.options.sponsor {
-            let unsigned = op.clone();
-            let (deployments, sponsor) = (self.deployments, sponsor.clone());
-            op.paymaster_data =
-                self.with_state(move |d| sponsor.sponsor(d, &deployments, &unsigned)).await?;
+        if let (Some(sponsor), Some(stubbed)) = (sponsor, stubbed) {
+            Sponsor::keep_limits(stubbed, op);
+            sponsor.finish(stubbed, op, &self.pipeline, self.deployments).await?;
         }
         Ok(())
     }

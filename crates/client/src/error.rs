@@ -21,6 +21,11 @@ pub enum ClientError {
     /// The bundler refused or failed.
     #[error("bundler: {0}")]
     Bundler(#[from] BundlerError),
+    /// The ERC-7677 paymaster service refused the op or failed (`pm_getPaymasterStubData` or
+    /// `pm_getPaymasterData`, with the service's code and message; never its URL): nothing was
+    /// sent.
+    #[error("paymaster service, nothing sent: {0}")]
+    PaymasterService(#[source] BundlerError),
     /// No nonce lane was free for the op (nothing was sent).
     #[error("nonce lanes: {0}")]
     Lane(#[from] crate::lanes::LaneError),

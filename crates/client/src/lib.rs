@@ -33,6 +33,6 @@ pub use key::SessionKey;
 pub use lanes::{FileLanes, LaneAllocator, LaneError, LaneLease, MemoryLanes};
 pub use record::{EnableAs, GrantState, SessionRecord, SessionRef};
 pub use session_signer::{SessionSigner, SignScheme, SignerError};
-pub use sponsor::Sponsor;
+pub use sponsor::{PaymasterService, Sponsor};
 pub use status::{Limit, Remaining, Scope, SessionStatus};
 pub use store::{FileStore, MemoryStore, SessionStore, StoreError, StoredSession};

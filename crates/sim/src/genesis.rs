@@ -303,28 +303,42 @@ pub fn legacy_v2() -> Plan<LegacyV2Deployments> {
     use ArtifactSet::{LegacyV2, Mandate};
     use names::legacy_v2::*;
     let none = Vec::new;
+    let mut steps = entry_point_v06().steps;
+    steps.extend([
+        deploy(
+            LegacyV2,
+            SMART_ACCOUNT,
+            vec![Arg::Deployed(|d: &LegacyV2Deployments| d.entry_point)],
+            |d| &mut d.account_implementation,
+        ),
+        deploy(
+            LegacyV2,
+            SMART_ACCOUNT_FACTORY,
+            vec![Arg::Deployed(|d| d.account_implementation), Arg::Deployer],
+            |d| &mut d.account_factory,
+        ),
+        deploy(LegacyV2, ECDSA_OWNERSHIP_MODULE, none(), |d| &mut d.ecdsa_module),
+        deploy(LegacyV2, SESSION_KEY_MANAGER, none(), |d| &mut d.session_key_manager),
+        deploy(LegacyV2, BATCHED_SESSION_ROUTER, none(), |d| &mut d.batched_session_router),
+        deploy(LegacyV2, ERC20_SESSION_VALIDATION_MODULE, none(), |d| &mut d.erc20_svm),
+        deploy(Mandate, names::ABI_SESSION_VALIDATION_MODULE, none(), |d| &mut d.abi_svm),
+    ]);
+    Plan { steps }
+}
+
+#[cfg(feature = "legacy-v2")]
+/// The EntryPoint v0.6 alone (at [`ENTRY_POINT_V06`]), the first steps of [`legacy_v2`]: for
+/// what reads all three EntryPoints (a paymaster service with a paymaster on each).
+pub fn entry_point_v06() -> Plan<LegacyV2Deployments> {
+    use names::legacy_v2::ENTRY_POINT;
     Plan {
         steps: vec![
-            deploy(LegacyV2, ENTRY_POINT, none(), |d| &mut d.entry_point),
+            deploy(ArtifactSet::LegacyV2, ENTRY_POINT, Vec::new(), |d| &mut d.entry_point),
             Step::Relocate {
                 name: ENTRY_POINT,
                 field: |d| &mut d.entry_point,
                 target: ENTRY_POINT_V06,
             },
-            deploy(LegacyV2, SMART_ACCOUNT, vec![Arg::Deployed(|d| d.entry_point)], |d| {
-                &mut d.account_implementation
-            }),
-            deploy(
-                LegacyV2,
-                SMART_ACCOUNT_FACTORY,
-                vec![Arg::Deployed(|d| d.account_implementation), Arg::Deployer],
-                |d| &mut d.account_factory,
-            ),
-            deploy(LegacyV2, ECDSA_OWNERSHIP_MODULE, none(), |d| &mut d.ecdsa_module),
-            deploy(LegacyV2, SESSION_KEY_MANAGER, none(), |d| &mut d.session_key_manager),
-            deploy(LegacyV2, BATCHED_SESSION_ROUTER, none(), |d| &mut d.batched_session_router),
-            deploy(LegacyV2, ERC20_SESSION_VALIDATION_MODULE, none(), |d| &mut d.erc20_svm),
-            deploy(Mandate, names::ABI_SESSION_VALIDATION_MODULE, none(), |d| &mut d.abi_svm),
         ],
     }
 }

@@ -1,7 +1,8 @@
 //! The end-to-end harness: real anvil and real Alto from the pinned npm packages in `e2e/`,
 //! on 127.0.0.1 at free ports, with the EntryPoint at its canonical address and Mandate's
 //! contracts deployed as on the embedded devnet. Dropping the harness (also while a test
-//! panics) kills both processes.
+//! panics) kills both processes. `Harness::start_paymaster` (feature `legacy-v2`) adds the
+//! pinned ERC-7677 paymaster service (`@pimlico/mock-paymaster`), killed when its handle drops.
 
 use std::{
     net::TcpListener,
@@ -332,6 +333,24 @@ impl std::fmt::Debug for Harness {
     }
 }
 
+/// The pinned `@pimlico/mock-paymaster` (a real ERC-7677 paymaster service over Pimlico's
+/// singleton paymasters) on a free loopback port, killed when dropped; its output goes to a
+/// temporary log file, shown when a test panics.
+pub struct MockPaymaster {
+    /// Its JSON-RPC URL.
+    pub url: String,
+    /// The test ERC-20 it deploys and takes in ERC-20 mode (context `{"token": …}`); anyone
+    /// may `sudoMint(address,uint256)` it.
+    pub erc20: Address,
+    _process: Process,
+}
+
+impl std::fmt::Debug for MockPaymaster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockPaymaster").finish_non_exhaustive()
+    }
+}
+
 /// A bare anvil (installed if needed) on a free loopback port, killed when dropped: no
 /// contracts deployed.
 pub struct Anvil {
@@ -388,6 +407,54 @@ impl Harness {
     /// one is set): a bundler on a remote node.
     pub async fn start_behind_proxy() -> Self {
         Self::start_with_options(false, true).await
+    }
+
+    #[cfg(feature = "legacy-v2")]
+    /// Starts the pinned `@pimlico/mock-paymaster` against this anvil and Alto and waits until
+    /// it answers. At start the service deploys Pimlico's singleton paymasters for EntryPoint
+    /// v0.6, v0.7 and v0.8 through the deterministic deployer anvil holds, reads each one's
+    /// deposit at its EntryPoint (`getDeposit`, i.e. `balanceOf` on all three) and tops it up to
+    /// 50 ETH: EntryPoint v0.7 and v0.8 are in the genesis plan, the real v0.6 one is deployed
+    /// here ([`genesis::entry_point_v06`]) unless the v2 stack put it there. Verifying mode is
+    /// asked for with a context without `token` (e.g. `{}`).
+    pub async fn start_paymaster(&self) -> MockPaymaster {
+        if self.node.code(ENTRY_POINT_V06).await.is_empty() {
+            self.node.run(&genesis::entry_point_v06()).await;
+        }
+        let port = free_port();
+        let log_path = log_file("mock-paymaster");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let mut process = Process {
+            name: "mock-paymaster",
+            child: Command::new("node")
+                .arg(e2e_dir().join("mock-paymaster.mjs"))
+                .arg(&self.node_url)
+                .arg(&self.bundler_url)
+                .arg(port.to_string())
+                .current_dir(e2e_dir())
+                .stdout(Stdio::from(log.try_clone().expect("log file")))
+                .stderr(Stdio::from(log))
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("node runs the mock paymaster"),
+            log: Some(log_path),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        // Requests it does not serve go to Alto: eth_chainId answers once it listens.
+        wait_until_up(&url, "eth_chainId", "mock-paymaster", &mut process).await;
+        // The launcher's "listening" line names the token.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let erc20 = loop {
+            let log =
+                std::fs::read_to_string(process.log.as_ref().expect("a log")).unwrap_or_default();
+            if let Some(at) = log.find(", ERC-20 0x") {
+                let hex = &log[at + ", ERC-20 ".len()..][..42];
+                break hex.parse::<Address>().expect("the token's address");
+            }
+            assert!(Instant::now() < deadline, "mock-paymaster did not name its ERC-20");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        MockPaymaster { url, erc20, _process: process }
     }
 
     async fn start_with(legacy_v2: bool) -> Self {

@@ -230,12 +230,13 @@ async fn gas_price_and_paymaster_extensions() {
 
     let mut op = op(8);
     let stub =
-        c.paymaster_stub_data(&op, ENTRY_POINT_V07, serde_json::json!({})).await.expect("stub");
+        c.paymaster_stub_data(&op, ENTRY_POINT_V07, 1, serde_json::json!({})).await.expect("stub");
     assert_eq!(stub.sponsor.map(|s| s.name).as_deref(), Some("Mandate tests"));
     assert_eq!(stub.paymaster_verification_gas_limit, Some(U256::from(100_000)));
     assert!(!stub.is_final);
     op.paymaster = stub.paymaster;
-    let data = c.paymaster_data(&op, ENTRY_POINT_V07, serde_json::json!({})).await.expect("data");
+    let data =
+        c.paymaster_data(&op, ENTRY_POINT_V07, 1, serde_json::json!({})).await.expect("data");
     assert_eq!(data.paymaster_data, Bytes::from(vec![0xab, 0xcd]));
 
     let error = c.get_user_operation_by_hash(Default::default()).await;

@@ -9,4 +9,7 @@ mod deploy_e2e;
 mod nexus_sdk_e2e;
 mod run;
 mod session_e2e;
+// The harness deploys the EntryPoint v0.6 the paymaster service reads from the v2 artifacts.
+#[cfg(feature = "legacy-v2")]
+mod sponsor_e2e;
 mod ts_grants_e2e;

@@ -1,6 +1,7 @@
 //! The client's flows on the embedded devnet: each pre-check stops what it should and only
 //! that, switched-off checks are reported, ENABLE mode across two chains with one owner
-//! signature, sponsorship, and the errors a caller sees.
+//! signature, sponsorship (and the pre-flight refusing an op its paymaster would refuse), and
+//! the errors a caller sees.
 #![allow(clippy::unwrap_used)]
 
 use alloy_primitives::{Address, U256};
@@ -329,4 +330,34 @@ async fn a_sponsored_session_op_is_paid_by_the_paymaster() {
     );
     assert_eq!(deposit_before - deposit(&s.client), used.sent.receipt.actual_gas_cost);
     assert_eq!(balance(&s.client), balance_before, "the account paid nothing");
+}
+
+#[tokio::test]
+async fn a_paymaster_refusal_is_reported_by_the_preflight_as_the_paymasters() {
+    let s = setup().await;
+    let d = s.d;
+    let mut session = pay_session(&s, 10);
+    session.permitERC4337Paymaster = true;
+    session
+        .userOpPolicies
+        .push(PolicyData { policy: d.chain.policies.sudo, initData: Default::default() });
+    let spec = Account::new(s.owner.address());
+    let mint = Call::new(
+        d.test_erc20,
+        IERC20::mintCall { to: s.account, amount: U256::from(50) }.abi_encode(),
+    );
+    s.client.grant(&s.owner, &spec, std::slice::from_ref(&session), &[mint]).await.unwrap();
+    let r = record(&s, session);
+    let mut client = s.client;
+    // A key the paymaster does not trust.
+    client.options_mut().sponsor = Some(Sponsor::Verifying {
+        paymaster: d.chain.paymaster.expect("the devnet's paymaster"),
+        signer: PrivateKeySigner::random(),
+    });
+    let s = Setup { client, ..s };
+    let before = nonce(&s);
+    let err = s.client.use_session(&s.key, &r, &[pay(&s, 10)]).await.unwrap_err();
+    let ClientError::Preflight { summary, .. } = &err else { panic!("{err}") };
+    assert!(summary.contains("AA34 signature error"), "{summary}");
+    assert_eq!(nonce(&s), before, "nothing was sent");
 }
