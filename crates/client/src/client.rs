@@ -792,21 +792,7 @@ impl<B: Bundler> SessionClient<B> {
     ) -> Result<Rotated, ClientError> {
         self.check_record(record)?;
         let (account, old) = (record.account, record.permission_id);
-        let validators = &self.deployments.session_validators;
-        let validator = record.session.sessionValidator;
-        let init_data: Bytes = if Some(validator) == validators.ecdsa {
-            Bytes::copy_from_slice(new_key.as_slice())
-        } else if Some(validator) == validators.ownable {
-            mandate_abi::ownable::OwnableData::new(1, vec![new_key])
-                .map_err(|_| ClientError::UnknownSessionValidator {
-                    permission_id: old,
-                    validator,
-                })?
-                .encode()
-        } else {
-            return Err(ClientError::UnknownSessionValidator { permission_id: old, validator });
-        };
-        let session = Session { sessionValidatorInitData: init_data, ..record.session.clone() };
+        let mut new = self.rotated_record(record, new_key)?;
         let enabled = self.is_permission_enabled(account, old).await?;
         let ss = self.deployments.smart_session;
         let retire = if enabled {
@@ -817,17 +803,49 @@ impl<B: Bundler> SessionClient<B> {
             return Err(ClientError::NothingToRevoke { permission_id: old, account });
         };
         let calls = [
-            Call::new(ss, mandate_abi::calldata::enable_sessions(std::slice::from_ref(&session))),
+            Call::new(
+                ss,
+                mandate_abi::calldata::enable_sessions(std::slice::from_ref(&new.session)),
+            ),
             Call::new(ss, retire),
         ];
         let sent = self.owner_op(owner, account, &calls).await?;
-        let new = SessionRecord {
+        new.granted_by = Some(sent.user_op_hash);
+        Ok(Rotated { record: new, revoked: old, sent })
+    }
+
+    /// The record [`Self::rotate`] makes of `record` for the key at `new_key` (before its op:
+    /// to store the new key first): the same session with the key in its validator's data
+    /// (the deployments' ECDSA session signer: the key's address; their OwnableValidator: a
+    /// 1-of-1 owner set), hence a new permission id; the family and label kept.
+    pub fn rotated_record(
+        &self,
+        record: &SessionRecord,
+        new_key: Address,
+    ) -> Result<SessionRecord, ClientError> {
+        let old = record.permission_id;
+        let validators = &self.deployments.session_validators;
+        let validator = record.session.sessionValidator;
+        let unknown = ClientError::UnknownSessionValidator { permission_id: old, validator };
+        let init_data: Bytes = if Some(validator) == validators.ecdsa {
+            Bytes::copy_from_slice(new_key.as_slice())
+        } else if Some(validator) == validators.ownable {
+            mandate_abi::ownable::OwnableData::new(1, vec![new_key]).map_err(|_| unknown)?.encode()
+        } else {
+            return Err(unknown);
+        };
+        let session = Session { sessionValidatorInitData: init_data, ..record.session.clone() };
+        Ok(SessionRecord {
             account_type: record.account_type,
             label: record.label.clone(),
-            granted_by: Some(sent.user_op_hash),
-            ..SessionRecord::new(record.chain_id, account, new_key, session, record.smart_session)
-        };
-        Ok(Rotated { record: new, revoked: old, sent })
+            ..SessionRecord::new(
+                record.chain_id,
+                record.account,
+                new_key,
+                session,
+                record.smart_session,
+            )
+        })
     }
 
     /// Uninstalls SmartSession from `account` with one owner op: `uninstallModule(1,
