@@ -187,11 +187,17 @@ pub(crate) fn uninstall(args: UninstallArgs) -> Result<String, CliError> {
     let owner = env_key(&args.owner_key_env, "the owner's key")?;
     runtime()?.block_on(async {
         let chain_id = node_chain_id(&args.chain).await?;
+        let smart_session = args.chain.deployments()?.chain().smart_session;
+        // The account's sessions on this SmartSession (those on another stay as they are).
         let records: Vec<SessionRecord> = store
             .list()
             .map_err(CliError::other)?
             .into_iter()
-            .filter(|r| r.chain_id == chain_id && r.account == args.account)
+            .filter(|r| {
+                r.chain_id == chain_id
+                    && r.account == args.account
+                    && r.smart_session == smart_session
+            })
             .collect();
         let record_type = records.iter().find_map(|r| r.account_type);
         let client = client_for(&args.chain, &args.bundler_url, record_type).await?;
