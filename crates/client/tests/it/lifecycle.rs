@@ -22,7 +22,8 @@ use crate::families::{
     record, setup, setup_with, shop_balance,
 };
 
-/// The families the revoke and rotate stories run on.
+/// The families the expiry and exhaustion stories run on (revoke, rotate and uninstall run on
+/// every family).
 const TWO: [Family; 2] = [Family::Mandate, Family::Nexus];
 
 fn owner_nonce(s: &Setup, account: Address) -> U256 {
@@ -33,7 +34,7 @@ fn owner_nonce(s: &Setup, account: Address) -> U256 {
 #[tokio::test]
 async fn revoking_an_enabled_session_stops_it() {
     for modules in [Modules::Mandate, Modules::Upstream] {
-        for family in TWO {
+        for family in ALL {
             let s = setup_with(family, modules, Signer::Ecdsa).await;
             let (address, session) = granted_with_mint(&s).await;
             let r = record(&s, address, session);
@@ -86,7 +87,7 @@ async fn revoking_an_enabled_session_stops_it() {
 #[tokio::test]
 async fn revoking_a_pending_enable_grant_voids_the_owners_signature() {
     for modules in [Modules::Mandate, Modules::Upstream] {
-        for family in TWO {
+        for family in ALL {
             let s = setup_with(family, modules, Signer::Ecdsa).await;
             let (address, _) = granted_with_mint(&s).await;
             let second = pay_session(&s, 2);
@@ -186,7 +187,7 @@ async fn status_says_expired_and_exhausted_from_the_chain() {
 
 #[tokio::test]
 async fn rotating_moves_the_permissions_to_a_new_key_in_one_op() {
-    for family in TWO {
+    for family in ALL {
         let s = setup(family).await;
         let (address, session) = granted_with_mint(&s).await;
         let old = record(&s, address, session);
