@@ -310,6 +310,14 @@ sol! {
         event ModuleUninstalled(uint256 moduleTypeId, address module);
     }
 
+    /// The validators of an account that keeps them in a sentinel list (Nexus, Safe7579, the
+    /// ERC-7579 reference): one page from `cursor` (the sentinel `0x…01` for the first), and the
+    /// cursor of the next (the sentinel or zero after the last).
+    #[derive(Debug, PartialEq, Eq)]
+    interface IValidatorList {
+        function getValidatorsPaginated(address cursor, uint256 size) external view returns (address[] array, address next);
+    }
+
     /// An OwnableValidator (Rhinestone's and Mandate's): stateless as a session validator,
     /// installed per account as an account validator. Its errors are what a session signature
     /// can revert with.

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use mandate::abi::account::AccountType;
 use mandate::client::{
-    Remaining, Scope, SessionStatus,
+    Remaining, Scope, SessionState, SessionStatus,
     demo::{DemoReport, Outcome, Story, run_on_devnet},
 };
 
@@ -62,12 +62,9 @@ fn print_prose(out: &mut String, report: &DemoReport) {
 }
 
 pub(crate) fn print_status(out: &mut String, title: &str, status: &SessionStatus) {
-    let state = if status.enabled {
-        "enabled"
-    } else if status.enable_pending {
-        "not enabled yet (its first use enables it)"
-    } else {
-        "not enabled"
+    let state = match status.state {
+        SessionState::PendingFirstUse => "pending first use (its first use enables it)",
+        state => state.describe(),
     };
     say!(out, "{title} ({} on chain {}, {state}):", status.permission_id, status.chain_id);
     for limit in &status.limits {

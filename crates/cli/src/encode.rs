@@ -44,8 +44,18 @@ pub(crate) enum SessionCommand {
     Grant(Box<crate::flows::GrantArgs>),
     /// Use a stored session for calls: local verdict, gas, signature, pre-flight, send, receipt.
     Use(Box<crate::flows::UseArgs>),
-    /// What the stored sessions still allow, read from the node.
+    /// What the stored sessions still allow and where each stands (enabled, pending first use,
+    /// revoked, expired, exhausted), read from the node.
     Status(Box<crate::flows::StatusArgs>),
+    /// Revoke a stored session with an owner op (removeSession, or revokeEnableSignature for a
+    /// grant not used yet); the store marks it revoked.
+    Revoke(Box<crate::lifecycle::OwnerSessionArgs>),
+    /// Move a stored session to a new key with the same permissions, the old one revoked, in one
+    /// owner op; the store gets the new key and marks the old session revoked in one write.
+    Rotate(Box<crate::lifecycle::OwnerSessionArgs>),
+    /// Uninstall SmartSession from an account with an owner op (the family's uninstall data);
+    /// the store marks the account's sessions revoked.
+    UninstallSmartSession(Box<crate::lifecycle::UninstallArgs>),
     /// Store the permissions a dapp granted to a key this backend holds (abstractjs's
     /// GrantPermissionResponse), after checking them against the node; the key from the
     /// environment.
@@ -121,6 +131,9 @@ pub(crate) fn session(command: SessionCommand) -> Result<String, CliError> {
         SessionCommand::Grant(args) => crate::flows::grant(*args)?,
         SessionCommand::Use(args) => crate::flows::use_session(*args)?,
         SessionCommand::Status(args) => crate::flows::status(*args)?,
+        SessionCommand::Revoke(args) => crate::lifecycle::revoke(*args)?,
+        SessionCommand::Rotate(args) => crate::lifecycle::rotate(*args)?,
+        SessionCommand::UninstallSmartSession(args) => crate::lifecycle::uninstall(*args)?,
         SessionCommand::Import(args) => crate::flows::import(*args)?,
         SessionCommand::Export(args) => crate::flows::export(*args)?,
         SessionCommand::Id { file } => {

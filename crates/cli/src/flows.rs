@@ -34,28 +34,28 @@ use crate::{
 pub(crate) struct ChainArgs {
     /// The node's JSON-RPC URL.
     #[arg(long, env = "MANDATE_RPC_URL", hide_env_values = true)]
-    rpc_url: String,
+    pub(crate) rpc_url: String,
     /// Where the contracts are: a built-in preset (`module-sdk-0.4`, the canonical deployment
     /// TypeScript dapps use; `module-sdk-0.2.3`, the one the Nexus SDK 0.0.29 addresses), or a
     /// JSON file — a chain's deployments (entryPoint, smartSession,
     /// policies, …) or what `mandate deploy` prints (the chain's under `chain`, with the
     /// devnet's account factories and tokens).
     #[arg(long)]
-    deployments: String,
+    pub(crate) deployments: String,
     /// The account's family: mandate, nexus, kernel, safe or msa (the ERC-7579 reference).
     /// A grant or import without it is for Mandate's account; a stored session is used as
     /// the family its record names (a different one given here is refused).
     #[arg(long)]
-    account_type: Option<AccountType>,
+    pub(crate) account_type: Option<AccountType>,
     /// The validator the account's owner signs through, for an existing account when the
     /// deployments are a chain's (`mandate deploy`'s name the devnet's K1Validator).
     #[arg(long, value_parser = mandate::abi::json::parse_address)]
     owner_validator: Option<Address>,
     #[command(flatten)]
-    store: StoreArgs,
+    pub(crate) store: StoreArgs,
     /// Print JSON.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 /// `session grant`.
@@ -322,8 +322,13 @@ pub(crate) struct StatusArgs {
     #[command(flatten)]
     chain: ChainArgs,
     /// Only this account's sessions.
-    #[arg(long, value_parser = mandate::abi::json::parse_address)]
+    #[arg(long, value_parser = mandate::abi::json::parse_address, conflicts_with = "all")]
     account: Option<Address>,
+    /// Every stored session on the node's chain (what a status without --account sweeps),
+    /// each with its state read from the chain: enabled, pending first use, revoked, expired,
+    /// exhausted or not granted.
+    #[arg(long)]
+    all: bool,
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -427,11 +432,11 @@ fn keystore_key(
 }
 
 impl ChainArgs {
-    fn deployments(&self) -> Result<DeploymentsArg, CliError> {
+    pub(crate) fn deployments(&self) -> Result<DeploymentsArg, CliError> {
         DeploymentsArg::read(&self.deployments)
     }
 
-    fn store(&self) -> Result<FileStore, CliError> {
+    pub(crate) fn store(&self) -> Result<FileStore, CliError> {
         self.store.open()
     }
 }
@@ -455,7 +460,10 @@ impl StoreArgs {
 }
 
 /// The stored session `reference` names, or an error naming it.
-fn load_session(store: &FileStore, reference: &SessionRef) -> Result<StoredSession, CliError> {
+pub(crate) fn load_session(
+    store: &FileStore,
+    reference: &SessionRef,
+) -> Result<StoredSession, CliError> {
     store.load(reference).map_err(CliError::other)?.ok_or_else(|| CliError::Invalid {
         what: "the session",
         reason: format!(
@@ -483,7 +491,7 @@ fn progress(json: bool) -> Option<mandate::client::Progress> {
 }
 
 /// The client for `chain`, driving accounts of the family `account_type`.
-async fn client(
+pub(crate) async fn client(
     chain: &ChainArgs,
     bundler_url: &str,
     account_type: AccountType,
@@ -506,7 +514,7 @@ async fn client(
 /// The family `account_type` at `chain`'s deployments: for an existing account
 /// (`--owner-validator`) only its routing, else the devnet's factories; `None` for a chain's
 /// deployments without either (the client's own family).
-fn family(
+pub(crate) fn family(
     chain: &ChainArgs,
     deployments: &DeploymentsArg,
     account_type: AccountType,
@@ -521,7 +529,7 @@ fn family(
     }
 }
 
-fn output<T: Serialize>(
+pub(crate) fn output<T: Serialize>(
     json: bool,
     value: &T,
     prose: impl FnOnce(&mut String, &T),
@@ -1080,7 +1088,9 @@ pub(crate) fn status(args: StatusArgs) -> Result<String, CliError> {
         .list()
         .map_err(CliError::other)?
         .into_iter()
-        .filter(|r| r.chain_id == chain_id && args.account.is_none_or(|a| a == r.account))
+        .filter(|r| {
+            r.chain_id == chain_id && (args.all || args.account.is_none_or(|a| a == r.account))
+        })
         .collect();
     let statuses = runtime.block_on(async {
         let mut out = Vec::with_capacity(records.len());

@@ -7,6 +7,7 @@ mod deploy;
 mod encode;
 mod flows;
 mod input;
+mod lifecycle;
 mod prose;
 
 use std::{

@@ -36,6 +36,8 @@ use crate::{
 
 /// ENABLE mode byte that prefixes SmartSession's install data.
 const INSTALL_MODE_ENABLE: u8 = 1;
+/// How many call gas limits (each twice the last) an uninstall tries on a copy of the state.
+const UNINSTALL_GAS_TRIES: u32 = 5;
 
 /// The pre-checks a client makes before it sends an op. Each is on by default and can only be
 /// switched off here, explicitly; an op sent without one says so in its [`Sent::skipped`].
@@ -196,6 +198,47 @@ pub struct Granted {
     pub installed: bool,
     /// The op, unless every session was enabled already and there was nothing else to do.
     pub sent: Option<Sent>,
+}
+
+/// What a revocation did ([`SessionClient::revoke`]).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revoked {
+    /// The account.
+    pub account: Address,
+    /// The permission revoked.
+    pub permission_id: PermissionId,
+    /// Whether the op removed the session (`removeSession`: it was enabled).
+    pub removed: bool,
+    /// Whether the op bumped the enable nonce (`revokeEnableSignature`: the record held an
+    /// owner signature that would have enabled it on first use).
+    pub enable_revoked: bool,
+    /// The owner's op.
+    pub sent: Sent,
+}
+
+/// What a rotation did ([`SessionClient::rotate`]).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rotated {
+    /// The new session's record (its key the new one, enabled by the op, state granted).
+    pub record: SessionRecord,
+    /// The old session, revoked by the same op.
+    pub revoked: PermissionId,
+    /// The owner's one op: `enableSessions` of the new session and the old one's removal.
+    pub sent: Sent,
+}
+
+/// What uninstalling SmartSession did ([`SessionClient::uninstall_smart_session`]).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Uninstalled {
+    /// The account.
+    pub account: Address,
+    /// The `uninstallModule` data the family gave (e.g. `abi.encode(prev, "")`).
+    pub deinit_data: Bytes,
+    /// The owner's op.
+    pub sent: Sent,
 }
 
 /// A grant's op before the owner signs it ([`SessionClient::prepare_grant`]).
@@ -634,25 +677,16 @@ impl<B: Bundler> SessionClient<B> {
             return Err(ClientError::Empty("a use needs at least one call"));
         }
         let permission_id = record.permission_id;
-        let session = PermissionId::of(&record.session);
-        if session != permission_id {
-            return Err(ClientError::RecordMismatch { permission_id, session });
+        if record.state.is_revoked() {
+            return Err(ClientError::Revoked { permission_id, account: record.account });
         }
+        self.check_record(record)?;
         let signer = signer.into();
         let scheme = signer
             .scheme(&record.session, &self.deployments.session_validators)
             .map_err(|source| ClientError::Signer { permission_id, source })?;
         self.progress(Step::Reading);
         let family = Arc::clone(self.family()?);
-        if let Some(account_type) = record.account_type
-            && account_type.name() != family.name()
-        {
-            return Err(ClientError::FamilyMismatch {
-                permission_id,
-                record: account_type.name(),
-                family: family.name().to_owned(),
-            });
-        }
         let (account, ss) = (record.account, self.deployments.smart_session);
         // The op's own lane until its receipt (or an error) comes back: the lease is dropped
         // when this returns.
@@ -711,6 +745,227 @@ impl<B: Bundler> SessionClient<B> {
         let sent = self.submit(op, signer, Some(lane)).await?;
         drop(lease);
         Ok(Used { mode, sent })
+    }
+
+    /// Revokes `record`'s session with one owner op: `removeSession` if it is enabled on
+    /// chain, `revokeEnableSignature` if it is not and the record holds the owner's enable
+    /// signature (the enable nonce moves on, so that signature no longer enables it). Mark the
+    /// record [`GrantState::Revoked`](crate::GrantState::Revoked) in the store after.
+    pub async fn revoke(
+        &self,
+        owner: &PrivateKeySigner,
+        record: &SessionRecord,
+    ) -> Result<Revoked, ClientError> {
+        self.check_record(record)?;
+        let (account, permission_id) = (record.account, record.permission_id);
+        let enabled = self.is_permission_enabled(account, permission_id).await?;
+        let ss = self.deployments.smart_session;
+        let mut calls = Vec::new();
+        if enabled {
+            calls.push(Call::new(ss, mandate_abi::calldata::remove_session(permission_id)));
+        } else if record.enable.is_some() {
+            calls
+                .push(Call::new(ss, mandate_abi::calldata::revoke_enable_signature(permission_id)));
+        } else {
+            return Err(ClientError::NothingToRevoke { permission_id, account });
+        }
+        let sent = self.owner_op(owner, account, &calls).await?;
+        Ok(Revoked { account, permission_id, removed: enabled, enable_revoked: !enabled, sent })
+    }
+
+    /// Rotates `record`'s session to the key at `new_key` in one owner op: `enableSessions` of
+    /// the same session with the new key in its validator's data (the deployments' ECDSA
+    /// session signer: the key's address; their OwnableValidator: a 1-of-1 owner set), hence a
+    /// new permission id, and the old one revoked as [`Self::revoke`] would. The new session's
+    /// policies start afresh (their state is per permission id). Store the returned record with
+    /// the new key and mark the old one revoked in one `save_all`.
+    pub async fn rotate(
+        &self,
+        owner: &PrivateKeySigner,
+        record: &SessionRecord,
+        new_key: Address,
+    ) -> Result<Rotated, ClientError> {
+        self.check_record(record)?;
+        let (account, old) = (record.account, record.permission_id);
+        let mut new = self.rotated_record(record, new_key)?;
+        let enabled = self.is_permission_enabled(account, old).await?;
+        let ss = self.deployments.smart_session;
+        let retire = if enabled {
+            mandate_abi::calldata::remove_session(old)
+        } else if record.enable.is_some() {
+            mandate_abi::calldata::revoke_enable_signature(old)
+        } else {
+            return Err(ClientError::NothingToRevoke { permission_id: old, account });
+        };
+        let calls = [
+            Call::new(
+                ss,
+                mandate_abi::calldata::enable_sessions(std::slice::from_ref(&new.session)),
+            ),
+            Call::new(ss, retire),
+        ];
+        let sent = self.owner_op(owner, account, &calls).await?;
+        new.granted_by = Some(sent.user_op_hash);
+        Ok(Rotated { record: new, revoked: old, sent })
+    }
+
+    /// The record [`Self::rotate`] makes of `record` for the key at `new_key` (before its op:
+    /// to store the new key first): the same session with the key in its validator's data
+    /// (the deployments' ECDSA session signer: the key's address; their OwnableValidator: a
+    /// 1-of-1 owner set), hence a new permission id; the family and label kept.
+    pub fn rotated_record(
+        &self,
+        record: &SessionRecord,
+        new_key: Address,
+    ) -> Result<SessionRecord, ClientError> {
+        let old = record.permission_id;
+        let validators = &self.deployments.session_validators;
+        let validator = record.session.sessionValidator;
+        let unknown = ClientError::UnknownSessionValidator { permission_id: old, validator };
+        let init_data: Bytes = if Some(validator) == validators.ecdsa {
+            Bytes::copy_from_slice(new_key.as_slice())
+        } else if Some(validator) == validators.ownable {
+            mandate_abi::ownable::OwnableData::new(1, vec![new_key]).map_err(|_| unknown)?.encode()
+        } else {
+            return Err(unknown);
+        };
+        let session = Session { sessionValidatorInitData: init_data, ..record.session.clone() };
+        Ok(SessionRecord {
+            account_type: record.account_type,
+            label: record.label.clone(),
+            ..SessionRecord::new(
+                record.chain_id,
+                record.account,
+                new_key,
+                session,
+                record.smart_session,
+            )
+        })
+    }
+
+    /// Uninstalls SmartSession from `account` with one owner op: `uninstallModule(1,
+    /// smartSession, data)`, the data as the family gives it (for Nexus, Safe7579 and the
+    /// ERC-7579 reference `abi.encode(prev, "")`, `prev` read from the account's validator
+    /// list). SmartSession's `onUninstall` removes every session of the account.
+    pub async fn uninstall_smart_session(
+        &self,
+        owner: &PrivateKeySigner,
+        account: Address,
+    ) -> Result<Uninstalled, ClientError> {
+        self.progress(Step::Reading);
+        let family = Arc::clone(self.family()?);
+        let ss = self.deployments.smart_session;
+        let deinit_data = self
+            .with_state(move |d| {
+                if !d.has_code(account) {
+                    return Err(ClientError::NotDeployed { account });
+                }
+                check_family(d, family.as_ref(), account)?;
+                if !module_installed(d, family.as_ref(), account, ss)? {
+                    return Err(ClientError::NotInstalled { account });
+                }
+                family.smart_session_uninstall_data(d, account, ss)
+            })
+            .await?;
+        let call_data = mandate_abi::account::uninstall_validator(ss, deinit_data.clone());
+        let nonce = self.owner_nonce(account).await?;
+        let mut op = self.unsigned_op(account, nonce, call_data);
+        let signer = OpSigner::Owner(Some(owner));
+        self.complete(&mut op, &signer).await?;
+        // Nexus calls `onUninstall` with `excessivelySafeCall`: with a call gas limit just
+        // enough for the account's part (what a gas search finds), SmartSession runs out of gas
+        // inside, silently, and the op succeeds with every session still enabled. Run the
+        // signed op on a copy of the state until SmartSession holds no session of the account
+        // after it, doubling the call gas limit.
+        let mut tries = 0;
+        loop {
+            self.sign(&mut op, &signer)?;
+            let probe = op.pack();
+            let cleared = self
+                .with_state(move |d| {
+                    let mut copy = d.clone();
+                    copy.handle_op(probe)?;
+                    let left = ISmartSession::isInitializedCall { account };
+                    Ok(!copy.call_sol(ss, &left)?)
+                })
+                .await?;
+            if cleared {
+                break;
+            }
+            tries += 1;
+            if tries == UNINSTALL_GAS_TRIES {
+                return Err(ClientError::UninstallLeftSessions {
+                    account,
+                    call_gas_limit: u64::try_from(op.call_gas_limit).unwrap_or(u64::MAX),
+                });
+            }
+            op.call_gas_limit = op.call_gas_limit.saturating_mul(2);
+        }
+        let sent = self.send_checked(op, None).await?;
+        Ok(Uninstalled { account, deinit_data, sent })
+    }
+
+    /// Whether `account` has SmartSession installed (as its family asks).
+    pub async fn is_smart_session_installed(&self, account: Address) -> Result<bool, ClientError> {
+        let family = Arc::clone(self.family()?);
+        let ss = self.deployments.smart_session;
+        self.with_state(move |d| {
+            Ok(d.has_code(account) && module_installed(d, family.as_ref(), account, ss)?)
+        })
+        .await
+    }
+
+    /// Refuses a record whose permission id is not its session's, or that names another family
+    /// than the client's.
+    fn check_record(&self, record: &SessionRecord) -> Result<(), ClientError> {
+        let permission_id = record.permission_id;
+        let session = PermissionId::of(&record.session);
+        if session != permission_id {
+            return Err(ClientError::RecordMismatch { permission_id, session });
+        }
+        let family = self.family()?;
+        if let Some(account_type) = record.account_type
+            && account_type.name() != family.name()
+        {
+            return Err(ClientError::FamilyMismatch {
+                permission_id,
+                record: account_type.name(),
+                family: family.name().to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The next nonce of the owner's ops on the deployed `account` (of the client's family).
+    async fn owner_nonce(&self, account: Address) -> Result<U256, ClientError> {
+        self.progress(Step::Reading);
+        let family = Arc::clone(self.family()?);
+        self.with_state(move |d| {
+            if !d.has_code(account) {
+                return Err(ClientError::NotDeployed { account });
+            }
+            check_family(d, family.as_ref(), account)?;
+            Ok(d.entry_point_nonce(account, family.owner_nonce_key())?)
+        })
+        .await
+    }
+
+    /// Sends one owner op on the deployed `account` running `calls` (a lone call of the
+    /// account's own function as its callData, anything else in a batch), signed by `owner`
+    /// through the family's owner validator; pre-flighted as every op.
+    pub async fn owner_op(
+        &self,
+        owner: &PrivateKeySigner,
+        account: Address,
+        calls: &[Call],
+    ) -> Result<Sent, ClientError> {
+        let nonce = self.owner_nonce(account).await?;
+        let call_data = match calls {
+            [only] if only.to == account && only.value.is_zero() => only.data.clone(),
+            _ => execute_calls(calls),
+        };
+        let op = self.unsigned_op(account, nonce, call_data);
+        self.submit(op, OpSigner::Owner(Some(owner)), None).await
     }
 
     /// Is `permission_id` enabled on `account`?
@@ -815,6 +1070,15 @@ impl<B: Bundler> SessionClient<B> {
                 let deployment = Deployment::new(&deployments);
                 let mut state =
                     account_state(d, &deployment, account, &session, Some(!enable_pending))?;
+                if enable_pending {
+                    // The enable nonce of a permission not enabled (never, or removed, or its
+                    // signature revoked): the digest the owner signed must be at it.
+                    let permission_id = PermissionId::of(&session);
+                    let call =
+                        ISmartSession::getNonceCall { permissionId: permission_id.0, account };
+                    let nonce = d.call_sol(deployments.smart_session, &call)?;
+                    state.sessions.entry(permission_id).or_default().nonce = nonce;
+                }
                 let mut evaluator = Evaluator::new(deployment).verify_signatures(false);
                 if let Some((digest, formatted)) = enable_digest {
                     // The account's ERC-1271 answer for the owner's signature, asked of the chain.
@@ -1104,7 +1368,42 @@ pub async fn read_status(
             } else {
                 mandate_policy::AccountState::new(record.account)
             };
-            Ok(crate::status::session_status(&record, &state, d.chain_id(), d.timestamp()))
+            let enable_valid = match &record.enable {
+                Some(enable) => enable_still_valid(d, deployments.smart_session, &record, enable)?,
+                None => false,
+            };
+            Ok(crate::status::session_status(
+                &record,
+                &state,
+                d.chain_id(),
+                d.timestamp(),
+                enable_valid,
+            ))
         })
         .await
+}
+
+/// Whether `enable`'s digest for this chain is the one SmartSession's `getSessionDigest` gives
+/// at the session's current enable nonce: a `revokeEnableSignature` (or a use) moves the nonce
+/// past it.
+fn enable_still_valid(
+    d: &mut Devnet,
+    smart_session: Address,
+    record: &SessionRecord,
+    enable: &EnableSession,
+) -> Result<bool, ClientError> {
+    let Some(signed) = enable.hashesAndChainIds.get(usize::from(enable.chainDigestIndex)) else {
+        return Ok(false);
+    };
+    if signed.chainId != record.chain_id {
+        return Ok(false);
+    }
+    let mode = record.enable_as.map_or(SmartSessionMode::Enable, |as_| as_.mode);
+    let call = ISmartSession::getSessionDigestCall {
+        permissionId: record.permission_id.0,
+        account: record.account,
+        data: record.session.clone(),
+        mode: mode as u8,
+    };
+    Ok(d.call_sol(smart_session, &call)? == signed.sessionDigest)
 }

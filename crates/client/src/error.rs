@@ -155,6 +155,70 @@ pub enum ClientError {
         /// The client's family.
         family: String,
     },
+    /// The store's record says the session was revoked: the client does not use it (nothing
+    /// was read or sent).
+    #[error("session {permission_id} of account {account} is revoked: not used")]
+    Revoked {
+        /// The permission.
+        permission_id: PermissionId,
+        /// The account.
+        account: Address,
+    },
+    /// Nothing to revoke: the session is not enabled on chain and its record holds no owner
+    /// signature that would enable it (nothing was sent).
+    #[error(
+        "session {permission_id} of account {account} is not enabled and has no pending enable \
+         signature: nothing to revoke"
+    )]
+    NothingToRevoke {
+        /// The permission.
+        permission_id: PermissionId,
+        /// The account.
+        account: Address,
+    },
+    /// A rotation needs to write the new key into the session validator's data, and knows how
+    /// only for the deployments' ECDSA session signer and OwnableValidator.
+    #[error(
+        "session {permission_id}: its session validator {validator} is neither the deployments' \
+         ECDSA session signer nor their OwnableValidator, so the new key cannot be written in"
+    )]
+    UnknownSessionValidator {
+        /// The permission.
+        permission_id: PermissionId,
+        /// Its session validator.
+        validator: Address,
+    },
+    /// The module is not in the account's validator list (`getValidatorsPaginated`): nothing
+    /// to uninstall it after.
+    #[error("{module} is not among the {listed} validators account {account} lists")]
+    NotInValidatorList {
+        /// The account.
+        account: Address,
+        /// The module looked for.
+        module: Address,
+        /// How many validators the account listed.
+        listed: usize,
+    },
+    /// Uninstalling SmartSession left sessions of the account enabled on a copy of the state,
+    /// whatever call gas limit was tried (nothing was sent).
+    #[error(
+        "uninstalling SmartSession from {account} leaves its sessions enabled, even with a call \
+         gas limit of {call_gas_limit}: nothing sent"
+    )]
+    UninstallLeftSessions {
+        /// The account.
+        account: Address,
+        /// The last call gas limit tried.
+        call_gas_limit: u64,
+    },
+    /// The account's validator list did not end within the pages read.
+    #[error("account {account}'s validator list did not end after {read} entries")]
+    ValidatorListTooLong {
+        /// The account.
+        account: Address,
+        /// Entries read.
+        read: usize,
+    },
     /// The bundler serves another chain than the node.
     #[error("the bundler serves chain {bundler}, the node chain {node}")]
     ChainMismatch {

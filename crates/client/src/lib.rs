@@ -25,8 +25,9 @@ pub use account::{
 };
 pub use chain::Chain;
 pub use client::{
-    Checks, Fees, Granted, Options, OwnerOp, PreparedGrant, Progress, Sent, SessionClient, Step,
-    UseMode, Used, check_enabled_permissions, read_status, sign_enable,
+    Checks, Fees, Granted, Options, OwnerOp, PreparedGrant, Progress, Revoked, Rotated, Sent,
+    SessionClient, Step, Uninstalled, UseMode, Used, check_enabled_permissions, read_status,
+    sign_enable,
 };
 pub use error::ClientError;
 pub use key::SessionKey;
@@ -34,5 +35,5 @@ pub use lanes::{FileLanes, LaneAllocator, LaneError, LaneLease, MemoryLanes};
 pub use record::{EnableAs, GrantState, SessionRecord, SessionRef};
 pub use session_signer::{SessionSigner, SignScheme, SignerError};
 pub use sponsor::{PaymasterService, Sponsor};
-pub use status::{Limit, Remaining, Scope, SessionStatus};
+pub use status::{Limit, Remaining, Scope, SessionState, SessionStatus};
 pub use store::{FileStore, MemoryStore, SessionStore, StoreError, StoredSession};

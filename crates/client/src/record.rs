@@ -64,8 +64,8 @@ pub struct SessionRecord {
     /// The userOpHash of the op that granted it, when granted by an op.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub granted_by: Option<B256>,
-    /// Whether the grant is known to have gone through. Absent (as in records written before
-    /// it existed) means [`GrantState::Granted`]; any other value than the two is an error.
+    /// Where the grant stands. Absent (as in records written before it existed) means
+    /// [`GrantState::Granted`]; a value that is none of [`GrantState`]'s is an error.
     #[serde(default, skip_serializing_if = "GrantState::is_granted")]
     pub state: GrantState,
 }
@@ -94,12 +94,21 @@ pub enum GrantState {
     /// Granted on chain, or (ENABLE mode) signed by the owner to enable on first use.
     #[default]
     Granted,
+    /// Revoked by the owner ([`SessionClient::revoke`](crate::SessionClient::revoke),
+    /// [`SessionClient::rotate`](crate::SessionClient::rotate)): the client refuses to use it.
+    /// The record and its key are kept (what it was, and the key to read its history with).
+    Revoked,
 }
 
 impl GrantState {
     /// Whether it is [`GrantState::Granted`].
     pub const fn is_granted(&self) -> bool {
         matches!(self, Self::Granted)
+    }
+
+    /// Whether it is [`GrantState::Revoked`].
+    pub const fn is_revoked(&self) -> bool {
+        matches!(self, Self::Revoked)
     }
 }
 

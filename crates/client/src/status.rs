@@ -6,7 +6,46 @@ use mandate_abi::{ActionId, PermissionId};
 use mandate_policy::{AccountState, PolicyState};
 use serde::Serialize;
 
-use crate::SessionRecord;
+use crate::{GrantState, SessionRecord};
+
+/// Where a session stands, read from the chain (with what the store knows of it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum SessionState {
+    /// Enabled on chain, with something left to use.
+    Enabled,
+    /// Not enabled yet; the record's owner signature still enables it on first use (its
+    /// digest is the one SmartSession's `getSessionDigest` gives at the current enable nonce).
+    PendingFirstUse,
+    /// Not enabled on chain and nothing enables it: removed (`removeSession`, SmartSession
+    /// uninstalled), its enable signature revoked (the enable nonce moved past it), or marked
+    /// revoked in the store.
+    Revoked,
+    /// Enabled, but a time frame's `validUntil` is past: for every op (a user-op policy), or
+    /// for every action.
+    Expired,
+    /// Enabled, but a usage limit, a token spending limit (every token) or a rule's total is
+    /// used up: for every op (a user-op policy), or for every action.
+    Exhausted,
+    /// The grant's op is not known to have gone through ([`GrantState::Pending`]) and the
+    /// session is not enabled on chain.
+    NotGranted,
+}
+
+impl SessionState {
+    /// In words, as the CLI prints it.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Enabled => "enabled",
+            Self::PendingFirstUse => "pending first use",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+            Self::Exhausted => "exhausted",
+            Self::NotGranted => "not granted",
+        }
+    }
+}
 
 /// Where a limit applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -108,9 +147,11 @@ pub struct SessionStatus {
     pub account: Address,
     /// The permission.
     pub permission_id: PermissionId,
+    /// Where it stands.
+    pub state: SessionState,
     /// Whether it is enabled.
     pub enabled: bool,
-    /// Whether the record still holds ENABLE-mode data for a first use.
+    /// Whether the record still holds ENABLE-mode data that would enable it on first use.
     pub enable_pending: bool,
     /// The chain's time.
     pub now: u64,
@@ -118,12 +159,15 @@ pub struct SessionStatus {
     pub limits: Vec<Limit>,
 }
 
-/// Reads `record`'s limits out of the account's loaded state at time `now`.
+/// Reads `record`'s limits out of the account's loaded state at time `now`; `enable_valid`:
+/// whether the record's enable signature (if any) is still the one the chain's enable nonce
+/// accepts.
 pub fn session_status(
     record: &SessionRecord,
     state: &AccountState,
     chain_id: u64,
     now: u64,
+    enable_valid: bool,
 ) -> SessionStatus {
     let pid = record.permission_id;
     let enabled = state.is_enabled(&pid);
@@ -149,15 +193,86 @@ pub fn session_status(
             }
         }
     }
+    let enable_pending = !enabled && record.enable.is_some() && enable_valid;
+    let session_state = if record.state == GrantState::Revoked {
+        SessionState::Revoked
+    } else if enabled {
+        if used_up(record, &limits, now, expired, false) {
+            SessionState::Expired
+        } else if used_up(record, &limits, now, exhausted, true) {
+            SessionState::Exhausted
+        } else {
+            SessionState::Enabled
+        }
+    } else if enable_pending {
+        SessionState::PendingFirstUse
+    } else if record.state == GrantState::Pending {
+        SessionState::NotGranted
+    } else {
+        SessionState::Revoked
+    };
     SessionStatus {
         chain_id,
         account: record.account,
         permission_id: pid,
+        state: session_state,
         enabled,
-        enable_pending: !enabled && record.enable.is_some(),
+        enable_pending,
         now,
         limits,
     }
+}
+
+/// Whether `test` holds of a limit of every op, or of a limit of each of the session's actions
+/// (or, with `spend`, each action's token spending limits are all used up).
+fn used_up(
+    record: &SessionRecord,
+    limits: &[Limit],
+    now: u64,
+    test: fn(&Remaining, u64) -> bool,
+    spend: bool,
+) -> bool {
+    if limits.iter().any(|l| l.scope == Scope::UserOp && test(&l.remaining, now)) {
+        return true;
+    }
+    !record.session.actions.is_empty()
+        && record.session.actions.iter().all(|action| {
+            let scope = Scope::Action {
+                target: action.actionTarget,
+                selector: action.actionTargetSelector,
+            };
+            let of_action: Vec<&Limit> = limits.iter().filter(|l| l.scope == scope).collect();
+            of_action.iter().any(|l| test(&l.remaining, now))
+                || (spend && spend_used_up(of_action.iter().map(|l| &l.remaining)))
+        })
+}
+
+/// A time frame whose end is past.
+fn expired(remaining: &Remaining, now: u64) -> bool {
+    matches!(remaining, Remaining::Window { valid_until, .. } if *valid_until != 0 && now > *valid_until)
+}
+
+/// A usage limit or a rule's total with nothing left.
+fn exhausted(remaining: &Remaining, _now: u64) -> bool {
+    match remaining {
+        Remaining::Uses { left, .. } => *left == 0,
+        Remaining::Rule { left, .. } => left.is_zero(),
+        _ => false,
+    }
+}
+
+/// Token spending limits, every token's used up (false when there are none).
+fn spend_used_up<'a>(remaining: impl Iterator<Item = &'a Remaining>) -> bool {
+    let mut any = false;
+    for r in remaining {
+        if let Remaining::Spend { left, .. } = r {
+            if !left.is_zero() {
+                return false;
+            }
+            any = true;
+        }
+    }
+    any
 }
 
 fn push(limits: &mut Vec<Limit>, scope: Scope, policy: Address, state: &PolicyState, now: u64) {

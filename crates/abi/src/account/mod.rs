@@ -13,7 +13,7 @@ pub mod nexus;
 pub mod safe;
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolValue};
 use serde::{Deserialize, Serialize};
 
 use crate::{signature::SignatureError, sol::IERC7579Account};
@@ -211,8 +211,49 @@ pub fn install_validator(module: Address, init_data: Bytes) -> Bytes {
     .into()
 }
 
+/// The sentinel that heads the validator lists of Nexus, Safe7579 and the ERC-7579 reference.
+pub const SENTINEL: Address =
+    alloy_primitives::address!("0000000000000000000000000000000000000001");
+
+/// `uninstallModule(1, module, deinit_data)`: the account's own call that uninstalls a
+/// validator (`deinit_data` as the family wants it: SmartSession's own for Mandate's account and
+/// Kernel, [`sentinel_list_deinit`] for Nexus, Safe7579 and the ERC-7579 reference).
+pub fn uninstall_validator(module: Address, deinit_data: Bytes) -> Bytes {
+    IERC7579Account::uninstallModuleCall {
+        moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
+        module,
+        deInitData: deinit_data,
+    }
+    .abi_encode()
+    .into()
+}
+
+/// The uninstall data of a validator in a sentinel list: `abi.encode(prev, module_deinit)`,
+/// `prev` the entry before the module in the account's list ([`SENTINEL`] for the first).
+pub fn sentinel_list_deinit(prev: Address, module_deinit: &[u8]) -> Bytes {
+    (prev, Bytes::copy_from_slice(module_deinit)).abi_encode_params().into()
+}
+
+/// The entry before `module` in a sentinel list read in order (`None` if it is not listed).
+pub fn prev_in_list(list: &[Address], module: Address) -> Option<Address> {
+    let at = list.iter().position(|v| *v == module)?;
+    Some(if at == 0 { SENTINEL } else { list[at - 1] })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sentinel_list_prev_and_deinit() {
+        let (a, b) = (Address::repeat_byte(0xa), Address::repeat_byte(0xb));
+        assert_eq!(prev_in_list(&[a, b], a), Some(SENTINEL));
+        assert_eq!(prev_in_list(&[a, b], b), Some(a));
+        assert_eq!(prev_in_list(&[a], b), None);
+        let data = sentinel_list_deinit(a, &[]);
+        let (prev, inner) = <(Address, Bytes)>::abi_decode_params(&data).unwrap();
+        assert_eq!((prev, inner.len()), (a, 0));
+        assert_eq!(&uninstall_validator(b, data)[..4], alloy_primitives::hex!("a71763a8"));
+    }
+
     use alloy_primitives::{address, hex};
 
     use super::*;

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod deploy_e2e;
+mod lifecycle_e2e;
 mod nexus_sdk_e2e;
 mod run;
 mod session_e2e;

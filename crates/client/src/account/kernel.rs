@@ -40,6 +40,16 @@ impl Kernel {
 }
 
 impl AccountFamily for Kernel {
+    /// SmartSession's own (empty) deinit data: the account keeps no validator list.
+    fn smart_session_uninstall_data(
+        &self,
+        _chain: &mut Devnet,
+        _account: Address,
+        _smart_session: Address,
+    ) -> Result<Bytes, ClientError> {
+        Ok(Bytes::new())
+    }
+
     fn name(&self) -> &str {
         "kernel"
     }

@@ -80,6 +80,23 @@ pub trait AccountFamily: std::fmt::Debug + Send + Sync {
         AccountType::Msa.smart_session_install_data(smart_session_init)
     }
 
+    /// SmartSession's `uninstallModule` data on `account`: by default (Nexus, Safe7579, the
+    /// ERC-7579 reference, whose validators are a sentinel list) `abi.encode(prev, "")`, `prev`
+    /// the validator before `smart_session` in the list the account returns from
+    /// `getValidatorsPaginated` (read from `chain`, not assumed).
+    fn smart_session_uninstall_data(
+        &self,
+        chain: &mut Devnet,
+        account: Address,
+        smart_session: Address,
+    ) -> Result<Bytes, ClientError> {
+        let list = validator_list(chain, account)?;
+        let prev = mandate_abi::account::prev_in_list(&list, smart_session).ok_or(
+            ClientError::NotInValidatorList { account, module: smart_session, listed: list.len() },
+        )?;
+        Ok(mandate_abi::account::sentinel_list_deinit(prev, &[]))
+    }
+
     /// The 32-byte message the owner signs (EIP-191) for an op whose hash is `user_op_hash`.
     fn owner_op_message(&self, user_op_hash: B256) -> B256 {
         user_op_hash
@@ -159,6 +176,30 @@ impl Account {
             existing @ Self::Existing(_) => existing,
         }
     }
+}
+
+/// Pages read of an account's validator list before giving up (a list that does not end).
+const MAX_VALIDATOR_PAGES: usize = 64;
+/// Validators per page.
+const VALIDATOR_PAGE: u64 = 32;
+
+/// `account`'s validators in list order, read page by page with `getValidatorsPaginated` from
+/// the sentinel.
+pub fn validator_list(chain: &mut Devnet, account: Address) -> Result<Vec<Address>, ClientError> {
+    use mandate_abi::{account::SENTINEL, sol::IValidatorList};
+    let mut out = Vec::new();
+    let mut cursor = SENTINEL;
+    for _ in 0..MAX_VALIDATOR_PAGES {
+        let page =
+            IValidatorList::getValidatorsPaginatedCall { cursor, size: U256::from(VALIDATOR_PAGE) };
+        let page = chain.call_sol(account, &page)?;
+        out.extend(page.array.iter().copied());
+        if page.array.is_empty() || page.next == SENTINEL || page.next == Address::ZERO {
+            return Ok(out);
+        }
+        cursor = page.next;
+    }
+    Err(ClientError::ValidatorListTooLong { account, read: out.len() })
 }
 
 /// The owner's K1Validator init data: the owner's 20 bytes.

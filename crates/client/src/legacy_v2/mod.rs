@@ -100,6 +100,14 @@ pub enum V2ClientError {
         /// The revert reason the bundler reported.
         reason: String,
     },
+    /// The leaf to revoke is not one of the account's sessions (nothing was sent).
+    #[error("the leaf is not one of the {leaves} session leaves of account {account}")]
+    LeafNotInSessions {
+        /// The account.
+        account: Address,
+        /// How many leaves its sessions have.
+        leaves: usize,
+    },
     /// A call the v2 flows do not support, or an argument that does not fit.
     #[error("{0}")]
     Unsupported(String),
@@ -407,6 +415,32 @@ impl<B: BundlerV06> V2Client<B> {
         }
         let sent = self.submit(op, V2Signer::Owner(owner)).await?;
         Ok((sessions, sent))
+    }
+
+    /// Revokes one session leaf: the owner's op sets the merkle root of the other leaves (zero
+    /// when none is left, which no proof verifies against), so the leaf's proof no longer
+    /// verifies. Returns the sessions without it (keep them in place of `sessions`).
+    pub async fn revoke_leaf(
+        &self,
+        owner: &PrivateKeySigner,
+        sessions: &V2Sessions,
+        leaf: &SessionLeaf,
+    ) -> Result<(V2Sessions, V2Sent), V2ClientError> {
+        let account = sessions.account;
+        if !sessions.leaves.contains(leaf) {
+            return Err(V2ClientError::LeafNotInSessions {
+                account,
+                leaves: sessions.leaves.len(),
+            });
+        }
+        let kept: Vec<SessionLeaf> =
+            sessions.leaves.iter().filter(|l| *l != leaf).cloned().collect();
+        let left = V2Sessions::new(account, kept);
+        let root = ISessionKeyManagerV1::setMerkleRootCall { _merkleRoot: left.root() };
+        let call = Call::new(self.v2.session_key_manager, root.abi_encode());
+        let op = self.unsigned_op(account, execute_batch_v2_calldata(&[call])).await?;
+        let sent = self.submit(op, V2Signer::Owner(owner)).await?;
+        Ok((left, sent))
     }
 
     /// Uses one session for one call (the SDK's `getSingleSessionTxParams`).

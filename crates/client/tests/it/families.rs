@@ -31,7 +31,7 @@ use mandate_client::{
 };
 use mandate_sim::{BundleOutcome, Devnet, DevnetDeployments};
 
-const SHOP: Address = Address::repeat_byte(0x5b);
+pub(crate) const SHOP: Address = Address::repeat_byte(0x5b);
 const PER_CALL: u64 = 10;
 /// Safe7579's `ExecutionFailed()`.
 const SAFE7579_EXECUTION_FAILED: [u8; 4] = alloy_primitives::hex!("acfdb444");
@@ -39,7 +39,7 @@ const TOTAL: u64 = 100;
 
 /// The five built-in families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Family {
+pub(crate) enum Family {
     Mandate,
     Nexus,
     Kernel,
@@ -47,7 +47,7 @@ enum Family {
     Msa,
 }
 
-const ALL: [Family; 5] =
+pub(crate) const ALL: [Family; 5] =
     [Family::Mandate, Family::Nexus, Family::Kernel, Family::Safe, Family::Msa];
 
 impl Family {
@@ -64,7 +64,7 @@ impl Family {
 
 /// Whose SmartSession and policies the account uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Modules {
+pub(crate) enum Modules {
     /// Mandate's, from the devnet's genesis.
     Mandate,
     /// Upstream's runtimes at the canonical (module-sdk 0.4.0) addresses, with Mandate's ECDSA
@@ -76,7 +76,7 @@ const MODULES: [Modules; 2] = [Modules::Mandate, Modules::Upstream];
 
 /// Who signs for the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Signer {
+pub(crate) enum Signer {
     /// Mandate's ECDSA session signer, one key.
     Ecdsa,
     /// An OwnableValidator, one owner, its key held.
@@ -88,7 +88,11 @@ enum Signer {
 const SIGNERS: [Signer; 3] = [Signer::Ecdsa, Signer::Ownable1of1, Signer::Ownable2of3];
 
 /// A client of `devnet` on `family`, with `modules`.
-fn client_on(devnet: Devnet, family: Family, modules: Modules) -> SessionClient<DevnetBundler> {
+pub(crate) fn client_on(
+    devnet: Devnet,
+    family: Family,
+    modules: Modules,
+) -> SessionClient<DevnetBundler> {
     let d = *devnet.deployments();
     let chain_id = devnet.chain_id();
     let deployments = match modules {
@@ -107,26 +111,26 @@ fn client_on(devnet: Devnet, family: Family, modules: Modules) -> SessionClient<
         .with_family(family.on(&d))
 }
 
-struct Setup {
-    client: SessionClient<DevnetBundler>,
-    d: DevnetDeployments,
-    owner: PrivateKeySigner,
+pub(crate) struct Setup {
+    pub(crate) client: SessionClient<DevnetBundler>,
+    pub(crate) d: DevnetDeployments,
+    pub(crate) owner: PrivateKeySigner,
     signer: Signer,
-    keys: SessionSigner,
+    pub(crate) keys: SessionSigner,
     /// An owner of the 2-of-3 session whose key nobody here holds.
     absent_owner: Address,
 }
 
-fn bundler(client: &SessionClient<DevnetBundler>) -> &DevnetBundler {
+pub(crate) fn bundler(client: &SessionClient<DevnetBundler>) -> &DevnetBundler {
     let Chain::Devnet(bundler) = client.chain() else { unreachable!("a devnet client") };
     bundler
 }
 
-async fn setup(family: Family) -> Setup {
+pub(crate) async fn setup(family: Family) -> Setup {
     setup_with(family, Modules::Mandate, Signer::Ecdsa).await
 }
 
-async fn setup_with(family: Family, modules: Modules, signer: Signer) -> Setup {
+pub(crate) async fn setup_with(family: Family, modules: Modules, signer: Signer) -> Setup {
     let mut devnet = Devnet::new().unwrap();
     if modules == Modules::Upstream {
         devnet.place_canonical(&mandate_testing::upstream::runtimes());
@@ -159,7 +163,7 @@ fn session_validator(s: &Setup) -> (Address, Bytes) {
     }
 }
 
-fn pay_session(s: &Setup, salt: u8) -> Session {
+pub(crate) fn pay_session(s: &Setup, salt: u8) -> Session {
     let transfer = Erc20Action::new(Erc20Function::Transfer, s.d.test_erc20)
         .recipient(SHOP)
         .amount_limit_per_action(U256::from(PER_CALL))
@@ -174,18 +178,18 @@ fn pay_session(s: &Setup, salt: u8) -> Session {
         .unwrap()
 }
 
-fn pay(s: &Setup, amount: u64) -> Call {
+pub(crate) fn pay(s: &Setup, amount: u64) -> Call {
     Call::new(
         s.d.test_erc20,
         IERC20::transferCall { to: SHOP, amount: U256::from(amount) }.abi_encode(),
     )
 }
 
-fn mint(s: &Setup, to: Address) -> Call {
+pub(crate) fn mint(s: &Setup, to: Address) -> Call {
     Call::new(s.d.test_erc20, IERC20::mintCall { to, amount: U256::from(1000) }.abi_encode())
 }
 
-fn record(s: &Setup, account: Address, session: Session) -> SessionRecord {
+pub(crate) fn record(s: &Setup, account: Address, session: Session) -> SessionRecord {
     SessionRecord::new(
         s.client.chain_id(),
         account,
@@ -195,7 +199,7 @@ fn record(s: &Setup, account: Address, session: Session) -> SessionRecord {
     )
 }
 
-fn shop_balance(s: &Setup) -> U256 {
+pub(crate) fn shop_balance(s: &Setup) -> U256 {
     let token = s.d.test_erc20;
     bundler(&s.client)
         .with_devnet(|d| d.call_sol(token, &IERC20::balanceOfCall { owner: SHOP }).unwrap())
@@ -204,7 +208,7 @@ fn shop_balance(s: &Setup) -> U256 {
 
 /// The owner's counterfactual account of the setup's family, funded, granted
 /// `pay_session(s, 1)` (deploy + install + enable) in an op that also mints it tokens.
-async fn granted_with_mint(s: &Setup) -> (Address, Session) {
+pub(crate) async fn granted_with_mint(s: &Setup) -> (Address, Session) {
     let account = Account::new(s.owner.address());
     let address = s.client.account_address(&account).await.unwrap();
     s.client.set_balance(address, U256::from(10u128.pow(18))).unwrap();

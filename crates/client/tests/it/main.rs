@@ -12,6 +12,7 @@ mod flows;
 mod lanes;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2_demo;
+mod lifecycle;
 mod store;
 mod store_kill;
 mod store_processes;

@@ -530,6 +530,16 @@ fn a_pending_record_is_kept_and_old_records_read_as_granted() {
         let err = store.load(&reference(0)).unwrap_err();
         assert!(matches!(&err, StoreError::Json { path: p, .. } if *p == path), "{bad}: {err:?}");
     }
+
+    // A revoked record is written and read as such.
+    json["state"] = serde_json::json!("revoked");
+    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+    let revoked = store.load(&reference(0)).unwrap().unwrap().record;
+    assert_eq!(revoked.state, GrantState::Revoked);
+    store.update(&SessionRecord { state: GrantState::Revoked, ..granted }).unwrap();
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(on_disk["state"], "revoked");
 }
 
 /// A batch that fails part-way through the file store (the third session's directory cannot

@@ -1,0 +1,231 @@
+//! `mandate session revoke | rotate | uninstall-smart-session`: the owner's ops after a grant,
+//! each recorded in the store (owner key and store password from the environment).
+
+use mandate::{
+    abi::{PermissionId, account::AccountType, alloy_primitives::Address},
+    client::{GrantState, SessionKey, SessionRecord, SessionRef, store::SessionStore},
+};
+use serde::Serialize;
+
+use crate::{
+    flows::{ChainArgs, client, env_key, family, load_session, output, runtime},
+    input::CliError,
+    prose::say,
+};
+
+/// One stored session and the owner who acts on it.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct OwnerSessionArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// The bundler's JSON-RPC URL.
+    #[arg(long, env = "MANDATE_BUNDLER_URL", hide_env_values = true)]
+    bundler_url: String,
+    /// The account.
+    #[arg(long, value_parser = mandate::abi::json::parse_address)]
+    account: Address,
+    /// The session's permission id.
+    #[arg(long)]
+    permission_id: PermissionId,
+    /// The environment variable holding the owner's private key (hex).
+    #[arg(long, default_value = "MANDATE_OWNER_KEY")]
+    owner_key_env: String,
+}
+
+/// `session uninstall-smart-session`.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct UninstallArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// The bundler's JSON-RPC URL.
+    #[arg(long, env = "MANDATE_BUNDLER_URL", hide_env_values = true)]
+    bundler_url: String,
+    /// The account.
+    #[arg(long, value_parser = mandate::abi::json::parse_address)]
+    account: Address,
+    /// The environment variable holding the owner's private key (hex).
+    #[arg(long, default_value = "MANDATE_OWNER_KEY")]
+    owner_key_env: String,
+}
+
+/// The client for a stored record: of the family it names (or --account-type, or Mandate's).
+async fn client_for(
+    chain: &ChainArgs,
+    bundler_url: &str,
+    record_type: Option<AccountType>,
+) -> Result<mandate::client::SessionClient<mandate::bundler::BundlerClient>, CliError> {
+    let account_type = chain.account_type.or(record_type).unwrap_or(AccountType::Mandate);
+    let mut client = client(chain, bundler_url, account_type).await?;
+    if let Some(family) = family(chain, &chain.deployments()?, account_type) {
+        client = client.with_family(family);
+    }
+    Ok(client)
+}
+
+/// The chain id the node serves.
+async fn node_chain_id(chain: &ChainArgs) -> Result<u64, CliError> {
+    let deployments = chain.deployments()?.chain();
+    mandate::client::Chain::Node { rpc_url: chain.rpc_url.clone() }
+        .with_state(deployments, |d| Ok(d.chain_id()))
+        .await
+        .map_err(CliError::other)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RevokeOutput {
+    account: Address,
+    permission_id: PermissionId,
+    removed: bool,
+    enable_revoked: bool,
+    user_op_hash: mandate::abi::alloy_primitives::B256,
+    gas: mandate::abi::alloy_primitives::U256,
+}
+
+pub(crate) fn revoke(args: OwnerSessionArgs) -> Result<String, CliError> {
+    let store = args.chain.store()?;
+    let owner = env_key(&args.owner_key_env, "the owner's key")?;
+    runtime()?.block_on(async {
+        let reference = SessionRef {
+            chain_id: node_chain_id(&args.chain).await?,
+            account: args.account,
+            permission_id: args.permission_id,
+        };
+        let stored = load_session(&store, &reference)?;
+        let client = client_for(&args.chain, &args.bundler_url, stored.record.account_type).await?;
+        let revoked = client.revoke(&owner, &stored.record).await.map_err(CliError::other)?;
+        let record = SessionRecord { state: GrantState::Revoked, ..stored.record.clone() };
+        store.update(&record).map_err(CliError::other)?;
+        let out = RevokeOutput {
+            account: revoked.account,
+            permission_id: revoked.permission_id,
+            removed: revoked.removed,
+            enable_revoked: revoked.enable_revoked,
+            user_op_hash: revoked.sent.user_op_hash,
+            gas: revoked.sent.receipt.actual_gas_used,
+        };
+        output(args.chain.json, &out, |out, o| {
+            let how = if o.removed { "removed" } else { "its enable signature revoked" };
+            say!(out, "session {} of account {}: {how}", o.permission_id, o.account);
+            say!(out, "  by op {} ({} gas); the store marks it revoked", o.user_op_hash, o.gas);
+        })
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RotateOutput {
+    account: Address,
+    revoked: PermissionId,
+    permission_id: PermissionId,
+    session_key: Address,
+    user_op_hash: mandate::abi::alloy_primitives::B256,
+    gas: mandate::abi::alloy_primitives::U256,
+}
+
+pub(crate) fn rotate(args: OwnerSessionArgs) -> Result<String, CliError> {
+    let store = args.chain.store()?;
+    let owner = env_key(&args.owner_key_env, "the owner's key")?;
+    runtime()?.block_on(async {
+        let reference = SessionRef {
+            chain_id: node_chain_id(&args.chain).await?,
+            account: args.account,
+            permission_id: args.permission_id,
+        };
+        let stored = load_session(&store, &reference)?;
+        let client = client_for(&args.chain, &args.bundler_url, stored.record.account_type).await?;
+        let key = SessionKey::random();
+        // The new key and a pending record are on disk before the op is sent: a permission
+        // enabled on chain has its key, however this ends.
+        let pending = SessionRecord {
+            state: GrantState::Pending,
+            ..client.rotated_record(&stored.record, key.address()).map_err(CliError::other)?
+        };
+        store.save(&key, &pending).map_err(CliError::other)?;
+        let rotated =
+            client.rotate(&owner, &stored.record, key.address()).await.map_err(CliError::other)?;
+        // The new session granted and the old one revoked, in one write.
+        let retired = SessionRecord { state: GrantState::Revoked, ..stored.record.clone() };
+        store
+            .save_all(&[(&key, &rotated.record), (&stored.key, &retired)])
+            .map_err(CliError::other)?;
+        let out = RotateOutput {
+            account: rotated.record.account,
+            revoked: rotated.revoked,
+            permission_id: rotated.record.permission_id,
+            session_key: key.address(),
+            user_op_hash: rotated.sent.user_op_hash,
+            gas: rotated.sent.receipt.actual_gas_used,
+        };
+        output(args.chain.json, &out, |out, o| {
+            say!(
+                out,
+                "session {} of account {} rotated to {}",
+                o.revoked,
+                o.account,
+                o.permission_id
+            );
+            say!(out, "  new session key {} (stored); the old one revoked", o.session_key);
+            say!(out, "  by op {} ({} gas)", o.user_op_hash, o.gas);
+        })
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UninstallOutput {
+    account: Address,
+    deinit_data: mandate::abi::alloy_primitives::Bytes,
+    user_op_hash: mandate::abi::alloy_primitives::B256,
+    gas: mandate::abi::alloy_primitives::U256,
+    /// The stored sessions of the account, now marked revoked.
+    revoked: Vec<PermissionId>,
+}
+
+pub(crate) fn uninstall(args: UninstallArgs) -> Result<String, CliError> {
+    let store = args.chain.store()?;
+    let owner = env_key(&args.owner_key_env, "the owner's key")?;
+    runtime()?.block_on(async {
+        let chain_id = node_chain_id(&args.chain).await?;
+        let smart_session = args.chain.deployments()?.chain().smart_session;
+        // The account's sessions on this SmartSession (those on another stay as they are).
+        let records: Vec<SessionRecord> = store
+            .list()
+            .map_err(CliError::other)?
+            .into_iter()
+            .filter(|r| {
+                r.chain_id == chain_id
+                    && r.account == args.account
+                    && r.smart_session == smart_session
+            })
+            .collect();
+        let record_type = records.iter().find_map(|r| r.account_type);
+        let client = client_for(&args.chain, &args.bundler_url, record_type).await?;
+        let done =
+            client.uninstall_smart_session(&owner, args.account).await.map_err(CliError::other)?;
+        let mut revoked = Vec::new();
+        for record in records.into_iter().filter(|r| !r.state.is_revoked()) {
+            revoked.push(record.permission_id);
+            store
+                .update(&SessionRecord { state: GrantState::Revoked, ..record })
+                .map_err(CliError::other)?;
+        }
+        let out = UninstallOutput {
+            account: done.account,
+            deinit_data: done.deinit_data,
+            user_op_hash: done.sent.user_op_hash,
+            gas: done.sent.receipt.actual_gas_used,
+            revoked,
+        };
+        output(args.chain.json, &out, |out, o| {
+            say!(
+                out,
+                "SmartSession uninstalled from {} by op {} ({} gas)",
+                o.account,
+                o.user_op_hash,
+                o.gas
+            );
+            say!(out, "  {} stored session(s) marked revoked", o.revoked.len());
+        })
+    })
+}
