@@ -342,3 +342,55 @@ async fn the_first_op_with_and_without_the_authorization() {
     assert!(with_tx > without_tx, "{with_tx} vs {without_tx}");
     assert!(with_op > without_op, "{with_op} vs {without_op}");
 }
+
+/// ENABLE mode on a delegated EOA: the owner's enable signature goes through the account's
+/// ERC-1271 with its own key (20 zero bytes, no owner validator installed), and the session is
+/// enabled by its first use; a signature by another key is refused before anything is sent.
+#[tokio::test]
+async fn a_session_is_enabled_by_its_first_use_on_a_delegated_eoa() {
+    let e = eoa();
+    let (d, account) = (e.d, e.owner.address());
+    let first = session(&d, &SessionKey::random());
+    let g = e.client.grant(&e.owner, &e.spec, &[first], &[mint(&d, account)]).await.unwrap();
+    assert!(g.sent.unwrap().eip7702_auth.is_some());
+
+    let key = SessionKey::random();
+    let second = session(&d, &key);
+    let record = |enable| SessionRecord {
+        enable: Some(enable),
+        ..SessionRecord::new(
+            e.client.chain_id(),
+            account,
+            key.address(),
+            second.clone(),
+            d.chain.smart_session,
+        )
+    };
+    // Signed by a stranger: the account's own-key check fails, nothing is enabled.
+    let stranger = PrivateKeySigner::random();
+    let forged = e
+        .client
+        .prepare_enable(&stranger, account, &second, mandate_abi::SmartSessionMode::Enable)
+        .await
+        .unwrap();
+    let Err(err) = e.client.use_session(&key, &record(forged), &[pay(&d, 2)]).await else {
+        panic!("a stranger's enable signature was accepted")
+    };
+    println!("stranger's enable: {err}");
+    assert!(matches!(err, ClientError::Preflight { .. } | ClientError::Refused { .. }), "{err}");
+    let enable = e
+        .client
+        .prepare_enable(&e.owner, account, &second, mandate_abi::SmartSessionMode::Enable)
+        .await
+        .unwrap();
+    let used = e.client.use_session(&key, &record(enable), &[pay(&d, 2)]).await.unwrap();
+    assert_eq!(used.mode, UseMode::Enable);
+    assert!(used.sent.receipt.success);
+    assert!(used.sent.eip7702_auth.is_none());
+    assert!(
+        e.client
+            .is_permission_enabled(account, mandate_abi::PermissionId::of(&second))
+            .await
+            .unwrap()
+    );
+}
