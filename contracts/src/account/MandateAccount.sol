@@ -4,9 +4,17 @@ pragma solidity ^0.8.28;
 import {IAccount} from "@account-abstraction/contracts/interfaces/IAccount.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IERC7579Module, IValidator} from "../smart-sessions/interfaces/IERC7579Module.sol";
 import {ExecutionLib} from "../smart-sessions/lib/ExecutionLib.sol";
-import {EIP1271_FAILED, MODULE_TYPE_VALIDATOR} from "../smart-sessions/DataTypes.sol";
+import {
+    EIP1271_FAILED,
+    EIP1271_SUCCESS,
+    ERC4337_VALIDATION_FAILED,
+    ERC4337_VALIDATION_SUCCESS,
+    MODULE_TYPE_VALIDATOR
+} from "../smart-sessions/DataTypes.sol";
 
 /// @notice A validator to install, with its `onInstall` data.
 struct ModuleInit {
@@ -15,13 +23,18 @@ struct ModuleInit {
 }
 
 /// @title MandateAccount
-/// @notice Minimal ERC-7579 smart account for the ERC-4337 v0.7 EntryPoint, meant to be deployed as EIP-1167
-///         clones by MandateAccountFactory. It supports validator modules only.
+/// @notice Minimal ERC-7579 smart account for the ERC-4337 EntryPoint (v0.7 or v0.8, an immutable), meant to be
+///         deployed as EIP-1167 clones by MandateAccountFactory or delegated to by EOAs (EIP-7702). It supports validator modules only.
 ///         - Validator selection: the top 20 bytes of the user operation nonce
 ///           (nonce = validator (20) ‖ key extra (4) ‖ sequence (8)).
 ///         - Execution: ERC-7579 `execute(mode, executionCalldata)` with call types single (0x00), batch (0x01)
 ///           and delegatecall (0xff), exec types default (0x00, revert) and try (0x01).
 ///         - ERC-1271: `signature` = validator (20) ‖ that validator's signature.
+///         - EIP-7702: an EOA whose code is a delegation to this implementation is the account itself. Its
+///           own key is its root validator, named by the zero address: an op whose nonce names validator 0,
+///           and an ERC-1271 signature prefixed by 20 zero bytes, are valid when signed by the key of
+///           `address(this)` (for a clone, whose address has no key, never). Nothing needs initialising;
+///           `initializeAccount` on a delegated EOA may only be called by the EOA itself.
 contract MandateAccount is IAccount, IERC1271 {
     /// @notice `initializeAccount` was already called.
     error AlreadyInitialized();
@@ -55,6 +68,12 @@ contract MandateAccount is IAccount, IERC1271 {
     bytes1 private constant EXECTYPE_DEFAULT = 0x00;
     bytes1 private constant EXECTYPE_TRY = 0x01;
 
+    /// @dev The validator "address" of the account's own key (an EIP-7702 delegated EOA's).
+    address private constant ROOT_KEY = address(0);
+    /// @dev An EIP-7702 delegation designator's prefix, `0xef0100`, and length (prefix ‖ delegate).
+    bytes3 private constant EIP7702_PREFIX = 0xef0100;
+    uint256 private constant EIP7702_DESIGNATOR_LENGTH = 23;
+
     address private immutable ENTRY_POINT;
 
     bool private _initialized;
@@ -77,9 +96,11 @@ contract MandateAccount is IAccount, IERC1271 {
         _initialized = true;
     }
 
-    /// @notice Installs the first validators; callable once per account (the factory calls it on creation).
+    /// @notice Installs the first validators; callable once per account (the factory calls it on creation; on
+    ///         an EOA delegated to this implementation only the EOA itself may, directly or through `execute`).
     function initializeAccount(ModuleInit[] calldata validators) external {
         if (_initialized) revert AlreadyInitialized();
+        if (msg.sender != address(this) && _isEip7702Delegated()) revert Unauthorized(msg.sender);
         _initialized = true;
         for (uint256 i; i < validators.length; ++i) {
             _installValidator(validators[i].module, validators[i].initData);
@@ -98,8 +119,15 @@ contract MandateAccount is IAccount, IERC1271 {
         returns (uint256 validationData)
     {
         address validator = address(uint160(userOp.nonce >> 96));
-        if (!_validators[validator]) revert ValidatorNotInstalled(validator);
-        validationData = IValidator(validator).validateUserOp(userOp, userOpHash);
+        if (validator == ROOT_KEY) {
+            validationData =
+                _signedByOwnKey(MessageHashUtils.toEthSignedMessageHash(userOpHash), userOp.signature)
+                    ? ERC4337_VALIDATION_SUCCESS
+                    : ERC4337_VALIDATION_FAILED;
+        } else {
+            if (!_validators[validator]) revert ValidatorNotInstalled(validator);
+            validationData = IValidator(validator).validateUserOp(userOp, userOpHash);
+        }
         assembly ("memory-safe") {
             if missingAccountFunds { pop(call(gas(), caller(), missingAccountFunds, 0, 0, 0, 0)) }
         }
@@ -245,16 +273,36 @@ contract MandateAccount is IAccount, IERC1271 {
         return (hex"0f", "Mandate Account", "0.1.0", block.chainid, address(this), bytes32(0), new uint256[](0));
     }
 
-    /// @notice ERC-1271: the first 20 bytes of `signature` name an installed validator, which checks the rest.
+    /// @notice ERC-1271: the first 20 bytes of `signature` name an installed validator, which checks the rest;
+    ///         20 zero bytes name the account's own key (valid if it signed `hash` or its EIP-191 hash).
     /// @return magicValue 0x1626ba7e if valid, 0xffffffff otherwise (also for an unknown validator).
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         if (signature.length < 20) return EIP1271_FAILED;
         address validator = address(bytes20(signature[:20]));
+        if (validator == ROOT_KEY) {
+            bytes calldata own = signature[20:];
+            return _signedByOwnKey(hash, own) || _signedByOwnKey(MessageHashUtils.toEthSignedMessageHash(hash), own)
+                ? EIP1271_SUCCESS
+                : EIP1271_FAILED;
+        }
         if (!_validators[validator]) return EIP1271_FAILED;
         return IValidator(validator).isValidSignatureWithSender(msg.sender, hash, signature[20:]);
     }
 
-    /// @notice Accepts native tokens.
+    /// @dev Whether `signature` is the signature of `digest` by the key of `address(this)`: an EIP-7702
+    ///      delegated EOA's own key (a clone's address has none).
+    function _signedByOwnKey(bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signature);
+        return error == ECDSA.RecoverError.NoError && signer == address(this);
+    }
+
+    /// @dev Whether this account's code is an EIP-7702 delegation designator (an EOA delegated to this
+    ///      implementation) rather than a clone's.
+    function _isEip7702Delegated() private view returns (bool) {
+        bytes memory code = address(this).code;
+        return code.length == EIP7702_DESIGNATOR_LENGTH && bytes3(code) == EIP7702_PREFIX;
+    }
+
     /// @notice Accepts ERC-721 tokens sent with `safeTransferFrom` / `safeMint`.
     function onERC721Received(address, address, uint256, bytes calldata) external pure returns (bytes4) {
         return this.onERC721Received.selector;
@@ -274,5 +322,6 @@ contract MandateAccount is IAccount, IERC1271 {
         return this.onERC1155BatchReceived.selector;
     }
 
+    /// @notice Accepts native tokens.
     receive() external payable {}
 }

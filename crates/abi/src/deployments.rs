@@ -109,6 +109,20 @@ impl Deployments {
         op.hash_for(version, self.entry_point, chain_id, None)
     }
 
+    /// [`Self::user_op_hash`] of an unpacked op: a v0.8 op with the `0x7702` initCode marker
+    /// hashes with the delegate of the EIP-7702 authorization it carries (the sender's delegate
+    /// once the bundle applies it), or `delegate` (the sender's current one) without one.
+    pub fn user_op_hash_of(
+        &self,
+        op: &crate::UserOperation,
+        chain_id: u64,
+        delegate: Option<alloy_primitives::Address>,
+    ) -> Result<alloy_primitives::B256, crate::UserOpHashError> {
+        let version = self.entry_point_version().unwrap_or(crate::EntryPointVersion::V07);
+        let delegate = op.eip7702_auth.as_ref().map(|auth| auth.address).or(delegate);
+        op.pack().hash_for(version, self.entry_point, chain_id, delegate)
+    }
+
     /// The canonical deployment that `@rhinestone/module-sdk` 0.4.0 builds sessions for (its
     /// `GLOBAL_CONSTANTS`), and that abstractjs and the Nexus SDK use: upstream's SmartSession,
     /// policies and compatibility fallback, and Rhinestone's OwnableValidator. There is no

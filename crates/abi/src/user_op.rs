@@ -191,6 +191,10 @@ pub struct UserOperation {
     pub paymaster_data: Bytes,
     /// The account's signature (for Smart Sessions: a USE or ENABLE signature).
     pub signature: Bytes,
+    /// The sender's signed EIP-7702 authorization (ERC-7769's `eip7702Auth`), for a v0.8 op
+    /// whose sender is an EOA to be delegated in the op's bundle: the bundler puts it in the
+    /// bundle's authorization list. Not part of the packed op, nor of its hash.
+    pub eip7702_auth: Option<alloy_eip7702::SignedAuthorization>,
 }
 
 impl UserOperation {
@@ -379,6 +383,7 @@ mod tests {
             paymaster_post_op_gas_limit: 8,
             paymaster_data: Bytes::from_static(b"pm"),
             signature: Bytes::from_static(b"sig"),
+            eip7702_auth: None,
         }
         .pack();
         let inner = keccak256(

@@ -6,7 +6,10 @@
 //! bundler adds (extra receipt fields) are ignored.
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use mandate_abi::UserOperation;
+use mandate_abi::{
+    UserOperation,
+    alloy_eip7702::{Authorization, SignedAuthorization},
+};
 use serde::{Deserialize, Serialize};
 
 use mandate_abi::json::rpc as quantity;
@@ -166,10 +169,38 @@ pub struct RpcAuthorization {
 
 /// A quantity did not fit the field of [`UserOperation`] it converts to.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field} does not fit in 128 bits")]
+#[error("{field} does not fit in {bits} bits")]
 pub struct QuantityOverflow {
     /// The JSON field's name.
     pub field: &'static str,
+    /// The width of the field it converts to.
+    pub bits: u32,
+}
+
+impl From<&SignedAuthorization> for RpcAuthorization {
+    fn from(auth: &SignedAuthorization) -> Self {
+        Self {
+            chain_id: auth.chain_id,
+            address: auth.address,
+            nonce: U256::from(auth.nonce),
+            y_parity: U256::from(auth.y_parity()),
+            r: auth.r(),
+            s: auth.s(),
+        }
+    }
+}
+
+impl TryFrom<&RpcAuthorization> for SignedAuthorization {
+    type Error = QuantityOverflow;
+
+    fn try_from(auth: &RpcAuthorization) -> Result<Self, Self::Error> {
+        let nonce = u64::try_from(auth.nonce)
+            .map_err(|_| QuantityOverflow { field: "eip7702Auth.nonce", bits: 64 })?;
+        let y_parity = u8::try_from(auth.y_parity)
+            .map_err(|_| QuantityOverflow { field: "eip7702Auth.yParity", bits: 8 })?;
+        let inner = Authorization { chain_id: auth.chain_id, address: auth.address, nonce };
+        Ok(Self::new_unchecked(inner, y_parity, auth.r, auth.s))
+    }
 }
 
 impl From<&UserOperation> for RpcUserOperation {
@@ -193,7 +224,7 @@ impl From<&UserOperation> for RpcUserOperation {
                 .map(|_| U256::from(op.paymaster_post_op_gas_limit)),
             paymaster_data: paymaster.map(|_| op.paymaster_data.clone()),
             signature: op.signature.clone(),
-            eip7702_auth: None,
+            eip7702_auth: op.eip7702_auth.as_ref().map(RpcAuthorization::from),
         }
     }
 }
@@ -205,7 +236,7 @@ impl From<UserOperation> for RpcUserOperation {
 }
 
 fn narrow(field: &'static str, v: U256) -> Result<u128, QuantityOverflow> {
-    u128::try_from(v).map_err(|_| QuantityOverflow { field })
+    u128::try_from(v).map_err(|_| QuantityOverflow { field, bits: 128 })
 }
 
 impl TryFrom<&RpcUserOperation> for UserOperation {
@@ -235,6 +266,11 @@ impl TryFrom<&RpcUserOperation> for UserOperation {
             )?,
             paymaster_data: op.paymaster_data.clone().unwrap_or_default(),
             signature: op.signature.clone(),
+            eip7702_auth: op
+                .eip7702_auth
+                .as_ref()
+                .map(SignedAuthorization::try_from)
+                .transpose()?,
         })
     }
 }
@@ -435,6 +471,7 @@ mod tests {
             paymaster_post_op_gas_limit: 70,
             paymaster_data: Bytes::from_static(b"p"),
             signature: Bytes::from_static(b"s"),
+            eip7702_auth: None,
         };
         let json = serde_json::to_value(RpcUserOperation::from(&op)).expect("serialises");
         assert_eq!(json["callGasLimit"], "0xa");
@@ -479,6 +516,16 @@ mod tests {
         assert_eq!(json["eip7702Auth"]["yParity"], "0x1");
         let back: RpcUserOperation = serde_json::from_value(json).expect("parses");
         assert_eq!(back, op);
+        // Into the op the client holds (alloy's SignedAuthorization) and back, unchanged.
+        let user_op = UserOperation::try_from(&op).expect("fits");
+        let signed = user_op.eip7702_auth.clone().expect("carried over");
+        assert_eq!((signed.address, signed.nonce, signed.y_parity()), (auth.address, 3, 1));
+        assert_eq!(RpcUserOperation::from(&user_op), op);
+        // A nonce wider than an EOA's is refused, naming the field.
+        let mut wide = op;
+        wide.eip7702_auth.as_mut().expect("some").nonce = U256::from(u64::MAX) + U256::from(1);
+        let err = UserOperation::try_from(&wide).expect_err("65-bit nonce");
+        assert_eq!(err, QuantityOverflow { field: "eip7702Auth.nonce", bits: 64 });
     }
 
     #[test]

@@ -8,6 +8,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
+use mandate_abi::alloy_eip7702::{Authorization, SignedAuthorization};
 use mandate_abi::{
     Call, Deployments, EnableSession, EnableTarget, MODULE_TYPE_VALIDATOR, PackedUserOperation,
     PermissionId, Session, SessionValidatorKind, SmartSessionMode, UserOperation,
@@ -182,6 +183,9 @@ pub struct Sent {
     pub preflight_gas: Option<u64>,
     /// Pre-checks that were switched off.
     pub skipped: Vec<&'static str>,
+    /// The EIP-7702 authorization the op carried (the first op of a delegated EOA only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eip7702_auth: Option<SignedAuthorization>,
 }
 
 /// What a grant did.
@@ -494,7 +498,17 @@ impl<B: Bundler> SessionClient<B> {
         sessions: &[Session],
         calls: &[Call],
     ) -> Result<Granted, ClientError> {
-        let prepared = self.prepare_grant(account, sessions, calls).await?;
+        // An EOA to be delegated (EIP-7702): the owner signs its authorization first; the
+        // first op carries it.
+        let authorization = match self.eip7702_authorization(account).await? {
+            Some(unsigned) => {
+                let signature = owner.sign_hash_sync(&unsigned.signature_hash())?;
+                Some(unsigned.into_signed(signature))
+            }
+            None => None,
+        };
+        let prepared =
+            self.prepare_grant_with_authorization(account, sessions, calls, authorization).await?;
         let Some(op) = &prepared.op else {
             return self.submit_grant(prepared, &[]).await;
         };
@@ -502,14 +516,52 @@ impl<B: Bundler> SessionClient<B> {
         self.submit_grant(prepared, &signature).await
     }
 
+    /// The EIP-7702 authorization the owner signs before the first op of `account`, on a family
+    /// of delegated EOAs ([`AccountFamily::eip7702_delegate`]) whose EOA is not delegated to
+    /// its implementation yet: this chain's id, the implementation, the EOA's current nonce.
+    /// `None` otherwise (the op needs none, and carries none).
+    pub async fn eip7702_authorization(
+        &self,
+        account: &Account,
+    ) -> Result<Option<Authorization>, ClientError> {
+        let family = Arc::clone(self.family()?);
+        let Some(delegate) = family.eip7702_delegate() else { return Ok(None) };
+        let (account, chain_id) = (*account, self.pipeline.chain_id);
+        self.with_state(move |d| {
+            let address = address_of(d, family.as_ref(), account)?;
+            if d.delegate_of(address) == Some(delegate) {
+                return Ok(None);
+            }
+            let nonce = d.account_nonce(address);
+            Ok(Some(Authorization { chain_id: U256::from(chain_id), address: delegate, nonce }))
+        })
+        .await
+    }
+
     /// A grant's op for an owner who signs elsewhere: the account's state, the calls, and the
     /// op (priced, estimated, sponsored) with the message the owner signs (EIP-191) through the
-    /// family's owner validator. Hand the signature to [`Self::submit_grant`].
+    /// family's owner validator. Hand the signature to [`Self::submit_grant`]. For an EOA still
+    /// to be delegated (EIP-7702), [`Self::prepare_grant_with_authorization`].
     pub async fn prepare_grant(
         &self,
         account: &Account,
         sessions: &[Session],
         calls: &[Call],
+    ) -> Result<PreparedGrant, ClientError> {
+        self.prepare_grant_with_authorization(account, sessions, calls, None).await
+    }
+
+    /// [`Self::prepare_grant`] with the owner's signed EIP-7702 authorization
+    /// ([`Self::eip7702_authorization`], signed), which the op then carries: the first op of
+    /// an EOA not yet delegated needs it ([`ClientError::AuthorizationMissing`] without), and
+    /// the pre-flight checks it ([`ClientError::Authorization`], naming the field). An op
+    /// that needs none carries none.
+    pub async fn prepare_grant_with_authorization(
+        &self,
+        account: &Account,
+        sessions: &[Session],
+        calls: &[Call],
+        authorization: Option<SignedAuthorization>,
     ) -> Result<PreparedGrant, ClientError> {
         self.progress(Step::Reading);
         let family = Arc::clone(self.family()?);
@@ -580,9 +632,14 @@ impl<B: Bundler> SessionClient<B> {
             let first = family.first_op(owner, salt, op.call_data.clone());
             (op.factory, op.factory_data, op.call_data) =
                 (Some(first.factory), first.factory_data, first.call_data);
+            if let Some(delegate) = family.eip7702_delegate() {
+                let auth = authorization
+                    .ok_or(ClientError::AuthorizationMissing { account: address, delegate })?;
+                op.eip7702_auth = Some(auth);
+            }
         }
         self.complete(&mut op, &OpSigner::Owner(None)).await?;
-        let user_op_hash = self.deployments.user_op_hash(&op.pack(), self.pipeline.chain_id)?;
+        let user_op_hash = self.deployments.user_op_hash_of(&op, self.pipeline.chain_id, None)?;
         let message = family.owner_op_message(user_op_hash);
         prepared.op = Some(OwnerOp { user_op: op, user_op_hash, message });
         Ok(prepared)
@@ -1008,7 +1065,7 @@ impl<B: Bundler> SessionClient<B> {
     }
 
     fn sign(&self, op: &mut UserOperation, signer: &OpSigner<'_>) -> Result<(), ClientError> {
-        let hash = self.deployments.user_op_hash(&op.pack(), self.pipeline.chain_id)?;
+        let hash = self.deployments.user_op_hash_of(op, self.pipeline.chain_id, None)?;
         match signer {
             OpSigner::Owner(owner) => {
                 let family = self.family()?;
@@ -1055,7 +1112,7 @@ impl<B: Bundler> SessionClient<B> {
             Some(enable) => encode_enable_session(*enable_mode, enable, &stub)?,
         };
         let packed = probe.pack();
-        let hash = self.deployments.user_op_hash(&packed, self.pipeline.chain_id)?;
+        let hash = self.deployments.user_op_hash_of(&probe, self.pipeline.chain_id, None)?;
         let (deployments, chain_id, account) =
             (self.deployments, self.pipeline.chain_id, op.sender);
         let enable_pending = enable.is_some();
@@ -1151,6 +1208,9 @@ impl<B: Bundler> SessionClient<B> {
             self.progress(Step::LocalVerdict);
             self.local_verdict(op, signer).await?;
         }
+        if checks.preflight {
+            self.check_authorization(op).await?;
+        }
         if checks.estimate_gas {
             self.sign(op, signer)?;
             self.pipeline.estimate(op, self.deployments.entry_point).await?;
@@ -1173,6 +1233,22 @@ impl<B: Bundler> SessionClient<B> {
         Ok(())
     }
 
+    /// The pre-flight's check of `op`'s EIP-7702 authorization, if it carries one: the
+    /// chain's id (or 0), the EOA's current nonce, the family's implementation as delegate, the
+    /// sender's signature.
+    async fn check_authorization(&self, op: &UserOperation) -> Result<(), ClientError> {
+        let Some(auth) = op.eip7702_auth.clone() else { return Ok(()) };
+        let (account, family) = (op.sender, Arc::clone(self.family()?));
+        // A family of delegated EOAs names its implementation; any other expects the delegate
+        // the authorization names (its other fields are still checked).
+        let delegate = family.eip7702_delegate().unwrap_or(auth.address);
+        self.with_state(move |d| {
+            d.check_authorization(account, &auth, delegate)
+                .map_err(|source| ClientError::Authorization { account, source })
+        })
+        .await
+    }
+
     /// Pre-flights the signed `op`, sends it and waits for its receipt.
     async fn send_checked(
         &self,
@@ -1188,13 +1264,25 @@ impl<B: Bundler> SessionClient<B> {
         let mut preflight_gas = None;
         if checks.preflight {
             self.progress(Step::Preflight);
-            let to_check = packed.clone();
-            let verdict = self.with_state(move |d| Ok(d.check(&to_check)?)).await?;
+            self.check_authorization(&op).await?;
+            let (to_check, auth) = (packed.clone(), op.eip7702_auth.clone());
+            let verdict = self
+                .with_state(move |d| Ok(d.check_with_authorization(&to_check, auth.as_ref())?))
+                .await?;
             preflight_gas = Some(preflight_passes(&verdict)?);
         }
         let (user_op_hash, receipt) = self.pipeline.send(&op, self.deployments.entry_point).await?;
         let nonce_key = op.nonce >> 64;
-        Ok(Sent { user_op_hash, receipt, user_op: packed, nonce_key, lane, preflight_gas, skipped })
+        Ok(Sent {
+            user_op_hash,
+            receipt,
+            user_op: packed,
+            nonce_key,
+            lane,
+            preflight_gas,
+            skipped,
+            eip7702_auth: op.eip7702_auth,
+        })
     }
 }
 

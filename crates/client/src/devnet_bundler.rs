@@ -225,9 +225,15 @@ impl Bundler for DevnetBundler {
         self.send(
             entry_point,
             |d| entry_point == d.deployments().chain.entry_point,
-            |d| d.user_op_hash(&op.pack()),
+            |d| d.user_op_hash_of(op),
             op.paymaster,
-            |d| d.handle_op(op.pack()),
+            // An op with an EIP-7702 authorization goes in a type-4 bundle carrying it.
+            |d| {
+                d.handle_ops_with_authorizations(
+                    vec![op.pack()],
+                    op.eip7702_auth.iter().cloned().collect(),
+                )
+            },
         )
     }
 

@@ -59,6 +59,27 @@ pub enum ClientError {
         /// The block time it would run at.
         now: u64,
     },
+    /// The op's EIP-7702 authorization would not delegate its sender as expected (checked by
+    /// the pre-flight before anything is estimated or sent); the error names the field.
+    #[error("pre-flight of {account}'s EIP-7702 authorization, nothing sent: {source}")]
+    Authorization {
+        /// The account (the EOA).
+        account: Address,
+        /// What is wrong, naming the authorization's field.
+        #[source]
+        source: mandate_sim::AuthorizationError,
+    },
+    /// The account is an EOA to be delegated (EIP-7702) by its first op, and no signed
+    /// authorization was given for it ([`crate::SessionClient::eip7702_authorization`]).
+    #[error(
+        "{account} is an EOA not yet delegated to {delegate}: its first op needs its signed EIP-7702 authorization"
+    )]
+    AuthorizationMissing {
+        /// The EOA.
+        account: Address,
+        /// The implementation it must delegate to.
+        delegate: Address,
+    },
     /// The pre-flight in revm says the op would fail: nothing was sent.
     #[error("pre-flight in revm, nothing sent: {summary}")]
     Preflight {

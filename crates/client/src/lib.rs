@@ -21,7 +21,8 @@ pub mod status;
 pub mod store;
 
 pub use account::{
-    Account, AccountFamily, FirstOp, Kernel, MandateAccount, Msa, Nexus, Safe7579, built_in,
+    Account, AccountFamily, Eip7702Mandate, FirstOp, Kernel, MandateAccount, Msa, Nexus, Safe7579,
+    built_in,
 };
 pub use chain::Chain;
 pub use client::{

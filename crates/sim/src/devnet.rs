@@ -280,6 +280,12 @@ impl Devnet {
         self.account_info(address).balance
     }
 
+    /// The account nonce of `address` (an EOA's transaction count, as EIP-7702
+    /// authorizations name it).
+    pub fn account_nonce(&self, address: Address) -> u64 {
+        self.account_info(address).nonce
+    }
+
     /// Replaces the runtime code at `address` (as `anvil_setCode`), keeping its balance, nonce
     /// and storage. Empty `runtime` removes the code.
     pub fn set_code(&mut self, address: Address, runtime: Bytes) {
@@ -330,6 +336,13 @@ impl Devnet {
         let version = chain.entry_point_version().unwrap_or(EntryPointVersion::V07);
         let delegate = self.account_info(op.sender).code.and_then(|code| code.eip7702_address());
         Ok(op.hash_for(version, chain.entry_point, self.chain_id, delegate)?)
+    }
+
+    /// [`Self::user_op_hash`] of an unpacked op: with the delegate of the EIP-7702
+    /// authorization it carries, if any, else the sender's current one.
+    pub fn user_op_hash_of(&self, op: &mandate_abi::UserOperation) -> Result<B256, SimError> {
+        let delegate = self.account_info(op.sender).code.and_then(|code| code.eip7702_address());
+        Ok(self.deployments.chain.user_op_hash_of(op, self.chain_id, delegate)?)
     }
 
     /// This devnet with its deployments seen from the EntryPoint `version`
@@ -387,7 +400,7 @@ impl Devnet {
     }
 
     /// Runs a transaction and keeps its effects.
-    fn commit(&mut self, tx: TxEnv) -> Result<ExecutionResult, SimError> {
+    pub(crate) fn commit(&mut self, tx: TxEnv) -> Result<ExecutionResult, SimError> {
         let result = self.evm_context().build_mainnet().transact_commit(tx)?;
         self.block_number += 1;
         Ok(result)
@@ -399,7 +412,11 @@ impl Devnet {
         Ok(evm.transact(tx)?.result)
     }
 
-    fn receipt_of(&self, to: Address, result: ExecutionResult) -> Result<TxReceipt, SimError> {
+    pub(crate) fn receipt_of(
+        &self,
+        to: Address,
+        result: ExecutionResult,
+    ) -> Result<TxReceipt, SimError> {
         match result {
             ExecutionResult::Success { gas, logs, output, .. } => {
                 Ok(TxReceipt { gas_used: gas.tx_gas_used(), logs, output: output.into_data() })
@@ -594,6 +611,16 @@ impl Devnet {
     ) -> Result<BundleOutcome, SimError> {
         let tx =
             self.tx(BUNDLER, TxKind::Call(entry_point), U256::ZERO, calldata, BLOCK_GAS_LIMIT)?;
+        self.submit_bundle_tx(entry_point, tx)
+    }
+
+    /// Sends the bundle transaction `tx` to `entry_point`; keeps the state only when the
+    /// bundle goes through.
+    pub(crate) fn submit_bundle_tx(
+        &mut self,
+        entry_point: Address,
+        tx: TxEnv,
+    ) -> Result<BundleOutcome, SimError> {
         // Only keep the state of bundles that go through, as a chain would only include those.
         let run = self.evm_context().build_mainnet().transact(tx)?;
         match run.result {

@@ -80,6 +80,23 @@ pub enum RuleViolation {
         /// The entity.
         entity: Address,
     },
+    /// A paymaster or factory is an EOA with an EIP-7702 delegation: only an op's sender may
+    /// be one (ERC-7562's AUTH rules).
+    DelegatedEntity {
+        /// The paymaster or factory.
+        entity: Address,
+        /// Its delegate.
+        delegate: Address,
+    },
+    /// The op carries an EIP-7702 authorization its sender already holds: sent again for
+    /// nothing, it costs the bundle the authorization's gas (ERC-7562's AUTH rules: one
+    /// authorization, with the op that needs it).
+    AuthorizationResent {
+        /// The sender.
+        sender: Address,
+        /// The delegate it already has.
+        delegate: Address,
+    },
 }
 
 /// What the inspector learned from one `handleOps` run.

@@ -4,6 +4,7 @@ pub mod canonical;
 mod decode;
 mod deployments;
 mod devnet;
+mod eip7702;
 mod error;
 pub mod families;
 mod fork;
@@ -22,11 +23,13 @@ pub use devnet::{
     Devnet, GENESIS_TIMESTAMP, PAYMASTER_DEPOSIT, PAYMASTER_SIGNER, PAYMASTER_SIGNER_KEY, Snapshot,
     TxReceipt,
 };
+pub use eip7702::AuthorizationError;
 pub use error::{DeployError, SimError};
 pub use fork::{ForkError, ForkOptions};
 pub use inspector::{Frame, Phase, RuleViolation};
 pub use outcome::{BundleOutcome, OpReceipt, Rejection};
 pub use preflight::{
-    ChargeEstimate, LimitsReport, VALIDATION_MARGIN, pre_verification_gas, unused_gas_penalty,
+    ChargeEstimate, EIP7702_AUTHORIZATION_GAS, LimitsReport, VALIDATION_MARGIN,
+    pre_verification_gas, unused_gas_penalty,
 };
 pub use verdict::{Accepted, ExecutionOutcome, PhaseGas, Preflight, Rejected, StateChange};

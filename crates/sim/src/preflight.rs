@@ -148,6 +148,11 @@ pub fn pre_verification_gas(op: &PackedUserOperation) -> U256 {
 /// A bundle's fixed cost (the transaction's intrinsic gas).
 const PVG_FIXED: u64 = 21_000;
 
+/// What an EIP-7702 authorization in the bundle's authorization list adds to its intrinsic gas
+/// (EIP-7702's `PER_EMPTY_ACCOUNT_COST`; 12,500 of it is refunded for an authority that exists,
+/// within the refund cap): an op that carries one pays it in its `preVerificationGas`.
+pub const EIP7702_AUTHORIZATION_GAS: u64 = 25_000;
+
 /// Makes an op's copy look as it will when sent, for pricing: a signature shorter than an
 /// ECDSA one (a dummy) counted as 65 bytes, and a zero `preVerificationGas` as a non-zero one.
 pub(crate) fn size_for_pricing(signature: &mut Bytes, pvg: &mut U256) {
@@ -527,7 +532,8 @@ impl Devnet {
         sized.call_gas_limit = estimate.call_gas_limit.saturating_to();
         sized.paymaster_verification_gas_limit =
             estimate.paymaster_verification_gas_limit.unwrap_or_default().saturating_to();
-        estimate.pre_verification_gas = pre_verification_gas(&sized.pack());
+        estimate.pre_verification_gas = pre_verification_gas(&sized.pack())
+            + U256::from(if op.eip7702_auth.is_some() { EIP7702_AUTHORIZATION_GAS } else { 0 });
         let version =
             self.deployments().chain.entry_point_version().unwrap_or(EntryPointVersion::V07);
         let unused_gas_penalty =
@@ -539,6 +545,10 @@ impl Devnet {
     /// gas its execution uses.
     fn minimal_gas(&self, op: &UserOperation) -> Result<(GasEstimate, u128), SimError> {
         let mut sim = self.clone();
+        // An op carrying an EIP-7702 authorization runs on the sender it delegates.
+        if let Some(auth) = &op.eip7702_auth {
+            sim.apply_authorizations(vec![auth.clone()])?;
+        }
         sim.set_balance(op.sender, U256::from(10u128.pow(30)));
         let mut probe = op.clone();
         probe.verification_gas_limit = MAX_GAS;

@@ -324,6 +324,7 @@ fn user_op_hashes() {
             paymaster_post_op_gas_limit: u.paymaster_post_op_gas_limit,
             paymaster_data: u.paymaster_data,
             signature: u.signature,
+            eip7702_auth: None,
         };
         assert_eq!(op.hash(ENTRY_POINT_V07, v.chain_id), v.hash, "user op {i}");
     }

@@ -2,13 +2,14 @@
 //! family route ops and signatures to validators and how they are created; an [`Account`] is one
 //! account of it, counterfactual (owner + salt) or already deployed (its address).
 //!
-//! Built in: [`MandateAccount`], [`Nexus`], [`Kernel`] v3.1, [`Safe7579`] (Safe 1.4.1 + the
+//! Built in: [`MandateAccount`] (and on an EOA, EIP-7702: [`Eip7702Mandate`]), [`Nexus`], [`Kernel`] v3.1, [`Safe7579`] (Safe 1.4.1 + the
 //! adapter) and [`Msa`] (the ERC-7579 reference). The owner signs through the family's owner
 //! validator (Mandate's K1Validator on the devnet, for every family): an EIP-191 signature of a
 //! 32-byte message. A family of one's own implements the trait; the provided methods are the
 //! ERC-7579 reference's routing (`validator ‖ 4 bytes` nonce keys, `validator ‖ sig` ERC-1271
 //! signatures, SmartSession's install data unwrapped).
 
+mod eip7702;
 mod kernel;
 mod mandate;
 mod msa;
@@ -22,7 +23,10 @@ use alloy_sol_types::SolCall;
 use mandate_abi::{NonceKeyError, account::AccountType, sol::IERC7579Account};
 use mandate_sim::{Devnet, DevnetDeployments};
 
-pub use self::{kernel::Kernel, mandate::MandateAccount, msa::Msa, nexus::Nexus, safe::Safe7579};
+pub use self::{
+    eip7702::Eip7702Mandate, kernel::Kernel, mandate::MandateAccount, msa::Msa, nexus::Nexus,
+    safe::Safe7579,
+};
 use crate::ClientError;
 
 /// A family of smart accounts: everything that differs between Nexus, Kernel, Safe7579, the
@@ -48,6 +52,13 @@ pub trait AccountFamily: std::fmt::Debug + Send + Sync {
     /// The first op of the account of `owner` with `salt`, which would otherwise run
     /// `call_data`: its factory, factory data and the callData it runs instead.
     fn first_op(&self, owner: Address, salt: B256, call_data: Bytes) -> FirstOp;
+
+    /// The implementation an account of this family is an EOA delegated to (EIP-7702), if it
+    /// is one: its first op then carries the `0x7702` marker and the owner's signed
+    /// authorization.
+    fn eip7702_delegate(&self) -> Option<Address> {
+        None
+    }
 
     /// The nonce key of the owner's ops.
     fn owner_nonce_key(&self) -> U256 {

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod demo;
+mod eip7702;
 mod entry_point_v08;
 mod families;
 mod flows;
