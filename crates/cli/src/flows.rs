@@ -90,6 +90,8 @@ pub(crate) struct GrantArgs {
     /// A label kept with the session.
     #[arg(long)]
     label: Option<String>,
+    #[command(flatten)]
+    lint: crate::explain::LintArgs,
 }
 
 /// Which session validator `grant` fills in.
@@ -259,6 +261,11 @@ pub(crate) struct ImportArgs {
     /// A label kept with each session.
     #[arg(long)]
     label: Option<String>,
+    /// Store a permission whose key already signs for another of the account's permissions
+    /// (in the store or in the file): `--allow shared-session-key`; the other risks of a grant
+    /// are the granter's, and are listed only.
+    #[command(flatten)]
+    lint: crate::explain::LintArgs,
 }
 
 /// `import --format`.
@@ -523,6 +530,10 @@ struct GrantOutput {
     mode: &'static str,
     user_op_hash: Option<mandate::abi::alloy_primitives::B256>,
     stored_in: PathBuf,
+    /// What the session allows, and its findings (risks allowed, warnings).
+    explained: crate::explain::Explained,
+    #[serde(skip)]
+    explained_lines: Vec<String>,
 }
 
 pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
@@ -532,7 +543,6 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let account_type = args.chain.account_type.unwrap_or(AccountType::Mandate);
-        let client = client(&args.chain, &args.bundler_url, account_type).await?;
         let d = args.chain.deployments()?;
         let key = SessionKey::random();
         let validators = d.chain().session_validators;
@@ -567,6 +577,14 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                 ),
             });
         };
+        // Linted before the node is asked anything or the owner signs. The key is new, so it
+        // shares no permission: the session's own risks are all there is.
+        let (explanation, findings) = args.lint.explain(&session, &d.chain());
+        args.lint.refuse(&findings)?;
+        let explained = crate::explain::Explained { explanation, findings };
+        let explained_lines = explained.lines(&args.lint.allowed());
+        let mut client = client(&args.chain, &args.bundler_url, account_type).await?;
+        client.options_mut().allow = args.lint.allowed();
         let spec = match args.account {
             Some(account) => Account::existing(account),
             None if d.devnet().is_none() || args.chain.owner_validator.is_some() => {
@@ -634,6 +652,8 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
             mode: if args.enable_on_first_use { "enable-on-first-use" } else { "granted" },
             user_op_hash,
             stored_in: args.chain.store.store.clone(),
+            explained,
+            explained_lines,
         };
         output(args.chain.json, &out, |out, o| {
             say!(out, "session {} for account {}", o.permission_id, o.account);
@@ -642,6 +662,10 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                 Some(hash) => say!(out, "  granted by op {hash}"),
                 None if o.mode == "granted" => say!(out, "  already enabled"),
                 None => say!(out, "  the owner signed it; its first use enables it"),
+            }
+            say!(out, "it allows:");
+            for line in &o.explained_lines {
+                say!(out, "  {line}");
             }
         })
     })
@@ -887,6 +911,19 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
         }
         checked.push((Imported { permission_id, mode, state }, record));
     }
+    // One key per permission: none of these may share its key with another permission of
+    // the account, stored or in the file, unless allowed.
+    let stored = store.list().map_err(CliError::other)?;
+    let mut findings = mandate::abi::explain::Findings::default();
+    for (i, (_, record)) in checked.iter().enumerate() {
+        let others = stored
+            .iter()
+            .filter(|r| r.account == record.account && r.chain_id == record.chain_id)
+            .chain(checked[..i].iter().map(|(_, r)| r))
+            .map(|r| &r.session);
+        findings.extend(mandate::abi::explain::shared_key(&record.session, others, &deployments));
+    }
+    args.lint.refuse(&findings)?;
     // Every entry checked: stored together, or none of them.
     let batch: Vec<_> = checked.iter().map(|(_, record)| (&key, record)).collect();
     store.save_all(&batch).map_err(CliError::other)?;

@@ -11,6 +11,7 @@ mod flows;
 mod lanes;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2_demo;
+mod lint;
 mod store;
 mod store_kill;
 mod store_processes;
