@@ -398,7 +398,7 @@ fn describe_rule(rule: &ParamRule, heads: Option<&[(u64, String)]>) -> String {
     let head = heads.and_then(|h| h.iter().enumerate().find(|(_, (o, _))| *o == rule.offset));
     let at = match head {
         Some((i, (_, ty))) => format!("argument {} ({ty}, offset {})", i + 1, rule.offset),
-        None if rule.offset % 32 == 0 => {
+        None if rule.offset.is_multiple_of(32) => {
             format!("argument word {} (offset {})", rule.offset / 32 + 1, rule.offset)
         }
         None => format!("the 32 bytes at offset {}", rule.offset),
@@ -1061,7 +1061,7 @@ mod tests {
         let action = custom_action(
             token(),
             "transfer(address,uint256)",
-            &[Policy::UniAction(config.clone()), Policy::UsageLimit(1)],
+            &[Policy::UniAction(config), Policy::UsageLimit(1)],
             &d().policies,
         )
         .unwrap();

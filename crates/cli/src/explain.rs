@@ -63,11 +63,12 @@ impl LintArgs {
         (explanation, findings)
     }
 
-    /// `Err` with one line per risk of `findings` not allowed, each naming its `--allow`.
-    pub(crate) fn refuse(&self, findings: &Findings) -> Result<(), CliError> {
+    /// `Err` with one line per risk of `findings` not allowed, each naming its `--allow`;
+    /// `before` says what did not happen (`signing`, `storing`).
+    pub(crate) fn refuse(&self, findings: &Findings, before: &str) -> Result<(), CliError> {
         let allowed = self.allowed();
         let lines: Vec<String> =
-            findings.refused(&allowed).map(|f| format!("refused before signing: {f}")).collect();
+            findings.refused(&allowed).map(|f| format!("refused before {before}: {f}")).collect();
         if lines.is_empty() {
             return Ok(());
         }

@@ -580,7 +580,7 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
         // Linted before the node is asked anything or the owner signs. The key is new, so it
         // shares no permission: the session's own risks are all there is.
         let (explanation, findings) = args.lint.explain(&session, &d.chain());
-        args.lint.refuse(&findings)?;
+        args.lint.refuse(&findings, "signing")?;
         let explained = crate::explain::Explained { explanation, findings };
         let explained_lines = explained.lines(&args.lint.allowed());
         let mut client = client(&args.chain, &args.bundler_url, account_type).await?;
@@ -820,6 +820,29 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
         }
         _ => return Err(invalid("a shape this mandate does not import".into())),
     };
+    // One key per permission, before the node is asked anything: none of these may share its
+    // key with another permission of the account on its chain, stored or earlier in the file,
+    // unless allowed.
+    let stored = store.list().map_err(CliError::other)?;
+    let mut findings = mandate::abi::explain::Findings::default();
+    let mut seen: Vec<(u64, &Session)> = Vec::with_capacity(pending.len());
+    for p in &pending {
+        let (chain_id, session) = match p {
+            Pending::Enable(entry) => {
+                (entry.chain_id(), &entry.enable_session_data.enable_session.sessionToEnable)
+            }
+            Pending::Use(chain_id, session) => (Some(*chain_id), session),
+        };
+        let Some(chain_id) = chain_id else { continue };
+        let others = stored
+            .iter()
+            .filter(|r| r.account == account && r.chain_id == chain_id)
+            .map(|r| &r.session)
+            .chain(seen.iter().filter(|(c, _)| *c == chain_id).map(|(_, s)| *s));
+        findings.extend(mandate::abi::explain::shared_key(session, others, &deployments));
+        seen.push((chain_id, session));
+    }
+    args.lint.refuse(&findings, "storing")?;
     // Everything is checked before anything is stored.
     let mut checked = Vec::with_capacity(pending.len());
     for (index, pending) in pending.into_iter().enumerate() {
@@ -911,19 +934,6 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
         }
         checked.push((Imported { permission_id, mode, state }, record));
     }
-    // One key per permission: none of these may share its key with another permission of
-    // the account, stored or in the file, unless allowed.
-    let stored = store.list().map_err(CliError::other)?;
-    let mut findings = mandate::abi::explain::Findings::default();
-    for (i, (_, record)) in checked.iter().enumerate() {
-        let others = stored
-            .iter()
-            .filter(|r| r.account == record.account && r.chain_id == record.chain_id)
-            .chain(checked[..i].iter().map(|(_, r)| r))
-            .map(|r| &r.session);
-        findings.extend(mandate::abi::explain::shared_key(&record.session, others, &deployments));
-    }
-    args.lint.refuse(&findings)?;
     // Every entry checked: stored together, or none of them.
     let batch: Vec<_> = checked.iter().map(|(_, record)| (&key, record)).collect();
     store.save_all(&batch).map_err(CliError::other)?;

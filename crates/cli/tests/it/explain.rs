@@ -167,3 +167,92 @@ fn explain_prints_what_the_session_allows() {
         "{named}"
     );
 }
+
+/// `session import` stores one permission per key: a grant for a key that already signs for
+/// another permission of the account (in the store) is refused before the node is asked, in
+/// one line naming `--allow shared-session-key`.
+#[test]
+fn import_refuses_a_key_that_already_holds_a_permission_of_the_account() {
+    use mandate::{
+        abi::{
+            EnableSessionData, SmartSessionMode,
+            account::AccountType,
+            alloy_primitives::B256,
+            digest::{EnableTarget, prepare_enable},
+            grant::{Bigints, GrantEntry, write_grant_response},
+            ownable::OwnableData,
+        },
+        client::{
+            SessionKey, SessionRecord,
+            store::{FileStore, SessionStore},
+        },
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    let secret = format!("0x{}", "11".repeat(32));
+    let key = SessionKey::from_signer(secret.parse().unwrap());
+    let account = Address::with_last_byte(0xa1);
+    let ownable = d().session_validators.ownable.unwrap();
+    let session = |salt: u8| {
+        let transfer = Erc20Action::new(Erc20Function::Transfer, TOKEN)
+            .recipient(SHOP)
+            .usage_limit(2)
+            .build(&d().policies, 0)
+            .unwrap();
+        SessionBuilder::new(ownable, OwnableData::new(1, vec![key.address()]).unwrap().encode())
+            .action(transfer)
+            .salt(B256::with_last_byte(salt))
+            .build()
+            .unwrap()
+    };
+    let held = SessionRecord::new(1, account, key.address(), session(1), d().smart_session);
+    FileStore::open(&store_dir, "correct horse").unwrap().save(&key, &held).unwrap();
+    let response = |salt: u8| {
+        let target = EnableTarget {
+            chain_id: 1,
+            account,
+            smart_session: d().smart_session,
+            nonce: U256::ZERO,
+        };
+        let mode = SmartSessionMode::UnsafeEnable;
+        let enable_session = prepare_enable(&session(salt), &[target], mode, 0).enable_session;
+        let data = EnableSessionData {
+            enable_session,
+            validator: ownable,
+            account_type: AccountType::Nexus,
+        };
+        let file = dir.path().join(format!("grant-{salt}.json"));
+        let entries = [GrantEntry::of_enable_data(data, mode)];
+        std::fs::write(&file, write_grant_response(&entries, Bigints::Tagged)).unwrap();
+        file.display().to_string()
+    };
+    let import = |file: &str, extra: &[&str]| {
+        let store = store_dir.display().to_string();
+        let account = account.to_string();
+        let mut args = vec!["session", "import", file, "--rpc-url", "http://127.0.0.1:9"];
+        args.extend(["--deployments", "module-sdk-0.4", "--store", store.as_str()]);
+        args.extend(["--account", account.as_str(), "--account-type", "nexus"]);
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_mandate"))
+            .args(&args)
+            .env("MANDATE_STORE_PASSWORD", "correct horse")
+            .env("MANDATE_SESSION_KEY", &secret)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        error_line(&out)
+    };
+    let second = response(2);
+    let err = import(&second, &[]);
+    assert!(err.contains("refused before storing"), "{err}");
+    assert!(err.contains("--allow shared-session-key"), "{err}");
+    assert!(err.contains(&held.permission_id.to_string()), "names the permission it holds: {err}");
+    // Allowed, the import goes on to the node (not there); the same permission again is no
+    // other permission: it goes on too.
+    for (file, extra) in
+        [(second.as_str(), &["--allow", "shared-session-key"][..]), (&response(1), &[])]
+    {
+        let err = import(file, extra);
+        assert!(!err.contains("refused before storing"), "{err}");
+    }
+}

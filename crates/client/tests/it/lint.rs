@@ -64,7 +64,9 @@ async fn refused_then_allowed(family: fn(&DevnetDeployments) -> Arc<dyn AccountF
         IERC20::mintCall { to: account, amount: U256::from(1000) }.abi_encode(),
     );
 
-    let err = client.grant(&owner, &spec, std::slice::from_ref(&session), &[mint.clone()]).await;
+    let err = client
+        .grant(&owner, &spec, std::slice::from_ref(&session), std::slice::from_ref(&mint))
+        .await;
     let Err(ClientError::Risky { risks, findings }) = err else {
         panic!("an unbounded sudo session is refused: {err:?}")
     };
