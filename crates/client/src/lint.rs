@@ -30,8 +30,6 @@ pub(crate) fn refuse_unallowed(
     if refused.is_empty() {
         return Ok(());
     }
-    let mut risks: Vec<Risk> =
-        findings.risks().into_iter().filter(|r| !allowed.contains(r)).collect();
-    risks.dedup();
+    let risks: Vec<Risk> = findings.risks().into_iter().filter(|r| !allowed.contains(r)).collect();
     Err(ClientError::Risky { risks, findings: refused })
 }
