@@ -261,9 +261,9 @@ pub(crate) struct ImportArgs {
     /// A label kept with each session.
     #[arg(long)]
     label: Option<String>,
-    /// Store a permission whose key already signs for another of the account's permissions
-    /// (in the store or in the file): `--allow shared-session-key`; the other risks of a grant
-    /// are the granter's, and are listed only.
+    // `--allow shared-session-key` stores a permission whose key already signs for another of
+    // the account's (in the store or in the file); the grant's other risks are the granter's,
+    // taken on when it signed (`session explain` lists them).
     #[command(flatten)]
     lint: crate::explain::LintArgs,
 }
