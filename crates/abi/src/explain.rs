@@ -741,8 +741,8 @@ pub fn lint_explained(e: &Explanation) -> Findings {
         out.push(Finding::Risk {
             risk: Risk::Erc1271AnyHash,
             detail: format!(
-                "permission {}: ERC-1271 permissions ({} content(s), {} polic(ies)): one session \
-                 signature over allowed contents is valid for any hash on the account",
+                "permission {} has ERC-1271 permissions ({} content(s), {} polic(ies)): one \
+                 session signature over allowed contents is valid for any hash on the account",
                 e.permission_id,
                 e.erc1271_contents.iter().map(|(_, n)| n.len()).sum::<usize>(),
                 e.erc1271_policies.len()
@@ -794,8 +794,8 @@ pub fn lint_explained(e: &Explanation) -> Findings {
         out.push(Finding::Risk {
             risk: Risk::UnboundedPaymaster,
             detail: format!(
-                "permission {}: permitERC4337Paymaster with neither a usage nor a value limit \
-                 among the user-op policies",
+                "permission {} permits the ERC-4337 paymaster with neither a usage nor a value \
+                 limit among the user-op policies",
                 e.permission_id
             ),
         });
@@ -831,8 +831,8 @@ pub fn shared_key<'a>(
             out.push(Finding::Risk {
                 risk: Risk::SharedSessionKey,
                 detail: format!(
-                    "permission {id}: {who} already signs for permission {other_id} on the \
-                     account: one key per permission"
+                    "{who} of permission {id} already signs for permission {other_id} on \
+                     the account; one key per permission"
                 ),
             });
         }
