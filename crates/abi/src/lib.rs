@@ -13,6 +13,7 @@ pub mod calldata;
 pub mod deployments;
 pub mod digest;
 pub mod execution;
+pub mod explain;
 pub mod fastlz;
 pub mod gas;
 pub mod grant;

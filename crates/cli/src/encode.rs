@@ -39,6 +39,9 @@ pub(crate) enum SessionCommand {
         /// A JSON array of ChainSession, or - for stdin.
         file: String,
     },
+    /// What the Session in FILE allows, in words, and its risks (those `grant` refuses unless
+    /// `--allow`ed) and warnings.
+    Explain(Box<crate::explain::ExplainArgs>),
     /// Create a session key and grant it a session on a node, through a bundler; keep both in
     /// the store (owner key and store password from the environment).
     Grant(Box<crate::flows::GrantArgs>),
@@ -128,6 +131,7 @@ fn hex_out(bytes: &[u8]) -> String {
 
 pub(crate) fn session(command: SessionCommand) -> Result<String, CliError> {
     Ok(match command {
+        SessionCommand::Explain(args) => crate::explain::explain(*args)?,
         SessionCommand::Grant(args) => crate::flows::grant(*args)?,
         SessionCommand::Use(args) => crate::flows::use_session(*args)?,
         SessionCommand::Status(args) => crate::flows::status(*args)?,

@@ -90,6 +90,8 @@ pub(crate) struct GrantArgs {
     /// A label kept with the session.
     #[arg(long)]
     label: Option<String>,
+    #[command(flatten)]
+    lint: crate::explain::LintArgs,
 }
 
 /// Which session validator `grant` fills in.
@@ -283,6 +285,11 @@ pub(crate) struct ImportArgs {
     /// A label kept with each session.
     #[arg(long)]
     label: Option<String>,
+    // `--allow shared-session-key` stores a permission whose key already signs for another of
+    // the account's (in the store or in the file); the grant's other risks are the granter's,
+    // taken on when it signed (`session explain` lists them).
+    #[command(flatten)]
+    lint: crate::explain::LintArgs,
 }
 
 /// `import --format`.
@@ -555,6 +562,10 @@ struct GrantOutput {
     mode: &'static str,
     user_op_hash: Option<mandate::abi::alloy_primitives::B256>,
     stored_in: PathBuf,
+    /// What the session allows, and its findings (risks allowed, warnings).
+    explained: crate::explain::Explained,
+    #[serde(skip)]
+    explained_lines: Vec<String>,
 }
 
 pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
@@ -564,7 +575,6 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let account_type = args.chain.account_type.unwrap_or(AccountType::Mandate);
-        let client = client(&args.chain, &args.bundler_url, account_type).await?;
         let d = args.chain.deployments()?;
         let key = SessionKey::random();
         let validators = d.chain().session_validators;
@@ -599,6 +609,14 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                 ),
             });
         };
+        // Linted before the node is asked anything or the owner signs. The key is new, so it
+        // shares no permission: the session's own risks are all there is.
+        let (explanation, findings) = args.lint.explain(&session, &d.chain());
+        args.lint.refuse(&findings, "signing")?;
+        let explained = crate::explain::Explained { explanation, findings };
+        let explained_lines = explained.lines(&args.lint.allowed());
+        let mut client = client(&args.chain, &args.bundler_url, account_type).await?;
+        client.options_mut().allow = args.lint.allowed();
         let spec = match args.account {
             Some(account) => Account::existing(account),
             None if d.devnet().is_none() || args.chain.owner_validator.is_some() => {
@@ -666,6 +684,8 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
             mode: if args.enable_on_first_use { "enable-on-first-use" } else { "granted" },
             user_op_hash,
             stored_in: args.chain.store.store.clone(),
+            explained,
+            explained_lines,
         };
         output(args.chain.json, &out, |out, o| {
             say!(out, "session {} for account {}", o.permission_id, o.account);
@@ -674,6 +694,10 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
                 Some(hash) => say!(out, "  granted by op {hash}"),
                 None if o.mode == "granted" => say!(out, "  already enabled"),
                 None => say!(out, "  the owner signed it; its first use enables it"),
+            }
+            say!(out, "it allows:");
+            for line in &o.explained_lines {
+                say!(out, "  {line}");
             }
         })
     })
@@ -833,6 +857,29 @@ pub(crate) fn import(args: ImportArgs) -> Result<String, CliError> {
         }
         _ => return Err(invalid("a shape this mandate does not import".into())),
     };
+    // One key per permission, before the node is asked anything: none of these may share its
+    // key with another permission of the account on its chain, stored (and not revoked) or
+    // earlier in the file, unless allowed.
+    let stored = store.list().map_err(CliError::other)?;
+    let mut findings = mandate::abi::explain::Findings::default();
+    let mut seen: Vec<(u64, &Session)> = Vec::with_capacity(pending.len());
+    for p in &pending {
+        let (chain_id, session) = match p {
+            Pending::Enable(entry) => {
+                (entry.chain_id(), &entry.enable_session_data.enable_session.sessionToEnable)
+            }
+            Pending::Use(chain_id, session) => (Some(*chain_id), session),
+        };
+        let Some(chain_id) = chain_id else { continue };
+        let others = stored
+            .iter()
+            .filter(|r| r.account == account && r.chain_id == chain_id && !r.state.is_revoked())
+            .map(|r| &r.session)
+            .chain(seen.iter().filter(|(c, _)| *c == chain_id).map(|(_, s)| *s));
+        findings.extend(mandate::abi::explain::shared_key(session, others, &deployments));
+        seen.push((chain_id, session));
+    }
+    args.lint.refuse(&findings, "storing")?;
     // Everything is checked before anything is stored.
     let mut checked = Vec::with_capacity(pending.len());
     for (index, pending) in pending.into_iter().enumerate() {

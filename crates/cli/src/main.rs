@@ -5,6 +5,7 @@
 mod demo;
 mod deploy;
 mod encode;
+mod explain;
 mod flows;
 mod input;
 mod lifecycle;
@@ -79,7 +80,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // Nothing is left to tell anyone if stderr fails too.
-            let _ = writeln!(std::io::stderr().lock(), "mandate {name}: {}", one_line(&err));
+            // An error of several lines (one per refused risk) is printed line by line.
+            let mut stderr = std::io::stderr().lock();
+            for line in err.split(explain::ERROR_LINE_BREAK) {
+                let _ = writeln!(stderr, "mandate {name}: {}", one_line(line));
+            }
             ExitCode::FAILURE
         }
     }

@@ -137,6 +137,9 @@ pub struct Options {
     /// [`MemoryLanes`] of this client's own (clones of the options share it). Clients of one
     /// account in several processes share a [`crate::FileLanes`] directory.
     pub lanes: Arc<dyn LaneAllocator>,
+    /// The [`Risk`](mandate_abi::explain::Risk)s a grant may carry: a session with any other
+    /// ([`crate::lint::lint`]) is refused before the owner signs. Empty by default.
+    pub allow: std::collections::BTreeSet<mandate_abi::explain::Risk>,
 }
 
 impl Default for Options {
@@ -148,6 +151,7 @@ impl Default for Options {
             wait: WaitOptions::default(),
             progress: None,
             lanes: Arc::new(MemoryLanes::new()),
+            allow: std::collections::BTreeSet::new(),
         }
     }
 }
@@ -160,6 +164,7 @@ impl std::fmt::Debug for Options {
             .field("sponsor", &self.sponsor)
             .field("wait", &self.wait)
             .field("lanes", &self.lanes)
+            .field("allow", &self.allow)
             .finish_non_exhaustive()
     }
 }
@@ -447,6 +452,17 @@ impl<B: Bundler> SessionClient<B> {
         &mut self.pipeline.options
     }
 
+    /// What a grant of `sessions` would be refused or warned for ([`crate::lint::lint`]);
+    /// [`Self::grant`], [`Self::prepare_grant`] and [`Self::prepare_enable`] refuse the risks
+    /// not in [`Options::allow`] before anything is signed.
+    pub fn lint(&self, sessions: &[Session]) -> mandate_abi::explain::Findings {
+        crate::lint::lint(sessions, &self.deployments)
+    }
+
+    fn refuse_risky(&self, sessions: &[Session]) -> Result<(), ClientError> {
+        crate::lint::refuse_unallowed(&self.lint(sessions), &self.pipeline.options.allow)
+    }
+
     /// Where Mandate's contracts are.
     pub const fn deployments(&self) -> &Deployments {
         &self.deployments
@@ -563,6 +579,7 @@ impl<B: Bundler> SessionClient<B> {
         calls: &[Call],
         authorization: Option<SignedAuthorization>,
     ) -> Result<PreparedGrant, ClientError> {
+        self.refuse_risky(sessions)?;
         self.progress(Step::Reading);
         let family = Arc::clone(self.family()?);
         let permission_ids: Vec<PermissionId> = sessions.iter().map(PermissionId::of).collect();
@@ -685,6 +702,7 @@ impl<B: Bundler> SessionClient<B> {
         session: &Session,
         mode: SmartSessionMode,
     ) -> Result<EnableSession, ClientError> {
+        self.refuse_risky(std::slice::from_ref(session))?;
         let target = self.enable_target(account, PermissionId::of(session)).await?;
         let mut prepared = sign_enable(owner, self.family()?.as_ref(), session, &[target], mode)?;
         Ok(prepared.remove(0))

@@ -282,4 +282,13 @@ pub enum ClientError {
     /// The session store failed.
     #[error("session store: {0}")]
     Store(#[from] StoreError),
+    /// A session of the grant has risks its options do not allow ([`crate::Options::allow`]):
+    /// nothing was signed or sent.
+    #[error("refused before signing: {}", findings.join("; "))]
+    Risky {
+        /// The risks not allowed.
+        risks: Vec<mandate_abi::explain::Risk>,
+        /// Each finding in words, naming the `--allow` value.
+        findings: Vec<String>,
+    },
 }

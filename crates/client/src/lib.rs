@@ -12,6 +12,7 @@ pub mod key;
 pub mod lanes;
 #[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
+pub mod lint;
 mod pipeline;
 pub mod policy_sim;
 pub mod record;

@@ -108,6 +108,8 @@ async fn nexus_sdk_session_data_through_alto_on_anvil() {
     grant.extend(["--bundler-url".into(), harness.bundler_url.clone()]);
     grant.extend(["--session".into(), first.display().to_string()]);
     grant.extend(["--session-validator".into(), "ownable".into()]);
+    // `transfer` under SudoPolicy alone: granted knowingly.
+    grant.extend(["--allow".into(), "unbounded-sudo".into()]);
     let granted = ok_json(&run(&grant, &owner_env));
     assert_eq!(granted["account"].as_str().unwrap().parse::<Address>().unwrap(), account);
     let installed = mandate::abi::account::is_validator_installed(chain.smart_session);

@@ -662,7 +662,15 @@ async fn account_types_through_alto_on_anvil() {
     let stderr = String::from_utf8_lossy(&mismatch.stderr);
     assert!(stderr.contains("the file holds module-sdk's EnableSessionData"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    let imported = ok_json(&import("nexus"));
+    // The same key already holds the abstractjs permission on this account: one key per
+    // permission, unless allowed.
+    let shared = import("nexus");
+    assert!(!shared.status.success());
+    let stderr = String::from_utf8_lossy(&shared.stderr);
+    assert!(stderr.contains("--allow shared-session-key"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    let allow = ["--allow", "shared-session-key"];
+    let imported = ok_json(&import_with("nexus", &response_file, &allow, &import_env));
     assert_eq!(imported[0]["state"], "pending first use", "{imported}");
     assert_eq!(imported[0]["mode"], serde_json::to_value(enable_mode).unwrap(), "{imported}");
     let sdk_pid = mandate::abi::PermissionId::of(&sdk_session).to_string();

@@ -7,6 +7,7 @@
 mod cli;
 mod deployments;
 mod errors;
+mod explain;
 mod hostile;
 mod nexus_sdk;
 mod run;

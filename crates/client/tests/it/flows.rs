@@ -285,7 +285,9 @@ async fn a_forged_enable_signature_is_refused_locally() {
 
 #[tokio::test]
 async fn a_sponsored_session_op_is_paid_by_the_paymaster() {
-    let s = setup().await;
+    let mut s = setup().await;
+    // Sudo on every op and no usage limit: the paymaster is open to the key, knowingly.
+    s.client.options_mut().allow.insert(mandate_abi::explain::Risk::UnboundedPaymaster);
     let d = s.d;
     let mut session = pay_session(&s, 10);
     session.permitERC4337Paymaster = true;

@@ -14,6 +14,7 @@ mod lanes;
 #[cfg(feature = "legacy-v2")]
 mod legacy_v2_demo;
 mod lifecycle;
+mod lint;
 mod store;
 mod store_kill;
 mod store_processes;
