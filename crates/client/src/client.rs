@@ -325,7 +325,7 @@ enum OpSigner<'a> {
 /// use alloy_primitives::U256;
 /// use alloy_signer_local::PrivateKeySigner;
 /// use alloy_sol_types::SolCall;
-/// use mandate_abi::{Call, SessionBuilder, custom_action, sol::IERC721};
+/// use mandate_abi::{Call, Policy, SessionBuilder, custom_action, sol::IERC721};
 /// use mandate_client::{Account, SessionClient, SessionKey, SessionRecord, UseMode};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
@@ -337,8 +337,10 @@ enum OpSigner<'a> {
 /// let account = client.account_address(&spec).await?;
 /// client.set_balance(account, U256::from(10u128.pow(18)))?;
 ///
-/// // Any safeMint on the test NFT (SudoPolicy).
-/// let mint = custom_action(d.test_erc721, "safeMint(address)", &[], &d.chain.policies)?;
+/// // Up to ten safeMints on the test NFT (a session without a bound is refused before the
+/// // owner signs unless `Options::allow` names the risk).
+/// let limit = [Policy::UsageLimit(10)];
+/// let mint = custom_action(d.test_erc721, "safeMint(address)", &limit, &d.chain.policies)?;
 /// let session = SessionBuilder::new(d.ecdsa_session_validator().ok_or("no ECDSA validator")?, key.address().to_vec())
 ///     .action(mint)
 ///     .build()?;

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
+use mandate::abi::explain::Risk;
 use mandate::abi::{
     Call, Erc20Action, Erc20Function, PolicyData, Session, SessionBuilder, UserOperation,
     sol::{IERC20, IEntryPoint},
@@ -162,7 +163,13 @@ async fn sponsored_story(
                 .await
                 .unwrap()
                 .with_family(family)
-                .with_options(Options { sponsor, ..Options::default() })
+                // One key behind both sessions and paymasters with no bound: the comparison
+                // is between two sessions alike but for the permit, taken knowingly.
+                .with_options(Options {
+                    sponsor,
+                    allow: [Risk::UnboundedPaymaster, Risk::SharedSessionKey].into(),
+                    ..Options::default()
+                })
         }
     };
     let client = connect(None).await;
@@ -355,7 +362,12 @@ async fn cli_sponsored_use(harness: &Harness, url: &str, paymaster: Address) {
         });
         let file = dir.path().join(format!("session-{sponsorable}.json"));
         std::fs::write(&file, serde_json::to_vec(&session).unwrap()).unwrap();
-        let out = mandate(&args("grant", &["--session".into(), file.display().to_string()]), &env);
+        let mut extra = vec!["--session".to_string(), file.display().to_string()];
+        if sponsorable {
+            // Paymasters under a sudo user-op policy: unbounded, allowed knowingly.
+            extra.extend(["--allow".into(), "unbounded-paymaster".into()]);
+        }
+        let out = mandate(&args("grant", &extra), &env);
         assert!(out.status.success(), "grant: {}", String::from_utf8_lossy(&out.stderr));
         let granted: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         granted["permissionId"].as_str().unwrap().to_string()
