@@ -5,8 +5,7 @@
 
 use alloy_primitives::{Address, Bytes};
 use mandate_abi::{
-    ActionId, PermissionId, Session,
-    calldata,
+    ActionId, PermissionId, Session, calldata,
     sol::{ActionData, ERC7739Context, ERC7739Data, PolicyData},
 };
 /// One change of an enabled session, as SmartSession applies it (spec §6.4). Sets are ordered
@@ -85,7 +84,8 @@ impl SessionChange {
                             insert_policies(&mut existing.actionPolicies, &action.actionPolicies)
                         }
                         None => {
-                            let mut added = ActionData { actionPolicies: Vec::new(), ..action.clone() };
+                            let mut added =
+                                ActionData { actionPolicies: Vec::new(), ..action.clone() };
                             insert_policies(&mut added.actionPolicies, &action.actionPolicies);
                             session.actions.push(added);
                         }

@@ -28,8 +28,8 @@ pub use account::{
 pub use chain::Chain;
 pub use change::SessionChange;
 pub use client::{
-    Changed, Checks, Fees, Granted, Options, OwnerOp, PreparedGrant, Progress, Revoked, Rotated, Sent,
-    SessionClient, Step, Uninstalled, UseMode, Used, check_enabled_permissions, read_status,
+    Changed, Checks, Fees, Granted, Options, OwnerOp, PreparedGrant, Progress, Revoked, Rotated,
+    Sent, SessionClient, Step, Uninstalled, UseMode, Used, check_enabled_permissions, read_status,
     sign_enable,
 };
 pub use error::ClientError;
