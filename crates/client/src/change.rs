@@ -180,3 +180,125 @@ fn remove_policies(set: &mut Vec<PolicyData>, removed: &[Address]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{B256, FixedBytes};
+
+    use super::*;
+
+    fn policy(byte: u8, data: &[u8]) -> PolicyData {
+        PolicyData { policy: Address::repeat_byte(byte), initData: Bytes::copy_from_slice(data) }
+    }
+
+    fn action(byte: u8, policies: Vec<PolicyData>) -> ActionData {
+        ActionData {
+            actionTargetSelector: FixedBytes([byte; 4]),
+            actionTarget: Address::repeat_byte(byte),
+            actionPolicies: policies,
+        }
+    }
+
+    fn id(a: &ActionData) -> ActionId {
+        action_id(a)
+    }
+
+    #[test]
+    fn inserts_keep_places_and_removals_swap_the_last_in() {
+        let mut s = Session {
+            userOpPolicies: vec![policy(1, b""), policy(2, b""), policy(3, b"")],
+            actions: vec![action(7, vec![policy(1, b"")]), action(8, vec![policy(2, b"")])],
+            ..Default::default()
+        };
+        // Re-enabling a member keeps its place and takes the new data; a new one is appended.
+        SessionChange::EnableUserOpPolicies(vec![policy(1, b"x"), policy(4, b"")]).apply(&mut s);
+        let order: Vec<_> = s.userOpPolicies.iter().map(|p| p.policy).collect();
+        assert_eq!(order, [1, 2, 3, 4].map(Address::repeat_byte));
+        assert_eq!(s.userOpPolicies[0].initData.as_ref(), b"x");
+        // Removing the first swaps the last into its place.
+        SessionChange::DisableUserOpPolicies(vec![Address::repeat_byte(1)]).apply(&mut s);
+        let order: Vec<_> = s.userOpPolicies.iter().map(|p| p.policy).collect();
+        assert_eq!(order, [4, 2, 3].map(Address::repeat_byte));
+
+        // A policy added to an existing action, and a new action appended.
+        let first = id(&s.actions[0]);
+        SessionChange::EnableActionPolicies(vec![
+            action(7, vec![policy(5, b"")]),
+            action(9, vec![policy(6, b"")]),
+        ])
+        .apply(&mut s);
+        assert_eq!(s.actions.len(), 3);
+        assert_eq!(s.actions[0].actionPolicies.len(), 2);
+        // The action's last policy removed: the action goes, the last one swapped in.
+        SessionChange::DisableActionPolicies {
+            action: first,
+            policies: vec![Address::repeat_byte(1), Address::repeat_byte(5)],
+        }
+        .apply(&mut s);
+        assert_eq!(
+            s.actions.iter().map(id).collect::<Vec<_>>(),
+            [9, 8].map(|b| id(&action(b, vec![])))
+        );
+        SessionChange::DisableActionId(id(&s.actions[1])).apply(&mut s);
+        assert_eq!(s.actions.len(), 1);
+
+        SessionChange::SetPermitPaymaster(true).apply(&mut s);
+        assert!(s.permitERC4337Paymaster);
+    }
+
+    #[test]
+    fn erc7739_contents_merge_and_a_domain_goes_with_its_last_name() {
+        let domain = B256::repeat_byte(1);
+        let context = |names: &[&str]| ERC7739Context {
+            appDomainSeparator: domain,
+            contentNames: names.iter().map(|n| (*n).to_owned()).collect(),
+        };
+        let mut s = Session::default();
+        let data = |names: &[&str]| ERC7739Data {
+            allowedERC7739Content: vec![context(names)],
+            erc1271Policies: vec![policy(1, b"")],
+        };
+        SessionChange::EnableErc1271Policies(data(&["Permit"])).apply(&mut s);
+        SessionChange::EnableErc1271Policies(data(&["Permit", "Order"])).apply(&mut s);
+        assert_eq!(s.erc7739Policies.allowedERC7739Content, vec![context(&["Permit", "Order"])]);
+        assert_eq!(s.erc7739Policies.erc1271Policies.len(), 1);
+        let disable = |names: &[&str], policies: Vec<Address>| {
+            SessionChange::DisableErc1271Policies { policies, contents: vec![context(names)] }
+        };
+        disable(&["Permit"], vec![]).apply(&mut s);
+        assert_eq!(s.erc7739Policies.allowedERC7739Content, vec![context(&["Order"])]);
+        disable(&["Order"], vec![Address::repeat_byte(1)]).apply(&mut s);
+        assert!(s.erc7739Policies.allowedERC7739Content.is_empty());
+        assert!(s.erc7739Policies.erc1271Policies.is_empty());
+    }
+
+    #[test]
+    fn each_change_encodes_its_function() {
+        let pid = PermissionId(B256::repeat_byte(3));
+        let selectors = [
+            (SessionChange::EnableActionPolicies(vec![]), [0x4e, 0x33, 0xad, 0x2e]),
+            (
+                SessionChange::DisableActionPolicies {
+                    action: ActionId(B256::ZERO),
+                    policies: vec![],
+                },
+                [0x6e, 0x79, 0xee, 0xe0],
+            ),
+            (SessionChange::DisableActionId(ActionId(B256::ZERO)), [0x96, 0xe7, 0x29, 0x62]),
+            (SessionChange::EnableUserOpPolicies(vec![]), [0x45, 0x4c, 0x9d, 0x82]),
+            (SessionChange::DisableUserOpPolicies(vec![]), [0xd0, 0x56, 0xb0, 0x6d]),
+            (
+                SessionChange::EnableErc1271Policies(ERC7739Data::default()),
+                [0xf5, 0x29, 0x7b, 0x77],
+            ),
+            (
+                SessionChange::DisableErc1271Policies { policies: vec![], contents: vec![] },
+                [0x02, 0xa1, 0xa4, 0xcd],
+            ),
+            (SessionChange::SetPermitPaymaster(false), [0x2e, 0x64, 0x4d, 0x8d]),
+        ];
+        for (change, selector) in selectors {
+            assert_eq!(&change.calldata(pid)[..4], selector, "{change:?}");
+        }
+    }
+}
