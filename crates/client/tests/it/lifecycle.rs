@@ -1,5 +1,6 @@
 //! After the grant: revoke (an enabled session, a pending ENABLE grant), status from the chain
 //! (enabled, pending first use, revoked, expired, exhausted), rotate to a new key in one op,
+//! change an enabled session's policies (the local verdict and the chain agreeing after),
 //! and uninstall SmartSession with each family's uninstall data — through the client on the
 //! devnet's real account bytecode.
 //!
