@@ -13,7 +13,7 @@ use mandate_abi::{
     ActionId, Call, Erc20Action, Erc20Function, Policy, SessionBuilder, SmartSessionMode,
     account::{SENTINEL, install_validator},
     ownable::OwnableData,
-    sol::{ActionData, PolicyData},
+    sol::{ActionData, ERC7739Context, ERC7739Data, ISmartSession, PolicyData},
 };
 use mandate_client::{
     ClientError, GrantState, MemoryStore, SessionChange, SessionKey, SessionRecord, SessionState,
@@ -467,5 +467,137 @@ async fn withdrawing_the_paymaster_permit_refuses_a_sponsored_use() {
         let used = s.client.use_session(&s.keys, &changed.record, &[pay(&s, 1)]).await.unwrap();
         assert_eq!(used.sent.receipt.paymaster, None);
         assert_eq!(shop_balance(&s), U256::from(2));
+    }
+}
+
+#[tokio::test]
+async fn a_batch_of_changes_leaves_the_record_describing_the_chains_session() {
+    for (family, modules) in CASES {
+        let s = setup_with(family, modules, Signer::Ecdsa).await;
+        let (address, session) = granted_with_mint(&s).await;
+        let r = record(&s, address, session);
+        let addresses = s.client.deployments().policies;
+        let sudo = PolicyData { policy: addresses.sudo, initData: Bytes::new() };
+        let uses = Policy::UsageLimit(5).to_policy_data(&addresses).unwrap();
+        let domain = B256::repeat_byte(0xd0);
+        let content = |names: &[&str]| ERC7739Context {
+            appDomainSeparator: domain,
+            contentNames: names.iter().map(|n| (*n).to_owned()).collect(),
+        };
+        let transfer = &r.session.actions[0];
+        let transfer_id = ActionId::new(transfer.actionTarget, transfer.actionTargetSelector);
+        let other = ActionData {
+            actionTargetSelector: [0xaa; 4].into(),
+            actionTarget: SHOP,
+            actionPolicies: vec![sudo.clone()],
+        };
+        let changes = [
+            SessionChange::EnableUserOpPolicies(vec![sudo.clone(), uses.clone()]),
+            SessionChange::DisableUserOpPolicies(vec![addresses.sudo]),
+            SessionChange::EnableErc1271Policies(ERC7739Data {
+                allowedERC7739Content: vec![content(&["Permit", "Order"])],
+                erc1271Policies: vec![sudo.clone()],
+            }),
+            SessionChange::DisableErc1271Policies {
+                policies: Vec::new(),
+                contents: vec![content(&["Permit"])],
+            },
+            // A usage limit added to the transfer and an action added, then the transfer's
+            // first policy removed (the limit swapped into its place).
+            SessionChange::EnableActionPolicies(vec![
+                ActionData { actionPolicies: vec![uses.clone()], ..transfer.clone() },
+                other.clone(),
+            ]),
+            SessionChange::DisableActionPolicies {
+                action: transfer_id,
+                policies: vec![transfer.actionPolicies[0].policy],
+            },
+        ];
+        let nonce = owner_nonce(&s, address);
+        let changed = s.client.change_session(&s.owner, &r, &changes).await.unwrap();
+        change_gas("six changes in one op", (family, modules), &changed);
+        assert_eq!(owner_nonce(&s, address), nonce + U256::from(1), "one owner op");
+        let session = &changed.record.session;
+
+        // The record's session, set by set and in order, is the chain's.
+        let (ss, pid) = (s.client.deployments().smart_session, r.permission_id.0);
+        let chain = |call: &dyn Fn(&mut mandate_sim::Devnet) -> Vec<Address>| {
+            bundler(&s.client).with_devnet(|d| call(d)).unwrap()
+        };
+        let user_op = chain(&|d| {
+            d.call_sol(
+                ss,
+                &ISmartSession::getUserOpPoliciesCall { account: address, permissionId: pid },
+            )
+            .unwrap()
+        });
+        assert_eq!(user_op, vec![uses.policy], "{family:?} {modules:?}");
+        assert_eq!(session.userOpPolicies.iter().map(|p| p.policy).collect::<Vec<_>>(), user_op);
+        let erc1271 = chain(&|d| {
+            d.call_sol(
+                ss,
+                &ISmartSession::getERC1271PoliciesCall { account: address, permissionId: pid },
+            )
+            .unwrap()
+        });
+        assert_eq!(erc1271, vec![addresses.sudo]);
+        assert_eq!(
+            session.erc7739Policies.erc1271Policies.iter().map(|p| p.policy).collect::<Vec<_>>(),
+            erc1271
+        );
+        assert_eq!(session.erc7739Policies.allowedERC7739Content, vec![content(&["Order"])]);
+        for (name, enabled) in [("Order", true), ("Permit", false)] {
+            let on = bundler(&s.client)
+                .with_devnet(|d| {
+                    d.call_sol(
+                        ss,
+                        &ISmartSession::isERC7739ContentEnabledCall {
+                            account: address,
+                            permissionId: pid,
+                            appDomainSeparator: domain,
+                            content: name.to_owned(),
+                        },
+                    )
+                    .unwrap()
+                })
+                .unwrap();
+            assert_eq!(on, enabled, "{family:?} {modules:?}: {name}");
+        }
+        let actions: Vec<B256> = bundler(&s.client)
+            .with_devnet(|d| {
+                d.call_sol(
+                    ss,
+                    &ISmartSession::getEnabledActionsCall { account: address, permissionId: pid },
+                )
+                .unwrap()
+            })
+            .unwrap();
+        let ids: Vec<B256> = session
+            .actions
+            .iter()
+            .map(|a| ActionId::new(a.actionTarget, a.actionTargetSelector).0)
+            .collect();
+        assert_eq!(ids, actions, "{family:?} {modules:?}");
+        for action in &session.actions {
+            let id = ActionId::new(action.actionTarget, action.actionTargetSelector).0;
+            let on_chain = chain(&|d| {
+                d.call_sol(
+                    ss,
+                    &ISmartSession::getActionPoliciesCall {
+                        account: address,
+                        permissionId: pid,
+                        actionId: id,
+                    },
+                )
+                .unwrap()
+            });
+            let recorded: Vec<Address> = action.actionPolicies.iter().map(|p| p.policy).collect();
+            assert_eq!(recorded, on_chain, "{family:?} {modules:?}: action {id}");
+        }
+        assert_eq!(session.actions[0].actionPolicies.len(), transfer.actionPolicies.len());
+        assert_eq!(session.actions[0].actionPolicies.last(), Some(&uses));
+        // The changed session is still usable where its policies allow.
+        let used = s.client.use_session(&s.keys, &changed.record, &[pay(&s, 1)]).await.unwrap();
+        assert!(used.sent.receipt.success, "{family:?} {modules:?}");
     }
 }
