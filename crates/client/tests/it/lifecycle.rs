@@ -364,6 +364,17 @@ async fn disabling_an_action_id_refuses_its_use_locally_and_on_chain() {
             ),
         }
         assert_eq!(shop_balance(&s), U256::from(1), "{family:?}: nothing more sent");
+        // Refused before anything is sent: no change, a revoked record, a session not enabled.
+        let err = s.client.change_session(&s.owner, &changed.record, &[]).await.unwrap_err();
+        assert!(matches!(err, ClientError::Empty(_)), "{err}");
+        let revoked = SessionRecord { state: GrantState::Revoked, ..changed.record.clone() };
+        let permit = [SessionChange::SetPermitPaymaster(true)];
+        let err = s.client.change_session(&s.owner, &revoked, &permit).await.unwrap_err();
+        assert!(matches!(err, ClientError::Revoked { .. }), "{err}");
+        let never = record(&s, address, pay_session(&s, 7));
+        let err = s.client.change_session(&s.owner, &never, &permit).await.unwrap_err();
+        assert!(matches!(err, ClientError::NotEnabled { .. }), "{err}");
+        assert_eq!(owner_nonce(&s, address), nonce + U256::from(1), "no op sent");
     }
 }
 
