@@ -245,6 +245,10 @@ pub(crate) struct ChangeArgs {
     /// `ActionData[]` (`actionTargetSelector`, `actionTarget`, `actionPolicies`).
     #[arg(long, value_name = "FILE")]
     add_action_policies: Option<String>,
+    /// Remove policies from an action (the action goes with its last policy):
+    /// `ACTION_ID=POLICY[,POLICY…]`; repeatable.
+    #[arg(long, value_name = "ACTION_ID=POLICIES", value_parser = parse_action_policies)]
+    disable_action_policies: Vec<(ActionId, Vec<Address>)>,
     /// Remove an action and all its policies (its action id, 32 bytes hex); repeatable.
     #[arg(long, value_name = "ACTION_ID")]
     disable_action_id: Vec<B256>,
@@ -273,6 +277,9 @@ impl ChangeArgs {
         if let Some(path) = &self.add_action_policies {
             changes.push(SessionChange::EnableActionPolicies(read_json(path, "ActionData[]")?));
         }
+        changes.extend(self.disable_action_policies.iter().map(|(action, policies)| {
+            SessionChange::DisableActionPolicies { action: *action, policies: policies.clone() }
+        }));
         changes.extend(
             self.disable_action_id.iter().map(|id| SessionChange::DisableActionId(ActionId(*id))),
         );
@@ -302,6 +309,18 @@ impl ChangeArgs {
         }
         Ok(changes)
     }
+}
+
+/// `ACTION_ID=POLICY[,POLICY…]`.
+fn parse_action_policies(text: &str) -> Result<(ActionId, Vec<Address>), String> {
+    let (id, policies) =
+        text.split_once('=').ok_or_else(|| "expected ACTION_ID=POLICY[,POLICY…]".to_owned())?;
+    let id: B256 = id.trim().parse().map_err(|e| format!("the action id: {e}"))?;
+    let policies = policies
+        .split(',')
+        .map(|p| mandate::abi::json::parse_address(p.trim()).map_err(|e| format!("a policy: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((ActionId(id), policies))
 }
 
 #[derive(Serialize)]
@@ -350,4 +369,20 @@ pub(crate) fn change(args: ChangeArgs) -> Result<String, CliError> {
             say!(out, "  by op {} ({} gas); the stored record updated", o.user_op_hash, o.gas);
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_policies_argument() {
+        let id = B256::repeat_byte(0xab);
+        let (a, b) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        let parsed = parse_action_policies(&format!("{id}={a}, {b}")).unwrap();
+        assert_eq!(parsed, (ActionId(id), vec![a, b]));
+        assert!(parse_action_policies(&id.to_string()).is_err());
+        assert!(parse_action_policies(&format!("0x12={a}")).is_err());
+        assert!(parse_action_policies(&format!("{id}=0x12")).is_err());
+    }
 }
