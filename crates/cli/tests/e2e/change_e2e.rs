@@ -1,7 +1,8 @@
 //! `mandate session change` against real anvil and Alto, with the store on disk: a session
 //! granted by the CLI and used; a usage limit added to its action and the paymaster permit
 //! withdrawn in one owner op (the stored record updated, so the next use past the limit is
-//! refused by the local verdict); then its action id disabled (its use refused).
+//! refused by the local verdict); the limit removed (the use passes again); then its action id
+//! disabled (its use refused).
 #![allow(clippy::unwrap_used)]
 
 use alloy_primitives::{Address, B256, U256};
@@ -133,9 +134,19 @@ async fn change_policies_through_alto_on_anvil() {
     assert!(stderr.contains("PolicyViolation"), "{stderr}");
     assert!(!stderr.contains(OWNER_KEY.trim_start_matches("0x")));
 
+    // The usage limit removed again: the transfer passes.
+    let mut change = on("change", account, &old);
+    change.extend([
+        "--disable-action-policies".into(),
+        format!("{transfer_id}={}", d.chain.policies.usage_limit),
+    ]);
+    let changed = ok_json(&run(&change));
+    println!("change (disableActionPolicies) through Alto: {} gas", changed["gas"]);
+    assert_eq!(ok_json(&run(&on("use", account, &old)))["sent"]["receipt"]["success"], true);
+
     // The action id disabled: its use refused.
     let mut change = on("change", account, &old);
-    change.extend(["--disable-action-id".into(), transfer_id]);
+    change.extend(["--disable-action-id".into(), transfer_id.clone()]);
     let changed = ok_json(&run(&change));
     println!("change (disableActionId) through Alto: {} gas", changed["gas"]);
     let refused = run(&on("use", account, &old));
