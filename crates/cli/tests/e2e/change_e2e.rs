@@ -146,7 +146,7 @@ async fn change_policies_through_alto_on_anvil() {
 
     // The action id disabled: its use refused.
     let mut change = on("change", account, &old);
-    change.extend(["--disable-action-id".into(), transfer_id.clone()]);
+    change.extend(["--disable-action-id".into(), transfer_id]);
     let changed = ok_json(&run(&change));
     println!("change (disableActionId) through Alto: {} gas", changed["gas"]);
     let refused = run(&on("use", account, &old));
