@@ -56,6 +56,10 @@ pub(crate) enum SessionCommand {
     /// Move a stored session to a new key with the same permissions, the old one revoked, in one
     /// owner op; the store gets the new key and marks the old session revoked in one write.
     Rotate(Box<crate::lifecycle::OwnerSessionArgs>),
+    /// Change a stored session's policies with one owner op (add action, user-op or ERC-1271
+    /// policies, remove user-op or ERC-1271 policies, disable an action id, permit or forbid a
+    /// paymaster); the stored record is updated to the session the chain now has.
+    Change(Box<crate::lifecycle::ChangeArgs>),
     /// Uninstall SmartSession from an account with an owner op (the family's uninstall data);
     /// the store marks the account's sessions revoked.
     UninstallSmartSession(Box<crate::lifecycle::UninstallArgs>),
@@ -137,6 +141,7 @@ pub(crate) fn session(command: SessionCommand) -> Result<String, CliError> {
         SessionCommand::Status(args) => crate::flows::status(*args)?,
         SessionCommand::Revoke(args) => crate::lifecycle::revoke(*args)?,
         SessionCommand::Rotate(args) => crate::lifecycle::rotate(*args)?,
+        SessionCommand::Change(args) => crate::lifecycle::change(*args)?,
         SessionCommand::UninstallSmartSession(args) => crate::lifecycle::uninstall(*args)?,
         SessionCommand::Import(args) => crate::flows::import(*args)?,
         SessionCommand::Export(args) => crate::flows::export(*args)?,

@@ -1,15 +1,21 @@
-//! `mandate session revoke | rotate | uninstall-smart-session`: the owner's ops after a grant,
+//! `mandate session revoke | rotate | change | uninstall-smart-session`: the owner's ops after a grant,
 //! each recorded in the store (owner key and store password from the environment).
 
 use mandate::{
-    abi::{PermissionId, account::AccountType, alloy_primitives::Address},
-    client::{GrantState, SessionKey, SessionRecord, SessionRef, store::SessionStore},
+    abi::{
+        ActionId, PermissionId,
+        account::AccountType,
+        alloy_primitives::{Address, B256},
+    },
+    client::{
+        GrantState, SessionChange, SessionKey, SessionRecord, SessionRef, store::SessionStore,
+    },
 };
 use serde::Serialize;
 
 use crate::{
     flows::{ChainArgs, client, env_key, family, load_session, output, runtime},
-    input::CliError,
+    input::{CliError, read_json},
     prose::say,
 };
 
@@ -228,4 +234,155 @@ pub(crate) fn uninstall(args: UninstallArgs) -> Result<String, CliError> {
             say!(out, "  {} stored session(s) marked revoked", o.revoked.len());
         })
     })
+}
+
+/// `session change`: the changes run in one owner op, in the order listed here.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct ChangeArgs {
+    #[command(flatten)]
+    session: OwnerSessionArgs,
+    /// Add action policies (an action not in the session is added): a JSON file of
+    /// `ActionData[]` (`actionTargetSelector`, `actionTarget`, `actionPolicies`).
+    #[arg(long, value_name = "FILE")]
+    add_action_policies: Option<String>,
+    /// Remove policies from an action (the action goes with its last policy):
+    /// `ACTION_ID=POLICY[,POLICY…]`; repeatable.
+    #[arg(long, value_name = "ACTION_ID=POLICIES", value_parser = parse_action_policies)]
+    disable_action_policies: Vec<(ActionId, Vec<Address>)>,
+    /// Remove an action and all its policies (its action id, 32 bytes hex); repeatable.
+    #[arg(long, value_name = "ACTION_ID")]
+    disable_action_id: Vec<B256>,
+    /// Add user-op policies: a JSON file of `PolicyData[]` (`policy`, `initData`).
+    #[arg(long, value_name = "FILE")]
+    add_user_op_policies: Option<String>,
+    /// Remove a user-op policy (its address); repeatable.
+    #[arg(long, value_name = "POLICY", value_parser = mandate::abi::json::parse_address)]
+    remove_user_op_policy: Vec<Address>,
+    /// Add ERC-7739 contents and ERC-1271 policies: a JSON file of `ERC7739Data`
+    /// (`allowedERC7739Content`, `erc1271Policies`).
+    #[arg(long, value_name = "FILE")]
+    add_erc1271_policies: Option<String>,
+    /// Remove an ERC-1271 policy (its address); repeatable.
+    #[arg(long, value_name = "POLICY", value_parser = mandate::abi::json::parse_address)]
+    remove_erc1271_policy: Vec<Address>,
+    /// Whether the session's ops may be sponsored by a paymaster.
+    #[arg(long, value_name = "BOOL")]
+    permit_paymaster: Option<bool>,
+}
+
+impl ChangeArgs {
+    /// The changes the flags ask for, in the order they run.
+    fn changes(&self) -> Result<Vec<SessionChange>, CliError> {
+        let mut changes = Vec::new();
+        if let Some(path) = &self.add_action_policies {
+            changes.push(SessionChange::EnableActionPolicies(read_json(path, "ActionData[]")?));
+        }
+        changes.extend(self.disable_action_policies.iter().map(|(action, policies)| {
+            SessionChange::DisableActionPolicies { action: *action, policies: policies.clone() }
+        }));
+        changes.extend(
+            self.disable_action_id.iter().map(|id| SessionChange::DisableActionId(ActionId(*id))),
+        );
+        if let Some(path) = &self.add_user_op_policies {
+            changes.push(SessionChange::EnableUserOpPolicies(read_json(path, "PolicyData[]")?));
+        }
+        if !self.remove_user_op_policy.is_empty() {
+            changes.push(SessionChange::DisableUserOpPolicies(self.remove_user_op_policy.clone()));
+        }
+        if let Some(path) = &self.add_erc1271_policies {
+            changes.push(SessionChange::EnableErc1271Policies(read_json(path, "ERC7739Data")?));
+        }
+        if !self.remove_erc1271_policy.is_empty() {
+            changes.push(SessionChange::DisableErc1271Policies {
+                policies: self.remove_erc1271_policy.clone(),
+                contents: Vec::new(),
+            });
+        }
+        if let Some(permit) = self.permit_paymaster {
+            changes.push(SessionChange::SetPermitPaymaster(permit));
+        }
+        if changes.is_empty() {
+            return Err(CliError::Invalid {
+                what: "session change",
+                reason: "no change given (see --help)".to_owned(),
+            });
+        }
+        Ok(changes)
+    }
+}
+
+/// `ACTION_ID=POLICY[,POLICY…]`.
+fn parse_action_policies(text: &str) -> Result<(ActionId, Vec<Address>), String> {
+    let (id, policies) =
+        text.split_once('=').ok_or_else(|| "expected ACTION_ID=POLICY[,POLICY…]".to_owned())?;
+    let id: B256 = id.trim().parse().map_err(|e| format!("the action id: {e}"))?;
+    let policies = policies
+        .split(',')
+        .map(|p| mandate::abi::json::parse_address(p.trim()).map_err(|e| format!("a policy: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((ActionId(id), policies))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangeOutput {
+    account: Address,
+    permission_id: PermissionId,
+    changes: usize,
+    user_op_hash: B256,
+    gas: mandate::abi::alloy_primitives::U256,
+}
+
+pub(crate) fn change(args: ChangeArgs) -> Result<String, CliError> {
+    let changes = args.changes()?;
+    let a = &args.session;
+    let store = a.chain.store()?;
+    let owner = env_key(&a.owner_key_env, "the owner's key")?;
+    runtime()?.block_on(async {
+        let reference = SessionRef {
+            chain_id: node_chain_id(&a.chain).await?,
+            account: a.account,
+            permission_id: a.permission_id,
+        };
+        let stored = load_session(&store, &reference)?;
+        let client = client_for(&a.chain, &a.bundler_url, stored.record.account_type).await?;
+        let changed = client
+            .change_session(&owner, &stored.record, &changes)
+            .await
+            .map_err(CliError::other)?;
+        store.update(&changed.record).map_err(CliError::other)?;
+        let out = ChangeOutput {
+            account: changed.record.account,
+            permission_id: changed.record.permission_id,
+            changes: changes.len(),
+            user_op_hash: changed.sent.user_op_hash,
+            gas: changed.sent.receipt.actual_gas_used,
+        };
+        output(a.chain.json, &out, |out, o| {
+            say!(
+                out,
+                "session {} of account {}: {} change(s)",
+                o.permission_id,
+                o.account,
+                o.changes
+            );
+            say!(out, "  by op {} ({} gas); the stored record updated", o.user_op_hash, o.gas);
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_policies_argument() {
+        let id = B256::repeat_byte(0xab);
+        let (a, b) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        let parsed = parse_action_policies(&format!("{id}={a}, {b}")).unwrap();
+        assert_eq!(parsed, (ActionId(id), vec![a, b]));
+        assert!(parse_action_policies(&id.to_string()).is_err());
+        assert!(parse_action_policies(&format!("0x12={a}")).is_err());
+        assert!(parse_action_policies(&format!("{id}=0x12")).is_err());
+    }
 }

@@ -22,7 +22,7 @@ use mandate_sim::{Devnet, ExecutionOutcome, Preflight};
 use serde::Serialize;
 
 use crate::{
-    ClientError, EnableAs, SessionRecord, SessionSigner, SignScheme,
+    ClientError, EnableAs, SessionChange, SessionRecord, SessionSigner, SignScheme,
     account::{Account, AccountFamily, MandateAccount},
     chain::Chain,
     devnet_bundler::DevnetBundler,
@@ -235,6 +235,16 @@ pub struct Rotated {
     /// The old session, revoked by the same op.
     pub revoked: PermissionId,
     /// The owner's one op: `enableSessions` of the new session and the old one's removal.
+    pub sent: Sent,
+}
+
+/// What a change of a session did ([`SessionClient::change_session`]).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Changed {
+    /// The record with its session as the chain now has it (store it in place of the old).
+    pub record: SessionRecord,
+    /// The owner's one op running every change.
     pub sent: Sent,
 }
 
@@ -884,6 +894,39 @@ impl<B: Bundler> SessionClient<B> {
         let sent = self.owner_op(owner, account, &calls).await?;
         new.granted_by = Some(sent.user_op_hash);
         Ok(Rotated { record: new, revoked: old, sent })
+    }
+
+    /// Changes `record`'s enabled session with one owner op running each of `changes` in
+    /// order (SmartSession's owner functions, one call each); the returned record's session is
+    /// `record`'s with the changes applied as SmartSession applies them, so the local verdict
+    /// on its next use is the contract's. The permission id is kept (it covers the validator,
+    /// its data and the salt only). Store the returned record in place of `record`.
+    pub async fn change_session(
+        &self,
+        owner: &PrivateKeySigner,
+        record: &SessionRecord,
+        changes: &[SessionChange],
+    ) -> Result<Changed, ClientError> {
+        if changes.is_empty() {
+            return Err(ClientError::Empty("a change needs at least one change"));
+        }
+        self.check_record(record)?;
+        let (account, permission_id) = (record.account, record.permission_id);
+        if record.state.is_revoked() {
+            return Err(ClientError::Revoked { permission_id, account });
+        }
+        if !self.is_permission_enabled(account, permission_id).await? {
+            return Err(ClientError::NotEnabled { account, permission_id });
+        }
+        let ss = self.deployments.smart_session;
+        let calls: Vec<Call> =
+            changes.iter().map(|c| Call::new(ss, c.calldata(permission_id))).collect();
+        let mut changed = record.clone();
+        for change in changes {
+            change.apply(&mut changed.session);
+        }
+        let sent = self.owner_op(owner, account, &calls).await?;
+        Ok(Changed { record: changed, sent })
     }
 
     /// The record [`Self::rotate`] makes of `record` for the key at `new_key` (before its op:

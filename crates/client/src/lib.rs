@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod chain;
+pub mod change;
 mod client;
 pub mod demo;
 pub mod devnet_bundler;
@@ -26,9 +27,10 @@ pub use account::{
     built_in,
 };
 pub use chain::Chain;
+pub use change::SessionChange;
 pub use client::{
-    Checks, Fees, Granted, Options, OwnerOp, PreparedGrant, Progress, Revoked, Rotated, Sent,
-    SessionClient, Step, Uninstalled, UseMode, Used, check_enabled_permissions, read_status,
+    Changed, Checks, Fees, Granted, Options, OwnerOp, PreparedGrant, Progress, Revoked, Rotated,
+    Sent, SessionClient, Step, Uninstalled, UseMode, Used, check_enabled_permissions, read_status,
     sign_enable,
 };
 pub use error::ClientError;

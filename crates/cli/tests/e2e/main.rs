@@ -5,6 +5,7 @@
 #![allow(unused_crate_dependencies)]
 #![allow(clippy::unwrap_used)]
 
+mod change_e2e;
 mod deploy_e2e;
 mod lifecycle_e2e;
 mod nexus_sdk_e2e;
