@@ -454,6 +454,8 @@ async fn withdrawing_the_paymaster_permit_refuses_a_sponsored_use() {
             policy: s.client.deployments().policies.sudo,
             initData: Bytes::new(),
         });
+        // Paymasters under a sudo user-op policy: unbounded, allowed knowingly.
+        s.client.options_mut().allow.insert(mandate_abi::explain::Risk::UnboundedPaymaster);
         let mint = crate::families::mint(&s, address);
         s.client.grant(&s.owner, &account, std::slice::from_ref(&session), &[mint]).await.unwrap();
         let r = record(&s, address, session);
