@@ -521,7 +521,7 @@ pub(crate) async fn client(
 /// The family `account_type` at `chain`'s deployments: for an existing account
 /// (`--owner-validator`) only its routing, else the devnet's factories; `None` for a chain's
 /// deployments without either (the client's own family).
-pub(crate) fn family(
+fn family(
     chain: &ChainArgs,
     deployments: &DeploymentsArg,
     account_type: AccountType,

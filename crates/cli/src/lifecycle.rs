@@ -14,7 +14,7 @@ use mandate::{
 use serde::Serialize;
 
 use crate::{
-    flows::{ChainArgs, client, env_key, family, load_session, output, runtime},
+    flows::{ChainArgs, client, env_key, load_session, output, runtime},
     input::{CliError, read_json},
     prose::say,
 };
@@ -54,18 +54,36 @@ pub(crate) struct UninstallArgs {
     owner_key_env: String,
 }
 
-/// The client for a stored record: of the family it names (or --account-type, or Mandate's).
+/// The client for a stored session's account: the family `--account-type` names, else the
+/// record's, else Mandate's.
 async fn client_for(
     chain: &ChainArgs,
     bundler_url: &str,
     record_type: Option<AccountType>,
 ) -> Result<mandate::client::SessionClient<mandate::bundler::BundlerClient>, CliError> {
-    let account_type = chain.account_type.or(record_type).unwrap_or(AccountType::Mandate);
-    let mut client = client(chain, bundler_url, account_type).await?;
-    if let Some(family) = family(chain, &chain.deployments()?, account_type) {
-        client = client.with_family(family);
-    }
-    Ok(client)
+    client(chain, bundler_url, chain.account_type.or(record_type).unwrap_or(AccountType::Mandate))
+        .await
+}
+
+/// The session `args` names, read from `store`, with the client for its account.
+async fn owned_session(
+    args: &OwnerSessionArgs,
+    store: &mandate::client::store::FileStore,
+) -> Result<
+    (
+        mandate::client::store::StoredSession,
+        mandate::client::SessionClient<mandate::bundler::BundlerClient>,
+    ),
+    CliError,
+> {
+    let reference = SessionRef {
+        chain_id: node_chain_id(&args.chain).await?,
+        account: args.account,
+        permission_id: args.permission_id,
+    };
+    let stored = load_session(store, &reference)?;
+    let client = client_for(&args.chain, &args.bundler_url, stored.record.account_type).await?;
+    Ok((stored, client))
 }
 
 /// The chain id the node serves.
@@ -92,13 +110,7 @@ pub(crate) fn revoke(args: OwnerSessionArgs) -> Result<String, CliError> {
     let store = args.chain.store()?;
     let owner = env_key(&args.owner_key_env, "the owner's key")?;
     runtime()?.block_on(async {
-        let reference = SessionRef {
-            chain_id: node_chain_id(&args.chain).await?,
-            account: args.account,
-            permission_id: args.permission_id,
-        };
-        let stored = load_session(&store, &reference)?;
-        let client = client_for(&args.chain, &args.bundler_url, stored.record.account_type).await?;
+        let (stored, client) = owned_session(&args, &store).await?;
         let revoked = client.revoke(&owner, &stored.record).await.map_err(CliError::other)?;
         let record = SessionRecord { state: GrantState::Revoked, ..stored.record.clone() };
         store.update(&record).map_err(CliError::other)?;
@@ -133,13 +145,7 @@ pub(crate) fn rotate(args: OwnerSessionArgs) -> Result<String, CliError> {
     let store = args.chain.store()?;
     let owner = env_key(&args.owner_key_env, "the owner's key")?;
     runtime()?.block_on(async {
-        let reference = SessionRef {
-            chain_id: node_chain_id(&args.chain).await?,
-            account: args.account,
-            permission_id: args.permission_id,
-        };
-        let stored = load_session(&store, &reference)?;
-        let client = client_for(&args.chain, &args.bundler_url, stored.record.account_type).await?;
+        let (stored, client) = owned_session(&args, &store).await?;
         let key = SessionKey::random();
         // The new key and a pending record are on disk before the op is sent: a permission
         // enabled on chain has its key, however this ends.
@@ -339,13 +345,7 @@ pub(crate) fn change(args: ChangeArgs) -> Result<String, CliError> {
     let store = a.chain.store()?;
     let owner = env_key(&a.owner_key_env, "the owner's key")?;
     runtime()?.block_on(async {
-        let reference = SessionRef {
-            chain_id: node_chain_id(&a.chain).await?,
-            account: a.account,
-            permission_id: a.permission_id,
-        };
-        let stored = load_session(&store, &reference)?;
-        let client = client_for(&a.chain, &a.bundler_url, stored.record.account_type).await?;
+        let (stored, client) = owned_session(a, &store).await?;
         let changed = client
             .change_session(&owner, &stored.record, &changes)
             .await
