@@ -318,10 +318,16 @@ impl DecodedPolicy {
     pub fn describe(&self, function: Option<&str>) -> String {
         match self {
             Self::Sudo => "sudo: no check at all".into(),
-            Self::TimeFrame(TimeFrame { valid_until, valid_after }) => match valid_until {
-                0 => format!("time frame: from {valid_after} (unix seconds), no end"),
-                until => format!("time frame: from {valid_after} until {until} (unix seconds)"),
-            },
+            Self::TimeFrame(TimeFrame { valid_until, valid_after }) => {
+                match (*valid_after, *valid_until) {
+                    (0, 0) => "time frame: no start and no end (not a limit)".into(),
+                    (0, until) => format!("time frame: until {}", utc(until)),
+                    (after, 0) => format!("time frame: from {}, no end", utc(after)),
+                    (after, until) => {
+                        format!("time frame: from {} until {}", utc(after), utc(until))
+                    }
+                }
+            }
             Self::UsageLimit { limit } => format!("usage limit: at most {limit} use(s)"),
             Self::ValueLimit { limit } => format!("value limit: at most {limit} wei in total"),
             Self::Erc20SpendingLimit { limits } => {
@@ -350,6 +356,21 @@ impl DecodedPolicy {
                 format!("{policy} with init data it refuses ({reason}): the grant would revert")
             }
         }
+    }
+}
+
+/// A unix time as a UTC date with its seconds beside it: `2024-12-04 08:13:20 UTC (unix
+/// 1733300000)`; a time past the calendar's range (a `uint48` allows years past 262,143) as its
+/// seconds only.
+///
+/// ```
+/// assert_eq!(mandate_abi::explain::utc(86_400), "1970-01-02 00:00:00 UTC (unix 86400)");
+/// assert_eq!(mandate_abi::explain::utc(u64::MAX >> 16), "unix 281474976710655 (past year 262143)");
+/// ```
+pub fn utc(secs: u64) -> String {
+    match i64::try_from(secs).ok().and_then(|s| chrono::DateTime::from_timestamp(s, 0)) {
+        Some(date) => format!("{} (unix {secs})", date.format("%Y-%m-%d %H:%M:%S UTC")),
+        None => format!("unix {secs} (past year 262143)"),
     }
 }
 
@@ -929,7 +950,7 @@ mod tests {
             "rule 1: argument 1 (address, offset 0) EQUAL 0x000000000000000000000000bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
             "rule 2: argument 2 (uint256, offset 32) LESS_THAN_OR_EQUAL 100, at most 250 in total",
             "usage limit: at most 3 use(s)",
-            "time frame: from 1000 until 2000 (unix seconds)",
+            "time frame: from 1970-01-01 00:16:40 UTC (unix 1000) until 1970-01-01 00:33:20 UTC (unix 2000)",
             "spending limits: at most 7 of token 0x7070707070707070707070707070707070707070 in total",
             "value limit: at most 9 wei in total",
             "approve(address,uint256)",
@@ -1120,6 +1141,25 @@ mod tests {
         let offsets: Vec<u64> = heads.iter().map(|(o, _)| *o).collect();
         assert_eq!(offsets, [0, 32, 96, 192, 224]);
         assert_eq!(argument_heads("g((bytes,uint256),uint256)").unwrap()[1].0, 32);
+    }
+
+    #[test]
+    fn time_frames_read_as_dates_and_say_which_bound_is_open() {
+        let frame = |valid_after, valid_until| {
+            DecodedPolicy::TimeFrame(TimeFrame { valid_until, valid_after }).describe(None)
+        };
+        assert_eq!(frame(0, 0), "time frame: no start and no end (not a limit)");
+        assert_eq!(
+            frame(0, 1_733_300_000),
+            "time frame: until 2024-12-04 08:13:20 UTC (unix 1733300000)"
+        );
+        assert_eq!(
+            frame(86_400, 0),
+            "time frame: from 1970-01-02 00:00:00 UTC (unix 86400), no end"
+        );
+        // uint48's largest value is past the calendar: the seconds stay, nothing is clamped.
+        let far = (1u64 << 48) - 1;
+        assert_eq!(frame(0, far), format!("time frame: until unix {far} (past year 262143)"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use mandate::abi::account::AccountType;
+use mandate::abi::explain::utc;
 use mandate::client::{
     Remaining, Scope, SessionState, SessionStatus,
     demo::{DemoReport, Outcome, Story, run_on_devnet},
@@ -87,9 +88,11 @@ pub(crate) fn print_status(out: &mut String, title: &str, status: &SessionStatus
             ),
             Remaining::ValuePerCall { limit } => format!("at most {limit} wei per call"),
             Remaining::Window { valid_after, valid_until, open } => format!(
-                "valid from {valid_after} until {valid_until} ({}, chain time {})",
+                "valid from {} until {} ({}, chain time {})",
+                utc(valid_after),
+                if valid_until == 0 { "no end".into() } else { utc(valid_until) },
                 if open { "open" } else { "closed" },
-                status.now
+                utc(status.now)
             ),
         };
         say!(out, "  - {scope}: {what}");

@@ -117,7 +117,7 @@ fn explain_prints_what_the_session_allows() {
          0x0000000000000000000000005b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b; rule 2: argument 2 \
          (uint256, offset 32) LESS_THAN_OR_EQUAL 100, at most 250 in total",
         "  - usage limit: at most 3 use(s)",
-        "  - time frame: from 1000 until 2000 (unix seconds)",
+        "  - time frame: from 1970-01-01 00:16:40 UTC (unix 1000) until 1970-01-01 00:33:20 UTC (unix 2000)",
         "on every op: no policy",
         "ERC-1271: none (the key cannot sign messages as the account)",
         "paymaster: not permitted",
