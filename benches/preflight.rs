@@ -126,13 +126,20 @@ fn against_real_node(c: &mut Criterion) {
     // Code as a later block's cold fork finds it: on disk, from the first fork on.
     let code_cache =
         std::env::temp_dir().join(format!("mandate-bench-code-{}", std::process::id()));
-    let options = ForkOptions::default().with_code_cache(Some(code_cache.clone()));
-    let cold_check = || {
-        let mut fork = Devnet::fork_with(&node.url, None, d, &options).expect("forks");
+    // Cold: no read hints (each check learns what it reads); the basic methods only, without
+    // and with the hints an earlier check of the same sender left.
+    let options =
+        ForkOptions::default().with_code_cache(Some(code_cache.clone())).without_read_hints();
+    let basic = options.clone().with_basic_methods_only();
+    let hinted =
+        ForkOptions::default().with_code_cache(Some(code_cache.clone())).with_basic_methods_only();
+    let check_on = |options: &ForkOptions| {
+        let mut fork = Devnet::fork_with(&node.url, None, d, options).expect("forks");
         let verdict = fork.check(&packed).expect("checks");
         assert!(verdict.is_success(), "{verdict}");
         (fork, verdict)
     };
+    let cold_check = || check_on(&options);
     let bundler = RpcClient::new_http(alto.url.parse().expect("url"));
     let node_rpc = mandate_testing::node::Node::new(&node.url);
     let handle_ops: alloy_primitives::Bytes =
@@ -167,10 +174,22 @@ fn against_real_node(c: &mut Criterion) {
             warm.check(&packed).expect("checks").round_trips(),
             alto_node.requests() - before,
         );
+        eprintln!(
+            "{delay} ms per request, basic methods only: cold check {} round trips without read \
+             hints, {} with",
+            check_on(&basic).1.round_trips(),
+            check_on(&hinted).1.round_trips(),
+        );
         let mut group = c.benchmark_group(format!("remote_{delay}ms"));
         group.sample_size(10).warm_up_time(Duration::from_secs(1));
         group.measurement_time(Duration::from_secs(if delay >= 100 { 8 } else { 4 }));
         group.bench_function("cold_fork_check", |b| b.iter(|| black_box(cold_check())));
+        group.bench_function("cold_fork_check_basic_methods_no_hints", |b| {
+            b.iter(|| black_box(check_on(&basic)))
+        });
+        group.bench_function("cold_fork_check_basic_methods_read_hints", |b| {
+            b.iter(|| black_box(check_on(&hinted)))
+        });
         group.bench_function("warm_fork_check", |b| {
             b.iter(|| black_box(warm.check(&packed).expect("checks")))
         });

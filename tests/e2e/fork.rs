@@ -116,6 +116,32 @@ fn fork_verdicts_equal_the_nodes() {
         assert_eq!(fork.check(op).unwrap().round_trips(), 0, "{name}: warm");
     }
 
+    // With the basic methods only and read hints: what a check of this sender read is asked
+    // for in the next check's first batch, on a fork of a later block too.
+    let without: Vec<u32> = cases[..3]
+        .iter()
+        .map(|(_, op)| {
+            let mut fork = Devnet::fork_with(&harness.node_url, None, d.chain, &basic).unwrap();
+            fork.check(op).unwrap().round_trips()
+        })
+        .collect();
+    let hinted = ForkOptions::default().with_code_cache(None).with_basic_methods_only();
+    for (_, op) in &cases[..3] {
+        let mut fork = Devnet::fork_with(&harness.node_url, None, d.chain, &hinted).unwrap();
+        fork.check(op).unwrap();
+    }
+    rt.block_on(harness.node.mine());
+    for ((name, op), without) in cases[..3].iter().zip(without) {
+        let mut fork = Devnet::fork_with(&harness.node_url, None, d.chain, &hinted).unwrap();
+        let verdict = fork.check(op).unwrap();
+        eprintln!(
+            "{name}, basic methods, read hints, a later block: {} round trips ({without} without)",
+            verdict.round_trips()
+        );
+        same(&verdict, &rt.block_on(node_verdict(&harness.node, op)));
+        assert!(verdict.round_trips() < without, "{name}: {} ≥ {without}", verdict.round_trips());
+    }
+
     // The over-transfer validates but its execution reverts: told apart.
     assert!(!fork.check(&cases[4].1).unwrap().is_success());
     assert!(fork.check(&cases[0].1).unwrap().is_success());
@@ -219,8 +245,9 @@ fn canonical_nexus(rt: &tokio::runtime::Runtime, harness: &Harness) {
     }
 }
 
-/// Fork options without the on-disk code cache: a check here is cold whatever earlier runs
-/// cached (a cached hint for code that has changed since would cost a round trip).
+/// Fork options without the on-disk code cache and without read hints: a check here is cold
+/// whatever earlier runs cached (a cached hint for code that has changed since would cost a
+/// round trip).
 fn in_memory() -> ForkOptions {
-    ForkOptions::default().with_code_cache(None)
+    ForkOptions::default().with_code_cache(None).without_read_hints()
 }

@@ -328,6 +328,11 @@ fn verdicts_are_those_of_inspecting_every_opcode() {
     };
     let verdicts: Vec<Preflight> = ops.iter().map(|op| compare(&mut world.devnet, op)).collect();
     assert!(verdicts[0].is_success() && verdicts[1].is_success());
+    // The session's storage is associated with the sender through the hashes of its address:
+    // a USE op breaks no rule.
+    for verdict in &verdicts[..2] {
+        assert!(accepted(verdict).warnings.is_empty(), "{:?}", accepted(verdict).warnings);
+    }
     assert!(verdicts[2].rejected().is_some());
     assert!(verdicts[3].accepted().is_some() && !verdicts[3].is_success());
     assert!(accepted(&verdicts[4]).warnings.len() >= 3, "{:?}", accepted(&verdicts[4]).warnings);

@@ -85,6 +85,10 @@ pub struct ForkOptions {
     /// and `debug_traceCall`, for a node that refuses or charges them: a cold check then
     /// takes a round trip per layer of reads that depend on earlier ones.
     pub basic_methods_only: bool,
+    /// Whether a check ([`crate::Devnet::check`]) asks in its first batch for what earlier
+    /// checks of the same sender on the same chain read (kept in the process and beside the
+    /// code cache), rather than learning it run by run. On by default.
+    pub read_hints: bool,
 }
 
 impl Default for ForkOptions {
@@ -97,7 +101,7 @@ impl Default for ForkOptions {
                 .or_else(|| env("HOME").map(|home| home.join(".cache")))
                 .map(|cache| cache.join("mandate").join("code")),
         };
-        Self { code_cache, basic_methods_only: false }
+        Self { code_cache, basic_methods_only: false, read_hints: true }
     }
 }
 
@@ -111,6 +115,13 @@ impl ForkOptions {
     /// Options reading with the basic methods only (see [`Self::basic_methods_only`]).
     pub fn with_basic_methods_only(mut self) -> Self {
         self.basic_methods_only = true;
+        self
+    }
+
+    /// Options without read hints (see [`Self::read_hints`]): every check learns what it
+    /// reads afresh.
+    pub fn without_read_hints(mut self) -> Self {
+        self.read_hints = false;
         self
     }
 }
@@ -166,7 +177,7 @@ fn hash_hints() -> &'static Mutex<HashMap<(u64, Address), B256>> {
     HINTS.get_or_init(Default::default)
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -181,6 +192,8 @@ pub(crate) struct Remote {
     chain_id: u64,
     block: u64,
     code_cache: Option<PathBuf>,
+    /// Whether checks use and keep read hints.
+    read_hints: bool,
     /// Whether the node answers `eth_getProof` (an account's fields and code hash in one call).
     proofs: AtomicBool,
     /// Whether the node answers `eth_createAccessList`.
@@ -239,6 +252,21 @@ impl Remote {
     /// JSON-RPC round trips made so far (each batch counts once).
     pub(crate) fn round_trips(&self) -> u32 {
         self.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// What earlier checks of `sender`'s ops on this chain read (nothing without read hints).
+    pub(crate) fn read_hints(&self, sender: Address) -> Wanted {
+        if !self.read_hints {
+            return Wanted::default();
+        }
+        crate::read_hints::load(self.code_cache.as_deref(), self.chain_id, sender)
+    }
+
+    /// Keeps what a check of `sender`'s op read, for the next one.
+    pub(crate) fn keep_read_hints(&self, sender: Address, reads: &Wanted) {
+        if self.read_hints {
+            crate::read_hints::keep(self.code_cache.as_deref(), self.chain_id, sender, reads);
+        }
     }
 
     fn tag(&self) -> U64 {
@@ -587,7 +615,7 @@ fn prestate_state(answer: &Value) -> Wanted {
     wanted
 }
 
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let temp = dir.join(format!(".{name}.{}", std::process::id()));
     std::fs::write(&temp, bytes)?;
@@ -710,6 +738,7 @@ pub(crate) fn connect(
         chain_id,
         block: point.number,
         code_cache: options.code_cache.clone(),
+        read_hints: options.read_hints,
         proofs: AtomicBool::new(!options.basic_methods_only),
         access_lists: AtomicBool::new(!options.basic_methods_only),
         prestate: AtomicBool::new(!options.basic_methods_only),
@@ -785,6 +814,7 @@ mod tests {
             chain_id: 7,
             block: 1,
             code_cache: options.code_cache,
+            read_hints: true,
             proofs: AtomicBool::new(true),
             access_lists: AtomicBool::new(true),
             prestate: AtomicBool::new(true),

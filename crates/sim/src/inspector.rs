@@ -140,8 +140,8 @@ pub(crate) struct PreflightInspector {
     /// Hashes whose preimage starts with the sender's address: slots from there on (up to 128)
     /// are associated with it.
     associated: Vec<U256>,
-    pending_keccak: Option<bool>,
-    after_gas: bool,
+    /// What the opcode just run left for the next one to settle.
+    pending: Pending,
     caught: bool,
     pub(crate) seen: Observations,
 }
@@ -163,8 +163,7 @@ impl PreflightInspector {
             stack: Vec::new(),
             current: None,
             associated: Vec::new(),
-            pending_keccak: None,
-            after_gas: false,
+            pending: Pending::Nothing,
             caught: false,
             seen: Observations::default(),
         }
@@ -175,12 +174,12 @@ impl PreflightInspector {
     }
 
     /// Whether the frame about to run is in a validation phase, the only place where
-    /// [`Inspector::step`] does anything. Outside one, `step` only clears `after_gas`: done here
-    /// when the frame runs without per-opcode hooks (see [`GatedEvm`]).
+    /// [`Inspector::step`] does anything. Outside one, `step` only forgets a pending `GAS`: done
+    /// here when the frame runs without per-opcode hooks (see [`GatedEvm`]).
     fn wants_steps(&mut self) -> bool {
         let wants = self.phase().is_some_and(Phase::is_validation);
-        if !wants {
-            self.after_gas = false;
+        if !wants && self.pending == Pending::AfterGas {
+            self.pending = Pending::Nothing;
         }
         wants
     }
@@ -213,8 +212,7 @@ impl PreflightInspector {
         self.stack.iter().map(|f| f.frame.clone()).collect()
     }
 
-    fn open(&mut self, caller: Address, target: Address, input: &[u8]) {
-        let selector = (input.len() >= 4).then(|| Selector::from_slice(&input[..4]));
+    fn open(&mut self, caller: Address, target: Address, selector: Option<Selector>) {
         let phase = self.phase_of(caller, target, selector);
         if phase.is_some() {
             self.current = phase;
@@ -223,22 +221,30 @@ impl PreflightInspector {
             .push(OpenFrame { frame: Frame { address: target, selector, label: None }, phase });
     }
 
+    /// Whether the path to the innermost open frame is where the revert path starts.
+    fn on_revert_path(&self) -> bool {
+        let path = &self.seen.revert_path;
+        path.len() >= self.stack.len()
+            && path.iter().zip(&self.stack).all(|(seen, open)| *seen == open.frame)
+    }
+
     fn close(&mut self, reverted: bool, gas_spent: u64, output: &Bytes) {
-        let path = self.path();
+        if reverted {
+            // Keep the deepest frame of a chain of reverts: where the failure started.
+            let deeper = self.seen.revert_path.len() > self.stack.len()
+                && self.on_revert_path()
+                && !self.caught;
+            if !deeper {
+                self.seen.revert_path = self.path();
+            }
+            self.caught = false;
+        }
+        let caught_here = !reverted && !self.seen.revert_path.is_empty() && self.on_revert_path();
         let Some(frame) = self.stack.pop() else { return };
         if frame.phase.is_some() {
             self.current = self.stack.iter().rev().find_map(|f| f.phase);
         }
-        if reverted {
-            // Keep the deepest frame of a chain of reverts: where the failure started.
-            let deeper = self.seen.revert_path.len() > path.len()
-                && self.seen.revert_path.starts_with(&path)
-                && !self.caught;
-            if !deeper {
-                self.seen.revert_path = path;
-            }
-            self.caught = false;
-        } else if !self.seen.revert_path.is_empty() && self.seen.revert_path.starts_with(&path) {
+        if caught_here {
             // A frame that succeeded caught the revert below it.
             if self.phase() == Some(Phase::Execution) || frame.phase == Some(Phase::Execution) {
                 self.seen.execution_revert_path = std::mem::take(&mut self.seen.revert_path);
@@ -354,33 +360,61 @@ const fn is_call(op: u8) -> bool {
     matches!(op, opcode::CALL | opcode::CALLCODE | opcode::DELEGATECALL | opcode::STATICCALL)
 }
 
+/// What an opcode leaves for the one after it: the rules look at a `GAS` together with the
+/// opcode that follows it, and at the hash a `KECCAK256` of the sender's address leaves on the
+/// stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    Nothing,
+    /// A `GAS` ran: anything but a call next breaks OP-012.
+    AfterGas,
+    /// A `KECCAK256` over a preimage starting with the sender ran: its result is associated.
+    SenderHash,
+}
+
 impl PreflightInspector {
-    /// Before each opcode of a frame in a validation phase: the ERC-7562 opcode and storage
-    /// rules.
+    /// Before each opcode of a frame in a validation phase: what the previous opcode left (see
+    /// [`Pending`]), then the ERC-7562 opcode and storage rules. The one per-opcode hook of the
+    /// gated loop.
     #[inline(always)]
     fn before_opcode(&mut self, interp: &Interpreter<EthInterpreter>) {
-        // Most opcodes: nothing to look at (and no flag to clear), in any phase.
-        if self.after_gas || WATCHED[usize::from(interp.bytecode.opcode())] {
-            self.watched_opcode(interp);
+        // Most opcodes: nothing pending and nothing to look at, in any phase.
+        let op = interp.bytecode.opcode();
+        if self.pending != Pending::Nothing || WATCHED[usize::from(op)] {
+            self.watched_opcode(interp, op);
+        }
+    }
+
+    /// After a `KECCAK256`, its result: done by the next [`Self::before_opcode`] in the gated
+    /// loop, here at the end of a frame's run (and as `step_end` in revm's own loop).
+    #[inline(always)]
+    fn settle(&mut self, interp: &Interpreter<EthInterpreter>) {
+        if self.pending == Pending::SenderHash {
+            self.pending = Pending::Nothing;
+            if let Some(hash) = interp.stack.data().last() {
+                self.associated.push(*hash);
+            }
         }
     }
 
     #[inline(never)]
-    fn watched_opcode(&mut self, interp: &Interpreter<EthInterpreter>) {
+    fn watched_opcode(&mut self, interp: &Interpreter<EthInterpreter>, op: u8) {
+        self.settle(interp);
         let Some(phase) = self.phase().filter(|p| p.is_validation()) else {
-            self.after_gas = false;
+            self.pending = Pending::Nothing;
             return;
         };
         let address = interp.input.target_address();
         if address == self.entry_point {
             return;
         }
-        let op = interp.bytecode.opcode();
-        if std::mem::take(&mut self.after_gas) && !is_call(op) {
+        if std::mem::replace(&mut self.pending, Pending::Nothing) == Pending::AfterGas
+            && !is_call(op)
+        {
             self.violation(RuleViolation::BannedOpcode { phase, address, opcode: "GAS" });
         }
         match op {
-            opcode::GAS => self.after_gas = true,
+            opcode::GAS => self.pending = Pending::AfterGas,
             opcode::SLOAD | opcode::SSTORE => {
                 if let Some(slot) = interp.stack.data().last().copied() {
                     self.check_storage(phase, address, slot, op == opcode::SSTORE);
@@ -399,24 +433,15 @@ impl PreflightInspector {
                             && interp.memory.slice_len(off, 32)[..]
                                 == B256::left_padding_from(self.sender.as_slice())[..]
                     });
-                self.pending_keccak = Some(starts_with_sender);
+                if starts_with_sender {
+                    self.pending = Pending::SenderHash;
+                }
             }
             _ => {
                 if let Some(name) = banned(op, phase) {
                     self.violation(RuleViolation::BannedOpcode { phase, address, opcode: name });
                 }
             }
-        }
-    }
-
-    /// After each opcode of a frame in a validation phase: the hash a `KECCAK256` of the
-    /// sender's address made.
-    #[inline(always)]
-    fn after_opcode(&mut self, interp: &Interpreter<EthInterpreter>) {
-        if let Some(true) = self.pending_keccak.take()
-            && let Some(hash) = interp.stack.data().last()
-        {
-            self.associated.push(*hash);
         }
     }
 }
@@ -429,12 +454,16 @@ impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for PreflightInspector {
 
     #[inline]
     fn step_end(&mut self, interp: &mut Interpreter<EthInterpreter>, _context: &mut CTX) {
-        self.after_opcode(interp);
+        self.settle(interp);
     }
 
     fn call(&mut self, context: &mut CTX, inputs: &mut CallInputs) -> Option<CallOutcome> {
-        let input = inputs.input.bytes(context);
-        self.open(inputs.caller, inputs.target_address, &input);
+        // The selector alone, read in place: call data is not copied.
+        let selector = {
+            let input = inputs.input.as_bytes(context);
+            (input.len() >= 4).then(|| Selector::from_slice(&input[..4]))
+        };
+        self.open(inputs.caller, inputs.target_address, selector);
         None
     }
 
@@ -581,11 +610,11 @@ where
                 {
                     interp.halt(e);
                 }
-                inspector.after_opcode(interp);
                 if interp.bytecode.is_end() {
                     break;
                 }
             }
+            inspector.settle(interp);
             let action = interp.take_next_action();
             frame.process_next_action(ctx, action).inspect(|next| {
                 if next.is_result() {

@@ -14,6 +14,7 @@ mod inspector;
 pub mod legacy_v2;
 mod outcome;
 mod preflight;
+mod read_hints;
 mod verdict;
 
 pub use decode::{DecodedLog, DecodedRevert, LogDecoder, RevertDecoder};

@@ -238,6 +238,9 @@ impl Devnet {
         let mut listed = fork::Wanted::default();
         let mut first = true;
         let mut verdict = None;
+        // What this check read from the node (missed by a run, or named by the access list):
+        // the next check of this sender asks for it in its first batch.
+        let mut read = fork::Wanted::default();
         for _ in 0..SPECULATIVE_RUNS {
             let missed = Arc::new(Mutex::new(fork::Wanted::default()));
             self.set_backend(Backend::Speculative(remote.clone(), missed.clone()));
@@ -251,12 +254,18 @@ impl Devnet {
             self.forget(&missed);
             let mut wanted = std::mem::take(&mut listed);
             wanted.extend(missed);
+            read.accounts.extend(&wanted.accounts);
+            read.slots.extend(&wanted.slots);
             if first {
                 wanted.extend(self.known_state(op));
+                wanted.extend(remote.read_hints(op.sender));
             }
             listed = remote.fetch(&wanted, first.then_some(&call))?;
             first = false;
         }
+        read.accounts.extend(&listed.accounts);
+        read.slots.extend(&listed.slots);
+        remote.keep_read_hints(op.sender, &read);
         // Still missing reads after the speculative runs: fetch the rest one by one.
         let mut verdict = match verdict {
             Some(verdict) => verdict,

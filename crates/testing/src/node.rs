@@ -251,6 +251,11 @@ impl Node {
             .unwrap_or_else(|e| panic!("anvil_setCode at {at}: {e}"));
     }
 
+    /// Mines an empty block (`anvil_mine`).
+    pub async fn mine(&self) {
+        self.provider.anvil_mine(Some(1), None).await.unwrap_or_else(|e| panic!("anvil_mine: {e}"));
+    }
+
     /// Sets a balance.
     pub async fn set_balance(&self, who: Address, wei: U256) {
         self.provider
