@@ -12,6 +12,7 @@ pub mod builder;
 pub mod calldata;
 pub mod deployments;
 pub mod digest;
+pub mod erc7739;
 pub mod execution;
 pub mod explain;
 pub mod fastlz;

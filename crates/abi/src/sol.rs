@@ -298,6 +298,12 @@ sol! {
 
     /// An ERC-7579 account (Mandate's, and the standard's common surface).
     #[derive(Debug, PartialEq, Eq)]
+    /// ERC-5267: an EIP-712 domain, as an account answers it (SmartSession reads it to nest a
+    /// session key's ERC-7739 signature under the account's domain).
+    interface IERC5267 {
+        function eip712Domain() external view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions);
+    }
+
     interface IERC7579Account {
         function execute(bytes32 mode, bytes executionCalldata) external payable;
         function installModule(uint256 moduleTypeId, address module, bytes initData) external payable;

@@ -141,6 +141,11 @@ pub fn load_account<R: StorageReader + ?Sized>(
                 .into_iter()
                 .map(addr)
                 .collect();
+        let mut erc7739_content = Vec::new();
+        for separator in set_values(reader, ss, account, key(5, pid.0, B256::ZERO))? {
+            let hashes = set_values(reader, ss, account, key(6, pid.0, separator))?;
+            erc7739_content.push((separator, hashes));
+        }
         let action_ids: Vec<ActionId> = set_values(reader, ss, account, key(3, pid.0, B256::ZERO))?
             .into_iter()
             .map(ActionId)
@@ -178,6 +183,7 @@ pub fn load_account<R: StorageReader + ?Sized>(
                 nonce,
                 user_op_policies,
                 erc1271_policies,
+                erc7739_content,
                 action_ids,
                 action_policies,
             },

@@ -2,7 +2,7 @@
 //! sessions changes it (mirroring `enableSessions` and each policy's `initializeWithMultiplexer`).
 
 use alloy_primitives::{
-    Address, B256, Bytes, U256,
+    Address, B256, Bytes, U256, keccak256,
     map::{AddressMap, FbBuildHasher, HashMap},
 };
 use alloy_sol_types::{SolError, SolValue};
@@ -190,6 +190,9 @@ pub struct SessionState {
     pub user_op_policies: Vec<Address>,
     /// ERC-1271 policies, in storage order.
     pub erc1271_policies: Vec<Address>,
+    /// ERC-7739 content allowed: each app domain separator (in storage order) with the hashes
+    /// of the content descriptions allowed under it (`keccak256(bytes(contentName))`).
+    pub erc7739_content: Vec<(B256, Vec<B256>)>,
     /// Enabled action ids, in storage order.
     pub action_ids: Vec<ActionId>,
     /// Action policies by action id, in storage order.
@@ -323,6 +326,14 @@ impl AccountState {
         )?;
         if pid.0.is_zero() {
             return Err(EnableError::InvalidPermissionId(pid));
+        }
+        let entry = self.sessions.entry(pid).or_default();
+        for context in &session.erc7739Policies.allowedERC7739Content {
+            allow_content(
+                &mut entry.erc7739_content,
+                context.appDomainSeparator,
+                context.contentNames.iter().map(|name| keccak256(name.as_bytes())),
+            );
         }
         for action in &session.actions {
             let target = action.actionTarget;
@@ -527,4 +538,27 @@ pub(crate) fn decode_uni_config(init: &[u8]) -> Result<UniConfig, UniConfigError
         .ok_or(UniConfigError::TooManyRules { length: word(1) })?;
     rules.extend_from_slice(&decoded[..length]);
     Ok(UniConfig { value_limit_per_use: word(0), rules })
+}
+
+/// Allows `hashes` under `separator` as SmartSession does: a context without names changes
+/// nothing; the separator and each hash are added once, in order.
+pub(crate) fn allow_content(
+    content: &mut Vec<(B256, Vec<B256>)>,
+    separator: B256,
+    hashes: impl Iterator<Item = B256>,
+) {
+    let mut hashes = hashes.peekable();
+    if hashes.peek().is_none() {
+        return;
+    }
+    let at = match content.iter().position(|(s, _)| *s == separator) {
+        Some(at) => at,
+        None => {
+            content.push((separator, Vec::new()));
+            content.len() - 1
+        }
+    };
+    for hash in hashes {
+        set_add(&mut content[at].1, hash);
+    }
 }

@@ -51,6 +51,10 @@ pub(crate) fn load(dir: Option<&Path>, chain_id: u64, sender: Address) -> Wanted
 /// pass [`MAX_READS`]), in memory and in `dir` (best effort: hints that cannot be written only
 /// cost round trips).
 pub(crate) fn keep(dir: Option<&Path>, chain_id: u64, sender: Address, reads: &Wanted) {
+    if reads.accounts.is_empty() && reads.slots.is_empty() {
+        // A warm check: nothing new (and nothing cloned).
+        return;
+    }
     let mut kept = load(dir, chain_id, sender);
     let before = (kept.accounts.len(), kept.slots.len());
     kept.accounts.extend(&reads.accounts);
