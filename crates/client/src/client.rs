@@ -2,7 +2,11 @@
 //! what they still allow — each op judged locally, estimated, signed, pre-flighted in revm and
 //! only then sent.
 
+mod message;
+
 use std::sync::Arc;
+
+pub use message::AccountSignature;
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;

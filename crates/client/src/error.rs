@@ -282,6 +282,37 @@ pub enum ClientError {
     /// The session store failed.
     #[error("session store: {0}")]
     Store(#[from] StoreError),
+    /// The typed data cannot be signed as ERC-7739 contents.
+    #[error("ERC-7739: {0}")]
+    Erc7739(#[from] mandate_abi::erc7739::Erc7739Error),
+    /// The account answers no `eip712Domain()` (ERC-5267), which SmartSession nests a session
+    /// signature under: Safe7579 and the reference account need the compatibility fallback
+    /// installed (`SessionClient::install_compatibility_fallback`).
+    #[error(
+        "account {account} has no eip712Domain() (ERC-5267): install the compatibility fallback \
+         before a session key can sign as it"
+    )]
+    NoAccountDomain {
+        /// The account.
+        account: Address,
+    },
+    /// The deployment has no compatibility fallback to install.
+    #[error("the deployment names no compatibility fallback")]
+    NoCompatibilityFallback,
+    /// SmartSession would not accept the session key's signature as the account's: nothing is
+    /// returned to the app.
+    #[error("the account would not accept the session signature: {reason}")]
+    SignatureRefused {
+        /// Why, as the local evaluator models it (or the account's answer).
+        reason: String,
+    },
+    /// The local evaluator accepts the session signature, but the account's
+    /// `isValidSignature` on the chain does not: its answer (or revert data).
+    #[error("the account's isValidSignature answers {answer} where the local evaluator accepts")]
+    SignatureDisagreement {
+        /// The account's return or revert data, in hex.
+        answer: String,
+    },
     /// A session of the grant has risks its options do not allow ([`crate::Options::allow`]):
     /// nothing was signed or sent.
     #[error("refused before signing: {}", findings.join("; "))]

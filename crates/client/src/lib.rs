@@ -29,9 +29,9 @@ pub use account::{
 pub use chain::Chain;
 pub use change::SessionChange;
 pub use client::{
-    Changed, Checks, Fees, Granted, Options, OwnerOp, PreparedGrant, Progress, Revoked, Rotated,
-    Sent, SessionClient, Step, Uninstalled, UseMode, Used, check_enabled_permissions, read_status,
-    sign_enable,
+    AccountSignature, Changed, Checks, Fees, Granted, Options, OwnerOp, PreparedGrant, Progress,
+    Revoked, Rotated, Sent, SessionClient, Step, Uninstalled, UseMode, Used,
+    check_enabled_permissions, read_status, sign_enable,
 };
 pub use error::ClientError;
 pub use key::SessionKey;

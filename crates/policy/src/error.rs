@@ -39,6 +39,10 @@ pub enum EvalError {
     /// gas, or its answer is not worth the memory to model.
     #[error("ENABLE payload: {0}")]
     EnablePayloadBounds(BoundsError),
+    /// A session's ERC-1271 signature does not read as one: SmartSession reverts (with data
+    /// that differs between its builds, so not modelled).
+    #[error("the session signature: {0}")]
+    MalformedSessionSignature(#[source] mandate_abi::erc7739::SignatureLayoutError),
     /// The state does not belong to the op's sender.
     #[error("the state is of account {state}, the op is sent by {sender}")]
     WrongAccount {

@@ -13,8 +13,8 @@ pub mod state;
 
 pub use error::{EnableError, EvalError, LoadError, UniConfigError};
 pub use eval::{
-    Accept, Checkpoint, EnableSignatureVerifier, Evaluator, PolicyRun, Reject, Verdict, ecdsa_ok,
-    ownable_validate,
+    Accept, Checkpoint, EnableSignatureVerifier, Evaluator, PolicyRun, Reject, SignatureRefusal,
+    SignatureVerdict, Verdict, ecdsa_ok, ownable_validate,
 };
 pub use loader::{StorageReader, load_account, load_policy_state};
 pub use state::{

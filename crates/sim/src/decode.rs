@@ -58,6 +58,10 @@ pub(crate) fn render(value: &DynSolValue) -> String {
         DynSolValue::Tuple(items) => {
             format!("({})", items.iter().map(render).collect::<Vec<_>>().join(", "))
         }
+        // Decoded from an ABI, a struct is a tuple; EIP-712 values name their struct.
+        DynSolValue::CustomStruct { name, tuple, .. } => {
+            format!("{name}({})", tuple.iter().map(render).collect::<Vec<_>>().join(", "))
+        }
     }
 }
 

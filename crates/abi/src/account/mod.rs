@@ -102,6 +102,29 @@ impl AccountType {
         }
     }
 
+    /// The `installModule(3, fallback, data)` data that routes `eip712Domain()` (ERC-5267) to
+    /// the compatibility fallback with call type STATIC (`0xfe`, as it runs inside
+    /// SmartSession's static call), for the families without a domain of their own: Safe7579
+    /// ABI-encodes `(bytes4 selector, bytes1 callType, bytes initData)`, the reference account
+    /// packs them. `None` for the families that answer `eip712Domain()` themselves.
+    pub fn compatibility_fallback_install_data(self) -> Option<Bytes> {
+        const EIP712_DOMAIN: [u8; 4] = [0x84, 0xb0, 0x19, 0x6e];
+        const CALLTYPE_STATIC: u8 = 0xfe;
+        match self {
+            Self::Safe => Some(
+                (
+                    alloy_primitives::FixedBytes::<4>::from(EIP712_DOMAIN),
+                    alloy_primitives::FixedBytes::<1>::from([CALLTYPE_STATIC]),
+                    Bytes::new(),
+                )
+                    .abi_encode_params()
+                    .into(),
+            ),
+            Self::Msa => Some([&EIP712_DOMAIN[..], &[CALLTYPE_STATIC]].concat().into()),
+            Self::Mandate | Self::Nexus | Self::Kernel => None,
+        }
+    }
+
     /// SmartSession's `installModule` init data on this family: Kernel's envelope around
     /// `smart_session_init` ([`kernel::smart_session_install_data`]), the bytes as they are
     /// elsewhere.

@@ -131,6 +131,13 @@ pub trait AccountFamily: std::fmt::Debug + Send + Sync {
         AccountType::Msa.erc1271_prefix(validator).into()
     }
 
+    /// The `installModule(3, fallback, data)` data routing `eip712Domain()` to the
+    /// compatibility fallback, for a family whose accounts answer no EIP-712 domain themselves
+    /// (`None`: they do; [`AccountType::compatibility_fallback_install_data`]).
+    fn compatibility_fallback_install_data(&self) -> Option<Bytes> {
+        None
+    }
+
     /// The account's `isModuleInstalled(module_type, module, "")` calldata.
     fn is_module_installed(&self, module_type: u64, module: Address) -> Bytes {
         IERC7579Account::isModuleInstalledCall {

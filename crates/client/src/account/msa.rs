@@ -1,7 +1,7 @@
 //! The ERC-7579 reference account, MSAAdvanced ([`mandate_abi::account::msa`]).
 
 use alloy_primitives::{Address, B256, Bytes};
-use mandate_abi::account::msa;
+use mandate_abi::account::{AccountType, msa};
 use mandate_sim::{Devnet, DevnetDeployments};
 
 use super::{AccountFamily, FirstOp, owner_data};
@@ -39,6 +39,10 @@ impl Msa {
 impl AccountFamily for Msa {
     fn name(&self) -> &str {
         "erc7579-implementation"
+    }
+
+    fn compatibility_fallback_install_data(&self) -> Option<Bytes> {
+        AccountType::Msa.compatibility_fallback_install_data()
     }
 
     fn owner_validator(&self) -> Address {

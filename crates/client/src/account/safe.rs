@@ -4,6 +4,7 @@
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use mandate_abi::{
+    AccountType,
     account::safe::{self, ISafeProxyFactory, SafeContracts},
     sol::ModuleInit,
 };
@@ -54,6 +55,10 @@ impl Safe7579 {
 impl AccountFamily for Safe7579 {
     fn name(&self) -> &str {
         "safe"
+    }
+
+    fn compatibility_fallback_install_data(&self) -> Option<Bytes> {
+        AccountType::Safe.compatibility_fallback_install_data()
     }
 
     fn owner_validator(&self) -> Address {

@@ -22,10 +22,12 @@ use crate::{
 };
 
 mod enable;
+mod erc1271;
 mod ownable;
 mod policies;
 mod recover;
 
+pub use erc1271::{SignatureRefusal, SignatureVerdict};
 pub use ownable::ownable_validate;
 
 use policies::{Out, Undo, rollback};
@@ -244,6 +246,24 @@ impl Evaluator {
     /// The modelled deployment.
     pub fn deployment(&self) -> &Deployment {
         &self.deployment
+    }
+
+    /// `isValidSignatureWithSender(sender, hash, signature)` as SmartSession answers the account
+    /// forwarding an app's `isValidSignature(hash, prefix ‖ signature)` (the routing prefix
+    /// taken off): a session key's ERC-7739 signature checked against the permission, its
+    /// allowed content, its ERC-1271 policies at block time `now`, and its session validator
+    /// over the nested hash on `account_domain` (the account's `eip712Domain()`). Signatures are
+    /// always verified. As on chain, `hash` is not compared with what the key signed.
+    pub fn check_signature(
+        &self,
+        state: &AccountState,
+        sender: Address,
+        hash: B256,
+        signature: &[u8],
+        account_domain: &mandate_abi::erc7739::AccountDomain,
+        now: u64,
+    ) -> Result<SignatureVerdict, EvalError> {
+        erc1271::check(&self.deployment, state, sender, hash, signature, account_domain, now)
     }
 
     /// `validateUserOp(op, user_op_hash)` called by the account: the verdict, and on Accept the
