@@ -2,6 +2,7 @@
 // Unit-test builds also see the dev-dependencies, which only the integration tests use.
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
+pub use alloy_dyn_abi;
 pub use alloy_eip7702;
 pub use alloy_primitives;
 pub use alloy_sol_types;

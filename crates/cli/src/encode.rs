@@ -60,6 +60,10 @@ pub(crate) enum SessionCommand {
     /// policies, remove user-op or ERC-1271 policies, disable an action id, permit or forbid a
     /// paymaster); the stored record is updated to the session the chain now has.
     Change(Box<crate::lifecycle::ChangeArgs>),
+    /// Sign an app's typed data (eth_signTypedData_v4 JSON) as the account with a stored
+    /// session's key (ERC-1271 through SmartSession, ERC-7739): judged by the local evaluator
+    /// and by the account's isValidSignature on a fork before it is printed.
+    Sign(Box<crate::lifecycle::SignArgs>),
     /// Uninstall SmartSession from an account with an owner op (the family's uninstall data);
     /// the store marks the account's sessions revoked.
     UninstallSmartSession(Box<crate::lifecycle::UninstallArgs>),
@@ -140,6 +144,7 @@ pub(crate) fn session(command: SessionCommand) -> Result<String, CliError> {
         SessionCommand::Use(args) => crate::flows::use_session(*args)?,
         SessionCommand::Status(args) => crate::flows::status(*args)?,
         SessionCommand::Revoke(args) => crate::lifecycle::revoke(*args)?,
+        SessionCommand::Sign(args) => crate::lifecycle::sign(*args)?,
         SessionCommand::Rotate(args) => crate::lifecycle::rotate(*args)?,
         SessionCommand::Change(args) => crate::lifecycle::change(*args)?,
         SessionCommand::UninstallSmartSession(args) => crate::lifecycle::uninstall(*args)?,

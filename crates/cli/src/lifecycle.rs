@@ -271,6 +271,14 @@ pub(crate) struct ChangeArgs {
     /// Remove an ERC-1271 policy (its address); repeatable.
     #[arg(long, value_name = "POLICY", value_parser = mandate::abi::json::parse_address)]
     remove_erc1271_policy: Vec<Address>,
+    /// Remove ERC-7739 contents: a JSON file of `ERC7739Context[]` (`appDomainSeparator`,
+    /// `contentName`); a separator goes with its last content.
+    #[arg(long, value_name = "FILE")]
+    remove_erc7739_content: Option<String>,
+    /// Change despite this risk the change would give the session (repeatable): as `grant`'s
+    /// `--allow` (adding ERC-7739 content is `erc1271-any-hash`).
+    #[arg(long = "allow", value_name = "RISK")]
+    allow: Vec<mandate::abi::explain::Risk>,
     /// Whether the session's ops may be sponsored by a paymaster.
     #[arg(long, value_name = "BOOL")]
     permit_paymaster: Option<bool>,
@@ -298,10 +306,14 @@ impl ChangeArgs {
         if let Some(path) = &self.add_erc1271_policies {
             changes.push(SessionChange::EnableErc1271Policies(read_json(path, "ERC7739Data")?));
         }
-        if !self.remove_erc1271_policy.is_empty() {
+        let contents = match &self.remove_erc7739_content {
+            Some(path) => read_json(path, "ERC7739Context[]")?,
+            None => Vec::new(),
+        };
+        if !self.remove_erc1271_policy.is_empty() || !contents.is_empty() {
             changes.push(SessionChange::DisableErc1271Policies {
                 policies: self.remove_erc1271_policy.clone(),
-                contents: Vec::new(),
+                contents,
             });
         }
         if let Some(permit) = self.permit_paymaster {
@@ -345,7 +357,8 @@ pub(crate) fn change(args: ChangeArgs) -> Result<String, CliError> {
     let store = a.chain.store()?;
     let owner = env_key(&a.owner_key_env, "the owner's key")?;
     runtime()?.block_on(async {
-        let (stored, client) = owned_session(a, &store).await?;
+        let (stored, mut client) = owned_session(a, &store).await?;
+        client.options_mut().allow = args.allow.iter().copied().collect();
         let changed = client
             .change_session(&owner, &stored.record, &changes)
             .await
@@ -367,6 +380,89 @@ pub(crate) fn change(args: ChangeArgs) -> Result<String, CliError> {
                 o.changes
             );
             say!(out, "  by op {} ({} gas); the stored record updated", o.user_op_hash, o.gas);
+        })
+    })
+}
+
+/// `session sign`: a stored session's key signs an app's typed data as the account.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct SignArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// The bundler's JSON-RPC URL (the client's; nothing is sent to it).
+    #[arg(long, env = "MANDATE_BUNDLER_URL", hide_env_values = true)]
+    bundler_url: String,
+    /// The account.
+    #[arg(long, value_parser = mandate::abi::json::parse_address)]
+    account: Address,
+    /// The session's permission id.
+    #[arg(long)]
+    permission_id: PermissionId,
+    /// The typed data: an `eth_signTypedData_v4` JSON request (`types`, `primaryType`,
+    /// `domain`, `message`), or - for stdin.
+    #[arg(long, value_name = "FILE")]
+    typed_data: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignOutput {
+    account: Address,
+    permission_id: PermissionId,
+    /// The hash the app asks `isValidSignature` about.
+    hash: B256,
+    /// The signature to hand the app.
+    signature: mandate::abi::alloy_primitives::Bytes,
+    /// What the session key signed.
+    digest: B256,
+    /// The contents description the session allows.
+    contents_description: String,
+    /// The account's EIP-712 domain name and version.
+    account_domain: (String, String),
+}
+
+pub(crate) fn sign(args: SignArgs) -> Result<String, CliError> {
+    let typed: mandate::abi::alloy_dyn_abi::TypedData =
+        read_json(&args.typed_data, "eth_signTypedData_v4 typed data")?;
+    let store = args.chain.store()?;
+    runtime()?.block_on(async {
+        let reference = SessionRef {
+            chain_id: node_chain_id(&args.chain).await?,
+            account: args.account,
+            permission_id: args.permission_id,
+        };
+        let stored = load_session(&store, &reference)?;
+        let client = client_for(&args.chain, &args.bundler_url, stored.record.account_type).await?;
+        let signed = client
+            .sign_typed_data(&stored.key, &stored.record, &typed)
+            .await
+            .map_err(CliError::other)?;
+        let out = SignOutput {
+            account: args.account,
+            permission_id: args.permission_id,
+            hash: signed.hash,
+            signature: signed.signature,
+            digest: signed.digest,
+            contents_description: String::from_utf8_lossy(&signed.contents.description)
+                .into_owned(),
+            account_domain: (signed.account_domain.name, signed.account_domain.version),
+        };
+        output(args.chain.json, &out, |out, o| {
+            say!(out, "signed as account {} by session {}", o.account, o.permission_id);
+            say!(out, "  for hash {} ({})", o.hash, o.contents_description);
+            say!(
+                out,
+                "  nested under {} {}: digest {}",
+                o.account_domain.0,
+                o.account_domain.1,
+                o.digest
+            );
+            say!(out, "  signature {}", o.signature);
+            say!(
+                out,
+                "  (SmartSession does not bind it to the hash: it is valid for any hash asked of \
+                 the account)"
+            );
         })
     })
 }

@@ -929,6 +929,14 @@ impl<B: Bundler> SessionClient<B> {
         for change in changes {
             change.apply(&mut changed.session);
         }
+        // A change that gives the session a risk it did not have is refused unless allowed
+        // ([`Options::allow`]), as a grant with it would be; risks it had stay allowed.
+        let mut allowed = self.pipeline.options.allow.clone();
+        allowed.extend(self.lint(std::slice::from_ref(&record.session)).risks());
+        crate::lint::refuse_unallowed(
+            &self.lint(std::slice::from_ref(&changed.session)),
+            &allowed,
+        )?;
         let sent = self.owner_op(owner, account, &calls).await?;
         Ok(Changed { record: changed, sent })
     }

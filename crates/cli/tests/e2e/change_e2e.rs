@@ -2,14 +2,15 @@
 //! granted by the CLI and used; a usage limit added to its action and the paymaster permit
 //! withdrawn in one owner op (the stored record updated, so the next use past the limit is
 //! refused by the local verdict); the limit removed (the use passes again); then its action id
-//! disabled (its use refused).
+//! disabled (its use refused); then `session sign` of typed data as the account, before and
+//! after ERC-7739 content is added (`--allow erc1271-any-hash`) and removed.
 #![allow(clippy::unwrap_used)]
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
 use mandate::abi::{
-    ActionId, Policy,
-    sol::{ActionData, IERC20},
+    ActionId, Policy, alloy_dyn_abi,
+    sol::{ActionData, ERC7739Context, ERC7739Data, IERC20, IERC7579Account, PolicyData},
 };
 use serde_json::json;
 
@@ -157,4 +158,70 @@ async fn change_policies_through_alto_on_anvil() {
     let none = run(&on("change", account, &old));
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr).contains("no change given"));
+
+    // Signing as the account: refused while the session allows no content; ERC-7739 content
+    // added (a risk: refused without --allow), the key's signature accepted by the account on
+    // anvil; the content removed, the signature refused again.
+    let typed = json!({
+        "types": {
+            "EIP712Domain": [
+                { "name": "name", "type": "string" },
+                { "name": "chainId", "type": "uint256" },
+                { "name": "verifyingContract", "type": "address" },
+            ],
+            "Mail": [{ "name": "contents", "type": "string" }],
+        },
+        "primaryType": "Mail",
+        "domain": { "name": "Mail App", "chainId": harness.chain_id, "verifyingContract": SHOP },
+        "message": { "contents": "hello" },
+    });
+    let typed_file = dir.path().join("typed.json");
+    std::fs::write(&typed_file, serde_json::to_vec(&typed).unwrap()).unwrap();
+    let typed: alloy_dyn_abi::TypedData = serde_json::from_value(typed).unwrap();
+    let mut sign = on("sign", account, &old);
+    sign.extend(["--typed-data".into(), typed_file.display().to_string()]);
+    let refused = run(&sign);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("allows no content"));
+    let context = ERC7739Context {
+        appDomainSeparator: typed.domain.separator(),
+        contentNames: vec!["Mail(string contents)".into()],
+    };
+    let data = ERC7739Data {
+        allowedERC7739Content: vec![context.clone()],
+        erc1271Policies: vec![PolicyData {
+            policy: d.chain.policies.sudo,
+            initData: Default::default(),
+        }],
+    };
+    let file = dir.path().join("erc7739.json");
+    std::fs::write(&file, serde_json::to_vec(&data).unwrap()).unwrap();
+    let mut change = on("change", account, &old);
+    change.extend(["--add-erc1271-policies".into(), file.display().to_string()]);
+    let risky = run(&change);
+    assert!(!risky.status.success());
+    assert!(String::from_utf8_lossy(&risky.stderr).contains("--allow erc1271-any-hash"));
+    change.extend(["--allow".into(), "erc1271-any-hash".into()]);
+    let changed = ok_json(&run(&change));
+    println!("change (enableERC1271Policies) through Alto: {} gas", changed["gas"]);
+    let signed = ok_json(&run(&sign));
+    let hash: B256 = signed["hash"].as_str().unwrap().parse().unwrap();
+    assert_eq!(hash, typed.eip712_signing_hash().unwrap());
+    let signature: alloy_primitives::Bytes = signed["signature"].as_str().unwrap().parse().unwrap();
+    let call = IERC7579Account::isValidSignatureCall { hash, signature };
+    let magic = harness.node.call(account, &call).await;
+    assert_eq!(
+        magic.0,
+        IERC7579Account::isValidSignatureCall::SELECTOR,
+        "anvil's account accepts it"
+    );
+
+    let file = dir.path().join("contexts.json");
+    std::fs::write(&file, serde_json::to_vec(&[context]).unwrap()).unwrap();
+    let mut change = on("change", account, &old);
+    change.extend(["--remove-erc7739-content".into(), file.display().to_string()]);
+    ok_json(&run(&change));
+    let refused = run(&sign);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("allows no content"));
 }

@@ -486,7 +486,9 @@ async fn withdrawing_the_paymaster_permit_refuses_a_sponsored_use() {
 #[tokio::test]
 async fn a_batch_of_changes_leaves_the_record_describing_the_chains_session() {
     for (family, modules) in CASES {
-        let s = setup_with(family, modules, Signer::Ecdsa).await;
+        let mut s = setup_with(family, modules, Signer::Ecdsa).await;
+        // The changes add ERC-7739 content: a risk the session did not have, allowed here.
+        s.client.options_mut().allow.insert(mandate_abi::explain::Risk::Erc1271AnyHash);
         let (address, session) = granted_with_mint(&s).await;
         let r = record(&s, address, session);
         let addresses = s.client.deployments().policies;

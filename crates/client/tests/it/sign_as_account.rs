@@ -233,3 +233,72 @@ async fn a_session_key_signs_typed_data_as_the_account_on_every_family() {
         }
     }
 }
+
+/// ERC-7739 content added to and removed from an enabled session with `change_session`: the
+/// addition is a risk the session did not have (refused unless allowed), the signature is
+/// accepted while the content is allowed and refused, by the client and by the account, once it
+/// is removed.
+#[tokio::test]
+async fn content_added_and_removed_by_a_change_is_judged_as_the_account_judges() {
+    use mandate_abi::explain::Risk;
+    use mandate_client::SessionChange;
+    for (family, modules) in [
+        (Family::Mandate, Modules::Mandate),
+        (Family::Nexus, Modules::Mandate),
+        (Family::Nexus, Modules::Upstream),
+    ] {
+        let what = format!("{family:?} on {modules:?}'s modules");
+        let mut s = setup_with(family, modules, Signer::Ecdsa).await;
+        let (account, session) = granted_with_mint(&s).await;
+        let rec = record(&s, account, session);
+        let mail = typed("Mail", s.client.chain_id());
+        let context = ERC7739Context {
+            appDomainSeparator: mail.domain.separator(),
+            contentNames: vec!["Mail(string contents)".into()],
+        };
+        let add = SessionChange::EnableErc1271Policies(ERC7739Data {
+            allowedERC7739Content: vec![context.clone()],
+            erc1271Policies: vec![PolicyData {
+                policy: s.client.deployments().policies.sudo,
+                initData: Bytes::new(),
+            }],
+        });
+        // Not allowed: refused before anything is sent.
+        let err =
+            s.client.change_session(&s.owner, &rec, std::slice::from_ref(&add)).await.unwrap_err();
+        assert!(
+            matches!(&err, ClientError::Risky { risks, .. } if risks == &[Risk::Erc1271AnyHash]),
+            "{what}: {err}"
+        );
+        let err = s.client.sign_typed_data(&s.keys, &rec, &mail).await.unwrap_err();
+        assert!(matches!(err, ClientError::SignatureRefused { .. }), "{what}: {err}");
+
+        s.client.options_mut().allow.insert(Risk::Erc1271AnyHash);
+        let changed = s.client.change_session(&s.owner, &rec, &[add]).await.unwrap().record;
+        let signed = s.client.sign_typed_data(&s.keys, &changed, &mail).await.unwrap();
+        let prefix = s.client.family().unwrap().erc1271_prefix(changed.smart_session).len();
+        let inner = Bytes::copy_from_slice(&signed.signature[prefix..]);
+        agree(&format!("{what}: added"), &judged(&s, &changed, signed.hash, &inner));
+
+        // The risk it now has stays allowed for later changes; the content removed.
+        s.client.options_mut().allow.clear();
+        let remove =
+            SessionChange::DisableErc1271Policies { policies: vec![], contents: vec![context] };
+        let removed = s.client.change_session(&s.owner, &changed, &[remove]).await.unwrap().record;
+        assert!(removed.session.erc7739Policies.allowedERC7739Content.is_empty(), "{what}");
+        let err = s.client.sign_typed_data(&s.keys, &removed, &mail).await.unwrap_err();
+        assert!(
+            matches!(&err, ClientError::SignatureRefused { reason } if reason.contains("allows no content")),
+            "{what}: {err}"
+        );
+        let verdict = judged(&s, &removed, signed.hash, &inner);
+        assert!(
+            matches!(
+                verdict.0,
+                SignatureVerdict::Invalid(SignatureRefusal::ContentNotAllowed { .. })
+            ),
+            "{what}: {verdict:?}"
+        );
+        agree(&format!("{what}: removed"), &verdict);
+    }
+}
