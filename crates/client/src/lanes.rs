@@ -87,6 +87,9 @@ pub enum LaneError {
         #[source]
         source: std::io::Error,
     },
+    /// The database of an [`SqlLanes`](crate::store::SqlLanes) failed.
+    #[error("nonce lanes database: {0}")]
+    Database(#[source] sqlx::Error),
     /// Another thread panicked while it held the allocator.
     #[error("nonce lane allocator poisoned")]
     Poisoned,

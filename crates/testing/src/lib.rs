@@ -8,6 +8,7 @@ pub mod legacy_v2;
 pub mod node;
 pub mod op;
 pub mod policy_data;
+pub mod postgres;
 pub mod proxy;
 pub mod session;
 pub mod store;

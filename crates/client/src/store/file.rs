@@ -38,7 +38,7 @@ impl Password {
         Self(SecretString::from(password.into()))
     }
 
-    fn expose(&self) -> &[u8] {
+    pub(super) fn expose(&self) -> &[u8] {
         self.0.expose_secret().as_bytes()
     }
 }

@@ -2,6 +2,8 @@
 //! with its [`SessionRecord`], filed under the record's [`SessionRef`].
 //!
 //! - [`MemoryStore`]: in process, for tests and short-lived agents;
+//! - [`SqlStore`]: a SQL database (PostgreSQL for several machines, SQLite for one), the key a
+//!   keystore as the file store's, with nonce lanes ([`SqlLanes`]) in the same database;
 //! - [`FileStore`]: a directory; the key as a Web3 Secret Storage keystore (scrypt, AES-128-CTR)
 //!   encrypted with the store's [`Password`], the details as JSON; every write atomic, so a
 //!   process killed mid-write leaves the old session or the new one, never a torn one, and
@@ -45,6 +47,7 @@
 mod file;
 mod keystore;
 mod memory;
+mod sql;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,6 +57,7 @@ use alloy_primitives::Address;
 pub use file::{FileStore, Password};
 pub use keystore::{KeystoreError, ScryptCost};
 pub use memory::MemoryStore;
+pub use sql::{SqlLanes, SqlStore};
 
 use crate::{SessionKey, SessionRecord, SessionRef};
 
@@ -179,6 +183,44 @@ pub enum StoreError {
         path: PathBuf,
         /// What disagrees.
         reason: String,
+    },
+    /// The database failed or refused (its own message; never its URL).
+    #[error("session store: database ({operation}): {source}")]
+    Database {
+        /// What the store was doing: `connect`, `migrate`, `save`, `load`, …
+        operation: &'static str,
+        /// What the database (or its driver) said.
+        source: sqlx::Error,
+    },
+    /// A database URL of a kind the store does not serve (only `postgres://` and `sqlite:`).
+    #[error("session store: the database URL is neither postgres:// nor sqlite:")]
+    UnsupportedDatabase,
+    /// A chain id too large for the database's BIGINT.
+    #[error("session store: chain id {0} does not fit a database BIGINT")]
+    ChainIdTooLarge(u64),
+    /// A database row does not agree with where it is filed or with its key.
+    #[error("session store: row {row}: {reason}")]
+    CorruptRow {
+        /// Where it is filed.
+        row: String,
+        /// What disagrees.
+        reason: String,
+    },
+    /// A database row's record is not JSON of a [`SessionRecord`] (or could not be written).
+    #[error("session store: the record of {reference}: {source}")]
+    RowJson {
+        /// The session.
+        reference: SessionRef,
+        /// What the parser said.
+        source: serde_json::Error,
+    },
+    /// A database row's keystore could not be written or is not a valid keystore.
+    #[error("session store: the keystore of {reference}: {source}")]
+    RowKeystore {
+        /// The session.
+        reference: SessionRef,
+        /// What is wrong.
+        source: KeystoreError,
     },
     /// Nothing is stored under this reference.
     #[error("session store: no {0}")]

@@ -608,3 +608,106 @@ fn a_records_account_family_is_kept_by_name() {
     let err = store.load(&reference(0)).unwrap_err();
     assert!(matches!(&err, StoreError::Json { path: p, .. } if *p == path), "{err:?}");
 }
+
+/// A SQL store at `url` under [`PASSWORD`], writing keys at the cheapest scrypt cost.
+fn sql(url: &str) -> mandate_client::store::SqlStore {
+    mandate_client::store::SqlStore::connect(url, PASSWORD)
+        .unwrap()
+        .with_scrypt_cost(mandate_client::store::ScryptCost::MIN)
+}
+
+#[test]
+fn sqlite_store_behaves_as_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.db");
+    let store = mandate_client::store::SqlStore::sqlite(&path, PASSWORD)
+        .unwrap()
+        .with_scrypt_cost(mandate_client::store::ScryptCost::MIN);
+    behaves_as_a_store(&store);
+}
+
+/// On a real PostgreSQL server: the store's behaviour; two stores (two workers) on one
+/// database seeing each other's sessions; the wrong password named; no secret in the
+/// database's rows, in `Debug` or in errors; the URL in no error.
+#[test]
+fn postgres_store_behaves_as_a_store_shared_by_workers() {
+    let pg = mandate_testing::postgres::Postgres::start();
+    behaves_as_a_store(&sql(&pg.url));
+
+    let (a, b) = (sql(&pg.url), sql(&pg.url));
+    let (key, record) = fresh(5, "shared");
+    a.save(&key, &record).unwrap();
+    let loaded = b.load(&record.reference()).unwrap().unwrap();
+    assert_eq!(loaded.key.signer().to_bytes(), key.signer().to_bytes());
+    let mut changed = record.clone();
+    changed.label = Some("changed by the other worker".into());
+    b.update(&changed).unwrap();
+    assert_eq!(a.list().unwrap(), vec![changed]);
+
+    let wrong = mandate_client::store::SqlStore::connect(&pg.url, "not the password").unwrap();
+    let err = wrong.load(&record.reference()).unwrap_err();
+    assert!(matches!(err, StoreError::WrongPassword(r) if r == record.reference()), "{err:?}");
+
+    let secret = hex::encode(key.signer().to_bytes());
+    for text in [format!("{a:?}"), format!("{err:?}"), err.to_string()] {
+        assert!(!text.contains(&secret) && !text.contains(PASSWORD) && !text.contains("host="));
+    }
+    // The database holds the keystore, never the key.
+    let rows: Vec<String> = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&pg.url).await.unwrap();
+            sqlx::query_scalar("SELECT keystore FROM mandate_sessions").fetch_all(&pool).await
+        })
+        .unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        assert!(row.contains("scrypt") && !row.contains(&secret), "{row}");
+    }
+    // A server that is not there: an error without the URL.
+    let gone = pg.url.replace("mandate-pg-", "mandate-pg-gone-");
+    let err = mandate_client::store::SqlStore::connect(&gone, PASSWORD).unwrap_err();
+    assert!(matches!(err, StoreError::Database { operation: "connect", .. }), "{err:?}");
+    assert!(!err.to_string().contains("mandate-pg"), "{err}");
+    assert!(matches!(
+        mandate_client::store::SqlStore::connect("mysql://x", PASSWORD),
+        Err(StoreError::UnsupportedDatabase)
+    ));
+}
+
+/// Nonce lanes in PostgreSQL: two workers lease distinct lanes of one account, a released
+/// lane is leased again, the limit holds, and a lane whose holder died (its lease never
+/// released) comes back once the lease has expired.
+#[test]
+fn postgres_lanes_are_distinct_across_workers_and_a_dead_holders_lane_comes_back() {
+    use mandate_client::lanes::{LaneAllocator, LaneError};
+    use std::time::Duration;
+    let pg = mandate_testing::postgres::Postgres::start();
+    let account = alloy_primitives::Address::repeat_byte(0xaa);
+    let (one, two) = (
+        sql(&pg.url).lanes(Duration::from_secs(600)).with_limit(3),
+        sql(&pg.url).lanes(Duration::from_secs(600)).with_limit(3),
+    );
+    let a = one.lease(1, account, 1 << 16).unwrap();
+    let b = two.lease(1, account, 1 << 16).unwrap();
+    let c = one.lease(1, account, 1 << 16).unwrap();
+    assert_eq!((a.lane(), b.lane(), c.lane()), (0, 1, 2));
+    assert!(matches!(two.lease(1, account, 1 << 16), Err(LaneError::Exhausted { lanes: 3, .. })));
+    // Another account, another chain: lanes of their own.
+    assert_eq!(two.lease(1, alloy_primitives::Address::repeat_byte(0xbb), 4).unwrap().lane(), 0);
+    assert_eq!(two.lease(8453, account, 4).unwrap().lane(), 0);
+    drop(b);
+    assert_eq!(two.lease(1, account, 1 << 16).unwrap().lane(), 1);
+
+    // A holder that dies: its lease is never released. With a lease of 0 s it has expired at
+    // once, and the lane comes back to the next worker.
+    let mortal = sql(&pg.url).lanes(Duration::ZERO);
+    let other = alloy_primitives::Address::repeat_byte(0xcc);
+    std::mem::forget(mortal.lease(1, other, 4).unwrap());
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(one.lease(1, other, 4).unwrap().lane(), 0, "the dead holder's lane");
+    drop((a, c));
+}
