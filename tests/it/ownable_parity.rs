@@ -321,7 +321,15 @@ fn reads_memory_far(signature: &[u8]) -> bool {
 #[test]
 fn stateless_answers_match_upstream_on_random_cases() {
     let f = RefCell::new(fixture());
-    let mut runner = TestRunner::new(ProptestConfig { cases: 600, ..ProptestConfig::default() });
+    // A fixed seed: the coverage asserted below is of these cases (a random draw of 600 has
+    // been seen to give fewer than 10 valid signatures).
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig { cases: 600, ..ProptestConfig::default() },
+        proptest::test_runner::TestRng::from_seed(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+            &[0x0b; 32],
+        ),
+    );
     let seen = RefCell::new([0usize; 3]); // true, false, reverted
     let modelled = RefCell::new(0usize);
     runner

@@ -31,6 +31,7 @@ use crate::{
     chain::Chain,
     devnet_bundler::DevnetBundler,
     lanes::{LaneAllocator, MemoryLanes},
+    pending::{PendingOp, PendingOps},
     pipeline::{
         PLACEHOLDER_CALL_GAS, PLACEHOLDER_PRE_VERIFICATION_GAS, PLACEHOLDER_VERIFICATION_GAS,
         Pipeline,
@@ -144,6 +145,10 @@ pub struct Options {
     /// The [`Risk`](mandate_abi::explain::Risk)s a grant may carry: a session with any other
     /// ([`crate::lint::lint`]) is refused before the owner signs. Empty by default.
     pub allow: std::collections::BTreeSet<mandate_abi::explain::Risk>,
+    /// The ops sent and not settled ([`crate::pending`]): a new op of an account is judged
+    /// after them. By default a registry of this client's own (clones of the options share
+    /// it); share one between the clients of a process.
+    pub pending: Arc<PendingOps>,
 }
 
 impl Default for Options {
@@ -156,6 +161,7 @@ impl Default for Options {
             progress: None,
             lanes: Arc::new(MemoryLanes::new()),
             allow: std::collections::BTreeSet::new(),
+            pending: Arc::new(PendingOps::default()),
         }
     }
 }
@@ -1191,6 +1197,7 @@ impl<B: Bundler> SessionClient<B> {
         let (deployments, chain_id, account) =
             (self.deployments, self.pipeline.chain_id, op.sender);
         let enable_pending = enable.is_some();
+        let pending = self.pipeline.options.pending.of(chain_id, account);
         let enable_digest = enable.as_ref().map(|enable| {
             (
                 mandate_abi::multichain_digest(&enable.hashesAndChainIds),
@@ -1212,6 +1219,12 @@ impl<B: Bundler> SessionClient<B> {
                     state.sessions.entry(permission_id).or_default().nonce = nonce;
                 }
                 let mut evaluator = Evaluator::new(deployment).verify_signatures(false);
+                // The account's pending session ops first: their counters are spent.
+                let ahead = unsettled(d, &pending)?;
+                let fresh = (!ahead.is_empty()).then(|| state.clone());
+                for p in ahead.iter().filter(|p| p.session) {
+                    let _ = evaluator.validate(&mut state, &p.op, p.user_op_hash);
+                }
                 if let Some((digest, formatted)) = enable_digest {
                     // The account's ERC-1271 answer for the owner's signature, asked of the chain.
                     let call = IERC7579Account::isValidSignatureCall {
@@ -1227,15 +1240,28 @@ impl<B: Bundler> SessionClient<B> {
                         Arc::new(move |_: Address, _: B256, _: &[u8]| valid),
                     );
                 }
-                Ok((evaluator.check(&mut state, &packed, hash)?, d.timestamp()))
+                let verdict = evaluator.check(&mut state, &packed, hash)?;
+                // Refused after the pending ops: would it pass alone?
+                let alone = match (&verdict, fresh) {
+                    (Verdict::Reject(_), Some(mut fresh)) => {
+                        matches!(evaluator.check(&mut fresh, &packed, hash)?, Verdict::Accept(_))
+                            .then_some(ahead.len())
+                    }
+                    _ => None,
+                };
+                Ok((verdict, d.timestamp(), alone))
             })
             .await?;
         match verdict {
-            (Verdict::Reject(reject), _) => Err(ClientError::Refused {
+            (Verdict::Reject(reject), _, Some(pending)) => Err(ClientError::HeldByPending {
+                pending,
+                reason: format!("{}({}): {}", reject.name, reject.args.join(", "), reject.reason),
+            }),
+            (Verdict::Reject(reject), _, None) => Err(ClientError::Refused {
                 error: format!("{}({})", reject.name, reject.args.join(", ")),
                 reason: reject.reason,
             }),
-            (Verdict::Accept(accept), now) => {
+            (Verdict::Accept(accept), now, _) => {
                 let until = if accept.valid_until == 0 { u64::MAX } else { accept.valid_until };
                 if now < accept.valid_after || now > until {
                     return Err(ClientError::OutsideTimeWindow {
@@ -1256,9 +1282,12 @@ impl<B: Bundler> SessionClient<B> {
         signer: OpSigner<'_>,
         lane: Option<u32>,
     ) -> Result<Sent, ClientError> {
+        // Judged after the account's pending ops, and registered pending, in one section.
+        let section = self.pipeline.options.pending.section(self.chain_id(), op.sender).await;
         self.complete(&mut op, &signer).await?;
         self.sign(&mut op, &signer)?;
-        self.send_checked(op, lane).await
+        let session = matches!(signer, OpSigner::Session { .. });
+        self.send_checked_in(op, lane, session, section).await
     }
 
     /// Prices and sponsors `op` (the paymaster's stub), asks the local verdict of a session's
@@ -1330,7 +1359,23 @@ impl<B: Bundler> SessionClient<B> {
         op: UserOperation,
         lane: Option<u32>,
     ) -> Result<Sent, ClientError> {
+        let section = self.pipeline.options.pending.section(self.chain_id(), op.sender).await;
+        self.send_checked_in(op, lane, false, section).await
+    }
+
+    /// [`Self::send_checked`] in the account's pending-ops section (held until the op is
+    /// registered pending): the pre-flight runs the account's pending ops first.
+    async fn send_checked_in(
+        &self,
+        op: UserOperation,
+        lane: Option<u32>,
+        session: bool,
+        section: tokio::sync::OwnedMutexGuard<()>,
+    ) -> Result<Sent, ClientError> {
         let checks = self.pipeline.options.checks;
+        let pending = Arc::clone(&self.pipeline.options.pending);
+        let (chain_id, account) = (self.chain_id(), op.sender);
+        let before = pending.of(chain_id, account);
         let skipped = checks.skipped();
         if !skipped.is_empty() {
             tracing::warn!(?skipped, "pre-checks switched off for this op");
@@ -1341,12 +1386,55 @@ impl<B: Bundler> SessionClient<B> {
             self.progress(Step::Preflight);
             self.check_authorization(&op).await?;
             let (to_check, auth) = (packed.clone(), op.eip7702_auth.clone());
-            let verdict = self
-                .with_state(move |d| Ok(d.check_with_authorization(&to_check, auth.as_ref())?))
+            let ahead = before.clone();
+            let (verdict, alone) = self
+                .with_state(move |d| {
+                    let ahead = unsettled(d, &ahead)?;
+                    let snapshot = d.snapshot();
+                    for p in &ahead {
+                        // What the chain will have run first; an op of them that fails there
+                        // changes nothing.
+                        let _ = d.handle_op(p.op.clone());
+                    }
+                    let verdict = d.check_with_authorization(&to_check, auth.as_ref());
+                    d.revert_to(snapshot);
+                    let verdict = verdict?;
+                    // Refused after the pending ops: would it pass alone?
+                    let alone = match (&verdict, ahead.is_empty()) {
+                        (v, false) if preflight_passes(v).is_err() => Some(
+                            preflight_passes(
+                                &d.check_with_authorization(&to_check, auth.as_ref())?,
+                            )
+                            .is_ok(),
+                        ),
+                        _ => None,
+                    };
+                    Ok((verdict, alone.map(|ok| (ok, ahead.len()))))
+                })
                 .await?;
-            preflight_gas = Some(preflight_passes(&verdict)?);
+            match (preflight_passes(&verdict), alone) {
+                (Err(ClientError::Preflight { summary, .. }), Some((true, pending))) => {
+                    return Err(ClientError::HeldByPending { pending, reason: summary });
+                }
+                (passes, _) => preflight_gas = Some(passes?),
+            }
         }
-        let (user_op_hash, receipt) = self.pipeline.send(&op, self.deployments.entry_point).await?;
+        let hash = self.deployments.user_op_hash_of(&op, chain_id, None).unwrap_or_default();
+        let guard = pending.add(
+            chain_id,
+            account,
+            PendingOp { user_op_hash: hash, op: packed.clone(), session },
+        );
+        drop(section);
+        let sent = self.pipeline.send(&op, self.deployments.entry_point).await;
+        match &sent {
+            // No receipt in time: the op may still be included; it stays pending.
+            Err(ClientError::Bundler(mandate_bundler::BundlerError::ReceiptTimeout { .. })) => {
+                guard.keep();
+            }
+            _ => drop(guard),
+        }
+        let (user_op_hash, receipt) = sent?;
         let nonce_key = op.nonce >> 64;
         Ok(Sent {
             user_op_hash,
@@ -1569,4 +1657,16 @@ fn enable_still_valid(
         mode: mode as u8,
     };
     Ok(d.call_sol(smart_session, &call)? == signed.sessionDigest)
+}
+
+/// The ops of `pending` the chain has not run yet (their nonce not used).
+fn unsettled(d: &mut Devnet, pending: &[PendingOp]) -> Result<Vec<PendingOp>, ClientError> {
+    let mut ahead = Vec::with_capacity(pending.len());
+    for p in pending {
+        let sender = p.op.sender;
+        if d.entry_point_nonce(sender, p.op.nonce >> 64)? <= p.op.nonce {
+            ahead.push(p.clone());
+        }
+    }
+    Ok(ahead)
 }

@@ -88,6 +88,18 @@ pub enum ClientError {
         /// The simulator's whole verdict.
         verdict: Box<Preflight>,
     },
+    /// The op fits the session alone but not after the account's ops sent and not yet settled
+    /// ([`crate::pending`]): nothing was sent. It passes once they are settled, if they leave
+    /// room for it.
+    #[error(
+        "held: the op would fail after the account's {pending} pending op(s), nothing sent: {reason}"
+    )]
+    HeldByPending {
+        /// How many pending ops it was judged after.
+        pending: usize,
+        /// What refuses it after them (the policy and budget).
+        reason: String,
+    },
     /// The op was included but its execution reverted (the chain moved after the pre-flight).
     #[error("op {user_op_hash} was included but its execution reverted: {reason}")]
     Reverted {

@@ -14,6 +14,7 @@ pub mod lanes;
 #[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
 pub mod lint;
+pub mod pending;
 mod pipeline;
 pub mod policy_sim;
 pub mod record;

@@ -220,20 +220,31 @@ impl LaneAllocator for LaneZero {
     }
 }
 
-/// The gate does put ops in flight together: on one lane, two different ops carry the same
-/// nonce, and the one sent second fails (the first consumed it).
+/// The gate does put ops in flight together: on one lane, the second op carries the nonce the
+/// first (sent, held at the gate) will consume. The client's pre-flight, which runs the
+/// account's pending ops first ([`mandate_client::pending`]), holds the second back (AA25 after
+/// the first) instead of sending it to fail; the first lands once the gate opens.
 #[tokio::test]
 async fn without_lanes_ops_in_flight_collide() {
     let s = Setup::new(mandate, Arc::new(LaneZero), 2).await;
-    let results = s.at_once(vec![s.mint(), s.mint_to(Address::repeat_byte(0x0b))]).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
-    let nonces: Vec<U256> = results.iter().flatten().map(|u| u.sent.user_op.nonce).collect();
-    assert_eq!(nonces, [s.key_of(0) << 64]);
-    let failed = results.into_iter().find_map(Result::err).unwrap();
+    let (client, key, record, call) =
+        (Arc::clone(&s.client), s.key.clone(), s.record.clone(), s.mint());
+    let first = tokio::spawn(async move { client.use_session(&key, &record, &[call]).await });
+    let (chain_id, account) = (s.client.chain_id(), s.record.account);
+    while s.client.options().pending.of(chain_id, account).is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let other = [s.mint_to(Address::repeat_byte(0x0b))];
+    let err = s.client.use_session(&s.key, &s.record, &other).await.unwrap_err();
     assert!(
-        matches!(&failed, ClientError::Bundler(BundlerError::Rpc(rpc)) if rpc.aa_code.as_deref() == Some("AA25")),
-        "{failed:?}"
+        matches!(&err, ClientError::HeldByPending { pending: 1, reason } if reason.contains("AA25")),
+        "{err:?}"
     );
+    // The second party at the gate: the first op goes through.
+    s.client.bundler().gate.wait().await;
+    let used = first.await.unwrap().unwrap();
+    assert_eq!(used.sent.user_op.nonce, s.key_of(0) << 64);
+    assert_eq!(s.nfts(), U256::from(1));
 }
 
 /// Each op on `lane`, whatever else is in flight; remembers the lane count it was asked for.
