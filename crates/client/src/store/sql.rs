@@ -1,38 +1,4 @@
-//! [`SqlStore`]: sessions in a SQL database shared by several processes and machines —
-//! PostgreSQL, or SQLite for one machine — through one code path (`sqlx`'s `Any` driver and
-//! portable SQL), with the nonce lanes of [`SqlLanes`] in the same database.
-//!
-//! A row per session: its reference, the record as JSON, and the key as a Web3 Secret Storage
-//! keystore under the store's password (scrypt, AES-128-CTR: the secrecy of
-//! [`FileStore`](super::FileStore)'s keystores; the database never sees a key in the clear).
-//! Every method is one transaction. The schema is migrated on connect (`crates/client/
-//! migrations`, embedded). The URL (which may carry the database's password) is never kept,
-//! logged or put in an error.
-//!
-//! The [`SessionStore`] methods are synchronous: the store runs its queries on a runtime of its
-//! own, on a thread of their own when called from async code, so it may be used anywhere a
-//! [`FileStore`](super::FileStore) is.
-//!
-//! ```
-//! use mandate_client::store::{ScryptCost, SessionStore, SqlStore};
-//! use mandate_client::{SessionKey, SessionRecord};
-//! # use alloy_primitives::Address;
-//! # let dir = tempfile::tempdir()?;
-//! # let record = |key: &SessionKey| SessionRecord::new(
-//! #     1, Address::repeat_byte(0xaa), key.address(), Default::default(), Address::repeat_byte(0x55));
-//!
-//! let path = dir.path().join("sessions.db");
-//! let store = SqlStore::sqlite(&path, "correct horse battery staple")?
-//!     .with_scrypt_cost(ScryptCost::MIN);
-//! let key = SessionKey::random();
-//! store.save(&key, &record(&key))?;
-//!
-//! // Another process (or, with PostgreSQL, another machine): the same key.
-//! let again = SqlStore::sqlite(&path, "correct horse battery staple")?;
-//! let stored = again.load(&record(&key).reference())?.expect("saved");
-//! assert_eq!(stored.key.address(), key.address());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! [`SqlStore`] and [`SqlLanes`]: sessions and nonce lanes in a SQL database.
 
 use std::{
     future::Future,
@@ -84,8 +50,43 @@ fn db_error(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Database { operation, source }
 }
 
-/// Sessions in a SQL database; see the [module docs](self). Its `Debug` names the backend,
-/// never the URL or the password.
+/// [`SqlStore`]: sessions in a SQL database shared by several processes and machines —
+/// PostgreSQL, or SQLite for one machine — through one code path (`sqlx`'s `Any` driver and
+/// portable SQL), with the nonce lanes of [`SqlLanes`] in the same database.
+///
+/// A row per session: its reference, the record as JSON, and the key as a Web3 Secret Storage
+/// keystore under the store's password (scrypt, AES-128-CTR: the secrecy of
+/// [`FileStore`](super::FileStore)'s keystores; the database never sees a key in the clear).
+/// Every method is one transaction. The schema is migrated on connect (`crates/client/
+/// migrations`, embedded). The URL (which may carry the database's password) is never kept,
+/// logged or put in an error.
+///
+/// The [`SessionStore`] methods are synchronous: the store runs its queries on a runtime of its
+/// own, on a thread of their own when called from async code, so it may be used anywhere a
+/// [`FileStore`](super::FileStore) is.
+///
+/// ```
+/// use mandate_client::store::{ScryptCost, SessionStore, SqlStore};
+/// use mandate_client::{SessionKey, SessionRecord};
+/// # use alloy_primitives::Address;
+/// # let dir = tempfile::tempdir()?;
+/// # let record = |key: &SessionKey| SessionRecord::new(
+/// #     1, Address::repeat_byte(0xaa), key.address(), Default::default(), Address::repeat_byte(0x55));
+///
+/// let path = dir.path().join("sessions.db");
+/// let store = SqlStore::sqlite(&path, "correct horse battery staple")?
+///     .with_scrypt_cost(ScryptCost::MIN);
+/// let key = SessionKey::random();
+/// store.save(&key, &record(&key))?;
+///
+/// // Another process (or, with PostgreSQL, another machine): the same key.
+/// let again = SqlStore::sqlite(&path, "correct horse battery staple")?;
+/// let stored = again.load(&record(&key).reference())?.expect("saved");
+/// assert_eq!(stored.key.address(), key.address());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Its `Debug` names the backend, never the URL or the password.
 pub struct SqlStore {
     db: Arc<Db>,
     password: Password,
