@@ -31,7 +31,7 @@ use crate::{
     chain::Chain,
     devnet_bundler::DevnetBundler,
     lanes::{LaneAllocator, MemoryLanes},
-    pending::{PendingOp, PendingOps},
+    pending::{MemoryPending, PendingOp, PendingRegistry},
     pipeline::{
         PLACEHOLDER_CALL_GAS, PLACEHOLDER_PRE_VERIFICATION_GAS, PLACEHOLDER_VERIFICATION_GAS,
         Pipeline,
@@ -146,9 +146,10 @@ pub struct Options {
     /// ([`crate::lint::lint`]) is refused before the owner signs. Empty by default.
     pub allow: std::collections::BTreeSet<mandate_abi::explain::Risk>,
     /// The ops sent and not settled ([`crate::pending`]): a new op of an account is judged
-    /// after them. By default a registry of this client's own (clones of the options share
-    /// it); share one between the clients of a process.
-    pub pending: Arc<PendingOps>,
+    /// after them. By default a [`MemoryPending`] of this client's own (clones of the options
+    /// share it); share one between the clients of a process, or an
+    /// [`SqlPending`](crate::store::SqlPending) between processes and machines.
+    pub pending: Arc<dyn PendingRegistry>,
 }
 
 impl Default for Options {
@@ -161,7 +162,7 @@ impl Default for Options {
             progress: None,
             lanes: Arc::new(MemoryLanes::new()),
             allow: std::collections::BTreeSet::new(),
-            pending: Arc::new(PendingOps::default()),
+            pending: Arc::new(MemoryPending::default()),
         }
     }
 }
@@ -1197,7 +1198,7 @@ impl<B: Bundler> SessionClient<B> {
         let (deployments, chain_id, account) =
             (self.deployments, self.pipeline.chain_id, op.sender);
         let enable_pending = enable.is_some();
-        let pending = self.pipeline.options.pending.of(chain_id, account);
+        let pending = self.pipeline.options.pending.of(chain_id, account)?;
         let enable_digest = enable.as_ref().map(|enable| {
             (
                 mandate_abi::multichain_digest(&enable.hashesAndChainIds),
@@ -1283,7 +1284,7 @@ impl<B: Bundler> SessionClient<B> {
         lane: Option<u32>,
     ) -> Result<Sent, ClientError> {
         // Judged after the account's pending ops, and registered pending, in one section.
-        let section = self.pipeline.options.pending.section(self.chain_id(), op.sender).await;
+        let section = self.pipeline.options.pending.section(self.chain_id(), op.sender).await?;
         self.complete(&mut op, &signer).await?;
         self.sign(&mut op, &signer)?;
         let session = matches!(signer, OpSigner::Session { .. });
@@ -1359,7 +1360,7 @@ impl<B: Bundler> SessionClient<B> {
         op: UserOperation,
         lane: Option<u32>,
     ) -> Result<Sent, ClientError> {
-        let section = self.pipeline.options.pending.section(self.chain_id(), op.sender).await;
+        let section = self.pipeline.options.pending.section(self.chain_id(), op.sender).await?;
         self.send_checked_in(op, lane, false, section).await
     }
 
@@ -1370,12 +1371,12 @@ impl<B: Bundler> SessionClient<B> {
         op: UserOperation,
         lane: Option<u32>,
         session: bool,
-        section: tokio::sync::OwnedMutexGuard<()>,
+        section: crate::pending::SectionGuard,
     ) -> Result<Sent, ClientError> {
         let checks = self.pipeline.options.checks;
         let pending = Arc::clone(&self.pipeline.options.pending);
         let (chain_id, account) = (self.chain_id(), op.sender);
-        let before = pending.of(chain_id, account);
+        let before = pending.of(chain_id, account)?;
         let skipped = checks.skipped();
         if !skipped.is_empty() {
             tracing::warn!(?skipped, "pre-checks switched off for this op");
@@ -1424,7 +1425,7 @@ impl<B: Bundler> SessionClient<B> {
             chain_id,
             account,
             PendingOp { user_op_hash: hash, op: packed.clone(), session },
-        );
+        )?;
         drop(section);
         let sent = self.pipeline.send(&op, self.deployments.entry_point).await;
         match &sent {

@@ -291,6 +291,9 @@ pub enum ClientError {
     /// A blocking task failed (panicked or was cancelled).
     #[error("background task: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The pending-ops registry failed.
+    #[error("pending ops: {0}")]
+    Pending(#[from] crate::pending::PendingError),
     /// The session store failed.
     #[error("session store: {0}")]
     Store(#[from] StoreError),

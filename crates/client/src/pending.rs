@@ -9,15 +9,17 @@
 //! are spent), and its pre-flight first runs every pending op in the simulator. An op that fits
 //! alone but not after them is refused before it is sent, naming the policy and budget.
 //!
-//! Judging an op and registering it is one critical section per account ([`PendingOps::section`]):
+//! Judging an op and registering it is one critical section per account ([`PendingRegistry::section`]):
 //! ops of one account prepared concurrently are judged one after another (their lanes still let
 //! them wait for receipts side by side). A pending op is released when its receipt comes back —
 //! included or reverted — or when sending it fails. One whose receipt did not come in time stays
-//! until it is seen on chain (its nonce used) or until [`PendingOps::new`]'s time to live has
-//! passed: it may still be in a mempool, and releasing it early would let the next op overspend.
+//! until it is seen on chain (its nonce used) or until the registry's time to live has passed:
+//! it may still be in a mempool, and releasing it early would let the next op overspend.
 //!
-//! One [`PendingOps`] serves the clients of one process (share it through
-//! [`Options::pending`](crate::Options::pending)).
+//! A [`MemoryPending`] serves the clients of one process (share it through
+//! [`Options::pending`](crate::Options::pending)); an [`SqlPending`](crate::store::SqlPending)
+//! the workers of several processes and machines, through the database of their
+//! [`SqlStore`](crate::store::SqlStore).
 //!
 //! [`SessionClient`]: crate::SessionClient
 
@@ -41,6 +43,104 @@ pub struct PendingOp {
     pub session: bool,
 }
 
+/// Where pending ops are kept and who may judge an account's next op: one registry per
+/// process ([`MemoryPending`]) or a database shared by several ([`SqlPending`](crate::store::SqlPending)).
+/// Object-safe; [`Options::pending`](crate::Options::pending) holds one.
+pub trait PendingRegistry: std::fmt::Debug + Send + Sync {
+    /// The critical section of `account` on `chain_id`, waited for: judge an op, then
+    /// [`Self::add`] it, before dropping the guard.
+    fn section(&self, chain_id: u64, account: Address) -> SectionFuture<'_>;
+
+    /// The account's pending ops, oldest first (those kept past their time to live left out).
+    fn of(&self, chain_id: u64, account: Address) -> Result<Vec<PendingOp>, PendingError>;
+
+    /// Registers `op`; it is pending until the guard is dropped (or, after
+    /// [`PendingGuard::keep`], until its time to live ends; the client skips an op the chain
+    /// has run).
+    fn add(
+        &self,
+        chain_id: u64,
+        account: Address,
+        op: PendingOp,
+    ) -> Result<PendingGuard, PendingError>;
+}
+
+/// What [`PendingRegistry::section`] returns.
+pub type SectionFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<SectionGuard, PendingError>> + Send + 'a>,
+>;
+
+/// Why the registry failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PendingError {
+    /// The database of an [`SqlPending`](crate::store::SqlPending) failed.
+    #[error("pending ops database: {0}")]
+    Database(#[source] sqlx::Error),
+    /// A stored pending op does not decode.
+    #[error("a stored pending op of {account} does not decode: {reason}")]
+    Corrupt {
+        /// The account.
+        account: Address,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A chain id too large for the database's BIGINT.
+    #[error("chain id {0} does not fit a database BIGINT")]
+    ChainIdTooLarge(u64),
+}
+
+/// An account's section, held until dropped.
+pub struct SectionGuard(#[allow(dead_code)] Box<dyn std::any::Any + Send + Sync>);
+
+impl SectionGuard {
+    /// A section released when `guard` is dropped (for registries of one's own).
+    pub fn new(guard: Box<dyn std::any::Any + Send + Sync>) -> Self {
+        Self(guard)
+    }
+}
+
+impl std::fmt::Debug for SectionGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SectionGuard")
+    }
+}
+
+/// Holds an op pending; releases it when dropped.
+pub struct PendingGuard {
+    release: Option<Box<dyn FnOnce(bool) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for PendingGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingGuard")
+    }
+}
+
+impl PendingGuard {
+    /// A guard calling `release(kept)` once: when dropped (`false`), or on [`Self::keep`]
+    /// (`true`) — for registries of one's own.
+    pub fn new(release: impl FnOnce(bool) + Send + Sync + 'static) -> Self {
+        Self { release: Some(Box::new(release)) }
+    }
+
+    /// Keeps the op pending after the guard is dropped: its receipt did not come in time, and
+    /// it may still be included.
+    pub fn keep(mut self) {
+        if let Some(release) = self.release.take() {
+            release(true);
+        }
+    }
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release(false);
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Entry {
     id: u64,
@@ -51,16 +151,21 @@ struct Entry {
 
 type Key = (u64, Address);
 
-/// The pending ops of a process; see the [module docs](self).
-#[derive(Debug)]
-pub struct PendingOps {
-    ttl: Duration,
+#[derive(Debug, Default)]
+struct Shared {
     ops: Mutex<HashMap<Key, Vec<Entry>>>,
-    sections: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
     next: Mutex<u64>,
 }
 
-impl Default for PendingOps {
+/// The pending ops of one process; see the [module docs](self).
+#[derive(Debug)]
+pub struct MemoryPending {
+    ttl: Duration,
+    shared: Arc<Shared>,
+    sections: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Default for MemoryPending {
     fn default() -> Self {
         Self::new(Duration::from_secs(600))
     }
@@ -70,78 +175,52 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl PendingOps {
+impl MemoryPending {
     /// A registry whose ops without a receipt are kept for `ttl` at most (default 10 min).
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, ops: Mutex::default(), sections: Mutex::default(), next: Mutex::new(0) }
+        Self { ttl, shared: Arc::default(), sections: Mutex::default() }
+    }
+}
+
+impl PendingRegistry for MemoryPending {
+    fn section(&self, chain_id: u64, account: Address) -> SectionFuture<'_> {
+        let section = Arc::clone(lock(&self.sections).entry((chain_id, account)).or_default());
+        Box::pin(async move { Ok(SectionGuard::new(Box::new(section.lock_owned().await))) })
     }
 
-    /// The critical section of `account` on `chain_id`: judge an op, then [`Self::add`] it,
-    /// before dropping the guard.
-    pub async fn section(
+    fn of(&self, chain_id: u64, account: Address) -> Result<Vec<PendingOp>, PendingError> {
+        let mut ops = lock(&self.shared.ops);
+        let Some(entries) = ops.get_mut(&(chain_id, account)) else { return Ok(Vec::new()) };
+        let now = Instant::now();
+        entries.retain(|e| e.kept_until.is_none_or(|until| now < until));
+        Ok(entries.iter().map(|e| e.op.clone()).collect())
+    }
+
+    fn add(
         &self,
         chain_id: u64,
         account: Address,
-    ) -> tokio::sync::OwnedMutexGuard<()> {
-        let section = Arc::clone(lock(&self.sections).entry((chain_id, account)).or_default());
-        section.lock_owned().await
-    }
-
-    /// The account's pending ops, oldest first (those kept past their time to live dropped).
-    pub fn of(&self, chain_id: u64, account: Address) -> Vec<PendingOp> {
-        let mut ops = lock(&self.ops);
-        let Some(entries) = ops.get_mut(&(chain_id, account)) else { return Vec::new() };
-        let now = Instant::now();
-        entries.retain(|e| e.kept_until.is_none_or(|until| now < until));
-        entries.iter().map(|e| e.op.clone()).collect()
-    }
-
-    /// Registers `op`; it is pending until the guard is dropped (or, if
-    /// [`PendingGuard::keep`] is called, until it is seen on chain or its time to live ends).
-    pub fn add(self: &Arc<Self>, chain_id: u64, account: Address, op: PendingOp) -> PendingGuard {
+        op: PendingOp,
+    ) -> Result<PendingGuard, PendingError> {
         let id = {
-            let mut next = lock(&self.next);
+            let mut next = lock(&self.shared.next);
             *next += 1;
             *next
         };
-        lock(&self.ops).entry((chain_id, account)).or_default().push(Entry {
-            id,
-            op,
-            kept_until: None,
-        });
-        PendingGuard { ops: Arc::clone(self), key: (chain_id, account), id, keep: false }
-    }
-}
-
-/// Holds an op pending; releases it when dropped.
-#[derive(Debug)]
-pub struct PendingGuard {
-    ops: Arc<PendingOps>,
-    key: Key,
-    id: u64,
-    keep: bool,
-}
-
-impl PendingGuard {
-    /// Keeps the op pending after the guard is dropped: its receipt did not come in time, and
-    /// it may still be included.
-    pub fn keep(mut self) {
-        self.keep = true;
-    }
-}
-
-impl Drop for PendingGuard {
-    fn drop(&mut self) {
-        let mut ops = lock(&self.ops.ops);
-        let Some(entries) = ops.get_mut(&self.key) else { return };
-        if self.keep {
-            let until = Instant::now() + self.ops.ttl;
-            if let Some(entry) = entries.iter_mut().find(|e| e.id == self.id) {
-                entry.kept_until = Some(until);
+        let key = (chain_id, account);
+        lock(&self.shared.ops).entry(key).or_default().push(Entry { id, op, kept_until: None });
+        let (shared, ttl) = (Arc::clone(&self.shared), self.ttl);
+        Ok(PendingGuard::new(move |kept| {
+            let mut ops = lock(&shared.ops);
+            let Some(entries) = ops.get_mut(&key) else { return };
+            if kept {
+                if let Some(entry) = entries.iter_mut().find(|e| e.id == id) {
+                    entry.kept_until = Some(Instant::now() + ttl);
+                }
+            } else {
+                entries.retain(|e| e.id != id);
             }
-        } else {
-            entries.retain(|e| e.id != self.id);
-        }
+        }))
     }
 }
 
@@ -160,24 +239,24 @@ mod tests {
 
     #[test]
     fn ops_are_pending_until_released_or_seen_on_chain() {
-        let pending = Arc::new(PendingOps::new(Duration::from_secs(60)));
+        let pending = MemoryPending::new(Duration::from_secs(60));
         let account = Address::repeat_byte(1);
-        let a = pending.add(1, account, op(0));
-        let b = pending.add(1, account, op(1));
-        assert_eq!(pending.of(1, account), vec![op(0), op(1)]);
-        assert!(pending.of(2, account).is_empty(), "per chain");
+        let a = pending.add(1, account, op(0)).unwrap();
+        let b = pending.add(1, account, op(1)).unwrap();
+        assert_eq!(pending.of(1, account).unwrap(), vec![op(0), op(1)]);
+        assert!(pending.of(2, account).unwrap().is_empty(), "per chain");
         drop(a);
-        assert_eq!(pending.of(1, account), vec![op(1)]);
+        assert_eq!(pending.of(1, account).unwrap(), vec![op(1)]);
         // No receipt in time: kept (the client skips it once its nonce is used on chain).
         b.keep();
-        assert_eq!(pending.of(1, account), vec![op(1)]);
+        assert_eq!(pending.of(1, account).unwrap(), vec![op(1)]);
     }
 
     #[test]
     fn a_kept_op_expires() {
-        let pending = Arc::new(PendingOps::new(Duration::ZERO));
+        let pending = MemoryPending::new(Duration::ZERO);
         let account = Address::repeat_byte(2);
-        pending.add(1, account, op(3)).keep();
-        assert!(pending.of(1, account).is_empty());
+        pending.add(1, account, op(3)).unwrap().keep();
+        assert!(pending.of(1, account).unwrap().is_empty());
     }
 }

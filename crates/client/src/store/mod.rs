@@ -57,7 +57,7 @@ use alloy_primitives::Address;
 pub use file::{FileStore, Password};
 pub use keystore::{KeystoreError, ScryptCost};
 pub use memory::MemoryStore;
-pub use sql::{SqlLanes, SqlStore};
+pub use sql::{SqlLanes, SqlPending, SqlStore};
 
 use crate::{SessionKey, SessionRecord, SessionRef};
 

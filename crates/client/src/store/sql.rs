@@ -19,6 +19,9 @@ use super::{
 use crate::{
     SessionKey, SessionRecord, SessionRef,
     lanes::{LaneAllocator, LaneError, LaneLease},
+    pending::{
+        PendingError, PendingGuard, PendingOp, PendingRegistry, SectionFuture, SectionGuard,
+    },
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -26,7 +29,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// The pool and the runtime its queries run on.
 struct Db {
     pool: AnyPool,
-    runtime: tokio::runtime::Runtime,
+    /// `Some` until dropped (shut down in the background: a runtime may not be dropped where
+    /// blocking is not allowed).
+    runtime: Option<tokio::runtime::Runtime>,
     /// `postgres` or `sqlite`, for `Debug`.
     backend: &'static str,
 }
@@ -35,15 +40,30 @@ impl Db {
     /// Runs `fut` to its end on the store's runtime: on this thread, or on a thread of its own
     /// when this one is already in a runtime (which cannot block on another).
     fn run<T: Send>(&self, fut: impl Future<Output = T> + Send) -> T {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return self.runtime.block_on(fut);
-        }
-        std::thread::scope(|s| {
-            s.spawn(|| self.runtime.block_on(fut))
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
+        let runtime = self.runtime.as_ref().expect("the runtime lives as long as the store");
+        block_on(runtime, fut)
     }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// `fut` run to its end on `runtime`: on this thread, or on a thread of its own when this one
+/// is already in a runtime (which cannot block on another).
+fn block_on<T: Send>(runtime: &tokio::runtime::Runtime, fut: impl Future<Output = T> + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return runtime.block_on(fut);
+    }
+    std::thread::scope(|s| {
+        s.spawn(|| runtime.block_on(fut))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 fn db_error(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -121,7 +141,7 @@ impl SqlStore {
             .build()
             .map_err(|e| StoreError::Database { operation: "start", source: e.into() })?;
         let url = url.to_owned();
-        let pool = runtime.block_on(async move {
+        let pool = block_on(&runtime, async move {
             let pool = AnyPoolOptions::new()
                 .max_connections(4)
                 .connect(&url)
@@ -134,7 +154,7 @@ impl SqlStore {
             Ok::<_, StoreError>(pool)
         })?;
         Ok(Self {
-            db: Arc::new(Db { pool, runtime, backend }),
+            db: Arc::new(Db { pool, runtime: Some(runtime), backend }),
             password,
             cost: ScryptCost::DEFAULT,
         })
@@ -517,4 +537,211 @@ impl LaneAllocator for SqlLanes {
         })?;
         Ok(LaneLease::new(chain_id, account, lane, Box::new(guard)))
     }
+}
+
+/// The pending ops ([`crate::pending`]) of every worker using a [`SqlStore`]'s database
+/// ([`SqlStore::pending`]): a row per op, and a row per account whose next op is being judged
+/// (the section: its primary key lets one worker at a time in, on any machine). Rows of a
+/// worker that died expire: its section after a minute, its ops after the time to live.
+pub struct SqlPending {
+    db: Arc<Db>,
+    ttl: Duration,
+    holder: String,
+}
+
+impl std::fmt::Debug for SqlPending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlPending")
+            .field("backend", &self.db.backend)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a section row lasts if its holder dies holding it.
+const SECTION_TTL_SECS: i64 = 60;
+
+impl SqlStore {
+    /// Pending ops kept in this store's database, shared by every worker using it; an op
+    /// whose worker died (or whose receipt never came) is forgotten after `ttl`.
+    pub fn pending(&self, ttl: Duration) -> SqlPending {
+        SqlPending { db: Arc::clone(&self.db), ttl, holder: holder_id() }
+    }
+}
+
+fn pending_key(chain_id: u64, account: Address) -> Result<(i64, String), PendingError> {
+    let chain = i64::try_from(chain_id).map_err(|_| PendingError::ChainIdTooLarge(chain_id))?;
+    Ok((chain, format!("{account:#x}")))
+}
+
+impl SqlPending {
+    /// One try at the section: whether it was taken.
+    fn try_section(&self, chain: i64, account: &str) -> Result<bool, sqlx::Error> {
+        self.db.run(async {
+            let now = unix_now();
+            sqlx::query(
+                "DELETE FROM mandate_sections WHERE chain_id = $1 AND account = $2 AND expires_at <= $3",
+            )
+            .bind(chain)
+            .bind(account)
+            .bind(now)
+            .execute(&self.db.pool)
+            .await?;
+            let inserted = sqlx::query(
+                "INSERT INTO mandate_sections (chain_id, account, holder, expires_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (chain_id, account) DO NOTHING",
+            )
+            .bind(chain)
+            .bind(account)
+            .bind(&self.holder)
+            .bind(now + SECTION_TTL_SECS)
+            .execute(&self.db.pool)
+            .await?;
+            Ok(inserted.rows_affected() == 1)
+        })
+    }
+}
+
+/// Deletes a section row when dropped.
+struct SqlSection {
+    db: Arc<Db>,
+    chain: i64,
+    account: String,
+    holder: String,
+}
+
+impl Drop for SqlSection {
+    fn drop(&mut self) {
+        let db = Arc::clone(&self.db);
+        let done = db.run(async {
+            sqlx::query(
+                "DELETE FROM mandate_sections WHERE chain_id = $1 AND account = $2 AND holder = $3",
+            )
+            .bind(self.chain)
+            .bind(&self.account)
+            .bind(&self.holder)
+            .execute(&db.pool)
+            .await
+        });
+        if let Err(error) = done {
+            tracing::warn!(%error, "could not leave a pending-ops section; it expires by itself");
+        }
+    }
+}
+
+impl PendingRegistry for SqlPending {
+    fn section(&self, chain_id: u64, account: Address) -> SectionFuture<'_> {
+        Box::pin(async move {
+            let (chain, who) = pending_key(chain_id, account)?;
+            let mut pause = Duration::from_millis(2);
+            while !self.try_section(chain, &who).map_err(PendingError::Database)? {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Ok(SectionGuard::new(Box::new(SqlSection {
+                db: Arc::clone(&self.db),
+                chain,
+                account: who,
+                holder: self.holder.clone(),
+            })))
+        })
+    }
+
+    fn of(&self, chain_id: u64, account: Address) -> Result<Vec<PendingOp>, PendingError> {
+        let (chain, who) = pending_key(chain_id, account)?;
+        let rows = self
+            .db
+            .run(async {
+                sqlx::query(
+                    "SELECT user_op_hash, op, session FROM mandate_pending \
+                     WHERE chain_id = $1 AND account = $2 AND expires_at > $3 ORDER BY id",
+                )
+                .bind(chain)
+                .bind(&who)
+                .bind(unix_now())
+                .fetch_all(&self.db.pool)
+                .await
+            })
+            .map_err(PendingError::Database)?;
+        let corrupt = |reason: String| PendingError::Corrupt { account, reason };
+        rows.iter()
+            .map(|row| {
+                let hash: String = row.try_get(0).map_err(PendingError::Database)?;
+                let op: String = row.try_get(1).map_err(PendingError::Database)?;
+                let session: i64 = row.try_get(2).map_err(PendingError::Database)?;
+                Ok(PendingOp {
+                    user_op_hash: hash.parse().map_err(|e| corrupt(format!("its hash: {e}")))?,
+                    op: serde_json::from_str(&op).map_err(|e| corrupt(format!("its op: {e}")))?,
+                    session: session != 0,
+                })
+            })
+            .collect()
+    }
+
+    fn add(
+        &self,
+        chain_id: u64,
+        account: Address,
+        op: PendingOp,
+    ) -> Result<PendingGuard, PendingError> {
+        use rand::Rng;
+        let (chain, who) = pending_key(chain_id, account)?;
+        // Ordered by time of adding, then told apart.
+        let id = format!("{:020}-{:016x}", unix_nanos(), rand::thread_rng().r#gen::<u64>());
+        let json = serde_json::to_string(&op.op)
+            .map_err(|e| PendingError::Corrupt { account, reason: e.to_string() })?;
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
+        self.db
+            .run(async {
+                sqlx::query(
+                    "INSERT INTO mandate_pending \
+                     (chain_id, account, id, user_op_hash, op, session, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(chain)
+                .bind(&who)
+                .bind(&id)
+                .bind(format!("{:#x}", op.user_op_hash))
+                .bind(json)
+                .bind(i64::from(op.session))
+                .bind(unix_now().saturating_add(ttl))
+                .execute(&self.db.pool)
+                .await
+            })
+            .map_err(PendingError::Database)?;
+        let db = Arc::clone(&self.db);
+        Ok(PendingGuard::new(move |kept| {
+            let done = db.run(async {
+                if kept {
+                    // Its receipt did not come in time: kept for the time to live from now.
+                    sqlx::query(
+                        "UPDATE mandate_pending SET expires_at = $4 \
+                         WHERE chain_id = $1 AND account = $2 AND id = $3",
+                    )
+                    .bind(chain)
+                    .bind(&who)
+                    .bind(&id)
+                    .bind(unix_now().saturating_add(ttl))
+                    .execute(&db.pool)
+                    .await
+                } else {
+                    sqlx::query(
+                        "DELETE FROM mandate_pending WHERE chain_id = $1 AND account = $2 AND id = $3",
+                    )
+                    .bind(chain)
+                    .bind(&who)
+                    .bind(&id)
+                    .execute(&db.pool)
+                    .await
+                }
+            });
+            if let Err(error) = done {
+                tracing::warn!(%error, "could not release a pending op; it expires by itself");
+            }
+        }))
+    }
+}
+
+fn unix_nanos() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }

@@ -231,7 +231,7 @@ async fn without_lanes_ops_in_flight_collide() {
         (Arc::clone(&s.client), s.key.clone(), s.record.clone(), s.mint());
     let first = tokio::spawn(async move { client.use_session(&key, &record, &[call]).await });
     let (chain_id, account) = (s.client.chain_id(), s.record.account);
-    while s.client.options().pending.of(chain_id, account).is_empty() {
+    while s.client.options().pending.of(chain_id, account).unwrap().is_empty() {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let other = [s.mint_to(Address::repeat_byte(0x0b))];

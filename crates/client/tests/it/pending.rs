@@ -154,6 +154,24 @@ impl Setup {
         Self { client: Arc::new(client), bundler, d, key, record }
     }
 
+    /// Another client of the same account and devnet (another worker), its pending ops and
+    /// nonce lanes kept in `store`'s database.
+    fn worker(
+        &self,
+        store: &mandate_client::store::SqlStore,
+    ) -> Arc<SessionClient<HoldingBundler>> {
+        let mut client = SessionClient::new(
+            self.bundler.clone(),
+            Chain::Devnet(self.bundler.inner.clone()),
+            self.d.chain,
+            self.client.chain_id(),
+        )
+        .with_family(Arc::new(MandateAccount::devnet(&self.d)));
+        client.options_mut().pending = Arc::new(store.pending(Duration::from_secs(600)));
+        client.options_mut().lanes = Arc::new(store.lanes(Duration::from_secs(600)));
+        Arc::new(client)
+    }
+
     fn mint(&self) -> Call {
         Call::new(self.d.test_erc721, IERC721::mintCall { to: self.record.account }.abi_encode())
     }
@@ -169,6 +187,11 @@ impl Setup {
             (Arc::clone(client), self.key.clone(), self.record.clone(), self.mint());
         let task = tokio::spawn(async move { client.use_session(&key, &record, &[call]).await });
         while self.bundler.held() == before {
+            assert!(
+                !task.is_finished(),
+                "the op ended before the bundler held it: {:?}",
+                task.await
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         task
@@ -236,5 +259,40 @@ async fn an_op_whose_send_fails_releases_what_it_held() {
     assert!(used.sent.receipt.success);
     s.bundler.release().await;
     assert!(first.await.unwrap().unwrap().sent.receipt.success);
+    assert_eq!(s.nfts(), U256::from(2));
+}
+
+/// Workers (clients, each with its own connection to one PostgreSQL database, as processes
+/// would have) share their pending ops and nonce lanes through it: two ops of two workers held
+/// at the bundler, on distinct lanes, make a third worker hold back the op that does not fit
+/// after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_sharing_a_postgres_database_see_each_others_pending_ops() {
+    use mandate_client::pending::PendingRegistry;
+    let pg = mandate_testing::postgres::Postgres::start();
+    let s = Setup::new().await;
+    let connect = || {
+        mandate_client::store::SqlStore::connect(&pg.url, mandate_testing::store::PASSWORD).unwrap()
+    };
+    let (one, two) = (s.worker(&connect()), s.worker(&connect()));
+    let first = s.held_mint(&one).await;
+    let second = s.held_mint(&two).await;
+    s.bundler.set(Next::Forward);
+    // A third worker's registry on the same database sees both.
+    let third = connect();
+    let pending = third.pending(Duration::from_secs(600));
+    assert_eq!(pending.of(s.client.chain_id(), s.record.account).unwrap().len(), 2);
+    let err = s.worker(&third).use_session(&s.key, &s.record, &[s.mint()]).await.unwrap_err();
+    assert!(matches!(err, ClientError::HeldByPending { pending: 2, .. }), "{err}");
+    s.bundler.release().await;
+    let mut lanes = Vec::new();
+    for task in [first, second] {
+        let used = task.await.unwrap().unwrap();
+        assert!(used.sent.receipt.success);
+        lanes.push(used.sent.lane.unwrap());
+    }
+    assert_eq!(lanes, [0, 1], "distinct lanes across the workers");
+    // Settled: released from the database.
+    assert!(pending.of(s.client.chain_id(), s.record.account).unwrap().is_empty());
     assert_eq!(s.nfts(), U256::from(2));
 }
