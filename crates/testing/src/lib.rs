@@ -5,6 +5,7 @@ pub mod erc7739;
 pub mod fork;
 #[cfg(feature = "legacy-v2")]
 pub mod legacy_v2;
+pub mod load;
 pub mod node;
 pub mod op;
 pub mod policy_data;

@@ -15,6 +15,7 @@ mod lanes;
 mod legacy_v2_demo;
 mod lifecycle;
 mod lint;
+mod load;
 mod pending;
 mod sign_as_account;
 mod store;
