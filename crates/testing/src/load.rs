@@ -55,7 +55,7 @@ pub struct Report {
     pub p50: Duration,
     /// See `p50`.
     pub p95: Duration,
-    /// The sessions' records read back from the store after the load.
+    /// The sessions' records read back from the store after the load, keys included.
     pub records: usize,
     /// Mints the chain holds: the ops included, and perhaps the op of the worker killed
     /// mid-send.
@@ -190,7 +190,14 @@ pub async fn run(load: Load, url: &str) -> Report {
             .copied()
             .unwrap_or_default()
     };
-    let stored = store.list().expect("lists");
+    // This load's records (the database may hold earlier loads'), each with its key.
+    let stored: Vec<_> = store
+        .list()
+        .expect("lists")
+        .into_iter()
+        .filter(|r| records.contains(&r.reference()))
+        .filter(|r| store.load(&r.reference()).expect("loads").is_some())
+        .collect();
     let accounts: std::collections::BTreeSet<Address> = records.iter().map(|r| r.account).collect();
     let minted = accounts.into_iter().fold(U256::ZERO, |sum, account| {
         let nft = d.test_erc721;
