@@ -443,7 +443,7 @@ impl ChainArgs {
         DeploymentsArg::read(&self.deployments)
     }
 
-    pub(crate) fn store(&self) -> Result<FileStore, CliError> {
+    pub(crate) fn store(&self) -> Result<Box<dyn SessionStore>, CliError> {
         self.store.open()
     }
 }
@@ -454,21 +454,51 @@ pub(crate) struct StoreArgs {
     /// The session store's directory.
     #[arg(long, env = "MANDATE_STORE", default_value = ".mandate/sessions")]
     store: PathBuf,
+    /// A SQL database to keep the sessions in instead of the directory (`postgres://…`, or
+    /// `sqlite:PATH` for one machine), shared by every process and machine using it, with
+    /// their nonce lanes and pending ops. Never printed (a URL may hold a password).
+    #[arg(long, env = "MANDATE_STORE_URL", hide_env_values = true)]
+    store_url: Option<String>,
     /// The environment variable holding the store's password.
     #[arg(long, default_value = "MANDATE_STORE_PASSWORD")]
     store_password_env: String,
 }
 
 impl StoreArgs {
-    fn open(&self) -> Result<FileStore, CliError> {
+    fn open(&self) -> Result<Box<dyn SessionStore>, CliError> {
+        Ok(match &self.store_url {
+            Some(_) => Box::new(self.open_sql()?),
+            None => {
+                let password = env_secret(&self.store_password_env, "the store's password")?;
+                Box::new(
+                    FileStore::open(&self.store, Password::from(password))
+                        .map_err(CliError::other)?,
+                )
+            }
+        })
+    }
+
+    /// The SQL store `--store-url` names (`None` without one).
+    fn open_sql(&self) -> Result<mandate::client::store::SqlStore, CliError> {
+        let url = self.store_url.as_deref().unwrap_or_default();
         let password = env_secret(&self.store_password_env, "the store's password")?;
-        FileStore::open(&self.store, Password::from(password)).map_err(CliError::other)
+        mandate::client::store::SqlStore::connect(url, Password::from(password))
+            .map_err(CliError::other)
+    }
+
+    /// Where the sessions are, for a human (never the URL).
+    pub(crate) fn describe(&self) -> String {
+        match &self.store_url {
+            Some(url) if url.starts_with("postgres") => "the PostgreSQL store".to_owned(),
+            Some(_) => "the SQLite store".to_owned(),
+            None => self.store.display().to_string(),
+        }
     }
 }
 
 /// The stored session `reference` names, or an error naming it.
 pub(crate) fn load_session(
-    store: &FileStore,
+    store: &dyn SessionStore,
     reference: &SessionRef,
 ) -> Result<StoredSession, CliError> {
     store.load(reference).map_err(CliError::other)?.ok_or_else(|| CliError::Invalid {
@@ -512,9 +542,20 @@ pub(crate) async fn client(
     }
     client.options_mut().progress = progress(chain.json);
     // Each command is a process of its own: ops of one account sent by commands running at
-    // once take distinct nonce lanes through lock files beside the sessions (the store skips
-    // dot entries); a command that dies gives its lane back.
-    client.options_mut().lanes = Arc::new(FileLanes::new(chain.store.store.join(".lanes")));
+    // once take distinct nonce lanes — through lock files beside the sessions (the store skips
+    // dot entries; a command that dies gives its lane back), or in the SQL store's database
+    // with the pending ops every process judges its op after (a dead command's rows expire).
+    match &chain.store.store_url {
+        Some(_) => {
+            let sql = chain.store.open_sql()?;
+            let ttl = std::time::Duration::from_secs(600);
+            client.options_mut().lanes = Arc::new(sql.lanes(ttl));
+            client.options_mut().pending = Arc::new(sql.pending(ttl));
+        }
+        None => {
+            client.options_mut().lanes = Arc::new(FileLanes::new(chain.store.store.join(".lanes")));
+        }
+    }
     Ok(client)
 }
 
@@ -561,7 +602,7 @@ struct GrantOutput {
     session_key: Address,
     mode: &'static str,
     user_op_hash: Option<mandate::abi::alloy_primitives::B256>,
-    stored_in: PathBuf,
+    stored_in: String,
     /// What the session allows, and its findings (risks allowed, warnings).
     explained: crate::explain::Explained,
     #[serde(skip)]
@@ -683,13 +724,13 @@ pub(crate) fn grant(args: GrantArgs) -> Result<String, CliError> {
             session_key: key.address(),
             mode: if args.enable_on_first_use { "enable-on-first-use" } else { "granted" },
             user_op_hash,
-            stored_in: args.chain.store.store.clone(),
+            stored_in: args.chain.store.describe(),
             explained,
             explained_lines,
         };
         output(args.chain.json, &out, |out, o| {
             say!(out, "session {} for account {}", o.permission_id, o.account);
-            say!(out, "  session key {} (stored in {})", o.session_key, o.stored_in.display());
+            say!(out, "  session key {} (stored in {})", o.session_key, o.stored_in);
             match o.user_op_hash {
                 Some(hash) => say!(out, "  granted by op {hash}"),
                 None if o.mode == "granted" => say!(out, "  already enabled"),

@@ -68,7 +68,7 @@ async fn client_for(
 /// The session `args` names, read from `store`, with the client for its account.
 async fn owned_session(
     args: &OwnerSessionArgs,
-    store: &mandate::client::store::FileStore,
+    store: &dyn mandate::client::store::SessionStore,
 ) -> Result<
     (
         mandate::client::store::StoredSession,

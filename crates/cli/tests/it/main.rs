@@ -11,3 +11,4 @@ mod explain;
 mod hostile;
 mod nexus_sdk;
 mod run;
+mod sql_store;
