@@ -481,41 +481,40 @@ impl LaneAllocator for SqlLanes {
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
         let lane = self.db.run(async {
             // A few tries: another holder may take the lane found free between the read and
-            // the insert (the insert then does nothing).
+            // the insert (the insert then does nothing). An expired lease counts as free, and
+            // the insert takes its row over.
             for _ in 0..8 {
                 let now = unix_now();
-                sqlx::query(
-                    "DELETE FROM mandate_lanes WHERE chain_id = $1 AND account = $2 AND expires_at <= $3",
+                let taken: Vec<i64> = sqlx::query(
+                    "SELECT lane FROM mandate_lanes \
+                     WHERE chain_id = $1 AND account = $2 AND expires_at > $3 ORDER BY lane",
                 )
                 .bind(chain)
                 .bind(&who)
                 .bind(now)
-                .execute(&self.db.pool)
-                .await?;
-                let taken: Vec<i64> = sqlx::query(
-                    "SELECT lane FROM mandate_lanes WHERE chain_id = $1 AND account = $2 ORDER BY lane",
-                )
-                .bind(chain)
-                .bind(&who)
                 .fetch_all(&self.db.pool)
                 .await?
                 .iter()
                 .map(|row| row.try_get::<i64, _>(0))
                 .collect::<Result<_, _>>()?;
                 let end = i64::try_from(count).unwrap_or(i64::MAX);
-                let free = (0..end).zip(taken.iter().copied().chain(std::iter::repeat(i64::MAX)))
+                let free = (0..end)
+                    .zip(taken.iter().copied().chain(std::iter::repeat(i64::MAX)))
                     .find(|(lane, held)| lane != held)
                     .map(|(lane, _)| lane);
                 let Some(lane) = free else { return Ok(None) };
                 let inserted = sqlx::query(
                     "INSERT INTO mandate_lanes (chain_id, account, lane, holder, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chain_id, account, lane) DO NOTHING",
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chain_id, account, lane) DO UPDATE \
+                     SET holder = excluded.holder, expires_at = excluded.expires_at \
+                     WHERE mandate_lanes.expires_at <= $6",
                 )
                 .bind(chain)
                 .bind(&who)
                 .bind(lane)
                 .bind(&self.holder)
                 .bind(now.saturating_add(ttl))
+                .bind(now)
                 .execute(&self.db.pool)
                 .await?;
                 if inserted.rows_affected() == 1 {
@@ -578,23 +577,19 @@ impl SqlPending {
     /// One try at the section: whether it was taken.
     fn try_section(&self, chain: i64, account: &str) -> Result<bool, sqlx::Error> {
         self.db.run(async {
+            // Taken if free, or if its holder's row has expired (the row is taken over).
             let now = unix_now();
-            sqlx::query(
-                "DELETE FROM mandate_sections WHERE chain_id = $1 AND account = $2 AND expires_at <= $3",
-            )
-            .bind(chain)
-            .bind(account)
-            .bind(now)
-            .execute(&self.db.pool)
-            .await?;
             let inserted = sqlx::query(
                 "INSERT INTO mandate_sections (chain_id, account, holder, expires_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (chain_id, account) DO NOTHING",
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (chain_id, account) DO UPDATE \
+                 SET holder = excluded.holder, expires_at = excluded.expires_at \
+                 WHERE mandate_sections.expires_at <= $5",
             )
             .bind(chain)
             .bind(account)
             .bind(&self.holder)
             .bind(now + SECTION_TTL_SECS)
+            .bind(now)
             .execute(&self.db.pool)
             .await?;
             Ok(inserted.rows_affected() == 1)

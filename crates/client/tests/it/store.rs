@@ -683,13 +683,24 @@ fn postgres_store_behaves_as_a_store_shared_by_workers() {
 /// released) comes back once the lease has expired.
 #[test]
 fn postgres_lanes_are_distinct_across_workers_and_a_dead_holders_lane_comes_back() {
+    let pg = mandate_testing::postgres::Postgres::start();
+    lanes_behave(&pg.url);
+}
+
+/// The same on SQLite (one machine's processes).
+#[test]
+fn sqlite_lanes_are_distinct_across_workers_and_a_dead_holders_lane_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    lanes_behave(&format!("sqlite://{}?mode=rwc", dir.path().join("lanes.db").display()));
+}
+
+fn lanes_behave(url: &str) {
     use mandate_client::lanes::{LaneAllocator, LaneError};
     use std::time::Duration;
-    let pg = mandate_testing::postgres::Postgres::start();
     let account = alloy_primitives::Address::repeat_byte(0xaa);
     let (one, two) = (
-        sql(&pg.url).lanes(Duration::from_secs(600)).with_limit(3),
-        sql(&pg.url).lanes(Duration::from_secs(600)).with_limit(3),
+        sql(url).lanes(Duration::from_secs(600)).with_limit(3),
+        sql(url).lanes(Duration::from_secs(600)).with_limit(3),
     );
     let a = one.lease(1, account, 1 << 16).unwrap();
     let b = two.lease(1, account, 1 << 16).unwrap();
@@ -704,7 +715,7 @@ fn postgres_lanes_are_distinct_across_workers_and_a_dead_holders_lane_comes_back
 
     // A holder that dies: its lease is never released. With a lease of 0 s it has expired at
     // once, and the lane comes back to the next worker.
-    let mortal = sql(&pg.url).lanes(Duration::ZERO);
+    let mortal = sql(url).lanes(Duration::ZERO);
     let other = alloy_primitives::Address::repeat_byte(0xcc);
     std::mem::forget(mortal.lease(1, other, 4).unwrap());
     std::thread::sleep(Duration::from_millis(1100));
