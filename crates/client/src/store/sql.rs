@@ -541,7 +541,8 @@ impl LaneAllocator for SqlLanes {
 /// The pending ops ([`crate::pending`]) of every worker using a [`SqlStore`]'s database
 /// ([`SqlStore::pending`]): a row per op, and a row per account whose next op is being judged
 /// (the section: its primary key lets one worker at a time in, on any machine). Rows of a
-/// worker that died expire: its section after a minute, its ops after the time to live.
+/// worker that died expire: its ops after the time to live, its section then too (after a
+/// minute at most).
 pub struct SqlPending {
     db: Arc<Db>,
     ttl: Duration,
@@ -557,7 +558,8 @@ impl std::fmt::Debug for SqlPending {
     }
 }
 
-/// How long a section row lasts if its holder dies holding it.
+/// The longest a section row lasts if its holder dies holding it (a registry with a shorter
+/// time to live uses that).
 const SECTION_TTL_SECS: i64 = 60;
 
 impl SqlStore {
@@ -588,7 +590,7 @@ impl SqlPending {
             .bind(chain)
             .bind(account)
             .bind(&self.holder)
-            .bind(now + SECTION_TTL_SECS)
+            .bind(now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX).min(SECTION_TTL_SECS))
             .bind(now)
             .execute(&self.db.pool)
             .await?;

@@ -18,6 +18,7 @@ mod lint;
 mod load;
 mod pending;
 mod sign_as_account;
+mod sql_kill;
 mod store;
 mod store_kill;
 mod store_processes;
