@@ -1420,7 +1420,7 @@ impl<B: Bundler> SessionClient<B> {
                 (passes, _) => preflight_gas = Some(passes?),
             }
         }
-        let hash = self.deployments.user_op_hash_of(&op, chain_id, None).unwrap_or_default();
+        let hash = self.deployments.user_op_hash_of(&op, chain_id, None)?;
         let guard = pending.add(
             chain_id,
             account,

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use alloy_primitives::{Address, hex};
-use alloy_signer_local::PrivateKeySigner;
 use fs4::FileExt;
 use secrecy::{ExposeSecret, SecretString, zeroize::Zeroizing};
 
@@ -378,15 +377,12 @@ impl FileStore {
         path: &Path,
         reference: &SessionRef,
     ) -> Result<SessionKey, StoreError> {
-        let keystore_error = |source| StoreError::Keystore { path: path.to_path_buf(), source };
-        let secret = match keystore::decrypt(json, self.password.expose()) {
-            Ok(secret) => secret,
-            Err(KeystoreError::MacMismatch) => return Err(StoreError::WrongPassword(*reference)),
-            Err(source) => return Err(keystore_error(source)),
-        };
-        let signer = PrivateKeySigner::from_slice(secret.as_slice())
-            .map_err(|_| keystore_error(KeystoreError::NotAKey))?;
-        Ok(SessionKey::from_signer(signer))
+        match keystore::decrypt_key(json, self.password.expose()) {
+            Err(KeystoreError::MacMismatch) => Err(StoreError::WrongPassword(*reference)),
+            result => {
+                result.map_err(|source| StoreError::Keystore { path: path.to_path_buf(), source })
+            }
+        }
     }
 }
 
@@ -398,9 +394,8 @@ impl SessionStore for FileStore {
         let mut keystores: BTreeMap<Address, Vec<u8>> = BTreeMap::new();
         for (key, record) in sessions {
             if let btree_map::Entry::Vacant(entry) = keystores.entry(key.address()) {
-                let secret = Zeroizing::new(key.signer().to_bytes().0);
                 let path = self.session_dir(&record.reference()).join(KEY_FILE);
-                let keystore = keystore::encrypt(&secret, self.password.expose(), self.cost)
+                let keystore = keystore::encrypt_key(key, self.password.expose(), self.cost)
                     .map_err(|source| StoreError::Keystore { path, source })?;
                 entry.insert(keystore);
             }

@@ -286,6 +286,28 @@ pub(super) fn encrypt(
     serde_json::to_vec(&keystore).map_err(KeystoreError::Json)
 }
 
+/// `key` as a keystore under `password` at `cost`: what both stores write.
+pub(super) fn encrypt_key(
+    key: &crate::SessionKey,
+    password: &[u8],
+    cost: ScryptCost,
+) -> Result<Vec<u8>, KeystoreError> {
+    let secret = Zeroizing::new(key.signer().to_bytes().0);
+    encrypt(&secret, password, cost)
+}
+
+/// The session key in keystore `json` under `password` ([`KeystoreError::MacMismatch`] for a
+/// wrong password): what both stores read.
+pub(super) fn decrypt_key(
+    json: &[u8],
+    password: &[u8],
+) -> Result<crate::SessionKey, KeystoreError> {
+    let secret = decrypt(json, password)?;
+    let signer = alloy_signer_local::PrivateKeySigner::from_slice(secret.as_slice())
+        .map_err(|_| KeystoreError::NotAKey)?;
+    Ok(crate::SessionKey::from_signer(signer))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

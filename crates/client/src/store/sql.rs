@@ -8,8 +8,6 @@ use std::{
 };
 
 use alloy_primitives::{Address, B256};
-use alloy_signer_local::PrivateKeySigner;
-use secrecy::zeroize::Zeroizing;
 use sqlx::{AnyPool, Row, any::AnyPoolOptions};
 
 use super::{
@@ -183,15 +181,12 @@ impl SqlStore {
     }
 
     fn decrypt(&self, keystore: &str, reference: &SessionRef) -> Result<SessionKey, StoreError> {
-        let error = |source| StoreError::RowKeystore { reference: *reference, source };
-        let secret = match keystore::decrypt(keystore.as_bytes(), self.password.expose()) {
-            Ok(secret) => secret,
-            Err(KeystoreError::MacMismatch) => return Err(StoreError::WrongPassword(*reference)),
-            Err(source) => return Err(error(source)),
-        };
-        let signer = PrivateKeySigner::from_slice(secret.as_slice())
-            .map_err(|_| error(KeystoreError::NotAKey))?;
-        Ok(SessionKey::from_signer(signer))
+        match keystore::decrypt_key(keystore.as_bytes(), self.password.expose()) {
+            Err(KeystoreError::MacMismatch) => Err(StoreError::WrongPassword(*reference)),
+            result => {
+                result.map_err(|source| StoreError::RowKeystore { reference: *reference, source })
+            }
+        }
     }
 }
 
@@ -224,8 +219,7 @@ impl SessionStore for SqlStore {
             if let std::collections::btree_map::Entry::Vacant(entry) =
                 keystores.entry(key.address())
             {
-                let secret = Zeroizing::new(key.signer().to_bytes().0);
-                let json = keystore::encrypt(&secret, self.password.expose(), self.cost).map_err(
+                let json = keystore::encrypt_key(key, self.password.expose(), self.cost).map_err(
                     |source| StoreError::RowKeystore { reference: record.reference(), source },
                 )?;
                 entry.insert(String::from_utf8_lossy(&json).into_owned());
@@ -342,13 +336,10 @@ impl SessionStore for SqlStore {
 
     fn list(&self) -> Result<Vec<SessionRecord>, StoreError> {
         let rows = self.db.run(async {
-            sqlx::query(
-                "SELECT chain_id, account, permission_id, record FROM mandate_sessions \
-                 ORDER BY chain_id, account, permission_id",
-            )
-            .fetch_all(&self.db.pool)
-            .await
-            .map_err(db_error("list"))
+            sqlx::query("SELECT chain_id, account, permission_id, record FROM mandate_sessions")
+                .fetch_all(&self.db.pool)
+                .await
+                .map_err(db_error("list"))
         })?;
         let mut records = Vec::with_capacity(rows.len());
         for row in rows {
